@@ -1,0 +1,57 @@
+package aaparser
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func needParser(t *testing.T) {
+	t.Helper()
+	_, err := exec.LookPath("apparmor_parser")
+	require.NoError(t, err, "apparmor_parser is required (make deps installs the apparmor package)")
+}
+
+func TestCompile(t *testing.T) {
+	needParser(t)
+	r := &Runner{}
+	ctx := context.Background()
+	a := []byte("abi <abi/3.0>,\nprofile t /usr/bin/t {\n  /etc/a r,\n  /etc/b w,\n}\n")
+	b := []byte("abi <abi/3.0>,\nprofile t /usr/bin/t {\n  /etc/b w,\n  /etc/a r,\n}\n")
+	c := []byte("abi <abi/3.0>,\nprofile t /usr/bin/t {\n  /etc/a rw,\n}\n")
+	pa, err := r.Compile(ctx, "a", a)
+	require.NoError(t, err)
+	pb, err := r.Compile(ctx, "b", b)
+	require.NoError(t, err)
+	pc, err := r.Compile(ctx, "c", c)
+	require.NoError(t, err)
+	assert.NotEmpty(t, pa)
+	assert.Equal(t, pa, pb, "rule order must not change compiled policy")
+	assert.NotEqual(t, pa, pc)
+}
+
+func TestCompileErrorCarriesParserMessage(t *testing.T) {
+	needParser(t)
+	r := &Runner{}
+	_, err := r.Compile(context.Background(), "bad.profile", []byte("profile t {\n  /x r\n}\n"))
+	require.Error(t, err)
+	var pe *Error
+	require.True(t, errors.As(err, &pe))
+	assert.Contains(t, err.Error(), "bad.profile")
+	assert.Contains(t, err.Error(), "line 3")
+	assert.NotContains(t, err.Error(), "Cache read/write disabled")
+}
+
+func TestReplaceUsesInjectedExec(t *testing.T) {
+	var got []string
+	r := &Runner{Path: "/sbin/apparmor_parser", IncludeDirs: []string{"/tmp/inc"}, Exec: func(_ context.Context, name string, args []string, _ []byte) ([]byte, []byte, error) {
+		got = append([]string{name}, args...)
+		return nil, nil, nil
+	}}
+	require.NoError(t, r.Replace(context.Background(), "/etc/apparmor.d/x"))
+	assert.Equal(t, []string{"/sbin/apparmor_parser", "-I", "/tmp/inc", "-r", "-W", "/etc/apparmor.d/x"}, got)
+}
