@@ -12,7 +12,10 @@ import "fmt"
 type Pos struct {
 	File string
 	Line int
-	Col  int
+	Col  int // 1-based, counted in bytes
+	// Offset is the 0-based byte offset in the file, for tools that splice
+	// text (the learner inserting rules before a profile's closing brace).
+	Offset int
 }
 
 func (p Pos) String() string {
@@ -179,6 +182,9 @@ type Profile struct {
 	Xattrs     []Cond // xattrs=( ... )
 	Flags      []string
 	Rules      []Node // the body in source order: rules, includes, comments, children, ...
+	// Close is the position of the closing '}' of the body (Meta.End is
+	// just after it). New rules go before Close.
+	Close Pos
 }
 
 // DisplayName is the name the kernel reports: Name, or the attachment when
