@@ -1,0 +1,315 @@
+// Package rollout changes a host's AppArmor policy safely: it installs a
+// profile version (validate, store the revision, write atomically, load,
+// verify what the kernel reports, restore the previous version on failure),
+// flips profiles between complain and enforce mode behind the enforce gate,
+// rolls back to stored revisions, and disables or enables profiles.
+//
+// It orchestrates store (files and history), aaparser (validation and
+// loading) and kernel (what is loaded); it knows nothing of log formats or
+// rule semantics beyond a profile's flags.
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/kernel"
+	"github.com/aa-flow/aa-flow/store"
+)
+
+// Host is one machine's AppArmor policy: its profile directory and aa-flow
+// state (Store), the parser that validates and loads (Parser) and the
+// kernel's view (Kernel).
+type Host struct {
+	Store  *store.Store
+	Parser *aaparser.Runner
+	Kernel *kernel.FS
+	// DryRun prints every file write and every apparmor_parser command that
+	// would change the host, and changes nothing. Validation still runs.
+	DryRun bool
+	// Log receives one line per change made (or, with DryRun, planned).
+	// Nil discards.
+	Log io.Writer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// User is recorded in revisions and the journal; the invoking user
+	// ($SUDO_USER, else the process owner) when empty.
+	User string
+
+	// step, when set, is called after each step of a change; tests use it
+	// to kill the process between steps.
+	step func(string)
+}
+
+func (h *Host) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Host) user() string {
+	if h.User != "" {
+		return h.User
+	}
+	if u := os.Getenv("SUDO_USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return fmt.Sprintf("uid %d", os.Getuid())
+}
+
+func (h *Host) logf(format string, args ...any) {
+	if h.Log == nil {
+		return
+	}
+	if h.DryRun {
+		format = "dry-run: would " + format
+	}
+	fmt.Fprintf(h.Log, format+"\n", args...)
+}
+
+func (h *Host) hook(s string) {
+	if h.step != nil {
+		h.step(s)
+	}
+}
+
+// runner returns the parser with the profile directory on its include path
+// (so local includes resolve as they will when the file is loaded) and, under
+// DryRun, with loading and removal printed instead of run.
+func (h *Host) runner() *aaparser.Runner {
+	r := aaparser.Runner{}
+	if h.Parser != nil {
+		r = *h.Parser
+	}
+	if h.Store != nil && h.Store.ProfileDir != "" && !contains(r.IncludeDirs, h.Store.ProfileDir) {
+		r.IncludeDirs = append([]string{h.Store.ProfileDir}, r.IncludeDirs...)
+	}
+	if h.DryRun {
+		inner := r.Exec
+		if inner == nil {
+			inner = aaparser.SystemExec
+		}
+		r.Exec = func(ctx context.Context, name string, args []string, stdin []byte) ([]byte, []byte, error) {
+			if changesKernel(args) {
+				fmt.Fprintf(h.logw(), "dry-run: would run: %s %s\n", name, strings.Join(args, " "))
+				return nil, nil, nil
+			}
+			return inner(ctx, name, args, stdin)
+		}
+	}
+	return &r
+}
+
+func (h *Host) logw() io.Writer {
+	if h.Log == nil {
+		return io.Discard
+	}
+	return h.Log
+}
+
+// changesKernel reports whether apparmor_parser arguments load, replace or
+// remove policy (rather than only compile it).
+func changesKernel(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-r", "-R", "-a", "--replace", "--remove", "--add":
+			return true
+		}
+	}
+	return false
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedKernel returns a clear error when AppArmor is not in the kernel; a dry
+// run needs no kernel.
+func (h *Host) NeedKernel(what string) error {
+	if h.DryRun {
+		return nil
+	}
+	if err := h.Kernel.Available(); err != nil {
+		return fmt.Errorf("%s needs AppArmor in the running kernel: %w", what, err)
+	}
+	return nil
+}
+
+// Validate compiles src with apparmor_parser -Q -K without touching the
+// kernel; the error carries the parser's own message.
+func (h *Host) Validate(ctx context.Context, name string, src []byte) error {
+	if _, err := h.runner().Compile(ctx, name, src); err != nil {
+		return fmt.Errorf("validate %s: %w", name, err)
+	}
+	return nil
+}
+
+// Install makes src the profile file of the managed profile name: it
+// validates src (apparmor_parser -Q -K, profile directory on the include
+// path), stores it as a new revision (keeping the file it replaces as a
+// revision too if aa-flow never stored it), writes the profile file
+// atomically, and, when load is true, replaces the profile in the kernel
+// (apparmor_parser -r -W FILE) and checks that the kernel reports the mode
+// the file's flags ask for. If loading or that check fails, the previous file
+// is written back and reloaded, and the error carries the parser's message.
+//
+// Install takes the profile's lock (see store.Store.Lock; it is reentrant for
+// callers that already hold it through the same Store).
+func (h *Host) Install(ctx context.Context, name string, src []byte, reason string, load bool) (store.Revision, error) {
+	unlock, err := h.Store.Lock(name)
+	if err != nil {
+		return store.Revision{}, err
+	}
+	defer unlock()
+	return h.install(ctx, name, src, reason, load, store.EventInstall, nil)
+}
+
+// install is Install with the lock held; event and evidence go to the
+// journal entry.
+func (h *Host) install(ctx context.Context, name string, src []byte, reason string, load bool, event string, evidence []byte) (store.Revision, error) {
+	path, err := h.Store.ProfilePath(name)
+	if err != nil {
+		return store.Revision{}, err
+	}
+	if load {
+		if err := h.NeedKernel("loading " + name + " (use --no-load to only write the file)"); err != nil {
+			return store.Revision{}, err
+		}
+	}
+	if err := h.Validate(ctx, path, src); err != nil {
+		return store.Revision{}, err
+	}
+	mode := ModeOf(src, name)
+	old, err := os.ReadFile(path)
+	existed := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return store.Revision{}, fmt.Errorf("install %s: %w", name, err)
+	}
+	revs, err := h.Store.Revisions(name)
+	if err != nil {
+		return store.Revision{}, err
+	}
+	var prev *store.Revision
+	if len(revs) > 0 {
+		prev = &revs[len(revs)-1]
+	}
+	if h.DryRun {
+		next := 1
+		if prev != nil {
+			next = prev.N + 1
+		}
+		if existed && (prev == nil || prev.SHA256 != store.SHA256Hex(old)) {
+			h.logf("save the current %s as revision %d", path, next)
+			next++
+		}
+		h.logf("save revision %d of %s (%s, %s)", next, name, mode, reason)
+		h.logf("write %s (%d bytes)", path, len(src))
+		if load {
+			_ = h.runner().Replace(ctx, path)
+		}
+		return store.Revision{N: next, Time: h.now(), Reason: reason, Mode: mode, User: h.user(), SHA256: store.SHA256Hex(src), Path: path}, nil
+	}
+
+	// Keep the file being replaced if aa-flow has no copy of it (adopted,
+	// or edited by hand since).
+	if existed && (prev == nil || prev.SHA256 != store.SHA256Hex(old)) {
+		r, err := h.Store.SaveRevision(name, old, store.Revision{
+			Time: h.now(), Reason: "found on disk before " + reason, Mode: ModeOf(old, name), User: h.user(), Path: path,
+		})
+		if err != nil {
+			return store.Revision{}, err
+		}
+		prev = &r
+	}
+	rev, err := h.Store.SaveRevision(name, src, store.Revision{
+		Time: h.now(), Reason: reason, Mode: mode, User: h.user(), Path: path,
+	})
+	if err != nil {
+		return store.Revision{}, err
+	}
+	h.hook("revision")
+	if err := store.WriteFileAtomic(path, src, 0o644); err != nil {
+		return store.Revision{}, fmt.Errorf("install %s: %w", name, err)
+	}
+	h.logf("wrote %s (revision %d, %s)", path, rev.N, mode)
+	h.hook("write")
+	if load {
+		if err := h.loadAndVerify(ctx, name, path, mode); err != nil {
+			return store.Revision{}, h.restore(ctx, name, path, old, existed, prev, err)
+		}
+		h.hook("load")
+	}
+	if err := h.Store.AppendJournal(name, store.JournalEntry{
+		Time: h.now(), Event: event, Mode: mode, Revision: rev.N, User: h.user(), Message: reason, Evidence: evidence,
+	}); err != nil {
+		return rev, err
+	}
+	h.hook("journal")
+	return rev, nil
+}
+
+// loadAndVerify replaces the profile in the kernel and checks its mode.
+func (h *Host) loadAndVerify(ctx context.Context, name, path, mode string) error {
+	if err := h.runner().Replace(ctx, path); err != nil {
+		return fmt.Errorf("load %s: %w", name, err)
+	}
+	h.logf("loaded %s (apparmor_parser -r -W %s)", name, path)
+	got, loaded, err := h.Kernel.Mode(name)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", name, err)
+	}
+	if !loaded {
+		return fmt.Errorf("verify %s: apparmor_parser succeeded but the kernel does not list profile %q in %s (does the file declare a profile of that name?)", name, name, h.Kernel.ProfilesPath())
+	}
+	if got != mode {
+		return fmt.Errorf("verify %s: the kernel reports (%s), the file asks for (%s)", name, got, mode)
+	}
+	return nil
+}
+
+// restore puts the previous profile file back after a failed load or
+// verification and reloads it; cause is the failure. With no previous file,
+// the new one is unloaded and removed so nothing half-installed stays.
+func (h *Host) restore(ctx context.Context, name, path string, old []byte, existed bool, prev *store.Revision, cause error) error {
+	r := h.runner()
+	if !existed {
+		_ = r.Remove(ctx, path)
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w; removing the new file also failed: %v", cause, err)
+		}
+		_ = h.Store.AppendJournal(name, store.JournalEntry{Time: h.now(), Event: store.EventRestore, User: h.user(), Message: "removed after failure: " + cause.Error()})
+		h.logf("removed %s after the failure", path)
+		return fmt.Errorf("%w (the new file was removed; nothing is installed)", cause)
+	}
+	if err := store.WriteFileAtomic(path, old, 0o644); err != nil {
+		return fmt.Errorf("%w; restoring the previous file also failed: %v", cause, err)
+	}
+	h.hook("restore-write")
+	n := 0
+	if prev != nil {
+		n = prev.N
+	}
+	if err := r.Replace(ctx, path); err != nil {
+		return fmt.Errorf("%w; the previous file (revision %d) was written back but reloading it failed too: %v", cause, n, err)
+	}
+	_ = h.Store.AppendJournal(name, store.JournalEntry{Time: h.now(), Event: store.EventRestore, Mode: ModeOf(old, name), Revision: n, User: h.user(), Message: "restored after failure: " + cause.Error()})
+	h.logf("restored %s to revision %d and reloaded it", path, n)
+	return fmt.Errorf("%w (restored and reloaded the previous version, revision %d)", cause, n)
+}

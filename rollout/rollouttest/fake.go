@@ -1,0 +1,139 @@
+// Package rollouttest is a stand-in for the kernel side of apparmor_parser,
+// for tests: validation runs the real parser, while loading (-r), removal
+// (-R) and the kernel's profile list are simulated in a fake securityfs, the
+// way the kernel would report them.
+package rollouttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aa-flow/aa-flow/aaparser"
+)
+
+// Kernel is a fake AppArmor kernel behind a fake securityfs.
+type Kernel struct {
+	// Securityfs is the fake securityfs root; apparmor/profiles lives under it.
+	Securityfs string
+	// ModeOf says which mode a loaded profile file asks for, per profile
+	// name (as apparmor_parser -N lists them).
+	ModeOf func(src []byte, name string) string
+	// StuckMode, when set, is the mode every load leaves in the kernel,
+	// whatever the file says (a kernel that ignores the flip).
+	StuckMode string
+	// FailLoad, when set, makes every load fail with this message.
+	FailLoad string
+
+	mu     sync.Mutex
+	loaded map[string]string
+	calls  [][]string
+}
+
+// New makes a fake kernel with an empty profile list under dir.
+func New(dir string, modeOf func([]byte, string) string) (*Kernel, error) {
+	k := &Kernel{Securityfs: dir, ModeOf: modeOf, loaded: map[string]string{}}
+	if err := os.MkdirAll(filepath.Join(dir, "apparmor"), 0o755); err != nil {
+		return nil, err
+	}
+	return k, k.flush()
+}
+
+// Calls returns the apparmor_parser invocations that changed the kernel, each
+// as its argument list without -I options.
+func (k *Kernel) Calls() [][]string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([][]string(nil), k.calls...)
+}
+
+// Loaded returns the loaded profiles and their modes.
+func (k *Kernel) Loaded() map[string]string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := map[string]string{}
+	for n, m := range k.loaded {
+		out[n] = m
+	}
+	return out
+}
+
+func (k *Kernel) flush() error {
+	names := make([]string, 0, len(k.loaded))
+	for n := range k.loaded {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s (%s)\n", n, k.loaded[n])
+	}
+	return os.WriteFile(filepath.Join(k.Securityfs, "apparmor", "profiles"), []byte(b.String()), 0o644)
+}
+
+// Exec is an aaparser.Exec: compile-only runs go to the real parser; -r and
+// -R are simulated.
+func (k *Kernel) Exec(ctx context.Context, name string, args []string, stdin []byte) ([]byte, []byte, error) {
+	var incs, rest []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "-I" && i+1 < len(args) {
+			incs = append(incs, "-I", args[i+1])
+			i++
+			continue
+		}
+		rest = append(rest, args[i])
+	}
+	op := ""
+	for _, a := range rest {
+		if a == "-r" || a == "-R" {
+			op = a
+		}
+	}
+	if op == "" {
+		return aaparser.SystemExec(ctx, name, args, stdin)
+	}
+	file := rest[len(rest)-1]
+	k.mu.Lock()
+	k.calls = append(k.calls, rest)
+	k.mu.Unlock()
+	src, err := os.ReadFile(file)
+	if err != nil {
+		return nil, []byte(err.Error()), err
+	}
+	// The real parser lists the file's profiles (and validates it).
+	out, stderr, err := aaparser.SystemExec(ctx, name, append(append([]string{}, incs...), "-N", file), nil)
+	if err != nil {
+		return out, stderr, err
+	}
+	var profs []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			profs = append(profs, l)
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if op == "-R" {
+		for _, p := range profs {
+			delete(k.loaded, p)
+		}
+		return nil, nil, k.flush()
+	}
+	if k.FailLoad != "" {
+		return nil, []byte(k.FailLoad + "\n"), errors.New("exit status 1")
+	}
+	for _, p := range profs {
+		top, _, _ := strings.Cut(p, "//")
+		mode := k.ModeOf(src, top)
+		if k.StuckMode != "" {
+			mode = k.StuckMode
+		}
+		k.loaded[p] = mode
+	}
+	return nil, nil, k.flush()
+}

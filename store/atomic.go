@@ -1,0 +1,74 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// WriteFileAtomic replaces path with data so that a crash or a kill at any
+// moment leaves either the old file or the new one, never a partial file: the
+// data goes to a temporary file in the same directory, is synced, renamed
+// over path, and the directory is synced so the rename itself is durable.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeFileAtomic(path, data, perm, nil)
+}
+
+// writeFileAtomic is WriteFileAtomic with a hook called after each step, so
+// tests can kill the process between any two steps.
+func writeFileAtomic(path string, data []byte, perm os.FileMode, step func(string)) error {
+	if step == nil {
+		step = func(string) {}
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tmp.Close()
+			_ = os.Remove(tmpName)
+		}
+	}()
+	step("create")
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", tmpName, err)
+	}
+	step("write")
+	if err := tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("write %s: chmod: %w", tmpName, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: fsync: %w", tmpName, err)
+	}
+	step("fsync")
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: close: %w", tmpName, err)
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("write %s: rename: %w", path, err)
+	}
+	committed = true
+	step("rename")
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	step("fsync-dir")
+	return nil
+}
+
+// syncDir makes a rename or a new directory entry in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// The profile directory's marker folders, as AppArmor's tools use them: a
+// symlink in disable/ keeps a profile from loading at boot, one in
+// force-complain/ loads it in complain mode whatever its flags say.
+const (
+	DisableDir       = "disable"
+	ForceComplainDir = "force-complain"
+)
+
+func (s *Store) linkPath(dir, name string) (link, target string, err error) {
+	target, err = s.ProfilePath(name)
+	if err != nil {
+		return "", "", err
+	}
+	return filepath.Join(s.ProfileDir, dir, filepath.Base(target)), target, nil
+}
+
+// LinkPath returns the path of the marker link for name in dir (DisableDir or
+// ForceComplainDir), whether or not it exists.
+func (s *Store) LinkPath(dir, name string) (string, error) {
+	l, _, err := s.linkPath(dir, name)
+	return l, err
+}
+
+// HasLink reports whether the marker link for name exists in dir.
+func (s *Store) HasLink(dir, name string) (bool, error) {
+	l, _, err := s.linkPath(dir, name)
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Lstat(l); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return false, fmt.Errorf("check %s: %w", l, err)
+	}
+	return true, nil
+}
+
+// SetLink creates (on) or removes (off) the marker link for name in dir. The
+// link points at the profile file, as aa-disable and aa-complain make it. It
+// is idempotent.
+func (s *Store) SetLink(dir, name string, on bool) error {
+	l, target, err := s.linkPath(dir, name)
+	if err != nil {
+		return err
+	}
+	if !on {
+		if err := os.Remove(l); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", l, err)
+		}
+		return syncDir(filepath.Dir(l))
+	}
+	if err := os.MkdirAll(filepath.Dir(l), 0o755); err != nil {
+		return fmt.Errorf("link %s: %w", l, err)
+	}
+	// Create beside and rename over, so an existing wrong link is replaced
+	// atomically.
+	tmp := l + ".aa-flow-tmp"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("link %s: %w", l, err)
+	}
+	if err := os.Rename(tmp, l); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("link %s: %w", l, err)
+	}
+	return syncDir(filepath.Dir(l))
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type heldLock struct {
+	f     *os.File
+	count int
+}
+
+// ErrLocked is wrapped by Lock's error when another process holds the lock
+// past the timeout.
+var ErrLocked = errors.New("profile is locked by another aa-flow process")
+
+// Lock takes the profile's lock (flock(2) on StateDir/NAME/lock), waiting up
+// to LockTimeout for another process to release it; the error then names the
+// holder's pid. The lock is reentrant within one Store: a nested Lock of a
+// name this Store already holds succeeds at once, and the file lock is
+// released when the outermost unlock runs. The kernel drops the lock if the
+// process dies, so a crash never leaves a profile locked.
+func (s *Store) Lock(name string) (unlock func() error, err error) {
+	d, err := s.ensureDir(name)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.held == nil {
+		s.held = map[string]*heldLock{}
+	}
+	if h, ok := s.held[name]; ok {
+		h.count++
+		return s.unlocker(name), nil
+	}
+	p := filepath.Join(d, "lock")
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	timeout := s.LockTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", p, err)
+		}
+		if time.Now().After(deadline) {
+			holder := "unknown pid"
+			if b, rerr := os.ReadFile(p); rerr == nil {
+				if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
+					holder = "pid " + strconv.Itoa(pid)
+				}
+			}
+			f.Close()
+			return nil, fmt.Errorf("%s: %w (%s holds %s; waited %s)", name, ErrLocked, holder, p, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Record the holder for the error message of the next process.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	s.held[name] = &heldLock{f: f, count: 1}
+	return s.unlocker(name), nil
+}
+
+func (s *Store) unlocker(name string) func() error {
+	done := false
+	return func() error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if done {
+			return nil
+		}
+		done = true
+		h, ok := s.held[name]
+		if !ok {
+			return nil
+		}
+		h.count--
+		if h.count > 0 {
+			return nil
+		}
+		delete(s.held, name)
+		_ = h.f.Truncate(0)
+		uerr := syscall.Flock(int(h.f.Fd()), syscall.LOCK_UN)
+		cerr := h.f.Close()
+		if uerr != nil {
+			return fmt.Errorf("unlock %s: %w", name, uerr)
+		}
+		if cerr != nil {
+			return fmt.Errorf("unlock %s: %w", name, cerr)
+		}
+		return nil
+	}
+}
