@@ -229,4 +229,3 @@ func TestLinks(t *testing.T) {
 		assert.False(t, on)
 	}
 }
-
