@@ -1,0 +1,303 @@
+// Package aare compiles AppArmor globs (AppArmor regular expressions, "AARE")
+// into small automata and answers two questions about them: does a glob match
+// a path, and can two globs match a common path.
+//
+// The semantics are apparmor_parser's (checked against its -D rule-exprs
+// output and, in tests, against python3-apparmor's aare module):
+//
+//   - '*' matches any run of bytes except '/', '**' any run including '/';
+//     right after a literal '/', both must match at least one byte, and that
+//     first byte is not '/' (so /dir/* and /dir/** never match /dir/ itself).
+//     '*' matches names that start with '.', unlike a shell.
+//   - '?' matches one byte except '/'.
+//   - [abc], [a-c], [^a-c] are byte classes; a negated class may match '/'.
+//   - {a,b} is an alternation; alternations nest and may have empty
+//     branches ({,x}).
+//   - '\' makes the next byte literal (\* is a star, \{ a brace).
+//   - No pattern byte ever matches NUL.
+//
+// Variables (@{NAME}) must be expanded before compiling: the package refuses
+// them. Compiling is linear in the pattern; matching is linear in the path
+// (a Thompson NFA simulation over precomputed closures), so '**'-heavy
+// patterns cannot explode.
+package aare
+
+import (
+	"fmt"
+	"strings"
+)
+
+// byteSet is a set of bytes.
+type byteSet [4]uint64
+
+func (s *byteSet) add(c byte)      { s[c>>6] |= 1 << (c & 63) }
+func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+func (s *byteSet) addRange(lo, hi byte) {
+	for c := int(lo); c <= int(hi); c++ {
+		s.add(byte(c))
+	}
+}
+func (s byteSet) invert() byteSet { return byteSet{^s[0], ^s[1], ^s[2], ^s[3]} }
+func (s byteSet) and(o byteSet) byteSet {
+	return byteSet{s[0] & o[0], s[1] & o[1], s[2] & o[2], s[3] & o[3]}
+}
+func (s byteSet) empty() bool { return s[0]|s[1]|s[2]|s[3] == 0 }
+
+func single(c byte) byteSet {
+	var s byteSet
+	s.add(c)
+	return s
+}
+
+// anyButNUL matches every byte but NUL; anyButSlash excludes '/' too.
+var (
+	anyButNUL   = single(0).invert()
+	anyButSlash = byteSet(anyButNUL).and(single('/').invert())
+)
+
+// state is one NFA state: a consuming transition on set to out (when set is
+// not empty) and epsilon moves to eps.
+type state struct {
+	set byteSet
+	out int
+	eps []int
+}
+
+// Glob is a compiled AppArmor glob. It is immutable and safe for concurrent
+// use.
+type Glob struct {
+	pattern string
+	states  []state
+	start   int
+	accept  int
+	// closure[i] is the epsilon closure of state i, as a bit set over states.
+	closure [][]uint64
+	literal bool // the pattern has no glob syntax: it matches one path
+	lit     string
+}
+
+// String returns the pattern the glob was compiled from.
+func (g *Glob) String() string { return g.pattern }
+
+// Literal returns the single path the glob matches when it has no glob
+// syntax at all (escapes removed), and false otherwise.
+func (g *Glob) Literal() (string, bool) { return g.lit, g.literal }
+
+// Compile parses an AppArmor glob. Errors name the byte offset.
+func Compile(pattern string) (*Glob, error) {
+	p := &parser{src: pattern}
+	tree, err := p.parseSeq(0)
+	if err != nil {
+		return nil, fmt.Errorf("glob %q: %w", pattern, err)
+	}
+	if p.pos < len(p.src) {
+		return nil, fmt.Errorf("glob %q: offset %d: unexpected %q", pattern, p.pos, p.src[p.pos])
+	}
+	g := &Glob{pattern: pattern}
+	g.accept = g.newState()
+	g.start = g.build(tree, g.accept)
+	g.computeClosures()
+	if lit, ok := literalOf(tree); ok {
+		g.literal, g.lit = true, lit
+	}
+	return g, nil
+}
+
+func (g *Glob) newState() int {
+	g.states = append(g.states, state{out: -1})
+	return len(g.states) - 1
+}
+
+// build compiles n so that it continues to next, returning the entry state.
+func (g *Glob) build(n node, next int) int {
+	switch n.op {
+	case opSeq:
+		for i := len(n.kids) - 1; i >= 0; i-- {
+			next = g.build(n.kids[i], next)
+		}
+		return next
+	case opAlt:
+		s := g.newState()
+		eps := make([]int, 0, len(n.kids))
+		for _, k := range n.kids {
+			eps = append(eps, g.build(k, next))
+		}
+		g.states[s].eps = eps
+		return s
+	case opSet:
+		s := g.newState()
+		g.states[s].set, g.states[s].out = n.set, next
+		return s
+	case opStar:
+		loop := g.newState()
+		g.states[loop].set, g.states[loop].out = n.set, loop
+		g.states[loop].eps = []int{next}
+		if !n.atLeastOne {
+			return loop
+		}
+		first := g.newState()
+		g.states[first].set, g.states[first].out = anyButSlash, loop
+		return first
+	}
+	return next
+}
+
+func (g *Glob) computeClosures() {
+	n := len(g.states)
+	words := (n + 63) / 64
+	g.closure = make([][]uint64, n)
+	stack := make([]int, 0, n)
+	for i := range g.states {
+		bits := make([]uint64, words)
+		stack = append(stack[:0], i)
+		bits[i/64] |= 1 << (i % 64)
+		for len(stack) > 0 {
+			s := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, e := range g.states[s].eps {
+				if bits[e/64]&(1<<(e%64)) == 0 {
+					bits[e/64] |= 1 << (e % 64)
+					stack = append(stack, e)
+				}
+			}
+		}
+		g.closure[i] = bits
+	}
+}
+
+// Match reports whether the glob matches the whole of path.
+func (g *Glob) Match(path string) bool {
+	if g.literal {
+		return path == g.lit
+	}
+	words := len(g.closure[0])
+	var buf [8]uint64
+	var cur, nxt []uint64
+	if 2*words <= len(buf) {
+		cur, nxt = buf[:words], buf[words:2*words]
+	} else {
+		cur, nxt = make([]uint64, words), make([]uint64, words)
+	}
+	copy(cur, g.closure[g.start])
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		clear(nxt)
+		alive := false
+		for w, word := range cur {
+			for word != 0 {
+				b := trailingZeros(word)
+				word &= word - 1
+				st := &g.states[w*64+b]
+				if st.out >= 0 && st.set.has(c) {
+					orInto(nxt, g.closure[st.out])
+					alive = true
+				}
+			}
+		}
+		if !alive {
+			return false
+		}
+		cur, nxt = nxt, cur
+	}
+	return cur[g.accept/64]&(1<<(g.accept%64)) != 0
+}
+
+func orInto(dst, src []uint64) {
+	for i := range dst {
+		dst[i] |= src[i]
+	}
+}
+
+func trailingZeros(x uint64) int {
+	n := 0
+	for x&1 == 0 {
+		x >>= 1
+		n++
+	}
+	return n
+}
+
+// Overlaps reports whether some path is matched by both a and b. It is exact
+// (a product of the two automata), so it answers "could a rule with pattern a
+// grant access to something pattern b names".
+func Overlaps(a, b *Glob) bool {
+	type pair struct{ x, y int }
+	seen := map[pair]bool{}
+	var queue []pair
+	push := func(ca, cb []uint64) {
+		for _, x := range members(ca) {
+			for _, y := range members(cb) {
+				p := pair{x, y}
+				if !seen[p] {
+					seen[p] = true
+					queue = append(queue, p)
+				}
+			}
+		}
+	}
+	push(a.closure[a.start], b.closure[b.start])
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if p.x == a.accept && p.y == b.accept {
+			return true
+		}
+		sa, sb := &a.states[p.x], &b.states[p.y]
+		if sa.out < 0 || sb.out < 0 || sa.set.and(sb.set).empty() {
+			continue
+		}
+		push(a.closure[sa.out], b.closure[sb.out])
+	}
+	return false
+}
+
+func members(bits []uint64) []int {
+	var out []int
+	for w, word := range bits {
+		for word != 0 {
+			b := trailingZeros(word)
+			word &= word - 1
+			out = append(out, w*64+b)
+		}
+	}
+	return out
+}
+
+// Match compiles pattern and matches path against it, for one-off use; use a
+// Cache when the same patterns are matched repeatedly.
+func Match(pattern, path string) (bool, error) {
+	g, err := Compile(pattern)
+	if err != nil {
+		return false, err
+	}
+	return g.Match(path), nil
+}
+
+// HasGlob reports whether pattern contains unescaped glob syntax.
+func HasGlob(pattern string) bool {
+	for i := 0; i < len(pattern); i++ {
+		switch pattern[i] {
+		case '\\':
+			i++
+		case '*', '?', '[', '{':
+			return true
+		}
+	}
+	return false
+}
+
+// literalOf returns the path a tree matches when it is a plain sequence of
+// single bytes.
+func literalOf(n node) (string, bool) {
+	if n.op != opSeq {
+		return "", false
+	}
+	var b strings.Builder
+	for _, k := range n.kids {
+		if k.op != opSet || k.lit < 0 {
+			return "", false
+		}
+		b.WriteByte(byte(k.lit))
+	}
+	return b.String(), true
+}

@@ -1,0 +1,506 @@
+package profiles
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aa-flow/aa-flow/internal/aare"
+)
+
+// Matcher decides whether single rules cover accesses. It compiles each glob
+// once and keeps the compiled globs in a bounded cache; it is safe for
+// concurrent use. The zero value is not usable: call NewMatcher.
+type Matcher struct {
+	vars  Vars
+	cache *aare.Cache
+}
+
+// matcherCacheSize bounds how many compiled globs a Matcher keeps.
+const matcherCacheSize = 4096
+
+// NewMatcher returns a Matcher expanding @{VAR} with vars (may be nil).
+func NewMatcher(vars Vars) *Matcher {
+	return &Matcher{vars: vars, cache: aare.NewCache(matcherCacheSize)}
+}
+
+// RuleCovers reports whether rule, on its own, allows the access a: the
+// rule's class, patterns, permissions and conditions include it, owner and
+// other qualifiers respected. A deny rule allows nothing and returns false
+// (RuleMatches says whether it applies). A rule or condition the matcher
+// does not understand returns false, never true.
+//
+// It compiles the rule's globs on every call; to ask many questions build a
+// Matcher (or a Policy) once.
+func RuleCovers(rule Node, a Access, vars Vars) bool {
+	return NewMatcher(vars).RuleCovers(rule, a)
+}
+
+// RuleCovers is the package-level RuleCovers with the matcher's variables
+// and glob cache.
+func (m *Matcher) RuleCovers(rule Node, a Access) bool {
+	if q := qualifiers(rule); q != nil && q.Deny {
+		return false
+	}
+	return m.RuleMatches(rule, a)
+}
+
+// RuleMatches reports whether rule applies to a whatever its allow/deny
+// qualifier: for a deny rule, whether it refuses a (or a part of a's
+// permissions: a deny rule that names any requested permission matches).
+func (m *Matcher) RuleMatches(rule Node, a Access) bool {
+	switch r := rule.(type) {
+	case *FileRule:
+		return m.fileMatches(r, a)
+	case *LinkRule:
+		return m.linkMatches(r, a)
+	case *CapabilityRule:
+		return a.Class == ClassCapability && (len(r.Caps) == 0 || slices.Contains(r.Caps, strings.ToLower(a.Capability)))
+	case *NetworkRule:
+		return m.networkMatches(r, a)
+	case *ClassRule:
+		return m.classMatches(r, a)
+	case *ChangeProfileRule:
+		return m.changeProfileMatches(r, a)
+	}
+	return false
+}
+
+func qualifiers(n Node) *Qualifiers {
+	switch r := n.(type) {
+	case *FileRule:
+		return &r.Q
+	case *LinkRule:
+		return &r.Q
+	case *CapabilityRule:
+		return &r.Q
+	case *NetworkRule:
+		return &r.Q
+	case *ClassRule:
+		return &r.Q
+	case *ChangeProfileRule:
+		return &r.Q
+	}
+	return nil
+}
+
+// glob matches name against pattern after variable expansion; an error (bad
+// pattern, undefined variable) is no match.
+func (m *Matcher) glob(pattern, name string) bool {
+	g, err := m.compile(pattern)
+	if err != nil {
+		return false
+	}
+	return g.Match(name)
+}
+
+func (m *Matcher) compile(pattern string) (*aare.Glob, error) {
+	exp, err := m.vars.Expand(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+	}
+	return m.cache.Compile(exp)
+}
+
+// ownerApplies reports whether a rule's owner/other qualifier lets it apply
+// to the access.
+func ownerApplies(q Qualifiers, a Access) bool {
+	if q.Owner && !a.Owner {
+		return false
+	}
+	if q.Other && a.Owner {
+		return false
+	}
+	return true
+}
+
+// normPerms canonicalises requested file permissions: c (create) and d
+// (delete) are writes.
+func normPerms(p string) string {
+	var b strings.Builder
+	for _, c := range p {
+		switch c {
+		case 'c', 'd':
+			c = 'w'
+		}
+		if !strings.ContainsRune(b.String(), c) {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+// rulePerms returns the letters a file rule grants (exec as 'x').
+func rulePerms(r *FileRule) string {
+	p := normPerms(r.Perms)
+	if r.Exec != "" {
+		p += "x"
+	}
+	return p
+}
+
+// permsInclude reports whether the granted letters include every requested
+// letter; a request for a (append) is met by w.
+func permsInclude(granted, requested string) bool {
+	for _, c := range requested {
+		if strings.ContainsRune(granted, c) {
+			continue
+		}
+		if c == 'a' && strings.ContainsRune(granted, 'w') {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// permsIntersect reports whether a deny rule's letters take away any of the
+// requested ones (deny w also denies a).
+func permsIntersect(denied, requested string) bool {
+	for _, c := range requested {
+		if strings.ContainsRune(denied, c) || (c == 'a' && strings.ContainsRune(denied, 'w')) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Matcher) fileMatches(r *FileRule, a Access) bool {
+	if a.Class != ClassFile && a.Class != ClassLink {
+		return false
+	}
+	if !ownerApplies(r.Q, a) {
+		return false
+	}
+	req := normPerms(a.Perms)
+	if a.Class == ClassLink && req == "" {
+		req = "l"
+	}
+	if req == "" {
+		return false
+	}
+	if r.Path == "" { // bare `file,`: every path, every permission but exec transitions
+		if r.Q.Deny {
+			return true
+		}
+		return !strings.ContainsRune(req, 'x') || a.Target == ""
+	}
+	if !m.glob(r.Path, a.Path) {
+		return false
+	}
+	granted := rulePerms(r)
+	if r.Q.Deny {
+		return permsIntersect(granted, req)
+	}
+	if !permsInclude(granted, req) {
+		return false
+	}
+	if strings.ContainsRune(req, 'x') && !m.execTargetOK(r, a) {
+		return false
+	}
+	return true
+}
+
+// execTargetOK checks an exec access's reported target against a rule with
+// an explicit transition target (px/cx -> TARGET). Without a reported
+// target, or a rule without one, any exec mode covers the exec.
+func (m *Matcher) execTargetOK(r *FileRule, a Access) bool {
+	if a.Target == "" || r.Target == "" {
+		return true
+	}
+	if m.glob(r.Target, a.Target) {
+		return true
+	}
+	// cx -> child is reported as parent//child.
+	if i := strings.LastIndex(a.Target, "//"); i >= 0 && strings.ContainsAny(r.Exec, "cC") {
+		return m.glob(r.Target, a.Target[i+2:])
+	}
+	return false
+}
+
+func (m *Matcher) linkMatches(r *LinkRule, a Access) bool {
+	if a.Class != ClassLink && !(a.Class == ClassFile && strings.ContainsRune(a.Perms, 'l')) {
+		return false
+	}
+	if !ownerApplies(r.Q, a) {
+		return false
+	}
+	if !m.glob(r.Path, a.Path) {
+		return false
+	}
+	return a.Target == "" || m.glob(r.Target, a.Target)
+}
+
+// protocolNumbers maps protocol names used in network rules to the numbers
+// the kernel logs.
+var protocolNumbers = map[string]string{
+	"ip": "0", "icmp": "1", "igmp": "2", "tcp": "6", "udp": "17", "ipv6": "41",
+	"gre": "47", "esp": "50", "ah": "51", "icmpv6": "58", "sctp": "132", "udplite": "136", "raw": "255",
+}
+
+func sameProtocol(rule, got string) bool {
+	if got == "" {
+		return false
+	}
+	rule, got = strings.ToLower(rule), strings.ToLower(got)
+	if rule == got {
+		return true
+	}
+	return protocolNumbers[rule] == got || protocolNumbers[got] == rule
+}
+
+func (m *Matcher) networkMatches(r *NetworkRule, a Access) bool {
+	if a.Class != ClassNetwork {
+		return false
+	}
+	if len(r.Conds) > 0 || len(r.Peer) > 0 {
+		return false // fine-grained ip=/port=/peer conditions: not understood
+	}
+	if r.Family != "" && r.Family != a.Family {
+		return false
+	}
+	if r.Type != "" && r.Type != a.SockType {
+		// "network inet tcp," names a protocol where a type is expected by
+		// some writers; the parser may have put it in Type.
+		if !sameProtocol(r.Type, a.Protocol) {
+			return false
+		}
+	}
+	if r.Protocol != "" && !sameProtocol(r.Protocol, a.Protocol) {
+		return false
+	}
+	if len(r.Access) > 0 && !accessIncluded(r.Access, a.Access, nil) {
+		return false
+	}
+	return true
+}
+
+// accessIncluded reports whether every requested access word is granted;
+// aliases maps short forms (r, w) to the words they stand for. An empty
+// request asks for nothing in particular and is included.
+func accessIncluded(granted, requested []string, aliases map[string][]string) bool {
+	set := map[string]bool{}
+	for _, g := range granted {
+		g = strings.ToLower(g)
+		set[g] = true
+		for _, x := range aliases[g] {
+			set[x] = true
+		}
+	}
+	for _, r := range requested {
+		r = strings.ToLower(r)
+		if set[r] {
+			continue
+		}
+		// a request may itself be a short form: every word it stands for
+		// must be granted.
+		words, ok := aliases[r]
+		if !ok || len(words) == 0 {
+			return false
+		}
+		for _, w := range words {
+			if !set[w] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Access word aliases per class, from apparmor.d(5).
+var classAliases = map[string]map[string][]string{
+	ClassSignal: {"r": {"receive"}, "w": {"send"}, "rw": {"send", "receive"}},
+	ClassPtrace: {"r": {"read"}, "w": {"trace"}, "rw": {"read", "trace"}},
+	ClassDbus:   {"r": {"receive"}, "w": {"send"}, "rw": {"send", "receive"}},
+	ClassUnix: {
+		"r":  {"receive", "getattr", "getopt"},
+		"w":  {"create", "connect", "send", "setattr", "setopt"},
+		"rw": {"receive", "getattr", "getopt", "create", "connect", "send", "setattr", "setopt"},
+	},
+	ClassMqueue: {
+		"r":  {"read", "getattr"},
+		"w":  {"write", "create", "setattr", "delete"},
+		"rw": {"read", "getattr", "write", "create", "setattr", "delete"},
+	},
+}
+
+// normSignal strips a SIG prefix and lowercases a signal name.
+func normSignal(s string) string {
+	s = strings.ToLower(s)
+	return strings.TrimPrefix(s, "sig")
+}
+
+func (m *Matcher) classMatches(r *ClassRule, a Access) bool {
+	if r.Class != a.Class {
+		return false
+	}
+	if len(r.Access) > 0 && !accessIncluded(r.Access, a.Access, classAliases[r.Class]) {
+		return false
+	}
+	for _, c := range r.Peer {
+		if !m.peerCondOK(r.Class, c, a) {
+			return false
+		}
+	}
+	for _, c := range r.Conds {
+		if !m.condOK(r.Class, c, a) {
+			return false
+		}
+	}
+	switch r.Class {
+	case ClassMount:
+		// mount [conds] [SOURCE] [-> MOUNTPOINT]
+		if len(r.Args) > 1 {
+			return false
+		}
+		if len(r.Args) == 1 && !m.glob(r.Args[0], a.Path) {
+			return false
+		}
+		if r.Target != "" && !m.glob(r.Target, a.Target) {
+			return false
+		}
+	case ClassUmount, ClassRemount:
+		if len(r.Args) > 1 || r.Target != "" {
+			return false
+		}
+		if len(r.Args) == 1 && !m.glob(r.Args[0], a.Path) {
+			return false
+		}
+	case ClassPivotRoot:
+		// pivot_root [oldroot=OLD] [NEWROOT] [-> PROFILE]
+		if len(r.Args) > 1 || r.Target != "" {
+			return false
+		}
+		if len(r.Args) == 1 && !m.glob(r.Args[0], a.Path) {
+			return false
+		}
+	case ClassMqueue:
+		if len(r.Args) > 1 || r.Target != "" {
+			return false
+		}
+		if len(r.Args) == 1 && !m.glob(r.Args[0], a.Path) {
+			return false
+		}
+	default:
+		if len(r.Args) > 0 || r.Target != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// valuesMatch reports whether got matches one of the patterns.
+func (m *Matcher) valuesMatch(patterns []string, got string) bool {
+	for _, p := range patterns {
+		if m.glob(p, got) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Matcher) peerCondOK(class string, c Cond, a Access) bool {
+	switch {
+	case c.Key == "label" || c.Key == "peer":
+		return a.Peer != "" && m.valuesMatch(c.Values, a.Peer)
+	case class == ClassDbus && c.Key == "name":
+		return a.PeerName != "" && m.valuesMatch(c.Values, a.PeerName)
+	case class == ClassUnix && c.Key == "addr":
+		return a.Target != "" && m.valuesMatch(c.Values, a.Target)
+	}
+	return false
+}
+
+func (m *Matcher) condOK(class string, c Cond, a Access) bool {
+	switch class {
+	case ClassSignal:
+		switch c.Key {
+		case "set":
+			for _, v := range c.Values {
+				if normSignal(v) == normSignal(a.Signal) {
+					return true
+				}
+			}
+			return false
+		case "peer":
+			return a.Peer != "" && m.valuesMatch(c.Values, a.Peer)
+		}
+	case ClassPtrace:
+		if c.Key == "peer" {
+			return a.Peer != "" && m.valuesMatch(c.Values, a.Peer)
+		}
+	case ClassUnix:
+		switch c.Key {
+		case "type":
+			return slices.Contains(c.Values, a.SockType)
+		case "addr":
+			return a.Path != "" && m.valuesMatch(c.Values, a.Path)
+		case "peer":
+			return a.Peer != "" && m.valuesMatch(c.Values, a.Peer)
+		}
+	case ClassDbus:
+		switch c.Key {
+		case "bus":
+			return slices.Contains(c.Values, a.Bus)
+		case "path":
+			return a.DbusPath != "" && m.valuesMatch(c.Values, a.DbusPath)
+		case "interface":
+			return a.Interface != "" && m.valuesMatch(c.Values, a.Interface)
+		case "member":
+			return a.Member != "" && m.valuesMatch(c.Values, a.Member)
+		case "name":
+			return a.PeerName != "" && m.valuesMatch(c.Values, a.PeerName)
+		case "peer":
+			return a.Peer != "" && m.valuesMatch(c.Values, a.Peer)
+		}
+	case ClassMount, ClassRemount:
+		switch c.Key {
+		case "fstype", "vfstype":
+			return a.Fstype != "" && m.valuesMatch(c.Values, a.Fstype)
+		case "options":
+			return optionsOK(c, a.Flags)
+		}
+	case ClassMqueue:
+		if c.Key == "type" {
+			return slices.Contains(c.Values, a.SockType)
+		}
+	}
+	return false // a condition we do not understand never grants
+}
+
+// optionsOK checks mount flags: options=(...) must equal the flags,
+// options in (...) must include them.
+func optionsOK(c Cond, flags []string) bool {
+	want := map[string]bool{}
+	for _, v := range c.Values {
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				want[f] = true
+			}
+		}
+	}
+	got := map[string]bool{}
+	for _, f := range flags {
+		got[f] = true
+		if !want[f] {
+			return false
+		}
+	}
+	if c.In {
+		return true
+	}
+	return len(got) == len(want)
+}
+
+func (m *Matcher) changeProfileMatches(r *ChangeProfileRule, a Access) bool {
+	if a.Class != ClassChangeProfile {
+		return false
+	}
+	if r.Exec != "" && (a.Path == "" || !m.glob(r.Exec, a.Path)) {
+		return false
+	}
+	if len(r.Targets) == 0 {
+		return true
+	}
+	return a.Target != "" && m.valuesMatch(r.Targets, a.Target)
+}

@@ -1,0 +1,251 @@
+package profiles
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Policy is one profile with its includes followed and its variables
+// collected, ready to answer whether it allows an access. It is immutable
+// after NewPolicy and safe for concurrent use.
+type Policy struct {
+	Name  string
+	Vars  Vars
+	Rules []Node // allow and deny rules of the profile and everything it includes, in order
+	m     *Matcher
+}
+
+// NewPolicy builds the Policy of the profile named profileName (the kernel's
+// name, "parent//child" for a child) in f. Variables come from f's preamble
+// and the files it includes (tunables); rules from the profile body and the
+// abstractions it includes, recursively. Child profiles and hats are not
+// part of their parent's policy. load may be nil: includes are then not
+// followed.
+func NewPolicy(f *File, profileName string, load IncludeLoader) (*Policy, error) {
+	prof := f.Find(profileName)
+	if prof == nil {
+		return nil, fmt.Errorf("%s: no profile %q", f.Path, profileName)
+	}
+	b := &policyBuilder{load: load, vars: Vars{}, seen: map[string]bool{}}
+	if err := b.walk(f.Items, f.Path, false, 0); err != nil {
+		return nil, err
+	}
+	if err := b.walk(prof.Rules, f.Path, true, 0); err != nil {
+		return nil, err
+	}
+	return &Policy{Name: profileName, Vars: b.vars, Rules: b.rules, m: NewMatcher(b.vars)}, nil
+}
+
+// maxIncludeDepth stops include recursion that the seen-set cannot (files
+// without a path).
+const maxIncludeDepth = 32
+
+type policyBuilder struct {
+	load  IncludeLoader
+	vars  Vars
+	rules []Node
+	seen  map[string]bool // included file paths, each followed once
+}
+
+// walk collects variables from items and, when inProfile, rules too.
+func (b *policyBuilder) walk(items []Node, from string, inProfile bool, depth int) error {
+	if depth > maxIncludeDepth {
+		return fmt.Errorf("%s: includes nested deeper than %d", from, maxIncludeDepth)
+	}
+	for _, n := range items {
+		switch r := n.(type) {
+		case *Variable:
+			b.vars.Define(r)
+		case *Include:
+			if b.load == nil {
+				continue
+			}
+			files, err := b.load(r, from)
+			if err != nil {
+				if r.IfExists {
+					continue
+				}
+				return fmt.Errorf("%s: include %s: %w", r.Pos, r.Path, err)
+			}
+			for _, f := range files {
+				key := f.Path
+				if key != "" {
+					if b.seen[key] {
+						continue
+					}
+					b.seen[key] = true
+				}
+				if err := b.walk(f.Items, f.Path, inProfile, depth+1); err != nil {
+					return err
+				}
+			}
+		case *Profile:
+			// a child profile or hat: its own policy
+		case *FileRule, *LinkRule, *CapabilityRule, *NetworkRule, *ClassRule, *ChangeProfileRule:
+			if inProfile {
+				b.rules = append(b.rules, n)
+			}
+		}
+	}
+	return nil
+}
+
+// Matcher returns the policy's rule matcher (its variables, its glob cache).
+func (p *Policy) Matcher() *Matcher { return p.m }
+
+// Covers reports whether the profile allows a, as the kernel would decide:
+// every requested permission is granted by some allow rule that applies
+// (owner rules only when a.Owner) and refused by no deny rule. audit
+// qualifiers do not change coverage.
+func (p *Policy) Covers(a Access) bool {
+	switch a.Class {
+	case ClassFile, ClassLink:
+		return p.coversFile(a)
+	}
+	allowed := false
+	for _, r := range p.Rules {
+		q := qualifiers(r)
+		if !p.m.RuleMatches(r, a) {
+			continue
+		}
+		if q != nil && q.Deny {
+			return false
+		}
+		allowed = true
+	}
+	return allowed
+}
+
+// coversFile unions the permissions of every applying allow rule (a request
+// for rw may be met by one rule granting r and another granting w) and
+// subtracts every applying deny rule.
+func (p *Policy) coversFile(a Access) bool {
+	req := normPerms(a.Perms)
+	if a.Class == ClassLink && !strings.ContainsRune(req, 'l') {
+		req += "l"
+	}
+	if req == "" {
+		return false
+	}
+	for _, c := range req {
+		one := a
+		one.Perms = string(c)
+		if c == 'l' {
+			if !p.coversLink(one) {
+				return false
+			}
+			continue
+		}
+		if !p.coversOne(one) {
+			return false
+		}
+	}
+	return true
+}
+
+// coversOne answers for a single permission letter.
+func (p *Policy) coversOne(a Access) bool {
+	allowed := false
+	for _, r := range p.Rules {
+		if _, ok := r.(*LinkRule); ok {
+			continue
+		}
+		if !p.m.RuleMatches(r, a) {
+			continue
+		}
+		if q := qualifiers(r); q != nil && q.Deny {
+			return false
+		}
+		allowed = true
+	}
+	return allowed
+}
+
+// coversLink answers for a hard link: a link rule naming both ends, or a
+// file rule granting l on the link's name (which, like `link subset`, needs
+// the link to grant no more than the target has). Subset rules are checked
+// when the target is known.
+func (p *Policy) coversLink(a Access) bool {
+	allowed := false
+	for _, r := range p.Rules {
+		var subset bool
+		switch x := r.(type) {
+		case *LinkRule:
+			if !p.m.RuleMatches(r, a) {
+				continue
+			}
+			subset = x.Subset
+			if x.Q.Deny {
+				return false
+			}
+		case *FileRule:
+			if !p.m.RuleMatches(r, a) {
+				continue
+			}
+			if x.Q.Deny {
+				return false
+			}
+			subset = true
+		default:
+			continue
+		}
+		if subset && a.Target != "" && !p.subsetOK(a) {
+			continue
+		}
+		allowed = true
+	}
+	return allowed
+}
+
+// subsetOK checks that every permission the link's name is granted (r w
+// a m k x) is also granted on the target.
+func (p *Policy) subsetOK(a Access) bool {
+	for _, c := range "rwamkx" {
+		link := Access{Class: ClassFile, Path: a.Path, Perms: string(c), Owner: a.Owner}
+		if !p.coversOne(link) {
+			continue
+		}
+		target := Access{Class: ClassFile, Path: a.Target, Perms: string(c), Owner: a.Owner}
+		if !p.coversOne(target) {
+			return false
+		}
+	}
+	return true
+}
+
+// Explain returns the allow rules that grant a (any part of its
+// permissions), in policy order, so a caller can say "already allowed by
+// abstractions/base:12". Deny rules that refuse it come after them. An
+// empty result means nothing in the policy speaks about a.
+func (p *Policy) Explain(a Access) []Node {
+	var allow, deny []Node
+	for _, r := range p.Rules {
+		q := qualifiers(r)
+		if q != nil && q.Deny {
+			if p.m.RuleMatches(r, a) {
+				deny = append(deny, r)
+			}
+			continue
+		}
+		if p.explains(r, a) {
+			allow = append(allow, r)
+		}
+	}
+	return append(allow, deny...)
+}
+
+// explains reports whether an allow rule grants at least one of a's
+// permissions (for files) or all of a (for other classes).
+func (p *Policy) explains(r Node, a Access) bool {
+	if a.Class != ClassFile {
+		return p.m.RuleMatches(r, a)
+	}
+	for _, c := range normPerms(a.Perms) {
+		one := a
+		one.Perms = string(c)
+		if p.m.RuleMatches(r, one) {
+			return true
+		}
+	}
+	return false
+}

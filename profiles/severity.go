@@ -1,0 +1,388 @@
+package profiles
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aa-flow/aa-flow/internal/aare"
+)
+
+// SeverityUnknown is the severity of something severity.db does not rate.
+const SeverityUnknown = -1
+
+// SeverityDB is AppArmor's severity database (/etc/apparmor/severity.db):
+// a 0..10 danger rating for each capability and for path globs, per
+// permission (read, write, exec). It is immutable once loaded and safe for
+// concurrent use.
+//
+// The file's format: '#' starts a comment line; "CAP_NAME N" rates a
+// capability; "PATHGLOB R W X" rates reading, writing and executing the
+// paths the glob matches. Unlike python3-apparmor, which takes the most
+// specific entry, Path takes the maximum over every matching entry: an
+// access is as dangerous as the most dangerous thing it touches.
+type SeverityDB struct {
+	caps  map[string]int // lower-case name without CAP_
+	paths []sevPath
+	vars  Vars
+	cache *aare.Cache
+}
+
+type sevPath struct {
+	pattern string
+	glob    *aare.Glob
+	r, w, x int
+}
+
+// Fixed severities of rule classes severity.db does not rate. They follow
+// the db's scale: 10 owns the machine, 8 denial of service or information
+// leak, under 5 mostly harmless.
+const (
+	sevUnconfinedExec = 10 // ux, Ux, pux: leaves confinement entirely
+	sevNetworkAll     = 7  // bare network,: every family, raw sockets included
+	sevNetworkRaw     = 8  // raw or packet sockets: sniffing, spoofing
+	sevNetworkNetlink = 6  // netlink: talks to kernel subsystems
+	sevNetworkInet    = 4  // ordinary inet/inet6 sockets
+	sevNetworkOther   = 5
+	sevSignalAll      = 6 // any signal to any peer
+	sevSignal         = 3
+	sevPtraceTrace    = 9 // trace: full control of the peer
+	sevPtraceRead     = 6 // read: /proc/PID/* of the peer
+	sevUnixAll        = 5
+	sevUnix           = 3
+	sevDbusAll        = 6
+	sevDbus           = 3
+	sevMount          = 9 // mount/remount/pivot_root: rewrite the namespace
+	sevUmount         = 7
+	sevChangeProfile  = 7 // bare change_profile: to any profile
+	sevChangeTo       = 5
+	sevUserns         = 7 // user namespaces: a large kernel attack surface
+	sevOther          = 3 // mqueue, io_uring, rlimit
+)
+
+// LoadSeverity reads a severity database file.
+func LoadSeverity(path string) (*SeverityDB, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("load severity db: %w", err)
+	}
+	defer f.Close()
+	return ParseSeverity(f, path)
+}
+
+// ParseSeverity reads a severity database; name is used in error messages,
+// which give the line.
+func ParseSeverity(r io.Reader, name string) (*SeverityDB, error) {
+	db := &SeverityDB{caps: map[string]int{}, cache: aare.NewCache(matcherCacheSize)}
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		fields := strings.Fields(text)
+		switch {
+		case strings.HasPrefix(fields[0], "CAP_"):
+			if len(fields) != 2 {
+				return nil, fmt.Errorf("%s:%d: capability line needs NAME SEVERITY, got %q", name, line, text)
+			}
+			v, err := sevValue(fields[1])
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %s: %w", name, line, fields[0], err)
+			}
+			db.caps[strings.ToLower(strings.TrimPrefix(fields[0], "CAP_"))] = v
+		case strings.HasPrefix(fields[0], "/"):
+			if len(fields) != 4 {
+				return nil, fmt.Errorf("%s:%d: path line needs PATH READ WRITE EXEC, got %q", name, line, text)
+			}
+			var vals [3]int
+			for i := range vals {
+				v, err := sevValue(fields[i+1])
+				if err != nil {
+					return nil, fmt.Errorf("%s:%d: %s: %w", name, line, fields[0], err)
+				}
+				vals[i] = v
+			}
+			g, err := aare.Compile(fields[0])
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			}
+			db.paths = append(db.paths, sevPath{pattern: fields[0], glob: g, r: vals[0], w: vals[1], x: vals[2]})
+		default:
+			return nil, fmt.Errorf("%s:%d: unexpected line %q (want CAP_NAME N or /path R W X)", name, line, text)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+	}
+	return db, nil
+}
+
+func sevValue(s string) (int, error) {
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 || v > 10 {
+		return 0, fmt.Errorf("severity %q is not a number from 0 to 10", s)
+	}
+	return v, nil
+}
+
+// WithVars returns a copy of db that expands @{VAR} in rules with vars
+// (typically a Policy's). Variables it does not know are taken as "any
+// path", so a rating is never lower than the truth.
+func (db *SeverityDB) WithVars(vars Vars) *SeverityDB {
+	c := *db
+	c.vars = vars
+	return &c
+}
+
+// Capability returns a capability's severity (name with or without CAP_,
+// any case), SeverityUnknown if the db does not rate it.
+func (db *SeverityDB) Capability(name string) int {
+	name = strings.ToLower(strings.TrimPrefix(strings.ToUpper(name), "CAP_"))
+	if v, ok := db.caps[name]; ok {
+		return v
+	}
+	return SeverityUnknown
+}
+
+// maxCapability is the highest capability severity in the db.
+func (db *SeverityDB) maxCapability() int {
+	m := SeverityUnknown
+	for _, v := range db.caps {
+		m = max(m, v)
+	}
+	return m
+}
+
+// permClasses maps file permission letters to the db's columns: reading;
+// writing (w a c d, and l k which change or lock the file); executing (x,
+// and m which maps the file executable).
+func permClasses(perms string) (r, w, x bool) {
+	for _, c := range perms {
+		switch c {
+		case 'r':
+			r = true
+		case 'w', 'a', 'c', 'd', 'l', 'k':
+			w = true
+		case 'x', 'm':
+			x = true
+		}
+	}
+	return
+}
+
+func (e *sevPath) rate(r, w, x bool) int {
+	v := SeverityUnknown
+	if r {
+		v = max(v, e.r)
+	}
+	if w {
+		v = max(v, e.w)
+	}
+	if x {
+		v = max(v, e.x)
+	}
+	return v
+}
+
+// Path returns the severity of perms (file permission letters) on one
+// concrete path: the maximum over every db entry matching the path,
+// SeverityUnknown when none does.
+func (db *SeverityDB) Path(path, perms string) int {
+	r, w, x := permClasses(perms)
+	v := SeverityUnknown
+	for i := range db.paths {
+		if db.paths[i].glob.Match(path) {
+			v = max(v, db.paths[i].rate(r, w, x))
+		}
+	}
+	return v
+}
+
+// Pattern returns the severity of perms on every path a rule pattern could
+// name: the maximum over db entries whose glob overlaps the pattern's.
+// Unknown variables count as any path.
+func (db *SeverityDB) Pattern(pattern, perms string) int {
+	r, w, x := permClasses(perms)
+	g, err := db.compileRulePattern(pattern)
+	if err != nil {
+		return db.worstPath(r, w, x)
+	}
+	if lit, ok := g.Literal(); ok {
+		return db.Path(lit, perms)
+	}
+	v := SeverityUnknown
+	for i := range db.paths {
+		if aare.Overlaps(g, db.paths[i].glob) {
+			v = max(v, db.paths[i].rate(r, w, x))
+		}
+	}
+	return v
+}
+
+func (db *SeverityDB) worstPath(r, w, x bool) int {
+	v := SeverityUnknown
+	for i := range db.paths {
+		v = max(v, db.paths[i].rate(r, w, x))
+	}
+	return v
+}
+
+// compileRulePattern expands variables, unknown ones as "/**" (any path).
+func (db *SeverityDB) compileRulePattern(pattern string) (*aare.Glob, error) {
+	vars := db.vars
+	cloned := false
+	for _, name := range variableNames(pattern, db.vars) {
+		if _, ok := vars[name]; !ok {
+			if !cloned {
+				vars, cloned = db.vars.Clone(), true
+			}
+			vars[name] = []string{"/**"}
+		}
+	}
+	exp, err := vars.Expand(pattern)
+	if err != nil {
+		return nil, err
+	}
+	return db.cache.Compile(exp)
+}
+
+// variableNames lists the variables pattern uses, following the values of
+// known ones.
+func variableNames(pattern string, vars Vars) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(p string, depth int)
+	walk = func(p string, depth int) {
+		if depth > maxIncludeDepth {
+			return
+		}
+		for {
+			i := strings.Index(p, "@{")
+			if i < 0 {
+				return
+			}
+			j := strings.IndexByte(p[i:], '}')
+			if j < 0 {
+				return
+			}
+			name := p[i+2 : i+j]
+			p = p[i+j+1:]
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			out = append(out, name)
+			for _, v := range vars[name] {
+				walk(v, depth+1)
+			}
+		}
+	}
+	walk(pattern, 0)
+	return out
+}
+
+// Rule returns the severity of a rule: for file rules the highest rating of
+// any db entry the rule's pattern could reach with its permissions, for
+// capabilities the highest of the named ones, and for the other classes the
+// fixed values documented on the constants above. Deny rules rate 0: they
+// grant nothing. It returns SeverityUnknown when nothing rates the rule.
+func (db *SeverityDB) Rule(n Node) int {
+	if q := qualifiers(n); q != nil && q.Deny {
+		return 0
+	}
+	switch r := n.(type) {
+	case *FileRule:
+		if isUnconfinedExec(r.Exec) {
+			return sevUnconfinedExec
+		}
+		perms := r.Perms
+		if r.Exec != "" {
+			perms += "x"
+		}
+		if r.Path == "" { // bare file,
+			return db.worstPath(true, true, true)
+		}
+		return db.Pattern(r.Path, perms)
+	case *LinkRule:
+		return max(db.Pattern(r.Path, "w"), db.Pattern(r.Target, "w"))
+	case *CapabilityRule:
+		if len(r.Caps) == 0 {
+			return db.maxCapability()
+		}
+		v := SeverityUnknown
+		for _, c := range r.Caps {
+			v = max(v, db.Capability(c))
+		}
+		return v
+	case *NetworkRule:
+		switch {
+		case r.Family == "" && r.Type == "" && r.Protocol == "":
+			return sevNetworkAll
+		case r.Family == "packet" || r.Type == "raw" || r.Type == "packet":
+			return sevNetworkRaw
+		case r.Family == "netlink":
+			return sevNetworkNetlink
+		case (r.Family == "inet" || r.Family == "inet6") && r.Type != "":
+			return sevNetworkInet
+		case r.Family == "inet" || r.Family == "inet6":
+			return sevNetworkRaw // every type, raw included
+		}
+		return sevNetworkOther
+	case *ClassRule:
+		bare := len(r.Conds) == 0 && len(r.Peer) == 0 && len(r.Args) == 0 && r.Target == ""
+		switch r.Class {
+		case ClassSignal:
+			if bare {
+				return sevSignalAll
+			}
+			return sevSignal
+		case ClassPtrace:
+			if len(r.Access) == 0 || accessIncluded(r.Access, []string{"trace"}, classAliases[ClassPtrace]) {
+				return sevPtraceTrace
+			}
+			return sevPtraceRead
+		case ClassUnix:
+			if bare {
+				return sevUnixAll
+			}
+			return sevUnix
+		case ClassDbus:
+			if bare {
+				return sevDbusAll
+			}
+			return sevDbus
+		case ClassMount, ClassRemount, ClassPivotRoot:
+			return sevMount
+		case ClassUmount:
+			return sevUmount
+		case ClassUserns:
+			return sevUserns
+		}
+		return sevOther
+	case *ChangeProfileRule:
+		if len(r.Targets) == 0 {
+			return sevChangeProfile
+		}
+		for _, t := range r.Targets {
+			if t == "unconfined" || aare.HasGlob(t) {
+				return sevChangeProfile
+			}
+		}
+		return sevChangeTo
+	case *RlimitRule:
+		return sevOther
+	}
+	return SeverityUnknown
+}
+
+// isUnconfinedExec reports whether an exec mode can leave confinement:
+// ux, Ux, and the px/cx fallbacks to unconfined (pux, PUx, cux, CUx).
+func isUnconfinedExec(mode string) bool {
+	return strings.ContainsAny(mode, "uU")
+}
