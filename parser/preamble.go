@@ -1,0 +1,127 @@
+package parser
+
+import (
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+// parseInclude parses `include <x>`, `#include "x"`, `include if exists <x>`
+// and the bare form `include /path`. An include has no ending comma.
+func (p *parser) parseInclude() (profiles.Node, error) {
+	kw := p.next()
+	inc := &profiles.Include{Hash: kw.typ == tokHashInclude}
+	if t := p.peek(); t.typ == tokWord && t.val == "if" {
+		p.next()
+		if t, err := p.expect(tokWord, "'exists' after 'include if'"); err != nil || t.val != "exists" {
+			if err == nil {
+				err = p.unexpected(t, "'exists' after 'include if'")
+			}
+			return nil, err
+		}
+		inc.IfExists = true
+	}
+	t := p.next()
+	switch t.typ {
+	case tokAngle:
+		inc.Angle = true
+		inc.Path = t.val[1 : len(t.val)-1]
+	case tokString:
+		inc.Path = unquote(t.val)
+	case tokWord:
+		inc.Path = wordValue(t.val)
+	default:
+		return nil, p.unexpected(t, "the included file as <path> or \"path\"")
+	}
+	if inc.Path == "" {
+		return nil, p.errorf(t.off, "empty include path")
+	}
+	inc.Meta = p.meta(kw.off, t)
+	return inc, nil
+}
+
+// parseAbi parses `abi <abi/3.0>,` or `abi "path",`.
+func (p *parser) parseAbi() (profiles.Node, error) {
+	kw := p.next()
+	a := &profiles.Abi{}
+	t := p.next()
+	switch t.typ {
+	case tokAngle:
+		a.Angle = true
+		a.Path = t.val[1 : len(t.val)-1]
+	case tokString:
+		a.Path = unquote(t.val)
+	case tokWord:
+		a.Path = wordValue(t.val)
+	default:
+		return nil, p.unexpected(t, "the abi as <path> or \"path\"")
+	}
+	end, err := p.expectComma("abi statement")
+	if err != nil {
+		return nil, err
+	}
+	a.Meta = p.meta(kw.off, end)
+	return a, nil
+}
+
+// parseAlias parses `alias /from -> /to,`.
+func (p *parser) parseAlias() (profiles.Node, error) {
+	kw := p.next()
+	from := p.next()
+	if !isValue(from) {
+		return nil, p.unexpected(from, "the path to alias")
+	}
+	if _, err := p.expect(tokArrow, "'->' in alias"); err != nil {
+		return nil, err
+	}
+	to := p.next()
+	if !isValue(to) {
+		return nil, p.unexpected(to, "the alias target path")
+	}
+	end, err := p.expectComma("alias")
+	if err != nil {
+		return nil, err
+	}
+	return &profiles.Alias{Meta: p.meta(kw.off, end), From: value(from), To: value(to)}, nil
+}
+
+// parseVariable parses `@{NAME} = values...` or `+=`, values running to
+// the end of the line.
+func (p *parser) parseVariable() (profiles.Node, error) {
+	def := p.next()
+	v := &profiles.Variable{Name: def.val[2 : len(def.val)-1]}
+	op := p.next()
+	v.Append = op.typ == tokPlusEquals
+	last := op
+	for {
+		t := p.next()
+		switch t.typ {
+		case tokWord, tokString:
+			v.Values = append(v.Values, value(t))
+			last = t
+			continue
+		case tokEOL:
+		case tokError:
+			return nil, p.lexErr(t)
+		default:
+			return nil, p.unexpected(t, "a variable value")
+		}
+		break
+	}
+	if v.Name == "" {
+		return nil, p.errorf(def.off, "empty variable name")
+	}
+	v.Meta = p.meta(def.off, last)
+	return v, nil
+}
+
+// parseBoolVar keeps a boolean variable assignment `$NAME = true` verbatim.
+func (p *parser) parseBoolVar() (profiles.Node, error) {
+	name := p.next()
+	if _, err := p.expect(tokEquals, "'=' after a boolean variable"); err != nil {
+		return nil, err
+	}
+	val := p.next()
+	if !isValue(val) {
+		return nil, p.unexpected(val, "true or false")
+	}
+	return p.raw(name.off, val), nil
+}
