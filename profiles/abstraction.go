@@ -1,0 +1,77 @@
+package profiles
+
+import "sort"
+
+// AbstractionCandidate is an abstraction Propose may suggest including
+// instead of several literal rules.
+type AbstractionCandidate struct {
+	// Name is the include path, "abstractions/nameservice".
+	Name string
+	// Covers reports whether the abstraction allows an access.
+	Covers func(a Access) bool
+	// Severity is the highest severity of anything the abstraction
+	// grants; it is suggested only when that is no higher than the rules
+	// it would replace.
+	Severity int
+	// Always suggests it for any program, even when it covers none of the
+	// proposed rules (abstractions/base).
+	Always bool
+}
+
+// minCovered is how many proposed rules an abstraction must cover to be
+// suggested.
+const minCovered = 2
+
+// suggestAbstractions returns an include suggestion per candidate
+// abstraction that covers several of the proposed rules and grants nothing
+// more dangerous than they do.
+func (p *Proposer) suggestAbstractions(cands []*candidate) []*candidate {
+	var out []*candidate
+	for _, ab := range p.opts.Abstractions {
+		if ab.Covers == nil {
+			continue
+		}
+		var covered []*candidate
+		maxSev := -1
+		for _, c := range cands {
+			if c.profile != p.name || len(c.queries) == 0 {
+				continue
+			}
+			all := true
+			for _, q := range c.queries {
+				if !ab.Covers(q.access()) {
+					all = false
+					break
+				}
+			}
+			if all {
+				covered = append(covered, c)
+				if c.sev > maxSev {
+					maxSev = c.sev
+				}
+			}
+		}
+		if !ab.Always && (len(covered) < minCovered || ab.Severity > maxSev) {
+			continue
+		}
+		s := &candidate{profile: p.name, node: &Include{Path: ab.Name, Angle: true}, covers: covered, general: "abstraction", sev: ab.Severity}
+		for _, c := range covered {
+			s.ev.merge(c.ev)
+			s.replaces = append(s.replaces, c.replacesOrSelf()...)
+		}
+		sort.Strings(s.replaces)
+		out = append(out, s)
+	}
+	return out
+}
+
+// replacesOrSelf lists the literal names a candidate stands for.
+func (c *candidate) replacesOrSelf() []string {
+	if len(c.replaces) > 0 {
+		return c.replaces
+	}
+	if c.path != "" {
+		return []string{c.path}
+	}
+	return nil
+}

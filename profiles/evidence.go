@@ -1,0 +1,98 @@
+package profiles
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aa-flow/aa-flow/audit"
+)
+
+// Evidence is why a rule is proposed: how many audit records asked for it,
+// when the first and the last were seen, and one sample of who asked and
+// where the record was read.
+type Evidence struct {
+	Count int       `json:"count"`
+	First time.Time `json:"first,omitzero"`
+	Last  time.Time `json:"last,omitzero"`
+	// Comm and PID are from the first record.
+	Comm string `json:"comm,omitempty"`
+	PID  int64  `json:"pid,omitempty"`
+	// Source is where the first record was read: "FILE:LINE", "journald", ...
+	Source string `json:"source,omitempty"`
+}
+
+// add counts one more record.
+func (ev *Evidence) add(e *audit.Event) {
+	ev.Count++
+	if !e.Time.IsZero() {
+		if ev.First.IsZero() || e.Time.Before(ev.First) {
+			ev.First = e.Time
+		}
+		if e.Time.After(ev.Last) {
+			ev.Last = e.Time
+		}
+	}
+	if ev.Count == 1 {
+		ev.Comm = e.Comm
+		if e.PID != audit.Unset {
+			ev.PID = e.PID
+		}
+		ev.Source = eventSource(e)
+	}
+}
+
+// merge folds another rule's evidence into ev (used when generalisation
+// turns several literal rules into one).
+func (ev *Evidence) merge(o Evidence) {
+	if o.Count == 0 {
+		return
+	}
+	if ev.Count == 0 {
+		*ev = o
+		return
+	}
+	ev.Count += o.Count
+	if !o.First.IsZero() && (ev.First.IsZero() || o.First.Before(ev.First)) {
+		ev.First = o.First
+	}
+	if o.Last.After(ev.Last) {
+		ev.Last = o.Last
+	}
+}
+
+func eventSource(e *audit.Event) string {
+	switch {
+	case e.Source == "":
+		return ""
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d", e.Source, e.Line)
+	default:
+		return e.Source
+	}
+}
+
+// String is a one-line summary for people: "12 records, 10:01:02–10:05:00, comm=nginx pid=812".
+func (ev Evidence) String() string {
+	s := fmt.Sprintf("%d record", ev.Count)
+	if ev.Count != 1 {
+		s += "s"
+	}
+	if !ev.First.IsZero() {
+		const layout = "2006-01-02 15:04:05"
+		if ev.Last.Equal(ev.First) || ev.Last.IsZero() {
+			s += ", " + ev.First.UTC().Format(layout)
+		} else {
+			s += ", " + ev.First.UTC().Format(layout) + " to " + ev.Last.UTC().Format(layout)
+		}
+	}
+	if ev.Comm != "" {
+		s += fmt.Sprintf(", comm=%s", ev.Comm)
+	}
+	if ev.PID != 0 {
+		s += fmt.Sprintf(" pid=%d", ev.PID)
+	}
+	if ev.Source != "" {
+		s += ", from " + ev.Source
+	}
+	return s
+}

@@ -1,0 +1,253 @@
+package profiles
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Proposal is what learning found: the rules a profile needs that it does
+// not have yet, ranked (highest severity first), each with its evidence.
+// It is saved as proposal.json in the profile's state directory and read
+// back by diff, review and apply.
+type Proposal struct {
+	Profile string `json:"profile"`
+	// ProfileFile is the profile file the proposal was made against.
+	ProfileFile string    `json:"profile_file,omitempty"`
+	Created     time.Time `json:"created"`
+	Counts      Counts    `json:"counts"`
+	Rules       []*Rule   `json:"rules"`
+	// Warnings are records that could not become rules (a name that
+	// cannot be written safely, an unknown class), one line each.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Counts say what happened to the records.
+type Counts struct {
+	Read       int `json:"read"`        // records seen
+	ForProfile int `json:"for_profile"` // records about this profile, its hats and children
+	Covered    int `json:"covered"`     // of those, already allowed by the profile
+	Ignored    int `json:"ignored"`     // status records and records no rule can grant
+	Other      int `json:"other"`       // records about other profiles
+	Unwritable int `json:"unwritable"`  // records whose names cannot be written safely
+	Malformed  int `json:"malformed"`   // lines that were not valid records (set by the reader)
+	Lost       int `json:"lost"`        // records the kernel or the reader lost (set by the reader)
+}
+
+// Rule is one proposed rule.
+type Rule struct {
+	// ID is short and stable within the proposal: r1, r2, ... in ranked
+	// order.
+	ID string `json:"id"`
+	// Profile is the (sub)profile the rule goes into, by its kernel name
+	// ("svc", "svc//hat").
+	Profile string `json:"profile"`
+	Kind    Kind   `json:"kind"`
+	// Text is the rule as it will be written (one line, no indentation).
+	Text string `json:"text"`
+	// Generalisation names the suggestion when Text is a glob or variable
+	// aa-flow chose ("proc-pid", "home", "versioned-library", ...), and
+	// Literal holds the literal rules it replaces, which the person can
+	// choose instead; Replaces lists the literal paths.
+	Generalisation string   `json:"generalisation,omitempty"`
+	Literal        []string `json:"literal,omitempty"`
+	Replaces       []string `json:"replaces,omitempty"`
+	// Covers lists the IDs of the proposed rules an abstraction makes
+	// unnecessary.
+	Covers []string `json:"covers,omitempty"`
+	// Severity is severity.db's rating, 0..10, -1 when unknown.
+	Severity int      `json:"severity"`
+	Evidence Evidence `json:"evidence"`
+}
+
+// kindRank orders kinds inside one severity: what people read first.
+var kindRank = map[Kind]int{KindInclude: 0, KindCapability: 1, KindFile: 2, KindLink: 3, KindNetwork: 4, KindClass: 5, KindChangeProfile: 6}
+
+// rank sorts the rules (highest severity first, then main profile before
+// hats, then kind and text) and numbers them.
+func (p *Proposal) rank() {
+	sort.SliceStable(p.Rules, func(i, j int) bool {
+		a, b := p.Rules[i], p.Rules[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if a.Profile != b.Profile {
+			return a.Profile < b.Profile
+		}
+		if kindRank[a.Kind] != kindRank[b.Kind] {
+			return kindRank[a.Kind] < kindRank[b.Kind]
+		}
+		return a.Text < b.Text
+	})
+	for i, r := range p.Rules {
+		r.ID = "r" + strconv.Itoa(i+1)
+	}
+}
+
+// finish renders, rates and packs a candidate.
+func (p *Proposer) finish(c *candidate) (*Rule, error) {
+	render := p.opts.Render
+	if render == nil {
+		render = RenderRule
+	}
+	text, err := render(c.node)
+	if err != nil {
+		return nil, fmt.Errorf("render rule for %s: %w", c.profile, err)
+	}
+	r := &Rule{Profile: c.profile, Kind: c.node.Kind(), Text: text, Generalisation: c.general, Replaces: c.replaces, Evidence: c.ev, Severity: c.sev}
+	for _, l := range c.literals {
+		lt, err := render(l)
+		if err != nil {
+			return nil, fmt.Errorf("render literal rule for %s: %w", c.profile, err)
+		}
+		r.Literal = append(r.Literal, lt)
+	}
+	c.rule = r
+	return r, nil
+}
+
+// Find returns the rule with the given ID, or nil.
+func (p *Proposal) Find(id string) *Rule {
+	for _, r := range p.Rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// Marshal is the proposal as indented JSON, for proposal.json and --json.
+func (p *Proposal) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode proposal: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// UnmarshalProposal reads a proposal saved by Marshal; name is used in
+// errors.
+func UnmarshalProposal(name string, data []byte) (*Proposal, error) {
+	var p Proposal
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("read proposal %s: %w", name, err)
+	}
+	seen := map[string]bool{}
+	for i, r := range p.Rules {
+		if r == nil || r.ID == "" || r.Text == "" {
+			return nil, fmt.Errorf("read proposal %s: rule %d has no id or text", name, i+1)
+		}
+		if seen[r.ID] {
+			return nil, fmt.Errorf("read proposal %s: rule id %s appears twice", name, r.ID)
+		}
+		seen[r.ID] = true
+		if strings.ContainsAny(r.Text, "\n\r") {
+			return nil, fmt.Errorf("read proposal %s: rule %s spans lines", name, r.ID)
+		}
+	}
+	return &p, nil
+}
+
+// Choice is what the person decided for one rule.
+type Choice int
+
+// The choices.
+const (
+	Reject  Choice = iota // not written
+	Accept                // written as proposed
+	Literal               // the literal rules instead of the suggested glob
+)
+
+// Decisions maps rule IDs to choices; a rule not in the map is rejected.
+type Decisions map[string]Choice
+
+// Selection is apply's command line: --all, --only, --except, --literal.
+type Selection struct {
+	All     bool
+	Only    []string
+	Except  []string
+	Literal []string
+}
+
+// Decide turns a selection into decisions, refusing IDs the proposal does
+// not have.
+func (p *Proposal) Decide(s Selection) (Decisions, error) {
+	for _, list := range [][]string{s.Only, s.Except, s.Literal} {
+		for _, id := range list {
+			if p.Find(id) == nil {
+				return nil, fmt.Errorf("no rule %s in the proposal for %s (see aa-flow diff %s)", id, p.Profile, p.Profile)
+			}
+		}
+	}
+	if len(s.Only) > 0 && (s.All || len(s.Except) > 0) {
+		return nil, fmt.Errorf("--only cannot be combined with --all or --except")
+	}
+	d := Decisions{}
+	in := func(list []string, id string) bool {
+		for _, x := range list {
+			if x == id {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range p.Rules {
+		take := s.All || len(s.Except) > 0 || in(s.Literal, r.ID)
+		if len(s.Only) > 0 {
+			take = in(s.Only, r.ID) || in(s.Literal, r.ID)
+		}
+		if in(s.Except, r.ID) {
+			take = false
+		}
+		if !take {
+			continue
+		}
+		d[r.ID] = Accept
+		if in(s.Literal, r.ID) {
+			if len(r.Literal) == 0 {
+				return nil, fmt.Errorf("rule %s has no literal alternative (it is not a generalisation)", r.ID)
+			}
+			d[r.ID] = Literal
+		}
+	}
+	return d, nil
+}
+
+// Chosen is one line to write into a (sub)profile.
+type Chosen struct {
+	Profile string
+	Text    string
+	IDs     []string // the rule it comes from
+}
+
+// Apply lists the rule texts to write for the decisions, in ranked order.
+// Rules an accepted abstraction covers are left out: the include grants
+// them.
+func (p *Proposal) Apply(d Decisions) []Chosen {
+	coveredBy := map[string]bool{}
+	for _, r := range p.Rules {
+		if d[r.ID] == Accept {
+			for _, c := range r.Covers {
+				coveredBy[c] = true
+			}
+		}
+	}
+	var out []Chosen
+	for _, r := range p.Rules {
+		ch, ok := d[r.ID]
+		if !ok || ch == Reject || coveredBy[r.ID] {
+			continue
+		}
+		if ch == Literal && len(r.Literal) > 0 {
+			for _, l := range r.Literal {
+				out = append(out, Chosen{Profile: r.Profile, Text: l, IDs: []string{r.ID}})
+			}
+			continue
+		}
+		out = append(out, Chosen{Profile: r.Profile, Text: r.Text, IDs: []string{r.ID}})
+	}
+	return out
+}

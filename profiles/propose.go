@@ -1,0 +1,903 @@
+package profiles
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aa-flow/aa-flow/audit"
+)
+
+// ProposeOptions tune Propose. The zero value proposes literal rules for
+// everything, with nothing treated as already allowed.
+type ProposeOptions struct {
+	// Covers reports whether the current policy of profile (the full
+	// kernel name: "svc", "svc//hat") already allows the access. Nil means
+	// nothing is allowed yet.
+	Covers func(profile string, a Access) bool
+	// ProfileFor reports whether a profile exists for an executable, so
+	// that exec transitions to it use px. Nil: never.
+	ProfileFor func(path string) bool
+	// Setuid reports whether an executable is setuid or setgid, so that
+	// transitions to it scrub the environment (Px, Cx). Nil: never.
+	Setuid func(path string) bool
+	// ChildExec makes exec transitions without a profile of their own go to
+	// a child profile (cx) instead of inheriting (ix).
+	ChildExec bool
+	// Vars are the variables the profile can use (after its includes), by
+	// name without @{ }. Generalisation writes @{PROC}, @{pid}, @{HOME},
+	// @{uid} only when they are defined; otherwise it writes plain globs.
+	Vars Vars
+	// SiblingThreshold is how many files of one directory with the same
+	// permissions become dir/* (0: 8; negative: never).
+	SiblingThreshold int
+	// Severity rates rules; nil rates everything 0 (unknown).
+	Severity Rater
+	// Abstractions are candidate abstractions to suggest.
+	Abstractions []AbstractionCandidate
+	// Render writes a rule as profile text (without indentation). Nil uses
+	// RenderRule.
+	Render func(Node) (string, error)
+	// Now stamps the proposal; time.Now when zero.
+	Now time.Time
+}
+
+// Rater rates the danger of a rule on severity.db's 0..10 scale.
+type Rater interface {
+	// Rule returns the severity of a rule, -1 when unknown.
+	Rule(n Node) int
+}
+
+// Propose turns audit events into a Proposal for profileName in file: the
+// rules the profile needs that it does not have yet. Events for other
+// profiles are counted and ignored. file may be nil (an empty profile).
+func Propose(file *File, profileName string, events []*audit.Event, opts ProposeOptions) (*Proposal, error) {
+	p := NewProposer(file, profileName, opts)
+	for _, e := range events {
+		p.Add(e)
+	}
+	return p.Proposal()
+}
+
+// Proposer builds a Proposal from a stream of events (for audit.Read's
+// callback): Add each event, then call Proposal once.
+type Proposer struct {
+	file *File
+	name string
+	opts ProposeOptions
+
+	counts Counts
+	aggs   map[string]*agg
+	order  []string // keys in first-seen order, for stable output
+}
+
+// NewProposer starts a proposal for profileName.
+func NewProposer(file *File, profileName string, opts ProposeOptions) *Proposer {
+	if opts.SiblingThreshold == 0 {
+		opts.SiblingThreshold = 8
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	return &Proposer{file: file, name: profileName, opts: opts, aggs: map[string]*agg{}}
+}
+
+// agg is one distinct access, with everything merged from the records
+// that asked for it.
+type agg struct {
+	profile string // full kernel name of the (sub)profile it belongs in
+	a       query  // Perms/Access merged
+	// owner stays true while every file record had fsuid == ouid.
+	owner bool
+	ev    Evidence
+	// signals/access sets merged for signal, ptrace, unix, dbus.
+	set map[string]bool
+}
+
+// Add feeds one event.
+func (p *Proposer) Add(e *audit.Event) {
+	p.counts.Read++
+	prof, ok := p.route(e.ProfileName())
+	if !ok {
+		p.counts.Other++
+		return
+	}
+	switch e.Mode {
+	case audit.ModeStatus, audit.ModeHint, audit.ModeError:
+		p.counts.Ignored++
+		return
+	}
+	p.counts.ForProfile++
+	if !p.addAccess(prof, e) {
+		p.counts.Ignored++
+	}
+}
+
+// route maps the profile a record names to the (sub)profile its rules go
+// into: the profile itself, a hat or child, with complain mode's null-
+// children folded back into their parent (they ran under an inherited
+// exec the parent will grant).
+func (p *Proposer) route(label string) (string, bool) {
+	if label == "" {
+		return "", false
+	}
+	if label != p.name && !strings.HasPrefix(label, p.name+"//") {
+		return "", false
+	}
+	parts := strings.Split(label[len(p.name):], "//")
+	out := p.name
+	for _, part := range parts[1:] {
+		if strings.HasPrefix(part, "null-") || part == "" {
+			break
+		}
+		out += "//" + part
+	}
+	return out, true
+}
+
+func (p *Proposer) put(key string, prof string, a query, e *audit.Event) *agg {
+	key = prof + "\x00" + key
+	g := p.aggs[key]
+	if g == nil {
+		g = &agg{profile: prof, a: a, owner: true}
+		p.aggs[key] = g
+		p.order = append(p.order, key)
+	}
+	g.ev.add(e)
+	return g
+}
+
+// mask is the permissions the record asks for: what was denied when the
+// kernel said (enforce mode), else what was requested.
+func mask(e *audit.Event) string {
+	if e.DeniedMask != "" {
+		return e.DeniedMask
+	}
+	return e.RequestedMask
+}
+
+// addAccess turns one record into an access and merges it; false when the
+// record carries nothing a rule can grant.
+func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
+	op := e.Operation
+	class := e.Class
+	switch {
+	case op == "capable" || e.Capname != "" || class == "cap":
+		name := e.Capname
+		if name == "" {
+			name = e.Name
+		}
+		name = strings.ToLower(strings.TrimPrefix(strings.ToUpper(name), "CAP_"))
+		if !isWord(name) {
+			return false
+		}
+		p.put("cap\x00"+name, prof, query{Class: "capability", Capability: name}, e)
+		return true
+
+	case op == "change_onexec" || op == "change_profile":
+		target := e.Target
+		if target == "" {
+			target = e.Name
+		}
+		if target == "" {
+			return false
+		}
+		p.put("cp\x00"+target, prof, query{Class: "change_profile", Target: target}, e)
+		return true
+
+	case op == "signal" || class == "signal":
+		peer := firstNonEmpty(e.Peer, e.PeerProfile)
+		acc := mask(e)
+		if e.Signal == "" || acc == "" {
+			return false
+		}
+		g := p.put("sig\x00"+acc+"\x00"+peer, prof, query{Class: "signal", Access: acc, Peer: peer}, e)
+		addSet(g, e.Signal)
+		return true
+
+	case op == "ptrace" || class == "ptrace":
+		acc := mask(e)
+		if acc == "" {
+			return false
+		}
+		peer := firstNonEmpty(e.Peer, e.PeerProfile)
+		p.put("ptrace\x00"+peer, prof, query{Class: "ptrace", Peer: peer}, e).addAll(strings.Fields(acc))
+		return true
+
+	case strings.HasPrefix(op, "dbus_") || e.Bus != "":
+		acc := mask(e)
+		if acc == "" {
+			return false
+		}
+		a := query{Class: "dbus", Access: acc, Bus: e.Bus}
+		if acc == "bind" {
+			a.PeerName = e.Name
+		} else if acc != "eavesdrop" {
+			a.DbusPath, a.Interface, a.Member = e.Path, e.Interface, e.Member
+			if a.Member == "" {
+				a.Member = extra(e, "method")
+			}
+			a.Peer = firstNonEmpty(e.PeerLabel, e.PeerProfile)
+		}
+		p.put("dbus\x00"+a.Access+"\x00"+a.Bus+"\x00"+a.DbusPath+"\x00"+a.Interface+"\x00"+a.Member+"\x00"+a.PeerName+"\x00"+a.Peer, prof, a, e)
+		return true
+
+	case class == "mount" || op == "mount" || op == "umount" || op == "remount" || op == "pivotroot":
+		return p.addMount(prof, e)
+
+	case class == "posix_mqueue" || class == "sysv_mqueue" || class == "io_uring" || class == "userns" || class == "namespace":
+		acc := mask(e)
+		if acc == "" {
+			return false
+		}
+		cl := class
+		if strings.HasSuffix(cl, "_mqueue") {
+			cl = "mqueue"
+		}
+		if cl == "namespace" {
+			cl = "userns"
+		}
+		a := query{Class: cl, Access: acc}
+		if cl == "mqueue" {
+			a.SockType = strings.TrimSuffix(class, "_mqueue")
+			a.Path = e.Name
+		}
+		p.put(cl+"\x00"+a.SockType+"\x00"+a.Path, prof, a, e).addAll(strings.Fields(acc))
+		return true
+
+	case e.Family == "unix" && (class == "net" || class == "unix") && (e.Addr != "" || e.PeerAddr != ""):
+		acc := mask(e)
+		a := query{Class: "unix", SockType: e.SockType, Path: noneEmpty(e.Addr), Target: noneEmpty(e.PeerAddr)}
+		p.put("unix\x00"+a.SockType+"\x00"+a.Path+"\x00"+a.Target, prof, a, e).addAll(strings.Fields(acc))
+		return true
+
+	case e.Family != "":
+		typ := e.SockType
+		if strings.HasPrefix(typ, "unknown") {
+			typ = ""
+		}
+		if !isWord(e.Family) || (typ != "" && !isWord(typ)) {
+			return false
+		}
+		p.put("net\x00"+e.Family+"\x00"+typ, prof, query{Class: "network", Family: e.Family, SockType: typ}, e)
+		return true
+
+	case strings.HasPrefix(e.Name, "/"):
+		return p.addFile(prof, e)
+	}
+	return false
+}
+
+func (p *Proposer) addMount(prof string, e *audit.Event) bool {
+	a := query{Class: "mount", Fstype: e.Fstype, Flags: e.Flags}
+	switch e.Operation {
+	case "umount":
+		a.Access = "umount"
+		a.Target = e.Name
+	case "pivotroot":
+		a.Access = "pivot_root"
+		a.Target = e.Name
+		a.Path = e.SrcName
+	default:
+		a.Access = "mount"
+		a.Path = e.SrcName
+		a.Target = e.Name
+	}
+	if a.Target == "" {
+		return false
+	}
+	p.put("mount\x00"+a.Access+"\x00"+a.Fstype+"\x00"+a.Flags+"\x00"+a.Path+"\x00"+a.Target, prof, a, e)
+	return true
+}
+
+func (p *Proposer) addFile(prof string, e *audit.Event) bool {
+	name := e.Name
+	op := e.Operation
+	m := mask(e)
+	if op == "exec" {
+		g := p.put("exec\x00"+name, prof, query{Class: "file", Path: name, Perms: "x"}, e)
+		g.a.Target = e.Target
+		g.owner = false
+		return true
+	}
+	if (op == "link" || op == "inode_link") && (e.Target != "" || e.Name2 != "") && strings.Contains(m, "l") {
+		target := firstNonEmpty(e.Target, e.Name2)
+		g := p.put("link\x00"+name+"\x00"+target, prof, query{Class: "file", Path: name, Target: target, Perms: "l"}, e)
+		g.owner = g.owner && e.FSUID != audit.Unset && e.FSUID == e.OUID
+		m = strings.ReplaceAll(m, "l", "")
+		if filePerms(m) == "" {
+			return true
+		}
+	}
+	perms := filePerms(m)
+	if perms == "" {
+		return false
+	}
+	g := p.put("file\x00"+name, prof, query{Class: "file", Path: name}, e)
+	g.a.Perms = mergePerms(g.a.Perms, perms)
+	g.owner = g.owner && e.FSUID != audit.Unset && e.FSUID == e.OUID
+	return true
+}
+
+// filePerms turns a kernel file mask into rule permissions: c (create) and
+// d (delete) become w, a is dropped when w is there, x is an exec's job.
+func filePerms(m string) string {
+	var set [256]bool
+	for i := 0; i < len(m); i++ {
+		switch c := m[i]; c {
+		case 'r', 'w', 'a', 'l', 'k', 'm':
+			set[c] = true
+		case 'c', 'd':
+			set['w'] = true
+		}
+	}
+	var b strings.Builder
+	for _, c := range []byte("rwalkm") {
+		if set[c] && !(c == 'a' && set['w']) {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// mergePerms is the union of two permission strings in canonical order.
+func mergePerms(a, b string) string {
+	return filePerms(a + b)
+}
+
+func addSet(g *agg, v string) {
+	if g.set == nil {
+		g.set = map[string]bool{}
+	}
+	g.set[v] = true
+}
+
+func (g *agg) addAll(vs []string) {
+	for _, v := range vs {
+		addSet(g, v)
+	}
+}
+
+func (g *agg) setList() []string {
+	out := make([]string, 0, len(g.set))
+	for v := range g.set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func extra(e *audit.Event, key string) string {
+	for _, kv := range e.Extra {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func noneEmpty(s string) string {
+	if s == "none" {
+		return ""
+	}
+	return s
+}
+
+// isWord reports whether s is a plain keyword (capability, family or type
+// name) that can be written as is.
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// errNoRules is never returned; kept for errors.Is on future failures.
+var _ = errors.New
+
+// Proposal finishes the stream: it drops what the policy already allows,
+// builds rules, generalises, suggests abstractions, rates and ranks.
+func (p *Proposer) Proposal() (*Proposal, error) {
+	prop := &Proposal{Profile: p.name, Created: p.opts.Now.UTC()}
+	var cands []*candidate
+	for _, key := range p.order {
+		g := p.aggs[key]
+		c, err := p.build(g)
+		if c != nil {
+			c.queries = g.queries()
+			c.sev = p.rate(c.node)
+		}
+		if err != nil {
+			p.counts.Unwritable += g.ev.Count
+			prop.Warnings = append(prop.Warnings, err.Error())
+			continue
+		}
+		if c == nil {
+			p.counts.Covered += g.ev.Count
+			continue
+		}
+		cands = append(cands, c)
+	}
+	cands = mergeExec(cands)
+	cands = p.generalise(cands)
+	cands = append(p.suggestAbstractions(cands), cands...)
+	for _, c := range cands {
+		r, err := p.finish(c)
+		if err != nil {
+			prop.Warnings = append(prop.Warnings, err.Error())
+			continue
+		}
+		prop.Rules = append(prop.Rules, r)
+	}
+	prop.Counts = p.counts
+	prop.rank()
+	// Abstractions list the rules they cover, now that those have IDs.
+	for _, c := range cands {
+		if c.rule == nil {
+			continue
+		}
+		for _, cov := range c.covers {
+			if cov.rule != nil {
+				c.rule.Covers = append(c.rule.Covers, cov.rule.ID)
+			}
+		}
+		sort.Slice(c.rule.Covers, func(i, j int) bool { return idLess(c.rule.Covers[i], c.rule.Covers[j]) })
+	}
+	return prop, nil
+}
+
+// candidate is a rule on its way into the proposal.
+type candidate struct {
+	profile string
+	node    Node
+	// literals are the literal rules a generalised rule replaces.
+	literals []Node
+	replaces []string
+	general  string // generalisation name
+	covers   []*candidate
+	ev       Evidence
+	sev      int
+	// queries are the accesses the rule grants (for abstractions' check).
+	queries []query
+	// path, perms, owner describe a plain literal file rule (for
+	// generalisation); path is empty for every other rule.
+	path  string
+	perms string
+	owner bool
+	rule  *Rule
+}
+
+// idLess orders r2 before r10.
+func idLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func (p *Proposer) covered(profile string, q query) bool {
+	return p.opts.Covers != nil && p.opts.Covers(profile, q.access())
+}
+
+// build makes the literal rule for one aggregate, or nil when the policy
+// already allows it all.
+func (p *Proposer) build(g *agg) (*candidate, error) {
+	a := g.a
+	c := &candidate{profile: g.profile, ev: g.ev}
+	switch a.Class {
+	case "file":
+		return p.buildFile(g, c)
+	case "capability":
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		c.node = &CapabilityRule{Caps: []string{a.Capability}}
+	case "network":
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		c.node = &NetworkRule{Family: a.Family, Type: a.SockType}
+	case "change_profile":
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		t, err := escapeLabel(a.Target)
+		if err != nil {
+			return nil, err
+		}
+		c.node = &ChangeProfileRule{Targets: []string{t}}
+	case "signal":
+		var need []string
+		for _, s := range g.setList() {
+			q := a
+			q.Signal = s
+			if !p.covered(g.profile, q) {
+				need = append(need, s)
+			}
+		}
+		if len(need) == 0 {
+			return nil, nil
+		}
+		r := &ClassRule{Class: "signal", Access: []string{a.Access}, Conds: []Cond{{Key: "set", Values: need, Paren: true}}}
+		if a.Peer != "" {
+			peer, err := escapeLabel(a.Peer)
+			if err != nil {
+				return nil, err
+			}
+			r.Peer = []Cond{{Key: "label", Values: []string{peer}}}
+		}
+		c.node = r
+	case "ptrace":
+		var need []string
+		for _, s := range g.setList() {
+			q := a
+			q.Access = s
+			if !p.covered(g.profile, q) {
+				need = append(need, s)
+			}
+		}
+		if len(need) == 0 {
+			return nil, nil
+		}
+		r := &ClassRule{Class: "ptrace", Access: need}
+		if a.Peer != "" {
+			peer, err := escapeLabel(a.Peer)
+			if err != nil {
+				return nil, err
+			}
+			r.Peer = []Cond{{Key: "label", Values: []string{peer}}}
+		}
+		c.node = r
+	case "dbus":
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		r := &ClassRule{Class: "dbus", Access: []string{a.Access}}
+		for _, kv := range [][2]string{{"bus", a.Bus}, {"path", a.DbusPath}, {"interface", a.Interface}, {"member", a.Member}, {"name", a.PeerName}} {
+			if kv[1] == "" {
+				continue
+			}
+			v, err := EscapeLiteral(kv[1])
+			if err != nil {
+				return nil, err
+			}
+			r.Conds = append(r.Conds, Cond{Key: kv[0], Values: []string{v}})
+		}
+		if a.Peer != "" {
+			peer, err := escapeLabel(a.Peer)
+			if err != nil {
+				return nil, err
+			}
+			r.Peer = []Cond{{Key: "label", Values: []string{peer}}}
+		}
+		c.node = r
+	case "unix":
+		var need []string
+		for _, s := range g.setList() {
+			q := a
+			q.Access = s
+			if !p.covered(g.profile, q) {
+				need = append(need, s)
+			}
+		}
+		if len(need) == 0 {
+			return nil, nil
+		}
+		r := &ClassRule{Class: "unix", Access: need}
+		if a.SockType != "" {
+			r.Conds = append(r.Conds, Cond{Key: "type", Values: []string{a.SockType}})
+		}
+		if a.Path != "" {
+			v, err := EscapeLiteral(a.Path)
+			if err != nil {
+				return nil, err
+			}
+			r.Conds = append(r.Conds, Cond{Key: "addr", Values: []string{v}})
+		}
+		if a.Target != "" {
+			v, err := EscapeLiteral(a.Target)
+			if err != nil {
+				return nil, err
+			}
+			r.Peer = []Cond{{Key: "addr", Values: []string{v}}}
+		}
+		c.node = r
+	case "mqueue", "io_uring", "userns":
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		r := &ClassRule{Class: a.Class, Access: g.setList()}
+		if a.Class == "mqueue" {
+			r.Conds = []Cond{{Key: "type", Values: []string{a.SockType}}}
+			if a.Path != "" {
+				v, err := EscapeLiteral(a.Path)
+				if err != nil {
+					return nil, err
+				}
+				r.Args = []string{v}
+			}
+		}
+		c.node = r
+	case "mount":
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		return c, p.buildMount(a, c)
+	default:
+		return nil, fmt.Errorf("%s: no rule for class %q", g.ev.Source, a.Class)
+	}
+	return c, nil
+}
+
+func (p *Proposer) buildMount(a query, c *candidate) error {
+	src, err := escapeOpt(a.Path)
+	if err != nil {
+		return err
+	}
+	dst, err := EscapeLiteral(a.Target)
+	if err != nil {
+		return err
+	}
+	switch a.Access {
+	case "umount":
+		c.node = &ClassRule{Class: "umount", Args: []string{dst}}
+	case "pivot_root":
+		r := &ClassRule{Class: "pivot_root", Args: []string{dst}}
+		if src != "" {
+			r.Conds = []Cond{{Key: "oldroot", Values: []string{src}}}
+		}
+		c.node = r
+	default:
+		r := &ClassRule{Class: "mount"}
+		if a.Fstype != "" {
+			fs, err := EscapeLiteral(a.Fstype)
+			if err != nil {
+				return err
+			}
+			r.Conds = append(r.Conds, Cond{Key: "fstype", Values: []string{fs}})
+		}
+		var flags []string
+		for _, f := range strings.Split(a.Flags, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				if !isWord(f) {
+					return fmt.Errorf("mount flag %q cannot be written", f)
+				}
+				flags = append(flags, f)
+			}
+		}
+		sort.Strings(flags)
+		if len(flags) > 0 {
+			r.Conds = append(r.Conds, Cond{Key: "options", Values: flags, Paren: true})
+		}
+		if src != "" {
+			r.Args = []string{src}
+		}
+		r.Target = dst
+		c.node = r
+	}
+	return nil
+}
+
+func escapeOpt(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return EscapeLiteral(s)
+}
+
+// escapeLabel escapes a profile label from a log (a peer, a change_profile
+// target) so that it matches only itself.
+func escapeLabel(s string) (string, error) {
+	return EscapeLiteral(s)
+}
+
+func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
+	a := g.a
+	lit, err := EscapeLiteral(a.Path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case a.Perms == "x": // exec
+		mode := p.execMode(a.Path)
+		q := a
+		if p.covered(g.profile, q) {
+			return nil, nil
+		}
+		c.node = &FileRule{Path: lit, Perms: "rm", Exec: mode}
+		if mode == "cx" || mode == "Cx" {
+			// The child is named after the program; its rules are
+			// learned when it runs.
+			c.node.(*FileRule).Target = "" // cx without target uses the path as child name
+		}
+		return c, nil
+	case a.Target != "": // link
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		t, err := EscapeLiteral(a.Target)
+		if err != nil {
+			return nil, err
+		}
+		c.node = &LinkRule{Q: Qualifiers{Owner: g.owner}, Path: lit, Target: t}
+		return c, nil
+	}
+	// Only the permissions not yet allowed.
+	need := a.Perms
+	if p.covered(g.profile, query{Class: "file", Path: a.Path, Perms: a.Perms, Owner: g.owner}) {
+		return nil, nil
+	}
+	if p.opts.Covers != nil && len(a.Perms) > 1 {
+		var b strings.Builder
+		for i := 0; i < len(a.Perms); i++ {
+			if !p.covered(g.profile, query{Class: "file", Path: a.Path, Perms: a.Perms[i : i+1], Owner: g.owner}) {
+				b.WriteByte(a.Perms[i])
+			}
+		}
+		need = b.String()
+	}
+	c.node = &FileRule{Q: Qualifiers{Owner: g.owner}, Path: lit, Perms: need}
+	c.path, c.perms, c.owner = a.Path, need, g.owner
+	return c, nil
+}
+
+// execMode picks the exec transition for a program: px when it has a
+// profile of its own, cx when child profiles were asked for, else ix;
+// capitalised (environment scrubbed) when the program is setuid.
+func (p *Proposer) execMode(path string) string {
+	mode := "ix"
+	switch {
+	case p.opts.ProfileFor != nil && p.opts.ProfileFor(path):
+		mode = "px"
+	case p.opts.ChildExec:
+		mode = "cx"
+	}
+	if mode != "ix" && p.opts.Setuid != nil && p.opts.Setuid(path) {
+		mode = strings.ToUpper(mode[:1]) + mode[1:]
+	}
+	return mode
+}
+
+// query is one distinct access learned from the records, in the learner's
+// terms; access() turns it into the Access that Policy.Covers answers. Fields not used by
+// the class are empty. Perms are file permission letters; Access is the
+// access word of the other classes ("send", "trace", "bind", ...).
+type query struct {
+	Class      string // file, capability, network, signal, ptrace, unix, dbus, mount, change_profile, mqueue, io_uring, userns
+	Path       string // file path; mount source; unix addr; mqueue name (a literal name, never a pattern)
+	Target     string // link or exec target; mount point; change_profile target; unix peer addr
+	Perms      string // file permissions (r w a l k m, or x for an exec)
+	Owner      bool   // the records were for files the task's fsuid owns
+	Capability string
+	Family     string
+	SockType   string // socket type; mqueue type (posix, sysv)
+	Access     string
+	Signal     string
+	Peer       string // peer label
+	Bus        string
+	DbusPath   string
+	Interface  string
+	Member     string
+	PeerName   string // dbus bind name
+	Fstype     string
+	Flags      string
+}
+
+// queries lists the accesses an aggregate stands for, one per signal or
+// access word when the records were merged into a set.
+func (g *agg) queries() []query {
+	if len(g.set) == 0 {
+		q := g.a
+		q.Owner = g.owner
+		return []query{q}
+	}
+	var out []query
+	for _, v := range g.setList() {
+		q := g.a
+		if q.Class == "signal" {
+			q.Signal = v
+		} else {
+			q.Access = v
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+// rate is the severity of a rule, -1 when there is no rater.
+func (p *Proposer) rate(n Node) int {
+	if p.opts.Severity == nil || n == nil {
+		return -1
+	}
+	return p.opts.Severity.Rule(n)
+}
+
+// access is the query in Policy.Covers' terms.
+func (q query) access() Access {
+	a := Access{Class: q.Class, Path: q.Path, Target: q.Target, Perms: q.Perms, Owner: q.Owner,
+		Capability: q.Capability, Family: q.Family, SockType: q.SockType, Signal: q.Signal, Peer: q.Peer,
+		Bus: q.Bus, DbusPath: q.DbusPath, Interface: q.Interface, Member: q.Member, PeerName: q.PeerName, Fstype: q.Fstype}
+	if q.Access != "" {
+		a.Access = strings.Fields(q.Access)
+	}
+	switch q.Class {
+	case "file":
+		switch {
+		case q.Perms == "x":
+			a.Target = "" // the logged target is complain mode's null- profile
+		case q.Target != "":
+			a.Class = ClassLink
+		}
+	case "unix":
+		a.Target, a.PeerAddr = "", q.Target
+	case "mount":
+		a.Path, a.Target = q.Target, q.Path
+		a.Class = q.Access
+		if q.Access == "mount" && strings.Contains(q.Flags, "remount") {
+			a.Class = ClassRemount
+		}
+		a.Access = nil
+		for _, f := range strings.Split(q.Flags, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				a.Flags = append(a.Flags, f)
+			}
+		}
+	}
+	return a
+}
+
+// mergeExec folds the plain file permissions of a program that is also
+// executed into its exec rule: one line per program.
+func mergeExec(cands []*candidate) []*candidate {
+	execs := map[string]*FileRule{}
+	for _, c := range cands {
+		if r, ok := c.node.(*FileRule); ok && r.Exec != "" {
+			execs[c.profile+"\x00"+r.Path] = r
+		}
+	}
+	if len(execs) == 0 {
+		return cands
+	}
+	out := cands[:0]
+	for _, c := range cands {
+		if r, ok := c.node.(*FileRule); ok && r.Exec == "" && c.path != "" {
+			if x := execs[c.profile+"\x00"+r.Path]; x != nil {
+				x.Perms = mergePerms(x.Perms, r.Perms)
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// EventAccesses are the accesses one record asks for, as Policy.Covers
+// takes them; none for records no rule grants (status records, ...).
+func EventAccesses(e *audit.Event) []Access {
+	p := NewProposer(nil, e.ProfileName(), ProposeOptions{})
+	p.Add(e)
+	var out []Access
+	for _, k := range p.order {
+		for _, q := range p.aggs[k].queries() {
+			out = append(out, q.access())
+		}
+	}
+	return out
+}
