@@ -35,9 +35,13 @@ func (p *parser) errf(format string, args ...any) error {
 // alternation (depth > 0), up to an unescaped ',' or '}'.
 func (p *parser) parseSeq(depth int) (node, error) {
 	seq := node{op: opSeq}
-	prevSlash := false
+	prevSlash := false    // the previous element is a literal '/'
+	prevRawSlash := false // ... written unescaped: "//" collapses to "/"
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
+		if c != '/' {
+			prevRawSlash = false
+		}
 		switch c {
 		case ',':
 			if depth > 0 {
@@ -100,10 +104,17 @@ func (p *parser) parseSeq(depth int) (node, error) {
 			continue
 		case 0:
 			return seq, p.errf("NUL byte")
+		case '/':
+			p.pos++
+			if !prevRawSlash {
+				seq.kids = append(seq.kids, litNode(c))
+			}
+			prevSlash, prevRawSlash = true, true
+			continue
 		}
 		p.pos++
 		seq.kids = append(seq.kids, litNode(c))
-		prevSlash = c == '/'
+		prevSlash = false
 	}
 	if depth > 0 {
 		return seq, errors.New("unclosed '{'")
@@ -131,8 +142,9 @@ func (p *parser) parseAlt(depth int) (node, error) {
 			break
 		}
 	}
-	if len(alt.kids) == 1 && len(alt.kids[0].kids) == 0 {
-		return alt, p.errf("empty '{}'")
+	if len(alt.kids) == 1 {
+		// apparmor_parser: "Invalid number of items between {}"
+		return alt, p.errf("'{}' needs at least two alternatives")
 	}
 	return alt, nil
 }
