@@ -55,14 +55,9 @@ func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, e
 			t.lines = append(t.lines, r.Text)
 			continue
 		}
-		i := strings.LastIndex(r.Profile, "//")
-		if i < 0 {
-			return nil, fmt.Errorf("%s: no profile %q to add rules to", f.Path, r.Profile)
-		}
-		parent, hat := r.Profile[:i], r.Profile[i+2:]
-		p := f.Find(parent)
+		p, hat := parentOf(f, r.Profile)
 		if p == nil {
-			return nil, fmt.Errorf("%s: no profile %q to add the hat %q to", f.Path, parent, hat)
+			return nil, fmt.Errorf("%s: no profile to add %q to", f.Path, r.Profile)
 		}
 		t := get(p)
 		if _, ok := t.hats[hat]; !ok {
@@ -164,4 +159,19 @@ func closingBrace(src []byte, lines []int, p *Profile) (int, error) {
 		return 0, fmt.Errorf("profile %s: no closing brace before %s", p.DisplayName(), end)
 	}
 	return i, nil
+}
+
+// parentOf finds the existing profile a missing hat or child belongs in:
+// the longest prefix of name, cut at a "//", that the file has. A child
+// named by a path shows as "parent///usr/bin/x".
+func parentOf(f *File, name string) (*Profile, string) {
+	for i := len(name) - 2; i > 0; i-- {
+		if name[i] != '/' || name[i+1] != '/' {
+			continue
+		}
+		if p := f.Find(name[:i]); p != nil && i+2 < len(name) && !strings.Contains(name[i+2:], "//") {
+			return p, name[i+2:]
+		}
+	}
+	return nil, ""
 }

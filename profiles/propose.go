@@ -129,7 +129,9 @@ func (p *Proposer) route(label string) (string, bool) {
 	parts := strings.Split(label[len(p.name):], "//")
 	out := p.name
 	for _, part := range parts[1:] {
-		if strings.HasPrefix(part, "null-") || part == "" {
+		if strings.HasPrefix(part, "null-/") {
+			// complain mode's child for an exec of /path: its accesses
+			// run under the exec rule the parent will grant (ix).
 			break
 		}
 		out += "//" + part
@@ -164,6 +166,9 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 	op := e.Operation
 	class := e.Class
 	switch {
+	case op == "exec" && strings.HasPrefix(e.Name, "/"):
+		return p.addFile(prof, e)
+
 	case op == "capable" || e.Capname != "" || class == "cap":
 		name := e.Capname
 		if name == "" {
