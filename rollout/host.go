@@ -178,12 +178,13 @@ func (h *Host) Install(ctx context.Context, name string, src []byte, reason stri
 		return store.Revision{}, err
 	}
 	defer unlock()
-	return h.install(ctx, name, src, reason, load, store.EventInstall, nil)
+	return h.install(ctx, name, src, store.Revision{Reason: reason}, load, store.EventInstall, nil)
 }
 
-// install is Install with the lock held; event and evidence go to the
-// journal entry.
-func (h *Host) install(ctx context.Context, name string, src []byte, reason string, load bool, event string, evidence []byte) (store.Revision, error) {
+// install is Install with the lock held; tmpl carries the revision's reason
+// (and RollbackOf); event and evidence go to the journal entry.
+func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.Revision, load bool, event string, evidence []byte) (store.Revision, error) {
+	reason := tmpl.Reason
 	path, err := h.Store.ProfilePath(name)
 	if err != nil {
 		return store.Revision{}, err
@@ -238,9 +239,8 @@ func (h *Host) install(ctx context.Context, name string, src []byte, reason stri
 		}
 		prev = &r
 	}
-	rev, err := h.Store.SaveRevision(name, src, store.Revision{
-		Time: h.now(), Reason: reason, Mode: mode, User: h.user(), Path: path,
-	})
+	tmpl.Time, tmpl.Mode, tmpl.User, tmpl.Path = h.now(), mode, h.user(), path
+	rev, err := h.Store.SaveRevision(name, src, tmpl)
 	if err != nil {
 		return store.Revision{}, err
 	}

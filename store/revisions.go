@@ -26,6 +26,9 @@ type Revision struct {
 	SHA256 string    `json:"sha256"`
 	// Path is the profile file the revision was written to.
 	Path string `json:"path,omitempty"`
+	// RollbackOf is the revision a rollback reinstated (0 otherwise), so
+	// that the next rollback goes further back instead of forth.
+	RollbackOf int `json:"rollback_of,omitempty"`
 }
 
 // SHA256Hex is the content hash recorded in Revision.SHA256.

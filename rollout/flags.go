@@ -1,0 +1,306 @@
+package rollout
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+// The modes a profile can be flipped between.
+const (
+	ModeComplain = "complain"
+	ModeEnforce  = "enforce"
+)
+
+// ModeOf returns the mode the kernel will report for the profile name in
+// src, from its flags: complain, kill, unconfined, prompt, or enforce. When
+// src does not parse or has no profile of that name, the first profile
+// header's flags are used.
+func ModeOf(src []byte, name string) string {
+	if f, err := parser.Parse(name, src); err == nil {
+		if p := f.Find(name); p != nil {
+			return modeFromFlags(p.Flags)
+		}
+		if ps := f.Profiles(); len(ps) > 0 {
+			return modeFromFlags(ps[0].Flags)
+		}
+	}
+	return modeFromFlags(headerFlags(string(src)))
+}
+
+// Modes returns the mode of the profile name and of each of its child
+// profiles and hats, by the name the kernel lists them under (parent//child).
+func Modes(src []byte, name string) (map[string]string, error) {
+	f, err := parser.Parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	p := f.Find(name)
+	if p == nil {
+		return nil, fmt.Errorf("no profile %q in the file (it has %s)", name, profileNames(f))
+	}
+	out := map[string]string{}
+	walk(p, name, func(q *profiles.Profile, full string) { out[full] = modeFromFlags(q.Flags) })
+	return out, nil
+}
+
+func walk(p *profiles.Profile, full string, fn func(*profiles.Profile, string)) {
+	fn(p, full)
+	for _, c := range p.Children() {
+		walk(c, full+"//"+c.DisplayName(), fn)
+	}
+}
+
+func profileNames(f *profiles.File) string {
+	var names []string
+	for _, p := range f.Profiles() {
+		names = append(names, fmt.Sprintf("%q", p.DisplayName()))
+	}
+	if len(names) == 0 {
+		return "no profiles"
+	}
+	return strings.Join(names, ", ")
+}
+
+func modeFromFlags(flags []string) string {
+	for _, m := range []string{"complain", "kill", "unconfined", "prompt"} {
+		for _, f := range flags {
+			if f == m {
+				return m
+			}
+		}
+	}
+	return ModeEnforce
+}
+
+// SetMode returns src with the profile name and all its child profiles and
+// hats put in mode (ModeComplain or ModeEnforce). It edits only the
+// flags=(...) part of each profile header, so the person's layout and
+// comments are kept byte for byte; the result is parsed again to check that
+// every profile now has the mode.
+func SetMode(src []byte, name, mode string) ([]byte, error) {
+	if mode != ModeComplain && mode != ModeEnforce {
+		return nil, fmt.Errorf("set mode of %s: unknown mode %q", name, mode)
+	}
+	f, err := parser.Parse(name, src)
+	if err != nil {
+		return nil, fmt.Errorf("set mode of %s: %w", name, err)
+	}
+	top := f.Find(name)
+	if top == nil {
+		return nil, fmt.Errorf("set mode of %s: no profile %q in the file (it has %s)", name, name, profileNames(f))
+	}
+	type edit struct {
+		start, end int
+		text       string
+	}
+	var edits []edit
+	var werr error
+	walk(top, name, func(p *profiles.Profile, full string) {
+		if werr != nil {
+			return
+		}
+		flags := newFlags(p.Flags, mode)
+		if equalFlags(flags, p.Flags) {
+			return
+		}
+		h, err := scanHeader(src, p.Meta.Pos.Offset)
+		if err != nil {
+			werr = fmt.Errorf("set mode of %s: profile %s at %s: %w", name, full, p.Meta.Pos, err)
+			return
+		}
+		switch {
+		case h.flagsStart >= 0 && len(flags) == 0:
+			// Remove " flags=(...)" with the blank before it.
+			s := h.flagsStart
+			for s > h.start && (src[s-1] == ' ' || src[s-1] == '\t') {
+				s--
+			}
+			edits = append(edits, edit{s, h.flagsEnd, ""})
+		case h.flagsStart >= 0:
+			sep := flagSep(string(src[h.flagsStart:h.flagsEnd]), len(p.Flags))
+			edits = append(edits, edit{h.flagsStart, h.flagsEnd, "flags=(" + strings.Join(flags, sep) + ")"})
+		default:
+			// Insert before the brace, after the last word of the header.
+			at := h.brace
+			for at > h.start && isBlank(src[at-1]) {
+				at--
+			}
+			edits = append(edits, edit{at, at, " flags=(" + strings.Join(flags, ", ") + ")"})
+		}
+	})
+	if werr != nil {
+		return nil, werr
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].start > edits[j].start })
+	out := append([]byte(nil), src...)
+	for _, e := range edits {
+		out = append(out[:e.start:e.start], append([]byte(e.text), out[e.end:]...)...)
+	}
+	// Check the edit: every profile under name now has the mode.
+	modes, err := Modes(out, name)
+	if err != nil {
+		return nil, fmt.Errorf("set mode of %s: the edited text does not parse: %w", name, err)
+	}
+	for full, m := range modes {
+		if m != mode {
+			return nil, fmt.Errorf("set mode of %s: %s is still (%s) after the edit", name, full, m)
+		}
+	}
+	return out, nil
+}
+
+// newFlags is flags with mode applied: complain added (and kill dropped) for
+// complain mode, complain dropped for enforce mode; other flags kept in
+// order.
+func newFlags(flags []string, mode string) []string {
+	var out []string
+	for _, f := range flags {
+		if f == ModeComplain || f == ModeEnforce || (mode == ModeComplain && f == "kill") {
+			continue
+		}
+		out = append(out, f)
+	}
+	if mode == ModeComplain {
+		out = append(out, ModeComplain)
+	}
+	return out
+}
+
+// flagSep is the separator the person used between flags: ", " unless the
+// written flags show another.
+func flagSep(written string, n int) string {
+	switch {
+	case strings.Contains(written, ", "):
+		return ", "
+	case strings.Contains(written, ","):
+		return ","
+	case n > 1:
+		return " "
+	}
+	return ", "
+}
+
+func equalFlags(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// header locates the parts of a profile header in the source.
+type header struct {
+	start                int // the header's first byte
+	flagsStart, flagsEnd int // the flags=... span, or -1
+	brace                int // the '{' opening the body
+}
+
+// scanHeader reads a profile header from off up to the brace that opens its
+// body, skipping quoted strings, comments and parenthesised groups, and
+// noting where flags=... is. A '{' inside a word (an attachment glob such as
+// /usr/{bin,sbin}/x) is part of the word.
+func scanHeader(src []byte, off int) (header, error) {
+	h := header{start: off, flagsStart: -1, flagsEnd: -1, brace: -1}
+	i := off
+	atWordStart := true
+	for i < len(src) {
+		c := src[i]
+		switch {
+		case isBlank(c):
+			atWordStart = true
+			i++
+		case c == '#' && atWordStart:
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+		case c == '"':
+			i++
+			for i < len(src) && src[i] != '"' {
+				if src[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			i++
+			atWordStart = false
+		case c == '{' && atWordStart:
+			h.brace = i
+			return h, nil
+		case c == '(':
+			for i < len(src) && src[i] != ')' {
+				i++
+			}
+			i++
+			atWordStart = true
+		default:
+			if atWordStart && hasWord(src[i:], "flags") {
+				j := i + len("flags")
+				for j < len(src) && isBlank(src[j]) {
+					j++
+				}
+				if j < len(src) && src[j] == '=' {
+					j++
+					for j < len(src) && isBlank(src[j]) {
+						j++
+					}
+					if j < len(src) && src[j] == '(' {
+						for j < len(src) && src[j] != ')' {
+							j++
+						}
+						j++
+					} else {
+						for j < len(src) && !isBlank(src[j]) && src[j] != '{' {
+							j++
+						}
+					}
+					h.flagsStart, h.flagsEnd = i, min(j, len(src))
+					i = h.flagsEnd
+					atWordStart = true
+					continue
+				}
+			}
+			i++
+			atWordStart = false
+		}
+	}
+	return h, fmt.Errorf("no '{' after the profile header")
+}
+
+func hasWord(b []byte, w string) bool {
+	return len(b) >= len(w) && string(b[:len(w)]) == w
+}
+
+// headerFlags finds the flags of the first profile header in src, for text
+// the parser cannot read.
+func headerFlags(src string) []string {
+	lines := strings.Split(src, "\n")
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "#") {
+			continue
+		}
+		i := strings.Index(t, "flags")
+		if i < 0 || !strings.Contains(t, "{") || strings.Index(t, "{") < i {
+			continue
+		}
+		h, err := scanHeader([]byte(t), 0)
+		if err != nil || h.flagsStart < 0 {
+			continue
+		}
+		raw := strings.TrimPrefix(t[h.flagsStart:h.flagsEnd], "flags")
+		raw = strings.TrimLeft(raw, " \t=")
+		raw = strings.Trim(raw, "()")
+		return strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	}
+	return nil
+}
