@@ -29,7 +29,7 @@ func TestVarsExpand(t *testing.T) {
 		{"@{PROC}/@{pid}", "", "undefined variable @{pid}"},
 		{"@{one}/c", "/y/c", ""},
 		{"@{alts}/c", "{/a/,/b/}/c", ""}, // a value ending in '}' keeps its slashes
-		{"/x/@{one}", "/x/y/", ""},      // "//" collapses
+		{"/x/@{one}", "/x/y/", ""},       // "//" collapses
 		{`/x/\@\{one\}`, `/x/\@\{one\}`, ""},
 		{"/a//b", "/a/b", ""},
 		{"@{loop}", "", "refers to itself"},
