@@ -58,10 +58,9 @@ e2e_build() {
 	(
 		flock 9
 		cd "$REPO"
-		local ver
-		ver=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-		CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$ver" -o "$WORK/bin/aa-flow" ./cmd/aa-flow ||
-			die "go build aa-flow failed"
+		# The same static binary `make build` makes (CGO_ENABLED=0, bin/aa-flow).
+		make -s build >&2 || die "make build failed"
+		cp bin/aa-flow "$WORK/bin/aa-flow"
 		for d in "$E2E_DIR"/cmd/*/; do
 			CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$WORK/bin/$(basename "$d")" "./e2e/cmd/$(basename "$d")" ||
 				die "go build $d failed"

@@ -1,0 +1,170 @@
+// Command aatest is the end-to-end tests' "every rule class" workload: one run
+// reads, writes, appends, creates a fifo, links, renames, chmods, unlinks,
+// makes a directory and a symlink, chowns (CAP_CHOWN), binds a privileged
+// port (CAP_NET_BIND_SERVICE), connects and accepts over TCP, opens UDP, unix
+// and raw (CAP_NET_RAW) sockets, runs a helper (an exec transition: a
+// //null- child in complain mode), ptraces and signals that child, probes
+// pid 1, and finally drops root with setuid (CAP_SETUID). It prints one line
+// per operation and exits 1 if any failed.
+//
+//	aatest            the workload
+//	aatest forbidden  read /etc/shadow (what the learned profile must deny)
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+const dir = "/tmp/aatest"
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "forbidden" {
+		_, err := os.ReadFile("/etc/shadow")
+		report("read /etc/shadow", err)
+		if err != nil {
+			os.Exit(1)
+		}
+		return
+	}
+	failed := 0
+	for _, op := range ops() {
+		if err := op.fn(); err != nil {
+			failed++
+			report(op.name, err)
+		} else {
+			report(op.name, nil)
+		}
+	}
+	if failed > 0 {
+		fmt.Printf("aatest: %d operations failed\n", failed)
+		os.Exit(1)
+	}
+}
+
+func report(what string, err error) {
+	res := "ok"
+	if err != nil {
+		res = err.Error()
+	}
+	fmt.Printf("aatest: %-36s -> %s\n", what, res)
+}
+
+type op struct {
+	name string
+	fn   func() error
+}
+
+func ops() []op {
+	x := dir + "/x"
+	return []op{
+		{"reset " + dir, func() error {
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			return os.Mkdir(dir, 0o755)
+		}},
+		{"read /etc/hostname", func() error { _, err := os.ReadFile("/etc/hostname"); return err }},
+		{"write " + x, func() error { return os.WriteFile(x, []byte("hello\n"), 0o644) }},
+		{"append " + x, func() error {
+			f, err := os.OpenFile(x, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				return err
+			}
+			_, err = f.WriteString("more\n")
+			return errors.Join(err, f.Close())
+		}},
+		{"mknod fifo " + dir + "/fifo", func() error { return syscall.Mknod(dir+"/fifo", syscall.S_IFIFO|0o600, 0) }},
+		{"link " + x + " -> x.link", func() error { return os.Link(x, x+".link") }},
+		{"rename x.link -> x.ren", func() error { return os.Rename(x+".link", x+".ren") }},
+		{"chmod " + x + " 0600", func() error { return os.Chmod(x, 0o600) }},
+		{"unlink x.ren", func() error { return os.Remove(x + ".ren") }},
+		{"mkdir " + dir + "/d", func() error { return os.Mkdir(dir+"/d", 0o755) }},
+		{"symlink x -> x.sym", func() error { return os.Symlink(x, x+".sym") }},
+		{"chown " + x + " 1000:1000 (CAP_CHOWN)", func() error { return os.Chown(x, 1000, 1000) }},
+		{"tcp 127.0.0.1:80 (CAP_NET_BIND_SERVICE)", tcpRoundTrip},
+		{"udp socket", func() error { return socket(syscall.AF_INET, syscall.SOCK_DGRAM, 0) }},
+		{"unix stream socket", func() error { return socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0) }},
+		{"raw icmp socket (CAP_NET_RAW)", func() error { return socket(syscall.AF_INET, syscall.SOCK_RAW, syscall.IPPROTO_ICMP) }},
+		{"exec /bin/true", func() error { return exec.Command("/bin/true").Run() }},
+		{"ptrace and signal a child", ptraceChild},
+		{"kill -0 pid 1", func() error { return syscall.Kill(1, 0) }},
+		{"setuid 65534 (CAP_SETUID)", func() error { return syscall.Setuid(65534) }},
+	}
+}
+
+func socket(family, typ, proto int) error {
+	fd, err := syscall.Socket(family, typ, proto)
+	if err != nil {
+		return err
+	}
+	return syscall.Close(fd)
+}
+
+func tcpRoundTrip() error {
+	ln, err := net.Listen("tcp4", "127.0.0.1:80")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		buf := make([]byte, 4)
+		_, err = c.Read(buf)
+		done <- errors.Join(err, c.Close())
+	}()
+	c, err := net.DialTimeout("tcp4", "127.0.0.1:80", 5*time.Second)
+	if err != nil {
+		return err
+	}
+	_, err = c.Write([]byte("ping"))
+	err = errors.Join(err, c.Close())
+	select {
+	case aerr := <-done:
+		return errors.Join(err, aerr)
+	case <-time.After(5 * time.Second):
+		return errors.Join(err, errors.New("accept timed out"))
+	}
+}
+
+// ptraceChild runs /bin/sleep, attaches to it with ptrace, detaches, and
+// kills it with SIGUSR1. ptrace requests must come from one OS thread.
+func ptraceChild() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd := exec.Command("/bin/sleep", "10")
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	pid := cmd.Process.Pid
+	time.Sleep(100 * time.Millisecond) // let the child finish its exec
+	var errs []error
+	if err := syscall.PtraceAttach(pid); err != nil {
+		errs = append(errs, fmt.Errorf("ptrace attach: %w", err))
+	} else {
+		var ws syscall.WaitStatus
+		if _, err := syscall.Wait4(pid, &ws, syscall.WALL, nil); err != nil {
+			errs = append(errs, fmt.Errorf("wait for the stop: %w", err))
+		}
+		if err := syscall.PtraceDetach(pid); err != nil {
+			errs = append(errs, fmt.Errorf("ptrace detach: %w", err))
+		}
+	}
+	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
+		errs = append(errs, fmt.Errorf("kill -USR1: %w", err))
+		_ = cmd.Process.Kill()
+	}
+	_ = cmd.Wait()
+	return errors.Join(errs...)
+}
