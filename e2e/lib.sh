@@ -111,6 +111,7 @@ e2e_base() {
 	printf '127.0.0.1 localhost guest\n' >"$R/etc/hosts"
 	cp "$E2E_DIR/guest/init" "$R/init"
 	cp "$E2E_DIR/guest/flow" "$R/e2e/flow"
+	cp "$E2E_DIR/guest/checks.sh" "$R/e2e/checks.sh"
 	chmod 755 "$R/init" "$R/e2e/flow"
 	(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
 	mv "$out.tmp" "$out"
