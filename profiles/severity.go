@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/aa-flow/aa-flow/internal/aare"
 )
@@ -29,6 +30,32 @@ type SeverityDB struct {
 	paths []sevPath
 	vars  Vars
 	cache *aare.Cache
+	rated *ratingCache // Pattern results: an overlap scan of the db is ~0.5 ms
+}
+
+// ratingCache remembers Pattern results by expanded pattern and columns.
+// It is bounded: when full it starts over.
+type ratingCache struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+const ratingCacheSize = 8192
+
+func (c *ratingCache) get(k string) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[k]
+	return v, ok
+}
+
+func (c *ratingCache) put(k string, v int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= ratingCacheSize {
+		clear(c.m)
+	}
+	c.m[k] = v
 }
 
 type sevPath struct {
@@ -76,7 +103,7 @@ func LoadSeverity(path string) (*SeverityDB, error) {
 // ParseSeverity reads a severity database; name is used in error messages,
 // which give the line.
 func ParseSeverity(r io.Reader, name string) (*SeverityDB, error) {
-	db := &SeverityDB{caps: map[string]int{}, cache: aare.NewCache(matcherCacheSize)}
+	db := &SeverityDB{caps: map[string]int{}, cache: aare.NewCache(matcherCacheSize), rated: &ratingCache{m: map[string]int{}}}
 	sc := bufio.NewScanner(r)
 	line := 0
 	for sc.Scan() {
@@ -137,6 +164,7 @@ func sevValue(s string) (int, error) {
 func (db *SeverityDB) WithVars(vars Vars) *SeverityDB {
 	c := *db
 	c.vars = vars
+	c.rated = &ratingCache{m: map[string]int{}} // results depend on the variables
 	return &c
 }
 
@@ -216,12 +244,17 @@ func (db *SeverityDB) Pattern(pattern, perms string) int {
 	if lit, ok := g.Literal(); ok {
 		return db.Path(lit, perms)
 	}
+	key := fmt.Sprintf("%t%t%t%s", r, w, x, g.String())
+	if v, ok := db.rated.get(key); ok {
+		return v
+	}
 	v := SeverityUnknown
 	for i := range db.paths {
 		if aare.Overlaps(g, db.paths[i].glob) {
 			v = max(v, db.paths[i].rate(r, w, x))
 		}
 	}
+	db.rated.put(key, v)
 	return v
 }
 

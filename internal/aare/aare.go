@@ -70,10 +70,13 @@ type Glob struct {
 	states  []state
 	start   int
 	accept  int
-	// closure[i] is the epsilon closure of state i, as a bit set over states.
-	closure [][]uint64
+	// closure[i] is the epsilon closure of state i, as a bit set over
+	// states, and closureList[i] the same states as a list.
+	closure     [][]uint64
+	closureList [][]int
 	literal bool // the pattern has no glob syntax: it matches one path
 	lit     string
+	prefix  string // every match starts with prefix
 }
 
 // String returns the pattern the glob was compiled from.
@@ -100,6 +103,7 @@ func Compile(pattern string) (*Glob, error) {
 	if lit, ok := literalOf(tree); ok {
 		g.literal, g.lit = true, lit
 	}
+	g.prefix = prefixOf(tree)
 	return g, nil
 }
 
@@ -163,6 +167,10 @@ func (g *Glob) computeClosures() {
 		}
 		g.closure[i] = bits
 	}
+	g.closureList = make([][]int, n)
+	for i := range g.closure {
+		g.closureList[i] = members(g.closure[i])
+	}
 }
 
 // Match reports whether the glob matches the whole of path.
@@ -221,21 +229,31 @@ func trailingZeros(x uint64) int {
 // (a product of the two automata), so it answers "could a rule with pattern a
 // grant access to something pattern b names".
 func Overlaps(a, b *Glob) bool {
+	n := min(len(a.prefix), len(b.prefix))
+	if a.prefix[:n] != b.prefix[:n] {
+		return false // they part ways before any glob operator
+	}
+	if a.literal {
+		return b.Match(a.lit)
+	}
+	if b.literal {
+		return a.Match(b.lit)
+	}
 	type pair struct{ x, y int }
-	seen := map[pair]bool{}
+	nb := len(b.states)
+	seen := make([]bool, len(a.states)*nb)
 	var queue []pair
-	push := func(ca, cb []uint64) {
-		for _, x := range members(ca) {
-			for _, y := range members(cb) {
-				p := pair{x, y}
-				if !seen[p] {
-					seen[p] = true
-					queue = append(queue, p)
+	push := func(ca, cb []int) {
+		for _, x := range ca {
+			for _, y := range cb {
+				if !seen[x*nb+y] {
+					seen[x*nb+y] = true
+					queue = append(queue, pair{x, y})
 				}
 			}
 		}
 	}
-	push(a.closure[a.start], b.closure[b.start])
+	push(a.closureList[a.start], b.closureList[b.start])
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
@@ -246,7 +264,7 @@ func Overlaps(a, b *Glob) bool {
 		if sa.out < 0 || sb.out < 0 || sa.set.and(sb.set).empty() {
 			continue
 		}
-		push(a.closure[sa.out], b.closure[sb.out])
+		push(a.closureList[sa.out], b.closureList[sb.out])
 	}
 	return false
 }
@@ -284,6 +302,18 @@ func HasGlob(pattern string) bool {
 		}
 	}
 	return false
+}
+
+// prefixOf returns the literal bytes every match of the tree starts with.
+func prefixOf(n node) string {
+	var b strings.Builder
+	for _, k := range n.kids {
+		if k.op != opSet || k.lit < 0 {
+			break
+		}
+		b.WriteByte(byte(k.lit))
+	}
+	return b.String()
 }
 
 // literalOf returns the path a tree matches when it is a plain sequence of
