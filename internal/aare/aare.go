@@ -74,9 +74,9 @@ type Glob struct {
 	// states, and closureList[i] the same states as a list.
 	closure     [][]uint64
 	closureList [][]int
-	literal bool // the pattern has no glob syntax: it matches one path
-	lit     string
-	prefix  string // every match starts with prefix
+	literal     bool // the pattern has no glob syntax: it matches one path
+	lit         string
+	prefix      string // every match starts with prefix
 }
 
 // String returns the pattern the glob was compiled from.
