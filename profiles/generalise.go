@@ -38,6 +38,9 @@ func pattern(ps []piece) (string, error) {
 			b.WriteString(p.text)
 			continue
 		}
+		if p.text == "" {
+			continue
+		}
 		e, err := EscapeLiteral(p.text)
 		if err != nil {
 			return "", err

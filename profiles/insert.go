@@ -66,8 +66,8 @@ func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, e
 		t.hats[hat] = append(t.hats[hat], r.Text)
 	}
 	type edit struct {
-		at   int
-		text string
+		at, end int // replace src[at:end]
+		text    string
 	}
 	var edits []edit
 	for _, p := range order {
@@ -82,11 +82,15 @@ func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, e
 		}
 		prefix := src[ls:brace]
 		var b strings.Builder
-		at := ls
+		at, end := ls, ls
 		indent := string(leadingSpace(prefix))
 		if len(bytes.TrimSpace(prefix)) != 0 {
-			// The brace shares its line with other text: break the line.
-			at = brace
+			// The brace shares its line with other text: break the line
+			// (dropping the blanks before the brace).
+			at, end = brace, brace
+			for at > ls && (src[at-1] == ' ' || src[at-1] == '\t') {
+				at--
+			}
 			b.WriteString("\n")
 		} else if ls >= 2 && src[ls-2] != '\n' && src[ls-2] != '{' {
 			b.WriteString("\n")
@@ -105,15 +109,15 @@ func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, e
 			}
 			b.WriteString(inner + "}\n")
 		}
-		if at == brace {
+		if end == brace {
 			b.WriteString(indent)
 		}
-		edits = append(edits, edit{at, b.String()})
+		edits = append(edits, edit{at, end, b.String()})
 	}
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].at > edits[j].at })
 	out := append([]byte(nil), src...)
 	for _, e := range edits {
-		out = append(out[:e.at], append([]byte(e.text), out[e.at:]...)...)
+		out = append(out[:e.at], append([]byte(e.text), out[e.end:]...)...)
 	}
 	return out, nil
 }

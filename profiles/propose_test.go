@@ -1,0 +1,302 @@
+package profiles_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// fileEvent is a complain-mode open record.
+func fileEvent(name, mask string, pid int64, owner bool) *audit.Event {
+	e := &audit.Event{Mode: audit.ModeAllowed, Operation: "open", Profile: "svc", Name: name,
+		RequestedMask: mask, DeniedMask: mask, FSUID: 0, OUID: 0, PID: pid, Comm: "svc",
+		Time: t0.Add(time.Duration(pid) * time.Millisecond), Serial: uint64(pid), Source: "test.log", Line: int(pid),
+		Protocol: audit.Unset, Capability: audit.Unset, Error: audit.Unset, PeerPID: audit.Unset}
+	if !owner {
+		e.OUID = 1000
+	}
+	return e
+}
+
+func texts(p *profiles.Proposal) []string {
+	var out []string
+	for _, r := range p.Rules {
+		out = append(out, r.Text)
+	}
+	return out
+}
+
+func tunablesVars() profiles.Vars {
+	return profiles.Vars{"PROC": {"/proc/"}, "pid": {"{[1-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9]}"}, "HOME": {"/home/*/", "/root/"}}
+}
+
+// A log with 1,000 /proc/<pid>/stat reads yields one rule, whose literal
+// alternative lists every path it replaces and whose evidence counts every
+// record.
+func TestProposeProcPIDOneRule(t *testing.T) {
+	var events []*audit.Event
+	for pid := int64(1000); pid < 2000; pid++ {
+		events = append(events, fileEvent(fmt.Sprintf("/proc/%d/stat", pid), "r", pid, true))
+	}
+	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Vars: tunablesVars()})
+	require.NoError(t, err)
+	require.Len(t, prop.Rules, 1)
+	r := prop.Rules[0]
+	assert.Equal(t, "owner @{PROC}/@{pid}/stat r,", r.Text)
+	assert.Equal(t, profiles.GenProcPID, r.Generalisation)
+	assert.Len(t, r.Replaces, 1000)
+	assert.Len(t, r.Literal, 1000)
+	assert.Contains(t, r.Literal, `owner /proc/1500/stat r,`)
+	assert.Equal(t, 1000, r.Evidence.Count)
+	assert.Equal(t, t0.Add(1000*time.Millisecond), r.Evidence.First)
+	assert.Equal(t, t0.Add(1999*time.Millisecond), r.Evidence.Last)
+	assert.Equal(t, int64(1000), r.Evidence.PID)
+	assert.Equal(t, "test.log:1000", r.Evidence.Source)
+	assert.Equal(t, 1000, prop.Counts.ForProfile)
+}
+
+// A name from a log never becomes a glob: each rule compiles and allows
+// its own name and nothing else.
+func TestProposeNamesAreLiterals(t *testing.T) {
+	names := []string{`/srv/x/*`, `/srv/x/{a,b}`, `/srv/x/a b`, `/srv/x/a,`, `/srv/x/@{HOME}`, `/srv/x/[ab]`, `/srv/x/a"q`}
+	// The kernel hex-encodes names with spaces; decode one from its line.
+	line := `type=AVC msg=audit(1700000000.000:7): apparmor="ALLOWED" operation="open" profile="svc" name=2F7372762F782F612062 pid=7 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=1`
+	events := decodeAll([]byte(line), "hex.log")
+	require.Len(t, events, 1)
+	require.Equal(t, "/srv/x/a b", events[0].Name)
+	for i, n := range names {
+		if n != "/srv/x/a b" {
+			events = append(events, fileEvent(n, "r", int64(i+10), false))
+		}
+	}
+	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Vars: tunablesVars()})
+	require.NoError(t, err)
+	require.Len(t, prop.Rules, len(names), "%q", texts(prop))
+	for _, r := range prop.Rules {
+		assert.Empty(t, r.Generalisation, r.Text)
+	}
+	src := "profile svc {\n}\n"
+	out, _ := learnInto(t, src, "svc", events, profiles.ProposeOptions{})
+	compile(t, out)
+	f, err := parser.Parse("learned", []byte(out))
+	require.NoError(t, err)
+	pol, err := profiles.NewPolicy(f, "svc", nil)
+	require.NoError(t, err)
+	for _, n := range names {
+		assert.True(t, pol.Covers(profiles.Access{Class: "file", Path: n, Perms: "r"}), "%s must be allowed", n)
+	}
+	for _, n := range []string{"/srv/x/a", "/srv/x/b", "/srv/x/zz", "/srv/x/", `/srv/x/a\`, "/srv/x/ab", "/srv/x/@{HOME}x", "/srv/x/a", "/home/bob", "/srv/x/q"} {
+		assert.False(t, pol.Covers(profiles.Access{Class: "file", Path: n, Perms: "r"}), "%s must not be allowed", n)
+	}
+}
+
+// What the profile already allows is counted, not proposed; only missing
+// permissions are proposed.
+func TestProposeCovered(t *testing.T) {
+	src := "profile svc {\n  /etc/hostname r,\n  /var/log/svc.log r,\n}\n"
+	f, err := parser.Parse("svc", []byte(src))
+	require.NoError(t, err)
+	pol, err := profiles.NewPolicy(f, "svc", nil)
+	require.NoError(t, err)
+	events := []*audit.Event{
+		fileEvent("/etc/hostname", "r", 1, true),
+		fileEvent("/etc/hostname", "r", 2, true),
+		fileEvent("/var/log/svc.log", "rw", 3, true),
+		fileEvent("/etc/motd", "r", 4, false),
+	}
+	prop, err := profiles.Propose(f, "svc", events, profiles.ProposeOptions{
+		Covers: func(profile string, a profiles.Access) bool { return profile == "svc" && pol.Covers(a) },
+	})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"owner /var/log/svc.log w,", "/etc/motd r,"}, texts(prop))
+	assert.Equal(t, 2, prop.Counts.Covered)
+	assert.Equal(t, 4, prop.Counts.ForProfile)
+}
+
+// Every class in the records becomes its rule.
+func TestProposeClasses(t *testing.T) {
+	ev := func(e audit.Event) *audit.Event {
+		e.Mode, e.PID = audit.ModeAllowed, 5
+		if e.Profile == "" {
+			e.Profile = "svc"
+		}
+		return &e
+	}
+	events := []*audit.Event{
+		ev(audit.Event{Operation: "capable", Capname: "net_bind_service"}),
+		ev(audit.Event{Operation: "create", Family: "inet", SockType: "stream"}),
+		ev(audit.Event{Operation: "signal", RequestedMask: "send", Signal: "term", Peer: "other"}),
+		ev(audit.Event{Operation: "signal", RequestedMask: "send", Signal: "hup", Peer: "other"}),
+		ev(audit.Event{Operation: "ptrace", RequestedMask: "read", Peer: "unconfined"}),
+		ev(audit.Event{Operation: "exec", Name: "/usr/bin/helper", RequestedMask: "x", Target: "svc//null-/usr/bin/helper", FSUID: 0, OUID: 0}),
+		ev(audit.Event{Operation: "file_mmap", Profile: "svc//null-/usr/bin/helper", Name: "/usr/lib/libz.so.1", RequestedMask: "mr", FSUID: 0, OUID: 0}),
+		ev(audit.Event{Operation: "link", Name: "/srv/l", Target: "/srv/t", RequestedMask: "l", FSUID: 0, OUID: 0}),
+		ev(audit.Event{Operation: "mkdir", Name: "/srv/d/", RequestedMask: "c", FSUID: 0, OUID: 0}),
+		ev(audit.Event{Operation: "change_profile", Target: "other", Name: "other"}),
+		ev(audit.Event{Operation: "dbus_method_call", Bus: "system", Path: "/org/x", Interface: "org.x", Member: "Get", RequestedMask: "send", PeerLabel: "unconfined"}),
+		ev(audit.Event{Operation: "connect", Class: "net", Family: "unix", SockType: "stream", RequestedMask: "connect send", PeerAddr: "@sock"}),
+		ev(audit.Event{Operation: "mount", Class: "mount", Name: "/mnt/", SrcName: "/dev/sda1", Fstype: "ext4", Flags: "ro, nosuid"}),
+		ev(audit.Event{Operation: "profile_load", Mode: audit.ModeStatus}),
+	}
+	events[len(events)-1].Mode = audit.ModeStatus
+	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{
+		"capability net_bind_service,",
+		"network inet stream,",
+		"signal send set=(hup, term) peer=other,",
+		"ptrace read peer=unconfined,",
+		"/usr/bin/helper rmix,",
+		"owner /usr/lib/libz.so.1 rm,",
+		"owner link /srv/l -> /srv/t,",
+		"owner /srv/d/ w,",
+		"change_profile -> other,",
+		"dbus send bus=system path=/org/x interface=org.x member=Get peer=(label=unconfined),",
+		"unix (connect, send) type=stream peer=(addr=@sock),",
+		"mount fstype=ext4 options=(nosuid, ro) /dev/sda1 -> /mnt/,",
+	}, literalTexts(prop))
+	assert.Equal(t, 1, prop.Counts.Ignored)
+	for i, r := range prop.Rules {
+		assert.Equal(t, fmt.Sprintf("r%d", i+1), r.ID)
+	}
+	out, _ := learnInto(t, "profile svc {\n}\n", "svc", events, profiles.ProposeOptions{})
+	compile(t, out)
+}
+
+// literalTexts lists the rules with generalisations replaced by their
+// literal alternatives.
+func literalTexts(p *profiles.Proposal) []string {
+	var out []string
+	for _, r := range p.Rules {
+		if len(r.Literal) > 0 {
+			out = append(out, r.Literal...)
+		} else {
+			out = append(out, r.Text)
+		}
+	}
+	return out
+}
+
+func TestProposeExecModes(t *testing.T) {
+	exec := &audit.Event{Mode: audit.ModeAllowed, Operation: "exec", Profile: "svc", Name: "/usr/bin/tool", RequestedMask: "x", FSUID: 0, OUID: 0}
+	cases := []struct {
+		name string
+		opts profiles.ProposeOptions
+		want string
+	}{
+		{"inherit by default", profiles.ProposeOptions{}, "/usr/bin/tool rmix,"},
+		{"own profile", profiles.ProposeOptions{ProfileFor: func(string) bool { return true }}, "/usr/bin/tool rmpx,"},
+		{"own profile, setuid", profiles.ProposeOptions{ProfileFor: func(string) bool { return true }, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmPx,"},
+		{"child", profiles.ProposeOptions{ChildExec: true}, "/usr/bin/tool rmcx,"},
+		{"child, setuid", profiles.ProposeOptions{ChildExec: true, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmCx,"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			prop, err := profiles.Propose(nil, "svc", []*audit.Event{exec}, tc.opts)
+			require.NoError(t, err)
+			assert.Equal(t, []string{tc.want}, texts(prop))
+		})
+	}
+}
+
+// Many files of one directory become dir/*, unless the glob would reach
+// something more dangerous than the files it replaces.
+func TestProposeSiblingsAndSeverity(t *testing.T) {
+	sev, err := profiles.LoadSeverity("/etc/apparmor/severity.db")
+	require.NoError(t, err)
+	var spool, ssh []*audit.Event
+	for i := 0; i < 10; i++ {
+		spool = append(spool, fileEvent(fmt.Sprintf("/var/spool/svc/job%03d", i), "rw", int64(i+1), false))
+	}
+	for i, n := range []string{"moduli", "ssh_config", "sshd_config", "a", "b", "c", "d", "e", "f"} {
+		ssh = append(ssh, fileEvent("/etc/ssh/"+n, "r", int64(i+1), false))
+	}
+	opts := profiles.ProposeOptions{Severity: sev, SiblingThreshold: 5}
+
+	prop, err := profiles.Propose(nil, "svc", spool, opts)
+	require.NoError(t, err)
+	require.Len(t, prop.Rules, 1)
+	assert.Equal(t, "/var/spool/svc/* rw,", prop.Rules[0].Text)
+	assert.Equal(t, profiles.GenSiblings, prop.Rules[0].Generalisation)
+	assert.Len(t, prop.Rules[0].Replaces, 10)
+
+	prop, err = profiles.Propose(nil, "svc", ssh, opts)
+	require.NoError(t, err)
+	assert.Len(t, prop.Rules, 9, "/etc/ssh/* would grant the host keys: literals stay")
+	for _, r := range prop.Rules {
+		assert.Empty(t, r.Generalisation)
+		assert.Equal(t, sev.Rule(&profiles.FileRule{Path: strings.Fields(r.Text)[0], Perms: "r"}), r.Severity)
+	}
+}
+
+// Rules are ranked by severity, highest first, and each carries it.
+func TestProposeRanking(t *testing.T) {
+	sev, err := profiles.LoadSeverity("/etc/apparmor/severity.db")
+	require.NoError(t, err)
+	events := []*audit.Event{
+		fileEvent("/etc/hostname", "r", 1, false),
+		{Mode: audit.ModeAllowed, Operation: "capable", Profile: "svc", Capname: "sys_admin"},
+		fileEvent("/etc/shadow", "r", 2, false),
+	}
+	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Severity: sev})
+	require.NoError(t, err)
+	require.Len(t, prop.Rules, 3)
+	assert.Equal(t, "capability sys_admin,", prop.Rules[0].Text)
+	assert.Equal(t, 10, prop.Rules[0].Severity)
+	assert.Equal(t, "/etc/shadow r,", prop.Rules[1].Text)
+	assert.Equal(t, "/etc/hostname r,", prop.Rules[2].Text)
+	assert.GreaterOrEqual(t, prop.Rules[1].Severity, prop.Rules[2].Severity)
+}
+
+// An abstraction is suggested when it covers several proposed rules and
+// grants nothing more dangerous; accepting it leaves out what it covers.
+func TestProposeAbstraction(t *testing.T) {
+	ab := profiles.AbstractionCandidate{Name: "abstractions/demo", Severity: 2, Covers: func(a profiles.Access) bool {
+		return strings.HasPrefix(a.Path, "/usr/share/demo/")
+	}}
+	events := []*audit.Event{
+		fileEvent("/usr/share/demo/a", "r", 1, false),
+		fileEvent("/usr/share/demo/b", "r", 2, false),
+		fileEvent("/etc/hostname", "r", 3, false),
+	}
+	sevAll := raterFunc(func(profiles.Node) int { return 2 })
+	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Abstractions: []profiles.AbstractionCandidate{ab}, Severity: sevAll})
+	require.NoError(t, err)
+	require.Len(t, prop.Rules, 4)
+	var inc *profiles.Rule
+	for _, r := range prop.Rules {
+		if r.Kind == profiles.KindInclude {
+			inc = r
+		}
+	}
+	require.NotNil(t, inc)
+	assert.Equal(t, "include <abstractions/demo>", inc.Text)
+	require.Len(t, inc.Covers, 2)
+	d, err := prop.Decide(profiles.Selection{All: true})
+	require.NoError(t, err)
+	var got []string
+	for _, c := range prop.Apply(d) {
+		got = append(got, c.Text)
+	}
+	assert.ElementsMatch(t, []string{"include <abstractions/demo>", "/etc/hostname r,"}, got)
+
+	// A more dangerous abstraction is not suggested.
+	ab.Severity = 9
+	prop, err = profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Abstractions: []profiles.AbstractionCandidate{ab}, Severity: sevAll})
+	require.NoError(t, err)
+	assert.Len(t, prop.Rules, 3)
+}
+
+type raterFunc func(profiles.Node) int
+
+func (f raterFunc) Rule(n profiles.Node) int { return f(n) }
