@@ -1,0 +1,120 @@
+package templates
+
+import (
+	"fmt"
+	"strings"
+)
+
+// QuoteToken quotes/escapes a pattern (profiles.FileRule.Path, a profile
+// name, a condition value ...) for output. s is a value as the model holds
+// it: AppArmor escapes kept, surrounding quotes removed. The result reads
+// back as the same value and compiles to the same policy.
+//
+// The token is quoted when it would not survive unquoted: it is empty, holds
+// whitespace, a quote, a parenthesis, a comma outside {} alternations, or
+// starts with '#'. Inside the quotes apparmor_parser reads escapes exactly
+// as outside, so only a raw '"' needs a backslash. Raw control bytes other
+// than a tab are written as octal escapes (the byte they stand for), and a
+// dangling final backslash is doubled so it cannot swallow the closing
+// quote. A NUL is written as `\000`, a pattern that matches no kernel path;
+// the renderer refuses such values before they get here.
+func QuoteToken(s string) string {
+	if !needsQuotes(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			if i+1 == len(s) {
+				b.WriteString(`\\`)
+				continue
+			}
+			b.WriteByte(c)
+			i++
+			writeQuotedByte(&b, s[i])
+		default:
+			writeQuotedByte(&b, c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// writeQuotedByte writes one byte inside quotes: a raw quote escaped, a raw
+// control byte as its octal escape.
+func writeQuotedByte(b *strings.Builder, c byte) {
+	switch {
+	case c == '"':
+		b.WriteString(`\"`)
+	case c == '\t':
+		b.WriteByte(c)
+	case c < 0x20 || c == 0x7f:
+		fmt.Fprintf(b, `\%03o`, c)
+	default:
+		b.WriteByte(c)
+	}
+}
+
+// needsQuotes reports whether s must be quoted to read back as one token
+// with the same meaning.
+func needsQuotes(s string) bool {
+	if s == "" || s[0] == '#' {
+		return true
+	}
+	depth := 0 // {} alternation depth
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			if i+1 == len(s) {
+				return true
+			}
+			i++
+			if n := s[i]; n < 0x20 || n == 0x7f || n == ' ' {
+				return true
+			}
+		case c <= ' ' || c == 0x7f || c == '"' || c == '(' || c == ')':
+			return true
+		case c == '{':
+			depth++
+		case c == '}':
+			if depth > 0 {
+				depth--
+			}
+		case c == ',' && depth == 0:
+			return true
+		}
+	}
+	return false
+}
+
+// checkValue refuses a value that cannot be written as a token: a NUL byte
+// (QuoteToken would turn it into a pattern that means something else).
+func checkValue(what, s string) error {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return fmt.Errorf("%s %q: NUL byte at offset %d cannot be written in a profile", what, s, i)
+	}
+	return nil
+}
+
+// checkWord refuses a bare word (a permission set, capability, flag,
+// condition key, class keyword ...) holding anything but letters, digits
+// and the punctuation such words use: written unquoted, anything else could
+// end the rule early and smuggle in another.
+func checkWord(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("empty %s", what)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-.:/=@+", c) >= 0 {
+			continue
+		}
+		return fmt.Errorf("%s %q: character %q cannot be written in a bare word", what, s, c)
+	}
+	return nil
+}

@@ -1,0 +1,375 @@
+// Package templates renders aa-flow's profile model as AppArmor policy text:
+// the canonical layout of a policy file and one embedded text/template per
+// rule kind, with the quoting and escaping every template relies on.
+//
+// The canonical layout keeps the preamble (abi, includes, variables,
+// aliases, comments) in source order, so variables stay before their use,
+// and writes each profile with a 2-space indent and its rules grouped by
+// kind in the order AppArmor's tools use: includes, rlimits, capabilities,
+// network, signal/ptrace/unix/dbus/mount/pivot_root/..., file and link rules,
+// change_profile, then child profiles and hats. Grouping happens between
+// "barriers": a standalone comment or a rule kept verbatim (*profiles.Raw,
+// such as an if block) stays where it was, and rules never move across it,
+// so conditionals and raw blocks keep their relative order. Comments stay
+// on their rule. Reordering rules inside a profile does not change the
+// compiled policy.
+//
+// Names that come from logs are data: every value goes through QuoteToken,
+// every bare word (permissions, capability names, flags, keys) is checked
+// against the characters such words use, and a node that cannot be written
+// safely is refused with an error, never rendered.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+//go:embed profile/*.tmpl
+var profileFS embed.FS
+
+// profileTemplates holds the parsed layout and rule templates. It is built
+// once from embedded files and never modified.
+var profileTemplates = template.Must(template.New("profile").Funcs(template.FuncMap{
+	"q":      QuoteToken,
+	"quals":  qualifiers,
+	"conds":  conds,
+	"access": access,
+	"peer":   peer,
+	"join":   strings.Join,
+}).ParseFS(profileFS, "profile/*.tmpl"))
+
+// indentUnit is one level of indentation.
+const indentUnit = "  "
+
+// Render writes the canonical text of a policy file.
+func Render(f *profiles.File) ([]byte, error) {
+	type block struct {
+		Blank bool
+		Text  string
+	}
+	var blocks []block
+	var prev profiles.Node
+	for i, n := range f.Items {
+		text, err := RenderNode(n, 0)
+		if err != nil {
+			return nil, fmt.Errorf("render %s: item %d: %w", f.Path, i+1, err)
+		}
+		blocks = append(blocks, block{Blank: prev != nil && blankBetween(prev, n), Text: text})
+		prev = n
+	}
+	var b bytes.Buffer
+	if err := profileTemplates.ExecuteTemplate(&b, "layout", blocks); err != nil {
+		return nil, fmt.Errorf("render %s: %w", f.Path, err)
+	}
+	return b.Bytes(), nil
+}
+
+// blankBetween decides whether a blank line separates two top-level items:
+// always around a profile, always after a standalone comment (else it
+// would attach to the next node when read back), and wherever the source
+// had one.
+func blankBetween(prev, n profiles.Node) bool {
+	switch {
+	case prev.Kind() == profiles.KindProfile || n.Kind() == profiles.KindProfile:
+		return true
+	case prev.Kind() == profiles.KindComment:
+		return n.Kind() != profiles.KindComment || sourceBlank(prev, n)
+	}
+	return sourceBlank(prev, n)
+}
+
+// sourceBlank reports whether the source had a blank line between two
+// nodes, judged from their positions; nodes built by hand have none.
+func sourceBlank(prev, n profiles.Node) bool {
+	pm, nm := prev.NodeMeta(), n.NodeMeta()
+	if pm.End.Line == 0 || nm.Pos.Line == 0 {
+		return false
+	}
+	first := nm.Pos.Line - len(nm.Comments)
+	return first > pm.End.Line+1
+}
+
+// RenderNode renders one node (rule, include, child profile ...) at the
+// given indent depth, no trailing newline: its comments above it, the node,
+// and its trailing comment.
+func RenderNode(n profiles.Node, depth int) (string, error) {
+	if n == nil {
+		return "", fmt.Errorf("render: nil node")
+	}
+	if depth < 0 {
+		depth = 0
+	}
+	indent := strings.Repeat(indentUnit, depth)
+	m := n.NodeMeta()
+	if err := checkComments(m); err != nil {
+		return "", fmt.Errorf("%s at %s: %w", n.Kind(), m.Pos, err)
+	}
+	var text string
+	var err error
+	switch n := n.(type) {
+	case *profiles.Profile:
+		text, err = renderProfile(n, depth)
+		if err != nil {
+			return "", fmt.Errorf("profile %q at %s: %w", n.DisplayName(), m.Pos, err)
+		}
+		return text, nil // comments and trailing are part of the block
+	case *profiles.Comment:
+		text = n.Text
+	case *profiles.Raw:
+		text = reindentRaw(n, indent)
+	default:
+		text, err = renderRule(n)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s at %s: %w", n.Kind(), m.Pos, err)
+	}
+	var b strings.Builder
+	for _, c := range m.Comments {
+		b.WriteString(indent)
+		b.WriteString(c)
+		b.WriteByte('\n')
+	}
+	b.WriteString(indent)
+	b.WriteString(text)
+	if m.Trailing != "" {
+		b.WriteByte(' ')
+		b.WriteString(m.Trailing)
+	}
+	return b.String(), nil
+}
+
+// checkComments refuses comments that would not read back as comments: one
+// that does not start with '#' or spans lines could smuggle in a rule.
+func checkComments(m *profiles.Meta) error {
+	for _, c := range m.Comments {
+		if err := checkComment(c); err != nil {
+			return err
+		}
+	}
+	if m.Trailing != "" {
+		return checkComment(m.Trailing)
+	}
+	return nil
+}
+
+func checkComment(c string) error {
+	if !strings.HasPrefix(c, "#") {
+		return fmt.Errorf("comment %q does not start with '#'", c)
+	}
+	if strings.ContainsAny(c, "\n\r\x00") {
+		return fmt.Errorf("comment %q spans lines", c)
+	}
+	if strings.HasPrefix(c, "#include") {
+		return fmt.Errorf("comment %q would read back as an include", c)
+	}
+	return nil
+}
+
+// renderRule runs the template of a one-line node after checking that
+// every bare word in it is safe to write.
+func renderRule(n profiles.Node) (string, error) {
+	var name string
+	var err error
+	switch n := n.(type) {
+	case *profiles.Abi:
+		name, err = "abi", checkPathToken("abi", n.Path, n.Angle)
+	case *profiles.Include:
+		name, err = "include", checkPathToken("include", n.Path, n.Angle)
+	case *profiles.Variable:
+		name, err = "variable", checkVariable(n)
+	case *profiles.Alias:
+		name, err = "alias", checkValues("alias path", n.From, n.To)
+	case *profiles.FileRule:
+		name, err = "file", checkFileRule(n)
+	case *profiles.LinkRule:
+		name, err = "link", checkLinkRule(n)
+	case *profiles.CapabilityRule:
+		name, err = "capability", checkWords("capability", n.Caps...)
+	case *profiles.NetworkRule:
+		name, err = "network", checkNetworkRule(n)
+	case *profiles.ClassRule:
+		name, err = "class", checkClassRule(n)
+	case *profiles.ChangeProfileRule:
+		name, err = "change_profile", checkChangeProfile(n)
+	case *profiles.RlimitRule:
+		name, err = "rlimit", checkRlimit(n)
+	default:
+		return "", fmt.Errorf("no template for node kind %q (%T)", n.Kind(), n)
+	}
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := profileTemplates.ExecuteTemplate(&b, name, n); err != nil {
+		return "", fmt.Errorf("template %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// profileView is what the "profile" layout template renders.
+type profileView struct {
+	Indent   string
+	Comments []string
+	Header   string
+	Groups   [][]string
+	Trailing string
+}
+
+func renderProfile(p *profiles.Profile, depth int) (string, error) {
+	if err := checkProfileHeader(p); err != nil {
+		return "", err
+	}
+	var header strings.Builder
+	if err := profileTemplates.ExecuteTemplate(&header, "header", p); err != nil {
+		return "", fmt.Errorf("template header: %w", err)
+	}
+	groups, err := bodyGroups(p.Rules, depth+1)
+	if err != nil {
+		return "", err
+	}
+	v := profileView{
+		Indent:   strings.Repeat(indentUnit, depth),
+		Comments: p.Comments,
+		Header:   header.String(),
+		Groups:   groups,
+		Trailing: p.Trailing,
+	}
+	var b strings.Builder
+	if err := profileTemplates.ExecuteTemplate(&b, "profile", v); err != nil {
+		return "", fmt.Errorf("template profile: %w", err)
+	}
+	return b.String(), nil
+}
+
+// bodyGroups renders a profile body as groups of lines: rules between two
+// barriers (standalone comments, raw constructs) are stably grouped by
+// kind; each barrier run stays in place as its own group.
+func bodyGroups(rules []profiles.Node, depth int) ([][]string, error) {
+	var groups [][]string
+	var segment []profiles.Node
+	flush := func() error {
+		sort.SliceStable(segment, func(i, j int) bool { return rank(segment[i]) < rank(segment[j]) })
+		lastRank := -1
+		for _, n := range segment {
+			text, err := RenderNode(n, depth)
+			if err != nil {
+				return err
+			}
+			r := rank(n)
+			if r != lastRank || n.Kind() == profiles.KindProfile {
+				groups = append(groups, nil)
+				lastRank = r
+			} else if len(n.NodeMeta().Comments) > 0 {
+				text = "\n" + text // a commented rule starts a paragraph
+			}
+			groups[len(groups)-1] = append(groups[len(groups)-1], text)
+		}
+		segment = segment[:0]
+		return nil
+	}
+	var lastBarrier profiles.Kind
+	for _, n := range rules {
+		k := n.Kind()
+		if k != profiles.KindComment && k != profiles.KindRaw {
+			segment = append(segment, n)
+			lastBarrier = ""
+			continue
+		}
+		if err := flush(); err != nil {
+			return nil, err
+		}
+		text, err := RenderNode(n, depth)
+		if err != nil {
+			return nil, err
+		}
+		if k != lastBarrier {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], text)
+		lastBarrier = k
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return groups, nil
+}
+
+// classOrder is the order of the ClassRule classes within a profile.
+var classOrder = map[string]int{
+	"signal": 0, "ptrace": 1, "unix": 2, "dbus": 3,
+	"mount": 4, "remount": 4, "umount": 4, "pivot_root": 5,
+	"userns": 6, "mqueue": 7, "io_uring": 8,
+}
+
+// rank is the sort key of a node in a profile body: the group it belongs
+// to, in the order AppArmor's tools write rules.
+func rank(n profiles.Node) int {
+	switch n := n.(type) {
+	case *profiles.Abi, *profiles.Include, *profiles.Variable, *profiles.Alias:
+		return 0
+	case *profiles.RlimitRule:
+		return 10
+	case *profiles.CapabilityRule:
+		return 20
+	case *profiles.NetworkRule:
+		return 30
+	case *profiles.ClassRule:
+		if o, ok := classOrder[n.Class]; ok {
+			return 40 + o
+		}
+		return 49
+	case *profiles.FileRule, *profiles.LinkRule:
+		return 50
+	case *profiles.ChangeProfileRule:
+		return 60
+	case *profiles.Profile:
+		if n.IsHat() {
+			return 80
+		}
+		return 70
+	}
+	return 90
+}
+
+// reindentRaw places a verbatim construct at indent. Its continuation lines
+// move by the same amount as its first line, but only when that is safe: no
+// quoted string may span lines, and only blanks are ever removed.
+func reindentRaw(r *profiles.Raw, indent string) string {
+	text := strings.TrimLeft(r.Text, " \t")
+	if !strings.Contains(text, "\n") || r.Pos.Col < 1 {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	for _, l := range lines {
+		if strings.Count(l, `"`)-strings.Count(l, `\"`) != 0 && (strings.Count(l, `"`)-strings.Count(l, `\"`))%2 != 0 {
+			return text // a quoted string spans lines: keep every byte
+		}
+	}
+	old := r.Pos.Col - 1
+	shift := len(indent) - old
+	for i := 1; i < len(lines); i++ {
+		l := lines[i]
+		if strings.TrimSpace(l) == "" {
+			lines[i] = ""
+			continue
+		}
+		switch {
+		case shift > 0:
+			lines[i] = strings.Repeat(" ", shift) + l
+		case shift < 0:
+			cut := -shift
+			if len(l) < cut || strings.TrimLeft(l[:cut], " ") != "" {
+				return text // not only blanks to remove: keep as is
+			}
+			lines[i] = l[cut:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
