@@ -9,24 +9,24 @@ import (
 type tokenType int
 
 const (
-	tokError      tokenType = iota // a lexical error; val is the message
-	tokEOF                         // end of input
-	tokComment                     // '#' to the end of the line (not "#include")
-	tokHashInclude                 // "#include"
-	tokWord                        // an unquoted word: a path, keyword, name or value, escapes kept
-	tokString                      // a double-quoted string, quotes included in val
-	tokAngle                       // <path>, brackets included in val
-	tokVarDef                      // @{NAME} at the start of an assignment
-	tokEOL                         // the newline ending a variable assignment
-	tokComma                       // ,
-	tokLBrace                      // {
-	tokRBrace                      // }
-	tokLParen                      // (
-	tokRParen                      // )
-	tokEquals                      // =
-	tokPlusEquals                  // +=
-	tokArrow                       // ->
-	tokLessEq                      // <=
+	tokError       tokenType = iota // a lexical error; val is the message
+	tokEOF                          // end of input
+	tokComment                      // '#' to the end of the line (not "#include")
+	tokHashInclude                  // "#include"
+	tokWord                         // an unquoted word: a path, keyword, name or value, escapes kept
+	tokString                       // a double-quoted string, quotes included in val
+	tokAngle                        // <path>, brackets included in val
+	tokVarDef                       // @{NAME} at the start of an assignment
+	tokEOL                          // the newline ending a variable assignment
+	tokComma                        // ,
+	tokLBrace                       // {
+	tokRBrace                       // }
+	tokLParen                       // (
+	tokRParen                       // )
+	tokEquals                       // =
+	tokPlusEquals                   // +=
+	tokArrow                        // ->
+	tokLessEq                       // <=
 )
 
 var tokNames = map[tokenType]string{
@@ -101,6 +101,19 @@ func (l *lexer) next() int {
 }
 
 func (l *lexer) backup() { l.pos-- }
+
+// peekAt returns the character n bytes after the current position.
+func (l *lexer) peekAt(n int) int {
+	if l.pos+n >= len(l.src) {
+		return eof
+	}
+	return int(l.src[l.pos+n])
+}
+
+// isWordChar reports whether c can continue an unquoted word after a comma.
+func isWordChar(c int) bool {
+	return c != eof && !isSpace(c) && c != '"' && c != '!' && c != ','
+}
 
 func (l *lexer) peek() int {
 	if l.pos >= len(l.src) {
@@ -250,14 +263,14 @@ func lexQuote(l *lexer) stateFn {
 	}
 }
 
-// lexAngle scans <path>, which holds no blanks.
+// lexAngle scans <path>, which ends on the same line.
 func lexAngle(l *lexer) stateFn {
 	for {
 		switch c := l.next(); {
 		case c == '>':
 			l.emit(tokAngle)
 			return lexText
-		case c == eof || isSpace(c):
+		case c == eof || c == '\n':
 			return l.errorf("unterminated <...>: missing '>'")
 		}
 	}
@@ -306,6 +319,9 @@ func lexAssign(l *lexer) stateFn {
 			}
 		default:
 			scanWord(l, true)
+			if l.pos == l.start {
+				l.next()
+			}
 			l.emit(tokWord)
 		}
 	}
@@ -332,6 +348,7 @@ func lexWord(l *lexer) stateFn {
 func scanWord(l *lexer, assign bool) {
 	braces := 0
 	path := l.peek() == '/' || l.peek() == '@'
+	value := l.afterEquals()
 	for {
 		c := l.peek()
 		switch {
@@ -353,7 +370,12 @@ func scanWord(l *lexer, assign bool) {
 				braces--
 			}
 		case c == ',':
-			if braces == 0 {
+			// A comma ends the word unless it is inside a {a,b}
+			// alternation or, as apparmor_parser reads it, sits in a
+			// path or a key= value outside parentheses directly before
+			// another word character (fstype=ext3,ext4; @{V},x where V
+			// holds the alternation's start).
+			if braces == 0 && !assign && !((path || value) && l.parens == 0 && isWordChar(l.peekAt(1))) {
 				return
 			}
 		case c == '-' && braces == 0 && strings.HasPrefix(l.src[l.pos:], "->"):
@@ -364,6 +386,8 @@ func scanWord(l *lexer, assign bool) {
 		case (c == '(' || c == ')') && l.parens > 0:
 			return
 		case c == '#' && l.pos == l.start:
+			return
+		case c == '<' && !path:
 			return
 		}
 		l.next()

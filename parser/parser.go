@@ -245,6 +245,9 @@ var qualifierWords = map[string]bool{"audit": true, "deny": true, "allow": true,
 var rawKeywords = map[string]bool{
 	"if": true, "all": true, "change_hat": true, "priority": true, "quiet": true,
 	"kill": true, "prompt": true, "complain": true, "unconfined": true,
+	// exec rules with an explicit environment-scrubbing mode: the model's
+	// FileRule has no field for it.
+	"safe": true, "unsafe": true,
 }
 
 // classKeywords are the rules parsed into *profiles.ClassRule.
@@ -281,7 +284,7 @@ func (p *parser) parseStatement(top bool) (profiles.Node, error) {
 		return p.parseAbi()
 	case w == "alias":
 		return p.parseAlias()
-	case strings.HasPrefix(w, "$"):
+	case strings.HasPrefix(w, "$") || (strings.HasPrefix(w, "@") && !strings.HasPrefix(w, "@{") && p.peekN(1).typ == tokEquals):
 		return p.parseBoolVar()
 	case rawKeywords[w] || strings.HasPrefix(w, "priority="):
 		return p.parseRaw(t.off)
@@ -370,6 +373,9 @@ func (p *parser) parseRule(start int, q profiles.Qualifiers) (profiles.Node, err
 	case w == "link":
 		return p.parseLink(start, q)
 	case w == "file":
+		if n := p.peekN(1); n.typ == tokWord && (n.val == "safe" || n.val == "unsafe") {
+			return p.parseRaw(start)
+		}
 		return p.parseFileRule(start, q, true)
 	case isPathStart(w):
 		return p.parseFileRule(start, q, false)

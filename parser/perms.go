@@ -16,7 +16,13 @@ var execModes = map[string]bool{
 	"x": true, "ix": true, "px": true, "Px": true, "cx": true, "Cx": true,
 	"ux": true, "Ux": true, "pix": true, "Pix": true, "cix": true, "Cix": true,
 	"pux": true, "PUx": true, "cux": true, "CUx": true,
+	// apparmor_parser also takes these spellings of PUx and CUx.
+	"Pux": true, "Cux": true, "pUx": true, "cUx": true,
 }
+
+// upperPerms are the capital letters apparmor_parser reads as their lower
+// case (P, U and C mean something else and are kept).
+const upperPerms = "RWALKMXI"
 
 // isPerms reports whether w is made only of permission letters.
 func isPerms(w string) bool {
@@ -24,7 +30,7 @@ func isPerms(w string) bool {
 		return false
 	}
 	for i := 0; i < len(w); i++ {
-		if !strings.ContainsRune(permOrder+execModifiers+"x", rune(w[i])) {
+		if !strings.ContainsRune(permOrder+execModifiers+"x"+upperPerms, rune(w[i])) {
 			return false
 		}
 	}
@@ -37,6 +43,12 @@ func parsePerms(w string) (perms, exec string, err error) {
 	if !isPerms(w) {
 		return "", "", fmt.Errorf("invalid permissions %q", w)
 	}
+	w = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(upperPerms, r) {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, w)
 	have := map[byte]bool{}
 	for i := 0; i < len(w); i++ {
 		c := w[i]

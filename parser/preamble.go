@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"strings"
+
 	"github.com/aa-flow/aa-flow/profiles"
 )
 
@@ -23,7 +25,7 @@ func (p *parser) parseInclude() (profiles.Node, error) {
 	switch t.typ {
 	case tokAngle:
 		inc.Angle = true
-		inc.Path = t.val[1 : len(t.val)-1]
+		inc.Path = angleValue(t.val)
 	case tokString:
 		inc.Path = unquote(t.val)
 	case tokWord:
@@ -46,7 +48,7 @@ func (p *parser) parseAbi() (profiles.Node, error) {
 	switch t.typ {
 	case tokAngle:
 		a.Angle = true
-		a.Path = t.val[1 : len(t.val)-1]
+		a.Path = angleValue(t.val)
 	case tokString:
 		a.Path = unquote(t.val)
 	case tokWord:
@@ -113,7 +115,8 @@ func (p *parser) parseVariable() (profiles.Node, error) {
 	return v, nil
 }
 
-// parseBoolVar keeps a boolean variable assignment `$NAME = true` verbatim.
+// parseBoolVar keeps a boolean variable assignment `$NAME = true` (or the
+// old `@NAME = value`) verbatim.
 func (p *parser) parseBoolVar() (profiles.Node, error) {
 	name := p.next()
 	if _, err := p.expect(tokEquals, "'=' after a boolean variable"); err != nil {
@@ -124,4 +127,10 @@ func (p *parser) parseBoolVar() (profiles.Node, error) {
 		return nil, p.unexpected(val, "true or false")
 	}
 	return p.raw(name.off, val), nil
+}
+
+// angleValue is the path inside <...>: blanks around it and quotes removed
+// (apparmor_parser accepts < "a b" >).
+func angleValue(s string) string {
+	return unquote(strings.TrimSpace(s[1 : len(s)-1]))
 }

@@ -41,7 +41,12 @@ func (p *parser) parseProfile(start int, q profiles.Qualifiers) (profiles.Node, 
 			pr.Attachment = value(a)
 		}
 	default:
+		// ATTACHMENT {, or NAME ATTACHMENT { (a name written as a path).
 		pr.Attachment = value(t)
+		if a := p.peek(); isValue(a) && p.peekN(1).typ != tokEquals {
+			p.next()
+			pr.Name, pr.Attachment = pr.Attachment, value(a)
+		}
 	}
 	for {
 		t := p.next()
@@ -55,6 +60,13 @@ func (p *parser) parseProfile(start int, q profiles.Qualifiers) (profiles.Node, 
 			pr.Close = p.pos(closer.off)
 			pr.Meta = p.meta(start, closer)
 			return pr, nil
+		case t.typ == tokLParen: // the old form of flags: (complain)
+			p.i--
+			flags, err := p.parseFlags()
+			if err != nil {
+				return nil, err
+			}
+			pr.Flags = append(pr.Flags, flags...)
 		case t.typ == tokWord && (t.val == "flags" || t.val == "xattrs") && p.peek().typ == tokEquals:
 			p.next()
 			if t.val == "flags" {
@@ -140,12 +152,14 @@ func (p *parser) parseCondList() ([]profiles.Cond, error) {
 		case t.typ == tokRParen:
 			return conds, nil
 		case t.typ == tokComma:
-		case t.typ == tokWord:
+		case t.typ == tokWord && (p.peek().typ == tokEquals || p.peek().val == "in"):
 			c, err := p.parseCondValue(t)
 			if err != nil {
 				return nil, err
 			}
 			conds = append(conds, c)
+		case isValue(t): // a key alone: xattrs=(user.trusted)
+			conds = append(conds, profiles.Cond{Key: value(t)})
 		default:
 			return nil, p.unexpected(t, "a key=value condition or ')'")
 		}
