@@ -1,0 +1,94 @@
+package review
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+func sample() *profiles.Proposal {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	return &profiles.Proposal{Profile: "svc", Counts: profiles.Counts{Read: 1200, ForProfile: 1100, Covered: 90}, Rules: []*profiles.Rule{
+		{ID: "r1", Profile: "svc", Kind: profiles.KindCapability, Text: "capability net_bind_service,", Severity: 8,
+			Evidence: profiles.Evidence{Count: 1, First: t0, Last: t0, Comm: "svc", PID: 10, Source: "audit.log:3"}},
+		{ID: "r2", Profile: "svc", Kind: profiles.KindFile, Text: "owner @{PROC}/@{pid}/stat r,", Severity: 6, Generalisation: profiles.GenProcPID,
+			Literal: []string{"owner /proc/1/stat r,", "owner /proc/2/stat r,"}, Replaces: []string{"/proc/1/stat", "/proc/2/stat"},
+			Evidence: profiles.Evidence{Count: 1000, First: t0, Last: t0.Add(time.Hour), Comm: "svc", PID: 10, Source: "audit.log:4"}},
+		{ID: "r3", Profile: "svc//worker", Kind: profiles.KindFile, Text: "/etc/hostname r,", Severity: 2,
+			Evidence: profiles.Evidence{Count: 9, First: t0, Last: t0, Comm: "worker", PID: 11, Source: "audit.log:5"}},
+	}}
+}
+
+const svcProfile = "include <tunables/global>\n\nprofile svc {\n  # mine\n  /etc/svc.conf r,\n}\n"
+
+func TestAnnotatedGolden(t *testing.T) {
+	f, err := parser.Parse("svc", []byte(svcProfile))
+	require.NoError(t, err)
+	got, err := Annotated(sample(), "/etc/apparmor.d/svc", []byte(svcProfile), f, false)
+	require.NoError(t, err)
+	got += Summary(sample())
+	golden := filepath.Join("testdata", "annotated.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), got)
+}
+
+func TestReviewScripted(t *testing.T) {
+	cases := []struct {
+		name    string
+		answers string
+		want    profiles.Decisions
+		apply   bool
+		lines   []string
+		err     error
+	}{
+		{"accept, literal, reject, write", "y\nl\nn\ny\n", profiles.Decisions{"r1": profiles.Accept, "r2": profiles.Literal, "r3": profiles.Reject}, true,
+			[]string{"capability net_bind_service,", "owner /proc/1/stat r,", "owner /proc/2/stat r,"}, nil},
+		{"enter accepts, then all", "\nA\ny\n", profiles.Decisions{"r1": profiles.Accept, "r2": profiles.Accept, "r3": profiles.Accept}, true,
+			[]string{"capability net_bind_service,", "owner @{PROC}/@{pid}/stat r,", "/etc/hostname r,"}, nil},
+		{"help and a bad literal are asked again", "?\nl\nn\nq\n", profiles.Decisions{"r1": profiles.Reject, "r2": profiles.Reject, "r3": profiles.Reject}, false, nil, nil},
+		{"none", "N\n", profiles.Decisions{"r1": profiles.Reject, "r2": profiles.Reject, "r3": profiles.Reject}, false, nil, nil},
+		{"decline writing", "A\nn\n", profiles.Decisions{"r1": profiles.Accept, "r2": profiles.Accept, "r3": profiles.Accept}, false,
+			[]string{"capability net_bind_service,", "owner @{PROC}/@{pid}/stat r,", "/etc/hostname r,"}, nil},
+		{"input ends", "y\n", nil, false, nil, ErrAborted},
+		{"input ends at the last question", "A\n", nil, false, nil, ErrAborted},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out strings.Builder
+			prop := sample()
+			d, apply, err := Review(strings.NewReader(tc.answers), &out, prop, false)
+			if tc.err != nil {
+				assert.ErrorIs(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, d)
+			assert.Equal(t, tc.apply, apply)
+			var lines []string
+			for _, c := range prop.Apply(d) {
+				lines = append(lines, c.Text)
+			}
+			assert.Equal(t, tc.lines, lines)
+			assert.Contains(t, out.String(), "(1/3) [r1] capability net_bind_service,\n     severity 8/10; 1 record")
+			if !strings.HasPrefix(tc.answers, "N") && !strings.HasPrefix(tc.answers, "A") {
+				assert.Contains(t, out.String(), "[r2] owner @{PROC}/@{pid}/stat r,")
+				assert.Contains(t, out.String(), "suggestion (proc-pid) instead of 2 literal rule(s): /proc/1/stat /proc/2/stat")
+			}
+		})
+	}
+}
