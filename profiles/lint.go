@@ -1,0 +1,496 @@
+package profiles
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aa-flow/aa-flow/internal/aare"
+)
+
+// Warning is one finding of Lint: a rule broader than a service should need,
+// or one that behaves differently from what its author likely meant.
+type Warning struct {
+	Pos      Pos    `json:"pos"`
+	Profile  string `json:"profile,omitempty"` // the kernel name of the profile holding the rule ("" at file level)
+	Check    string `json:"check"`             // the check's identifier, see the Check* constants
+	Severity int    `json:"severity"`          // 0..10 on severity.db's scale
+	Rule     string `json:"rule,omitempty"`    // a short rendering of the rule
+	Message  string `json:"message"`           // why it is flagged
+}
+
+func (w Warning) String() string {
+	return fmt.Sprintf("%s: severity %d: [%s] %s", w.Pos, w.Severity, w.Check, w.Message)
+}
+
+// The lint checks.
+const (
+	CheckBroadPath       = "broad-path"        // /**, /, a whole top-level tree
+	CheckBareRule        = "bare-rule"         // capability, network, file, dbus, unix, ... with no restriction
+	CheckUnconfinedExec  = "unconfined-exec"   // ux, Ux, pux, cux ...: the child runs unconfined
+	CheckWritableExec    = "writable-exec"     // a path both writable and executable (or mappable executable)
+	CheckSensitivePath   = "sensitive-path"    // /proc/PID/mem, /dev/mem, /etc/shadow, module loading ...
+	CheckCapability      = "capability"        // capabilities that own the machine
+	CheckDenyInComplain  = "deny-in-complain"  // deny rules still deny in complain mode
+	CheckUnconfinedPeer  = "unconfined-target" // change_profile/ptrace to unconfined
+	CheckUnknownVariable = "unknown-variable"  // a variable the file and its tunables do not define
+)
+
+// LintOptions tune Lint. The zero value lints with built-in severities and
+// no variables beyond the file's own and DefaultVars.
+type LintOptions struct {
+	// Severity rates rules (severity.db); nil uses the built-in fixed
+	// ratings of the checks.
+	Severity *SeverityDB
+	// Vars are variables from the tunables the file includes; the file's
+	// own definitions and DefaultVars fill in the rest.
+	Vars Vars
+}
+
+// DefaultVars returns the values Debian's tunables give the most used
+// variables, for linting a file whose includes are not followed. A new map
+// is returned on each call.
+func DefaultVars() Vars {
+	return Vars{
+		"HOME":              {"@{HOMEDIRS}/*/", "/root/"},
+		"HOMEDIRS":          {"/home/"},
+		"PROC":              {"/proc/"},
+		"sys":               {"/sys/"},
+		"run":               {"/run/", "/var/run/"},
+		"pid":               {"{[1-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9],[1-4][0-9][0-9][0-9][0-9][0-9][0-9]}"},
+		"pids":              {"{[1-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9],[1-4][0-9][0-9][0-9][0-9][0-9][0-9]}"},
+		"tid":               {"{[1-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9],[1-4][0-9][0-9][0-9][0-9][0-9][0-9]}"},
+		"uid":               {"{[0-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9],[1-4][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]}"},
+		"multiarch":         {"*-linux-gnu*"},
+		"etc_ro":            {"/etc/", "/usr/etc/"},
+		"etc_rw":            {"/etc/"},
+		"user_share_base":   {"/usr/share/", "/usr/local/share/"},
+		"system_share_dirs": {"/usr/share/", "/usr/local/share/"},
+		"apparmorfs":        {"/sys/kernel/security/apparmor/"},
+		"securityfs":        {"/sys/kernel/security/"},
+		"XDG_RUNTIME_DIR":   {"/run/user/@{uid}"},
+	}
+}
+
+// topLevelTrees are directories whose whole tree a service should never
+// need.
+var topLevelTrees = []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "media", "mnt", "opt", "proc", "root", "run", "sbin", "srv", "sys", "usr", "var"}
+
+// sensitivePath is a path whose access is dangerous whatever the service.
+type sensitivePath struct {
+	probe    string // a concrete path to test the rule's pattern against
+	perms    string // the permission letters that make it dangerous
+	severity int
+	why      string
+}
+
+// sensitivePaths are probed with concrete paths (a rule matching the probe
+// reaches the sensitive object).
+var sensitivePaths = []sensitivePath{
+	{"/proc/1/mem", "rwa", 10, "another process's memory (@{PROC}/*/mem): read secrets, write code"},
+	{"/proc/1/environ", "r", 7, "another process's environment (secrets in variables)"},
+	{"/proc/kcore", "r", 10, "kernel memory (/proc/kcore)"},
+	{"/dev/mem", "rwa", 10, "physical memory (/dev/mem)"},
+	{"/dev/kmem", "rwa", 10, "kernel memory (/dev/kmem)"},
+	{"/dev/port", "rwa", 10, "I/O ports (/dev/port)"},
+	{"/proc/sysrq-trigger", "wa", 10, "magic SysRq: reboot, crash or freeze the host"},
+	{"/proc/sys/kernel/modprobe", "wa", 10, "the module loader path: run any program as root"},
+	{"/proc/sys/kernel/core_pattern", "wa", 10, "the core dump handler: run any program as root"},
+	{"/sys/kernel/security/apparmor/.replace", "wa", 10, "replace AppArmor policy"},
+	{"/etc/apparmor.d/svc", "wa", 10, "AppArmor profiles: rewrite its own confinement"},
+	{"/etc/shadow", "r", 8, "password hashes (/etc/shadow)"},
+	{"/etc/shadow", "wa", 10, "password hashes (/etc/shadow)"},
+	{"/etc/sudoers", "wa", 10, "sudo policy"},
+	{"/etc/ld.so.preload", "wa", 10, "code injected into every program (/etc/ld.so.preload)"},
+	{"/boot/vmlinuz", "wa", 10, "the kernel and boot loader files"},
+	{"/root/.ssh/authorized_keys", "wa", 10, "root's SSH keys"},
+	{"/home/u/.ssh/id_rsa", "r", 8, "users' SSH private keys"},
+}
+
+// Lint reports rules in f that are broader than a service needs. Rules in
+// every profile, child profile and hat are checked, and file-level rules of
+// an abstraction. Includes are not followed: each file is linted on its own.
+// Warnings come sorted by position.
+func Lint(f *File, opts LintOptions) []Warning {
+	vars := DefaultVars()
+	for k, v := range opts.Vars {
+		vars[k] = append([]string(nil), v...)
+	}
+	l := &linter{opts: opts, vars: vars, cache: aare.NewCache(matcherCacheSize)}
+	var fileRules []Node
+	for _, n := range f.Items {
+		if v, ok := n.(*Variable); ok {
+			l.vars.Define(v)
+		}
+	}
+	if opts.Severity != nil {
+		l.sev = opts.Severity.WithVars(l.vars)
+	}
+	for _, n := range f.Items {
+		switch x := n.(type) {
+		case *Profile:
+			l.profile(x, "")
+		default:
+			fileRules = append(fileRules, n)
+		}
+	}
+	l.rules(fileRules, "", false)
+	sort.SliceStable(l.out, func(i, j int) bool {
+		a, b := l.out[i].Pos, l.out[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return l.out
+}
+
+type linter struct {
+	opts  LintOptions
+	sev   *SeverityDB // opts.Severity with the file's variables, or nil
+	vars  Vars
+	cache *aare.Cache
+	out   []Warning
+}
+
+func (l *linter) profile(p *Profile, parent string) {
+	name := p.DisplayName()
+	if parent != "" {
+		name = parent + "//" + name
+	}
+	l.rules(p.Rules, name, p.HasFlag("complain"))
+	for _, c := range p.Children() {
+		l.profile(c, name)
+	}
+}
+
+func (l *linter) warn(n Node, profile, check string, sev int, rule, format string, args ...any) {
+	l.out = append(l.out, Warning{
+		Pos: n.NodeMeta().Pos, Profile: profile, Check: check, Severity: sev,
+		Rule: rule, Message: fmt.Sprintf(format, args...),
+	})
+}
+
+// rate returns the db's rating of n, or fallback without a db (or when the
+// db does not rate it), never less than floor.
+func (l *linter) rate(n Node, fallback, floor int) int {
+	v := SeverityUnknown
+	if l.sev != nil {
+		v = l.sev.Rule(n)
+	}
+	if v == SeverityUnknown {
+		v = fallback
+	}
+	return max(v, floor)
+}
+
+// writeExec remembers the expanded patterns of rules granting write and
+// exec, to find paths that are both across rules.
+type permRule struct {
+	node Node
+	glob *aare.Glob
+	text string
+}
+
+func (l *linter) rules(items []Node, profile string, complain bool) {
+	var writers, execs, mappers []permRule
+	for _, n := range items {
+		q := qualifiers(n)
+		if q == nil {
+			continue
+		}
+		if q.Deny {
+			if complain {
+				l.warn(n, profile, CheckDenyInComplain, 7, ruleText(n),
+					"deny rule in a complain-mode profile: it still denies, so the service fails there while the log shows nothing to learn")
+			}
+			continue
+		}
+		switch r := n.(type) {
+		case *FileRule:
+			l.fileRule(r, profile, &writers, &execs, &mappers)
+		case *LinkRule:
+			if g, ok := l.compile(r, r.Target, profile); ok && coversBroad(g) {
+				l.warn(r, profile, CheckBroadPath, l.rate(r, 7, 7), ruleText(r), "link to any file: hard links let the service reach files by a name its other rules allow")
+			}
+		case *CapabilityRule:
+			if len(r.Caps) == 0 {
+				l.warn(r, profile, CheckBareRule, l.rate(r, 10, 10), ruleText(r), "every capability: root's full privileges, confinement is moot")
+				continue
+			}
+			var bad []string
+			worst := 0
+			for _, c := range r.Caps {
+				sev := dangerousCaps[strings.ToLower(c)]
+				if l.opts.Severity != nil {
+					if v := l.opts.Severity.Capability(c); v != SeverityUnknown {
+						sev = v
+					}
+				}
+				if sev >= 9 {
+					bad = append(bad, c)
+					worst = max(worst, sev)
+				}
+			}
+			if len(bad) > 0 {
+				l.warn(r, profile, CheckCapability, worst, ruleText(r), "capability %s lets the service take over the host or other processes", strings.Join(bad, ", "))
+			}
+		case *NetworkRule:
+			if r.Family == "" && r.Type == "" && r.Protocol == "" && len(r.Access) == 0 && len(r.Conds) == 0 && len(r.Peer) == 0 {
+				l.warn(r, profile, CheckBareRule, l.rate(r, sevNetworkAll, 0), ruleText(r), "every network family and socket type, raw and packet sockets included")
+			} else if r.Type == "raw" || r.Family == "packet" {
+				l.warn(r, profile, CheckBareRule, l.rate(r, sevNetworkRaw, 0), ruleText(r), "raw or packet sockets: sniff and forge traffic")
+			}
+		case *ClassRule:
+			l.classRule(r, profile)
+		case *ChangeProfileRule:
+			if len(r.Targets) == 0 {
+				l.warn(r, profile, CheckBareRule, l.rate(r, sevChangeProfile, 0), ruleText(r), "change_profile to any profile, unconfined included")
+			}
+			for _, t := range r.Targets {
+				if t == "unconfined" {
+					l.warn(r, profile, CheckUnconfinedPeer, 10, ruleText(r), "change_profile to unconfined: the service can leave confinement")
+				}
+			}
+		}
+	}
+	// a path one rule makes writable and another executable
+	for _, x := range execs {
+		for _, w := range writers {
+			if w.node == x.node {
+				continue // reported by fileRule
+			}
+			if aare.Overlaps(w.glob, x.glob) {
+				l.warn(x.node, profile, CheckWritableExec, 9, ruleText(x.node),
+					"%s is executable and %s (%s) makes paths it matches writable: the service can run code it wrote", x.text, w.text, w.node.NodeMeta().Pos)
+				break
+			}
+		}
+	}
+	for _, x := range mappers {
+		for _, w := range writers {
+			if w.node == x.node {
+				continue
+			}
+			if aare.Overlaps(w.glob, x.glob) {
+				l.warn(x.node, profile, CheckWritableExec, 6, ruleText(x.node),
+					"%s can be mapped executable (m) and %s (%s) makes paths it matches writable", x.text, w.text, w.node.NodeMeta().Pos)
+				break
+			}
+		}
+	}
+}
+
+// dangerousCaps rate capabilities without a severity db (severity.db's
+// 9 and 10 entries).
+var dangerousCaps = map[string]int{
+	"sys_admin": 10, "sys_chroot": 10, "sys_module": 10, "sys_ptrace": 10, "sys_rawio": 10,
+	"mac_admin": 10, "mac_override": 10, "setpcap": 9, "setfcap": 9, "chown": 9, "fsetid": 9,
+	"mknod": 9, "linux_immutable": 9, "dac_override": 9, "setgid": 9, "setuid": 9, "fowner": 9,
+	"bpf": 9, "checkpoint_restore": 9,
+}
+
+func (l *linter) compile(n Node, pattern, profile string) (*aare.Glob, bool) {
+	exp, err := l.vars.Expand(pattern)
+	if err != nil {
+		l.warn(n, profile, CheckUnknownVariable, 0, ruleText(n), "cannot check the path: %v", err)
+		return nil, false
+	}
+	g, err := l.cache.Compile(exp)
+	if err != nil {
+		return nil, false // the parser and apparmor_parser report bad globs
+	}
+	return g, true
+}
+
+// coversBroad reports whether a glob reaches the whole filesystem: it
+// matches paths in several unrelated top-level trees.
+func coversBroad(g *aare.Glob) bool {
+	files, dirs := 0, 0
+	for _, top := range []string{"/etc/shadow", "/usr/bin/x", "/home/u/x", "/proc/1/mem", "/var/lib/x"} {
+		if g.Match(top) {
+			files++
+		}
+		if g.Match(top + "/") {
+			dirs++
+		}
+	}
+	return files >= 3 || dirs >= 3
+}
+
+// wholeTree returns the top-level directory whose entire tree g matches.
+func wholeTree(g *aare.Glob) string {
+	for _, top := range topLevelTrees {
+		probes := []string{"/" + top + "/a", "/" + top + "/a/b/c", "/" + top + "/a/b/"}
+		all := true
+		for _, p := range probes {
+			if !g.Match(p) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return top
+		}
+	}
+	return ""
+}
+
+func (l *linter) fileRule(r *FileRule, profile string, writers, execs, mappers *[]permRule) {
+	text := ruleText(r)
+	if isUnconfinedExec(r.Exec) {
+		sev := 10
+		why := "the program runs unconfined"
+		if len(r.Exec) == 3 { // pux, cux ...: only when no profile exists
+			sev = 9
+			why = "the program runs unconfined when its profile is missing"
+		}
+		l.warn(r, profile, CheckUnconfinedExec, sev, text, "%s (%s): %s; use px/cx with a profile, or ix", r.Exec, r.Path, why)
+	}
+	if r.Path == "" {
+		l.warn(r, profile, CheckBareRule, l.rate(r, 10, 10), text, "bare file rule: every path with every permission")
+		return
+	}
+	g, ok := l.compile(r, r.Path, profile)
+	if !ok {
+		return
+	}
+	perms := rulePerms(r)
+	write := strings.ContainsAny(perms, "wa")
+	exec := strings.ContainsRune(perms, 'x')
+	switch {
+	case coversBroad(g) || g.Match("/"):
+		l.warn(r, profile, CheckBroadPath, l.rate(r, 8, 8), text, "%s reaches the whole filesystem", r.Path)
+	default:
+		if top := wholeTree(g); top != "" {
+			l.warn(r, profile, CheckBroadPath, l.rate(r, 6, 0), text, "%s grants the whole /%s tree", r.Path, top)
+		}
+	}
+	if write && exec {
+		l.warn(r, profile, CheckWritableExec, 9, text, "%s is writable and executable: the service can run code it wrote", r.Path)
+	} else if write && strings.ContainsRune(perms, 'm') {
+		l.warn(r, profile, CheckWritableExec, 6, text, "%s is writable and can be mapped executable (m)", r.Path)
+	}
+	var worst *sensitivePath
+	for i, s := range sensitivePaths {
+		if strings.ContainsAny(perms, s.perms) && g.Match(s.probe) && (worst == nil || s.severity > worst.severity) {
+			worst = &sensitivePaths[i]
+		}
+	}
+	if worst != nil {
+		l.warn(r, profile, CheckSensitivePath, worst.severity, text, "%s reaches %s", r.Path, worst.why)
+	}
+	pr := permRule{node: r, glob: g, text: r.Path}
+	if write {
+		*writers = append(*writers, pr)
+	}
+	if exec {
+		*execs = append(*execs, pr)
+	} else if strings.ContainsRune(perms, 'm') {
+		*mappers = append(*mappers, pr)
+	}
+}
+
+func (l *linter) classRule(r *ClassRule, profile string) {
+	bare := len(r.Access) == 0 && len(r.Conds) == 0 && len(r.Peer) == 0 && len(r.Args) == 0 && r.Target == ""
+	text := ruleText(r)
+	if bare {
+		why := map[string]string{
+			ClassDbus:      "every D-Bus message on every bus: talk to systemd, polkit, NetworkManager ...",
+			ClassUnix:      "every unix socket operation with every peer",
+			ClassSignal:    "send any signal to any process the kernel lets it",
+			ClassPtrace:    "trace and read any process the kernel lets it",
+			ClassMount:     "mount anything anywhere: rewrite the filesystem namespace",
+			ClassRemount:   "remount anything",
+			ClassUmount:    "unmount anything",
+			ClassPivotRoot: "pivot_root anywhere",
+			ClassUserns:    "create user namespaces: a large kernel attack surface",
+			ClassMqueue:    "every message queue",
+			ClassIOUring:   "io_uring with any credentials",
+		}[r.Class]
+		if why == "" {
+			why = "no restriction"
+		}
+		l.warn(r, profile, CheckBareRule, l.rate(r, sevOther, 0), text, "bare %s rule: %s", r.Class, why)
+		return
+	}
+	for _, c := range r.Peer {
+		for _, v := range c.Values {
+			if v == "unconfined" && r.Class == ClassPtrace {
+				l.warn(r, profile, CheckUnconfinedPeer, 9, text, "ptrace of unconfined processes")
+			}
+		}
+	}
+}
+
+// ruleText renders a rule briefly for warnings.
+func ruleText(n Node) string {
+	var b strings.Builder
+	q := qualifiers(n)
+	if q != nil {
+		for _, w := range []struct {
+			on   bool
+			word string
+		}{{q.Audit, "audit"}, {q.Deny, "deny"}, {q.Owner, "owner"}, {q.Other, "other"}} {
+			if w.on {
+				b.WriteString(w.word + " ")
+			}
+		}
+	}
+	switch r := n.(type) {
+	case *FileRule:
+		if r.Path == "" {
+			b.WriteString("file")
+			break
+		}
+		b.WriteString(r.Path + " " + r.Perms + r.Exec)
+		if r.Target != "" {
+			b.WriteString(" -> " + r.Target)
+		}
+	case *LinkRule:
+		b.WriteString("link ")
+		if r.Subset {
+			b.WriteString("subset ")
+		}
+		b.WriteString(r.Path + " -> " + r.Target)
+	case *CapabilityRule:
+		b.WriteString(strings.TrimSpace("capability " + strings.Join(r.Caps, " ")))
+	case *NetworkRule:
+		b.WriteString(strings.Join(nonEmpty("network", strings.Join(r.Access, " "), r.Family, r.Type, r.Protocol), " "))
+	case *ClassRule:
+		parts := []string{r.Class}
+		if len(r.Access) > 0 {
+			parts = append(parts, "("+strings.Join(r.Access, ", ")+")")
+		}
+		for _, c := range r.Conds {
+			parts = append(parts, c.Key+"="+strings.Join(c.Values, ","))
+		}
+		for _, c := range r.Peer {
+			parts = append(parts, "peer."+c.Key+"="+strings.Join(c.Values, ","))
+		}
+		parts = append(parts, r.Args...)
+		if r.Target != "" {
+			parts = append(parts, "->", r.Target)
+		}
+		b.WriteString(strings.Join(parts, " "))
+	case *ChangeProfileRule:
+		b.WriteString(strings.Join(nonEmpty("change_profile", r.Mode, r.Exec), " "))
+		if len(r.Targets) > 0 {
+			b.WriteString(" -> " + strings.Join(r.Targets, " "))
+		}
+	}
+	return b.String() + ","
+}
+
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
