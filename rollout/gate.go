@@ -35,7 +35,8 @@ type Coverage func(*audit.Event) (covered bool, err error)
 // GateOptions are the enforce gate's inputs.
 type GateOptions struct {
 	// QuietFor is the shortest complain window (time since the last
-	// change of the profile) the gate accepts; 24h when zero.
+	// change of the profile) the gate accepts; zero asks for none (the
+	// command's default is 24h).
 	QuietFor time.Duration
 	Events   EventSource
 	Covered  Coverage
@@ -116,9 +117,6 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 		return nil, err
 	}
 	quiet := opts.QuietFor
-	if quiet == 0 {
-		quiet = 24 * time.Hour
-	}
 	now := h.now()
 	r := &GateReport{Profile: name, WindowStart: start, Window: now.Sub(start), QuietFor: quiet}
 	stats, err := opts.Events(ctx, start, func(e *audit.Event) error {

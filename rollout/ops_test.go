@@ -65,7 +65,7 @@ func TestGate(t *testing.T) {
 		uncovered int
 		reasons   []string
 	}{
-		{name: "clean and long enough", after: 25 * time.Hour, pass: true,
+		{name: "clean and long enough", after: 25 * time.Hour, quiet: 24 * time.Hour, pass: true,
 			events: []*audit.Event{ev(start.Add(time.Hour), "web", "/etc/web.conf")}},
 		{name: "uncovered record", after: 25 * time.Hour, uncovered: 1,
 			events:  []*audit.Event{ev(start.Add(time.Hour), "web", "/etc/secret")},
@@ -75,9 +75,10 @@ func TestGate(t *testing.T) {
 			reasons: []string{"not covered"}},
 		{name: "other profiles and older records do not count", after: 25 * time.Hour, pass: true,
 			events: []*audit.Event{ev(start.Add(time.Hour), "webby", "/etc/secret"), ev(start.Add(-time.Hour), "web", "/etc/secret")}},
-		{name: "window too short", after: time.Hour,
+		{name: "window too short", after: time.Hour, quiet: 24 * time.Hour,
 			reasons: []string{"complain window is 1h0m0s, shorter than --quiet-for 24h0m0s"}},
 		{name: "window long enough for --quiet-for", after: time.Hour, quiet: 30 * time.Minute, pass: true},
+		{name: "no minimum window", after: time.Second, pass: true},
 		{name: "records lost", after: 25 * time.Hour, lost: 3,
 			reasons: []string{"3 audit records were lost"}},
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/kernel"
 )
 
 // Kernel is a fake AppArmor kernel behind a fake securityfs.
@@ -35,11 +37,24 @@ type Kernel struct {
 	calls  [][]string
 }
 
-// New makes a fake kernel with an empty profile list under dir.
+// New makes a fake kernel under dir, with the profiles its profile list
+// already holds (none for a new directory), so that several processes can
+// share one fake kernel.
 func New(dir string, modeOf func([]byte, string) string) (*Kernel, error) {
 	k := &Kernel{Securityfs: dir, ModeOf: modeOf, loaded: map[string]string{}}
 	if err := os.MkdirAll(filepath.Join(dir, "apparmor"), 0o755); err != nil {
 		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "apparmor", "profiles"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	ps, err := kernel.ParseProfiles(b)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		k.loaded[p.Name] = p.Mode
 	}
 	return k, k.flush()
 }
