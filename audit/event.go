@@ -33,6 +33,10 @@ const Unset = -1
 // Field names follow the kernel's key names; the JSON form (MarshalJSON in
 // json.go) uses the kernel's own keys.
 type Event struct {
+	// Type is the audit record type: 1400 (AVC), 1107 (USER_AVC), 1500-1507
+	// (APPARMOR, APPARMOR_AUDIT ... APPARMOR_KILL); 0 when the line carried
+	// no type (a dbus-daemon syslog line).
+	Type      int
 	Mode      Mode   // apparmor=
 	Operation string // operation=
 	Class     string // class= (newer kernels: file, net, signal, ptrace, unix, dbus, mount, ...)

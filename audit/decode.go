@@ -1,0 +1,237 @@
+package audit
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// Decoder turns a stream of log lines into Events: it parses each line,
+// attaches the SYSCALL/PROCTITLE companions that follow an AppArmor record
+// with the same serial, drops records seen twice (same audit id and same
+// content, e.g. through the kernel log and the audit transport), counts
+// skipped and malformed lines and detects lost records.
+//
+// A Decoder is not safe for concurrent use; feed it from one goroutine.
+type Decoder struct {
+	stats Stats
+
+	// pending holds the events of the current serial, waiting for their
+	// companions until a line with another serial arrives.
+	pending       []*Event
+	pendingSerial uint64
+	pendingSource string
+
+	seen dedupe
+	lost lostState
+}
+
+// Stats counts what a Decoder has seen.
+type Stats struct {
+	Lines      int // lines fed
+	Records    int // AppArmor records parsed (duplicates included)
+	Companions int // SYSCALL/PROCTITLE records parsed
+	Skipped    int // lines that are neither
+	Duplicates int // records dropped as already seen
+	// Malformed lists lines that looked like AppArmor records but could not
+	// be parsed (the first maxMalformed of them); MalformedTotal counts all.
+	Malformed      []Malformed
+	MalformedTotal int
+	// Lost lists evidence that records were lost before they reached the log.
+	Lost []Lost
+	// ByProfile counts the events returned, by profile (or label) and mode.
+	ByProfile map[string]map[Mode]int
+}
+
+// Malformed is a line that looked like an AppArmor record but could not be
+// parsed.
+type Malformed struct {
+	Source string
+	Line   int
+	Err    string
+}
+
+const maxMalformed = 1000
+
+// NewDecoder returns an empty Decoder.
+func NewDecoder() *Decoder {
+	return &Decoder{
+		stats: Stats{ByProfile: map[string]map[Mode]int{}},
+		seen:  newDedupe(dedupeWindow),
+		lost:  newLostState(),
+	}
+}
+
+// Feed parses one line read from source (a file path, "journald", "kmsg",
+// "-") at 1-based lineNo and returns the events now complete (0..n). Feed
+// does not retain line.
+func (d *Decoder) Feed(line []byte, source string, lineNo int) []*Event {
+	d.stats.Lines++
+	rec, err := Parse(line)
+	if err != nil {
+		d.malformed(source, lineNo, err)
+		return nil
+	}
+	if rec == nil {
+		d.stats.Skipped++
+		var out []*Event
+		if serial, ok := lineSerial(line); ok {
+			if len(d.pending) > 0 && (serial != d.pendingSerial || source != d.pendingSource) {
+				out = d.flushPending()
+			}
+			d.lost.serial(source, lineNo, serial)
+		} else {
+			d.lost.line(&d.stats, line, source, lineNo)
+		}
+		return out
+	}
+	return d.feedRecord(rec, source, lineNo)
+}
+
+// FeedRecord is Feed for a record the caller parsed itself (journald's audit
+// transport, with ParseMessage). It counts one line.
+func (d *Decoder) FeedRecord(rec *Record, source string, lineNo int) []*Event {
+	d.stats.Lines++
+	if rec == nil {
+		d.stats.Skipped++
+		return nil
+	}
+	return d.feedRecord(rec, source, lineNo)
+}
+
+// Malformed records a line the caller could not parse (for FeedRecord users).
+func (d *Decoder) Malformed(source string, lineNo int, err error) {
+	d.stats.Lines++
+	d.malformed(source, lineNo, err)
+}
+
+func (d *Decoder) malformed(source string, lineNo int, err error) {
+	d.stats.MalformedTotal++
+	if len(d.stats.Malformed) < maxMalformed {
+		d.stats.Malformed = append(d.stats.Malformed, Malformed{Source: source, Line: lineNo, Err: err.Error()})
+	}
+}
+
+func (d *Decoder) feedRecord(rec *Record, source string, lineNo int) []*Event {
+	var out []*Event
+	if c := rec.Companion; c != nil {
+		d.stats.Companions++
+		if len(d.pending) > 0 && c.Serial == d.pendingSerial && source == d.pendingSource {
+			for _, e := range d.pending {
+				attach(e, c)
+			}
+		} else if len(d.pending) > 0 {
+			out = d.flushPending()
+		}
+		d.lost.serial(source, lineNo, c.Serial)
+		return out
+	}
+	e := rec.Event
+	d.stats.Records++
+	e.Source, e.Line = source, lineNo
+	if len(d.pending) > 0 && (e.Serial != d.pendingSerial || source != d.pendingSource) {
+		out = d.flushPending()
+	}
+	if e.Serial != 0 {
+		d.lost.serial(source, lineNo, e.Serial)
+	}
+	if e.Serial == 0 {
+		// Nothing can follow it (a dbus-daemon syslog line): done now.
+		if d.keep(e) {
+			out = append(out, e)
+		}
+		return out
+	}
+	d.pending = append(d.pending, e)
+	d.pendingSerial, d.pendingSource = e.Serial, source
+	return out
+}
+
+// Flush returns the events still waiting for companions; call it at the end
+// of input (or when a followed source goes idle).
+func (d *Decoder) Flush() []*Event {
+	return d.flushPending()
+}
+
+func (d *Decoder) flushPending() []*Event {
+	if len(d.pending) == 0 {
+		return nil
+	}
+	out := make([]*Event, 0, len(d.pending))
+	for _, e := range d.pending {
+		if d.keep(e) {
+			out = append(out, e)
+		}
+	}
+	clear(d.pending)
+	d.pending = d.pending[:0]
+	return out
+}
+
+// keep deduplicates e and counts it.
+func (d *Decoder) keep(e *Event) bool {
+	if e.Serial != 0 && !d.seen.add(e) {
+		d.stats.Duplicates++
+		return false
+	}
+	p := e.ProfileName()
+	m := d.stats.ByProfile[p]
+	if m == nil {
+		m = map[Mode]int{}
+		d.stats.ByProfile[p] = m
+	}
+	m[e.Mode]++
+	return true
+}
+
+// Stats returns a copy of the counts so far.
+func (d *Decoder) Stats() Stats {
+	s := d.stats
+	s.Malformed = append([]Malformed(nil), s.Malformed...)
+	s.Lost = d.lost.report(d.stats.Lost)
+	s.ByProfile = make(map[string]map[Mode]int, len(d.stats.ByProfile))
+	for p, m := range d.stats.ByProfile {
+		c := make(map[Mode]int, len(m))
+		for k, v := range m {
+			c[k] = v
+		}
+		s.ByProfile[p] = c
+	}
+	return s
+}
+
+func attach(e *Event, c *Companion) {
+	switch c.Type {
+	case TypeSyscall:
+		if c.Exe != "" {
+			e.Exe = c.Exe
+		}
+		if c.Syscall != Unset {
+			e.Syscall = c.Syscall
+		}
+	case TypeProctitle:
+		e.Proctitle = c.Proctitle
+	}
+}
+
+// lineSerial finds the serial of any audit record line: audit(SEC.MS:SERIAL).
+func lineSerial(line []byte) (uint64, bool) {
+	i := bytes.Index(line, keyAudit)
+	if i < 0 {
+		return 0, false
+	}
+	j := i + len(keyAudit)
+	c := bytes.IndexByte(line[j:], ':')
+	if c < 0 || c > 32 {
+		return 0, false
+	}
+	j += c + 1
+	k := j
+	for k < len(line) && line[k] >= '0' && line[k] <= '9' {
+		k++
+	}
+	if k == j || k >= len(line) || line[k] != ')' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(line[j:k]), 10, 64)
+	return n, err == nil
+}

@@ -1,0 +1,202 @@
+package audit
+
+import (
+	"bytes"
+	"sort"
+	"strconv"
+)
+
+// Lost is evidence that records were lost between the kernel and the log,
+// with what to change so that they are not.
+type Lost struct {
+	Source string // where the evidence was read
+	Line   int    // the line of the evidence (the first gap, for serial-gap)
+	// Kind is "rate-limit" (audit: rate limit exceeded), "audit-lost" (the
+	// kernel's audit_lost counter rose), "printk-ratelimit" (N callbacks
+	// suppressed), "backlog" (audit: backlog limit exceeded), "hold-queue"
+	// (kauditd hold queue overflow), or "serial-gap" — only a hint: serials
+	// no line explained, which records filtered by audit rules or sent to
+	// another transport also cause.
+	Kind   string
+	Count  int // records (or log lines) lost as the log says; 0 when it does not say
+	Advice string
+}
+
+// The advice for each kind of loss.
+const (
+	adviceRateLimit = "the audit rate limit dropped records: disable it while learning (auditctl -r 0, or -r 0 in /etc/audit/rules.d)"
+	adviceBacklog   = "the kernel's audit backlog overflowed: boot with audit_backlog_limit=8192 (or more) on the kernel command line and raise auditd's backlog (-b 8192 in /etc/audit/rules.d)"
+	advicePrintk    = "the kernel log rate limit dropped lines: set /proc/sys/kernel/printk_ratelimit to 0 while learning (sysctl kernel.printk_ratelimit=0), or run auditd so records bypass the kernel log"
+	adviceHold      = "kauditd's hold queue overflowed (no audit daemon was reading): run auditd, and boot with audit_backlog_limit=8192 on the kernel command line"
+	adviceGap       = "audit serials are missing that no line in this source explains; they may be records filtered by audit rules or sent only to auditd, but if other loss is reported, raise audit_backlog_limit= and log_buf_len= on the kernel command line and auditd's -b"
+)
+
+// lostState tracks, per source, the kernel's audit_lost counter and which
+// audit serials were seen.
+type lostState struct {
+	sources map[string]*sourceSerials
+	last    *sourceSerials
+	lastSrc string
+}
+
+// serialWindow is how far out of order records may arrive (several CPUs log
+// at once) before a missing serial counts as a gap.
+const serialWindow = 512
+
+type sourceSerials struct {
+	auditLost int64
+	base      uint64 // lowest serial of the window
+	max       uint64 // highest serial seen; 0 before the first
+	slots     [serialWindow]uint64
+	missing   uint64 // serials that left the window unseen
+	firstGap  int    // line where the first gap was noticed
+}
+
+func newLostState() lostState {
+	return lostState{sources: map[string]*sourceSerials{}}
+}
+
+func (l *lostState) source(name string) *sourceSerials {
+	if l.last != nil && l.lastSrc == name {
+		return l.last
+	}
+	s := l.sources[name]
+	if s == nil {
+		s = &sourceSerials{}
+		l.sources[name] = s
+	}
+	l.last, l.lastSrc = s, name
+	return s
+}
+
+// serial notes that an audit record with serial n was seen.
+func (l *lostState) serial(source string, lineNo int, n uint64) {
+	if n == 0 {
+		return
+	}
+	s := l.source(source)
+	switch {
+	case s.max == 0:
+		s.base, s.max = n, n
+	case n < s.base:
+		if s.base-n > 4*serialWindow {
+			// The serial restarted (a reboot): settle the old window.
+			s.missing += s.unseen()
+			s.base, s.max = n, n
+			clear(s.slots[:])
+		}
+		// Otherwise a late record whose slot already left the window.
+		if s.max != n {
+			return
+		}
+	case n >= s.base+serialWindow:
+		s.advance(n-serialWindow+1, lineNo)
+	}
+	s.slots[n%serialWindow] = n
+	s.max = max(s.max, n)
+}
+
+// advance moves the window base to b, counting unseen serials as missing.
+func (s *sourceSerials) advance(b uint64, lineNo int) {
+	before := s.missing
+	end := min(b, s.base+serialWindow)
+	for x := s.base; x < end && x <= s.max; x++ {
+		if s.slots[x%serialWindow] != x {
+			s.missing++
+		}
+	}
+	if b > s.max+1 {
+		s.missing += b - s.max - 1
+	}
+	s.base = b
+	if s.missing > before && s.firstGap == 0 {
+		s.firstGap = lineNo
+	}
+}
+
+// unseen counts the serials in the window up to max not seen yet.
+func (s *sourceSerials) unseen() uint64 {
+	var n uint64
+	for x := s.base; x <= s.max; x++ {
+		if s.slots[x%serialWindow] != x {
+			n++
+		}
+	}
+	return n
+}
+
+var (
+	lostRateLimit  = []byte("audit: rate limit exceeded")
+	lostBacklog    = []byte("audit: backlog limit exceeded")
+	lostHold       = []byte("kauditd hold queue overflow")
+	lostAuditLost  = []byte("audit_lost=")
+	lostSuppressed = []byte(" callbacks suppressed")
+	lostAudit      = []byte("audit")
+)
+
+// line looks for loss reports in a line that is not an audit record.
+func (l *lostState) line(st *Stats, line []byte, source string, lineNo int) {
+	if i := bytes.Index(line, lostSuppressed); i >= 0 {
+		// "__ratelimit: 36 callbacks suppressed",
+		// "kauditd_printk_skb: 12 callbacks suppressed". Other subsystems'
+		// suppressed messages (net_ratelimit, ...) are not audit records.
+		j := i
+		for j > 0 && line[j-1] >= '0' && line[j-1] <= '9' {
+			j--
+		}
+		n, _ := strconv.Atoi(string(line[j:i]))
+		head := line[:j]
+		if bytes.Contains(head, lostAudit) || bytes.Contains(head, []byte("__ratelimit")) {
+			st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "printk-ratelimit", Count: n, Advice: advicePrintk})
+		}
+		return
+	}
+	if !bytes.Contains(line, lostAudit) {
+		return
+	}
+	switch {
+	case bytes.Contains(line, lostRateLimit):
+		st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "rate-limit", Advice: adviceRateLimit})
+	case bytes.Contains(line, lostBacklog):
+		st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "backlog", Advice: adviceBacklog})
+	case bytes.Contains(line, lostHold):
+		st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "hold-queue", Advice: adviceHold})
+	}
+	if i := bytes.Index(line, lostAuditLost); i >= 0 {
+		j := i + len(lostAuditLost)
+		k := j
+		for k < len(line) && line[k] >= '0' && line[k] <= '9' {
+			k++
+		}
+		n, err := strconv.ParseInt(string(line[j:k]), 10, 64)
+		if err != nil {
+			return
+		}
+		s := l.source(source)
+		if n > s.auditLost {
+			st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "audit-lost", Count: int(n - s.auditLost), Advice: adviceBacklog})
+		}
+		s.auditLost = n
+	}
+}
+
+// report returns the certain losses followed by one serial-gap hint per
+// source that has unexplained serials.
+func (l *lostState) report(certain []Lost) []Lost {
+	out := append([]Lost(nil), certain...)
+	names := make([]string, 0, len(l.sources))
+	for name := range l.sources {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s := l.sources[name]
+		n := s.missing + s.unseen()
+		if n == 0 {
+			continue
+		}
+		line := s.firstGap
+		out = append(out, Lost{Source: name, Line: line, Kind: "serial-gap", Count: int(n), Advice: adviceGap})
+	}
+	return out
+}

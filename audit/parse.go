@@ -1,0 +1,387 @@
+package audit
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Record is one parsed log line: an AppArmor Event or a Companion record
+// (SYSCALL or PROCTITLE) that completes an event with the same serial.
+// Exactly one of the two is non-nil.
+type Record struct {
+	Event     *Event
+	Companion *Companion
+}
+
+// Companion is a SYSCALL (type=1300) or PROCTITLE (type=1327) record. The
+// kernel emits them after the AppArmor record of the same syscall, with the
+// same audit serial.
+type Companion struct {
+	Type      int       // 1300 (SYSCALL) or 1327 (PROCTITLE)
+	Time      time.Time // from audit(SEC.MSEC:SERIAL)
+	Serial    uint64
+	Exe       string // exe= (SYSCALL)
+	Proctitle string // proctitle= (PROCTITLE), NULs between arguments as spaces
+	Syscall   int64  // syscall= (SYSCALL); Unset when absent
+}
+
+// ParseError reports a line that looks like an AppArmor record but cannot be
+// parsed: where (1-based byte column) and in which field.
+type ParseError struct {
+	Column int    // 1-based byte offset into the line
+	Field  string // the key whose value failed, "audit" for the audit(...) stamp, "" otherwise
+	Msg    string
+}
+
+func (e *ParseError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("column %d: %s", e.Column, e.Msg)
+	}
+	return fmt.Sprintf("column %d: %s: %s", e.Column, e.Field, e.Msg)
+}
+
+// Audit record types AppArmor uses (include/uapi/linux/audit.h).
+const (
+	TypeUserAVC   = 1107 // USER_AVC: D-Bus mediation from dbus-daemon/dbus-broker
+	TypeSyscall   = 1300 // SYSCALL companion
+	TypeProctitle = 1327 // PROCTITLE companion
+	TypeAVC       = 1400 // AVC: the usual AppArmor record
+	TypeAppArmor  = 1500 // APPARMOR: 2.x kernels ("REJECTING r access to ...")
+	// 1501-1507: APPARMOR_AUDIT, _ALLOWED, _DENIED, _HINT, _STATUS, _ERROR, _KILL.
+	typeAppArmorLast = 1507
+)
+
+// MessageDefaults supplies what a log message may lack: journald's audit
+// transport stores the serial and time in _AUDIT_ID/_SOURCE_REALTIME_TIMESTAMP
+// rather than in MESSAGE. Values present in the message win.
+type MessageDefaults struct {
+	Time   time.Time
+	Serial uint64
+}
+
+// Parse parses one log line of any form (audit.log, syslog/kern.log, dmesg,
+// /dev/kmsg, journalctl -k). It returns (nil, nil) for a line that is neither
+// an AppArmor record nor a companion record; a *ParseError for a line that
+// looks like an AppArmor record but cannot be parsed. The returned Record
+// does not refer to line's memory.
+func Parse(line []byte) (*Record, error) {
+	return parse(line, nil)
+}
+
+// ParseMessage parses the MESSAGE of a journald audit-transport entry, whose
+// first word is the record type name ("AVC apparmor=...", "SYSCALL arch=...",
+// "PROCTITLE proctitle=..."), filling time and serial from def when the
+// message has no audit(...) stamp. Full log lines are accepted too.
+func ParseMessage(msg []byte, def MessageDefaults) (*Record, error) {
+	return parse(msg, &def)
+}
+
+var (
+	keyAppArmor = []byte("apparmor=")
+	keyType     = []byte("type=")
+	keyAudit    = []byte("audit(")
+)
+
+func parse(line []byte, def *MessageDefaults) (*Record, error) {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	ia := bytes.Index(line, keyAppArmor)
+	hdrEnd := len(line)
+	if ia >= 0 {
+		hdrEnd = ia
+	}
+	typ, typEnd := findType(line[:hdrEnd])
+	if typ < 0 && def != nil {
+		typ, typEnd = leadingTypeWord(line)
+	}
+	switch {
+	case typ == TypeSyscall || typ == TypeProctitle:
+		return parseCompanion(line, typ, typEnd, def)
+	case typ >= TypeAppArmor && typ <= typeAppArmorLast:
+	case ia < 0:
+		return nil, nil
+	case typ > 0 && typ != TypeAVC && typ != TypeUserAVC:
+		// Some other record that merely mentions apparmor= (an EXECVE
+		// argument, a kernel command line).
+		return nil, nil
+	case ia+len(keyAppArmor) >= len(line) || line[ia+len(keyAppArmor)] != '"':
+		// The kernel and D-Bus always quote the mode; a bare apparmor=1
+		// is a kernel command line.
+		return nil, nil
+	}
+
+	e := &Event{
+		Type: max(typ, 0), FSUID: Unset, OUID: Unset, Protocol: Unset, Lport: Unset, Fport: Unset,
+		Capability: Unset, PeerPID: Unset, Error: Unset, PID: Unset, Parent: Unset, Syscall: Unset,
+	}
+	bodyStart := max(typEnd, 0)
+	if ih := bytes.Index(line[:hdrEnd], keyAudit); ih >= 0 {
+		t, serial, end, err := parseStamp(line, ih+len(keyAudit))
+		if err != nil {
+			return nil, err
+		}
+		e.Time, e.Serial = t, serial
+		bodyStart = max(bodyStart, end)
+	} else if def != nil {
+		e.Time, e.Serial = def.Time, def.Serial
+	}
+	inMsg := false
+	if ia >= 0 {
+		inMsg = ia > 0 && line[ia-1] == '\''
+		bodyStart = ia
+	}
+	for bodyStart < len(line) && (line[bodyStart] == ' ' || line[bodyStart] == ':') {
+		bodyStart++
+	}
+	// One copy of the body: every field not hex-encoded is a substring of it.
+	s := string(line[bodyStart:])
+	if ia < 0 && (typ == TypeAppArmor || isOldVerb(s)) {
+		if err := parseOld(s, bodyStart, e); err != nil {
+			return nil, err
+		}
+		return &Record{Event: e}, nil
+	}
+	if err := scanBody(s, bodyStart, inMsg, e); err != nil {
+		return nil, err
+	}
+	if e.Mode == "" {
+		e.Mode = modeForType(typ)
+	}
+	if e.Mode == "" {
+		return nil, &ParseError{Column: bodyStart + 1, Field: "apparmor", Msg: "no apparmor= mode"}
+	}
+	return &Record{Event: e}, nil
+}
+
+// findType finds the record type in a line header: type=1400, type=AVC,
+// type=UNKNOWN[1503], type=APPARMOR_DENIED. It returns -1 when there is no
+// type= key, 0 for a type this package does not know, and the offset just
+// past the value.
+func findType(hdr []byte) (typ, end int) {
+	off := 0
+	for {
+		i := bytes.Index(hdr[off:], keyType)
+		if i < 0 {
+			return -1, -1
+		}
+		i += off
+		if i == 0 || hdr[i-1] == ' ' || hdr[i-1] == ':' {
+			j := i + len(keyType)
+			k := j
+			for k < len(hdr) && hdr[k] != ' ' && hdr[k] != ':' {
+				k++
+			}
+			return typeNumber(hdr[j:k]), k
+		}
+		off = i + len(keyType)
+	}
+}
+
+// leadingTypeWord reads the type name that starts a journald audit message.
+func leadingTypeWord(msg []byte) (typ, end int) {
+	k := bytes.IndexByte(msg, ' ')
+	if k < 0 {
+		k = len(msg)
+	}
+	t := typeNumber(msg[:k])
+	if t == 0 {
+		return -1, -1
+	}
+	return t, k
+}
+
+func typeNumber(v []byte) int {
+	switch string(v) {
+	case "AVC":
+		return TypeAVC
+	case "USER_AVC":
+		return TypeUserAVC
+	case "SYSCALL":
+		return TypeSyscall
+	case "PROCTITLE":
+		return TypeProctitle
+	case "APPARMOR":
+		return TypeAppArmor
+	case "APPARMOR_AUDIT":
+		return 1501
+	case "APPARMOR_ALLOWED":
+		return 1502
+	case "APPARMOR_DENIED":
+		return 1503
+	case "APPARMOR_HINT":
+		return 1504
+	case "APPARMOR_STATUS":
+		return 1505
+	case "APPARMOR_ERROR":
+		return 1506
+	case "APPARMOR_KILL":
+		return 1507
+	}
+	if bytes.HasPrefix(v, []byte("UNKNOWN[")) && len(v) > 9 && v[len(v)-1] == ']' {
+		v = v[8 : len(v)-1]
+	}
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' || n > 100000 {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// modeForType is the mode a record without apparmor= has by its type.
+func modeForType(typ int) Mode {
+	switch typ {
+	case 1501:
+		return ModeAudit
+	case 1502:
+		return ModeAllowed
+	case 1503:
+		return ModeDenied
+	case 1504:
+		return ModeHint
+	case 1505:
+		return ModeStatus
+	case 1506:
+		return ModeError
+	case 1507:
+		return ModeKill
+	}
+	return ""
+}
+
+// parseStamp parses SEC.MSEC:SERIAL) starting at line[i]; it returns the
+// offset just past the closing parenthesis.
+func parseStamp(line []byte, i int) (time.Time, uint64, int, error) {
+	bad := func(msg string) (time.Time, uint64, int, error) {
+		return time.Time{}, 0, 0, &ParseError{Column: i + 1, Field: "audit", Msg: msg}
+	}
+	start := i
+	sec, i, ok := digits(line, i)
+	if !ok || i >= len(line) || line[i] != '.' {
+		return bad("want audit(SECONDS.MILLIS:SERIAL)")
+	}
+	msStart := i + 1
+	ms, i, ok := digits(line, msStart)
+	if !ok || i >= len(line) || line[i] != ':' {
+		return bad("want audit(SECONDS.MILLIS:SERIAL)")
+	}
+	// The kernel prints three digits; scale anything else to milliseconds.
+	for n := i - msStart; n < 3; n++ {
+		ms *= 10
+	}
+	for n := i - msStart; n > 3; n-- {
+		ms /= 10
+	}
+	serial, i, ok := digits(line, i+1)
+	if !ok || i >= len(line) || line[i] != ')' {
+		return bad("want audit(SECONDS.MILLIS:SERIAL)")
+	}
+	if sec > 1<<40 {
+		i = start
+		return bad("timestamp out of range")
+	}
+	return time.Unix(int64(sec), int64(ms)*int64(time.Millisecond)).UTC(), serial, i + 1, nil
+}
+
+// digits reads a run of decimal digits (at most 19) from line[i].
+func digits(line []byte, i int) (uint64, int, bool) {
+	start := i
+	var n uint64
+	for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+		if i-start >= 19 {
+			return 0, i, false
+		}
+		n = n*10 + uint64(line[i]-'0')
+		i++
+	}
+	return n, i, i > start
+}
+
+// parseCompanion reads exe=/syscall= from a SYSCALL record and proctitle=
+// from a PROCTITLE record. Records without an audit serial are skipped: they
+// cannot be matched to an event.
+func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults) (*Record, error) {
+	c := &Companion{Type: typ, Syscall: Unset}
+	body := typEnd
+	if ih := bytes.Index(line[typEnd:], keyAudit); ih >= 0 {
+		t, serial, end, err := parseStamp(line, typEnd+ih+len(keyAudit))
+		if err != nil {
+			return nil, err
+		}
+		c.Time, c.Serial, body = t, serial, end
+	} else if def != nil {
+		c.Time, c.Serial = def.Time, def.Serial
+	}
+	if c.Serial == 0 {
+		return nil, nil
+	}
+	s := line[body:]
+	for len(s) > 0 {
+		// Tokens without '=' (an AppArmor subj's "(enforce)") are skipped.
+		for len(s) > 0 && (s[0] == ' ' || s[0] == 0x1d || s[0] == ':') {
+			s = s[1:]
+		}
+		k := 0
+		for k < len(s) && s[k] != '=' && s[k] != ' ' {
+			k++
+		}
+		if k >= len(s) || s[k] != '=' {
+			s = s[k:]
+			continue
+		}
+		key := s[:k]
+		s = s[k+1:]
+		var val []byte
+		quoted := len(s) > 0 && s[0] == '"'
+		if quoted {
+			j := bytes.IndexByte(s[1:], '"')
+			if j < 0 {
+				return nil, &ParseError{Column: len(line) - len(s) + 1, Field: string(key), Msg: "unterminated quoted value"}
+			}
+			val, s = s[1:1+j], s[2+j:]
+		} else {
+			j := 0
+			for j < len(s) && s[j] != ' ' && s[j] != 0x1d {
+				j++
+			}
+			val, s = s[:j], s[j:]
+		}
+		switch string(key) {
+		case "syscall":
+			if typ == TypeSyscall {
+				n, err := strconv.ParseInt(string(val), 10, 64)
+				if err != nil {
+					return nil, &ParseError{Column: len(line) - len(s) - len(val) + 1, Field: "syscall", Msg: "not a number"}
+				}
+				c.Syscall = n
+			}
+		case "exe":
+			if typ == TypeSyscall {
+				c.Exe = decodeString(string(val), quoted)
+			}
+		case "proctitle":
+			if typ == TypeProctitle {
+				if quoted {
+					c.Proctitle = string(val)
+				} else {
+					c.Proctitle = decodeProctitle(string(val))
+				}
+			}
+		}
+	}
+	return &Record{Companion: c}, nil
+}
+
+// decodeString turns a kernel string value into its bytes: quoted values
+// are literal; bare upper-case hex is decoded.
+func decodeString(v string, quoted bool) string {
+	if !quoted && isUpperHex(v) {
+		return decodeHex(v)
+	}
+	return v
+}

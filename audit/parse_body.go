@@ -1,0 +1,211 @@
+package audit
+
+import (
+	"strconv"
+	"strings"
+)
+
+// scanBody reads the key=value pairs of an AppArmor record body s, which
+// starts at byte off of the line (for error columns). Values are quoted
+// ("..."), bare words or numbers, or upper-case hex; an empty value (key=)
+// is empty and does not swallow the next key. The 0x1d separator auditd puts
+// before its enriched upper-case fields is treated as a space. inMsg is set
+// for USER_AVC records, whose body ends at the closing quote of msg='...'.
+func scanBody(s string, off int, inMsg bool, e *Event) error {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c == ' ' || c == 0x1d || c == '\t' {
+			i++
+			continue
+		}
+		if inMsg && c == '\'' {
+			// Whatever follows msg='...' belongs to the sender, not AppArmor.
+			return nil
+		}
+		k := i
+		for i < len(s) && s[i] != '=' && s[i] != ' ' && s[i] != 0x1d {
+			i++
+		}
+		if i >= len(s) || s[i] != '=' {
+			return &ParseError{Column: off + k + 1, Field: s[k:i], Msg: "expected key=value"}
+		}
+		key := s[k:i]
+		i++
+		var val string
+		quoted := i < len(s) && s[i] == '"'
+		if quoted {
+			j := strings.IndexByte(s[i+1:], '"')
+			if j < 0 {
+				return &ParseError{Column: off + i + 1, Field: key, Msg: "unterminated quoted value"}
+			}
+			val = s[i+1 : i+1+j]
+			i += j + 2
+		} else {
+			j := i
+			for j < len(s) && s[j] != ' ' && s[j] != 0x1d && (!inMsg || s[j] != '\'') {
+				j++
+			}
+			val = s[i:j]
+			i = j
+		}
+		if msg := e.set(key, val, quoted, inMsg); msg != "" {
+			return &ParseError{Column: off + k + 1, Field: key, Msg: msg}
+		}
+	}
+	return nil
+}
+
+// set stores one key=value in its field; it returns a message when the value
+// is not valid for the key.
+func (e *Event) set(key, val string, quoted, inMsg bool) string {
+	switch key {
+	case "apparmor":
+		e.Mode = internMode(val)
+		if e.Mode == "" {
+			return "empty mode"
+		}
+	case "operation":
+		e.Operation = val
+	case "class":
+		e.Class = val
+	case "profile":
+		e.Profile = decodeString(val, quoted)
+	case "label":
+		e.Label = decodeString(val, quoted)
+	case "name":
+		e.Name = decodeString(val, quoted)
+	case "name2":
+		e.Name2 = decodeString(val, quoted)
+	case "target":
+		e.Target = decodeString(val, quoted)
+	case "requested_mask", "requested":
+		e.RequestedMask = val
+	case "denied_mask", "denied":
+		e.DeniedMask = val
+	case "mask":
+		// D-Bus records carry one mask: the access asked for.
+		e.RequestedMask = val
+	case "fsuid":
+		return setInt(&e.FSUID, val)
+	case "ouid":
+		return setInt(&e.OUID, val)
+	case "family":
+		e.Family = decodeString(val, quoted)
+	case "sock_type":
+		e.SockType = decodeString(val, quoted)
+	case "protocol":
+		// 2.x records sometimes name the protocol ("tcp"); keep it as is.
+		if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+			e.Protocol = n
+		} else {
+			e.Extra = append(e.Extra, KV{key, decodeString(val, quoted)})
+		}
+	case "laddr":
+		e.Laddr = decodeString(val, quoted)
+	case "lport":
+		return setInt(&e.Lport, val)
+	case "faddr":
+		e.Faddr = decodeString(val, quoted)
+	case "fport":
+		return setInt(&e.Fport, val)
+	case "addr":
+		if inMsg {
+			// USER_AVC: addr= after the AppArmor fields is the sender's
+			// (auditd's "addr=?"), not a unix socket address.
+			e.Extra = append(e.Extra, KV{key, val})
+			return ""
+		}
+		e.Addr = decodeString(val, quoted)
+	case "peer_addr":
+		e.PeerAddr = decodeString(val, quoted)
+	case "capability":
+		return setInt(&e.Capability, val)
+	case "capname":
+		e.Capname = decodeString(val, quoted)
+	case "signal":
+		e.Signal = decodeString(val, quoted)
+	case "peer":
+		e.Peer = decodeString(val, quoted)
+	case "peer_profile":
+		e.PeerProfile = decodeString(val, quoted)
+	case "peer_pid":
+		return setInt(&e.PeerPID, val)
+	case "bus":
+		e.Bus = decodeString(val, quoted)
+	case "path":
+		e.Path = decodeString(val, quoted)
+	case "interface":
+		e.Interface = decodeString(val, quoted)
+	case "member", "method":
+		// dbus-broker logs method= where dbus-daemon logs member=.
+		e.Member = decodeString(val, quoted)
+	case "peer_label":
+		e.PeerLabel = decodeString(val, quoted)
+	case "dest":
+		e.DestName = decodeString(val, quoted)
+	case "fstype":
+		e.Fstype = decodeString(val, quoted)
+	case "flags":
+		e.Flags = decodeString(val, quoted)
+	case "srcname":
+		e.SrcName = decodeString(val, quoted)
+	case "info":
+		e.Info = decodeString(val, quoted)
+	case "error":
+		return setInt(&e.Error, val)
+	case "attribute":
+		e.Attribute = decodeString(val, quoted)
+	case "execpath":
+		e.Execpath = decodeString(val, quoted)
+	case "namespace":
+		e.Namespace = decodeString(val, quoted)
+	case "pid":
+		return setInt(&e.PID, val)
+	case "parent":
+		return setInt(&e.Parent, val)
+	case "comm":
+		e.Comm = decodeString(val, quoted)
+	case "exe":
+		e.Exe = decodeString(val, quoted)
+	case "type":
+		// 2.x records repeat their type in the body (type=1503).
+	default:
+		if !quoted && isUpperHex(val) && hasHexLetter(val) {
+			val = decodeHex(val)
+		}
+		e.Extra = append(e.Extra, KV{key, val})
+	}
+	return ""
+}
+
+func setInt(dst *int64, val string) string {
+	n, err := strconv.ParseInt(val, 10, 64)
+	if err != nil {
+		return "not a number: " + strconv.Quote(val)
+	}
+	*dst = n
+	return ""
+}
+
+// internMode maps the kernel's mode words to the package constants, so
+// events do not keep their line alive through Mode.
+func internMode(v string) Mode {
+	switch v {
+	case "ALLOWED":
+		return ModeAllowed
+	case "DENIED":
+		return ModeDenied
+	case "AUDIT":
+		return ModeAudit
+	case "STATUS":
+		return ModeStatus
+	case "HINT":
+		return ModeHint
+	case "ERROR":
+		return ModeError
+	case "KILLED", "KILL":
+		return ModeKill
+	}
+	return Mode(strings.Clone(v))
+}
