@@ -1,0 +1,28 @@
+# myapp: aa-flow starter profile (container template) for a container.
+#
+# It starts in complain mode: nothing is denied, every access the profile does
+# not allow yet is logged. Run the real workload, then
+#   aa-flow learn myapp      # propose rules from what was logged
+#   aa-flow enforce myapp    # once the complain window is clean
+#
+# abi/3.0 is pinned on purpose: under ABI 4 a bare "network" rule stops
+# covering unix sockets, so a profile written for one ABI can deny under the
+# other.
+abi <abi/3.0>,
+
+include <tunables/global>
+
+# A container runtime applies this profile by name
+# (docker run --security-opt apparmor=myapp); it has no attachment.
+# attach_disconnected and mediate_deleted are what container paths need.
+profile myapp flags=(attach_disconnected, mediate_deleted, complain) {
+  include <abstractions/base>
+
+  # Container runtimes signal and trace their own processes.
+  signal (receive) peer=unconfined,
+  signal (send, receive) peer=myapp,
+  ptrace (read, trace) peer=myapp,
+
+  # Site-specific additions, kept out of this file (see local/README).
+  include if exists <local/myapp>
+}

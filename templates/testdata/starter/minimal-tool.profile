@@ -1,0 +1,22 @@
+# tool: aa-flow starter profile (minimal template) for /opt/my tools/bin/tool.
+#
+# It starts in complain mode: nothing is denied, every access the profile does
+# not allow yet is logged. Run the real workload, then
+#   aa-flow learn tool      # propose rules from what was logged
+#   aa-flow enforce tool    # once the complain window is clean
+#
+# abi/3.0 is pinned on purpose: under ABI 4 a bare "network" rule stops
+# covering unix sockets, so a profile written for one ABI can deny under the
+# other.
+abi <abi/3.0>,
+
+include <tunables/global>
+
+profile tool "/opt/my tools/bin/tool" flags=(complain) {
+  include <abstractions/base>
+
+  "/opt/my tools/bin/tool" mr,
+
+  # Site-specific additions, kept out of this file (see local/README).
+  include if exists <local/tool>
+}
