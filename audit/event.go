@@ -82,7 +82,8 @@ type Event struct {
 	SrcName string // srcname=
 	// Misc.
 	Info      string // info=
-	Error     int64  // error=
+	Error     int64  // error= (a negative errno; see HasError, since error=-1 equals Unset)
+	ErrorSet  bool   // the record carried error=
 	Attribute string // attribute= (setprocattr)
 	Execpath  string // execpath=
 	Namespace string // namespace=
@@ -118,6 +119,10 @@ func (e *Event) ID() string {
 	ms := e.Time.Nanosecond() / int(time.Millisecond)
 	return formatID(e.Time.Unix(), ms, e.Serial)
 }
+
+// HasError reports whether the record carried error= (Error alone cannot
+// tell error=-1, EPERM, from Unset).
+func (e *Event) HasError() bool { return e.ErrorSet }
 
 // ProfileName is the profile the record is about: Profile, or Label when the
 // kernel logged a label instead.

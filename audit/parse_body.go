@@ -15,7 +15,7 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 	i := 0
 	for i < len(s) {
 		c := s[i]
-		if c == ' ' || c == 0x1d || c == '\t' {
+		if c == ' ' || c == 0x1d || c == '\t' || c == '\n' || c == '\r' {
 			i++
 			continue
 		}
@@ -24,7 +24,7 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 			return nil
 		}
 		k := i
-		for i < len(s) && s[i] != '=' && s[i] != ' ' && s[i] != 0x1d {
+		for i < len(s) && s[i] != '=' && !isSpace(s[i]) {
 			i++
 		}
 		if i >= len(s) || s[i] != '=' {
@@ -43,7 +43,7 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 			i += j + 2
 		} else {
 			j := i
-			for j < len(s) && s[j] != ' ' && s[j] != 0x1d && (!inMsg || s[j] != '\'') {
+			for j < len(s) && !isSpace(s[j]) && (!inMsg || s[j] != '\'') {
 				j++
 			}
 			val = s[i:j]
@@ -143,6 +143,11 @@ func (e *Event) set(key, val string, quoted, inMsg bool) string {
 	case "peer_label":
 		e.PeerLabel = decodeString(val, quoted)
 	case "dest":
+		if isDigits(val) {
+			// Fine-grained network records: dest= is the destination port.
+			e.Extra = append(e.Extra, KV{key, val})
+			return ""
+		}
 		e.DestName = decodeString(val, quoted)
 	case "fstype":
 		e.Fstype = decodeString(val, quoted)
@@ -153,6 +158,7 @@ func (e *Event) set(key, val string, quoted, inMsg bool) string {
 	case "info":
 		e.Info = decodeString(val, quoted)
 	case "error":
+		e.ErrorSet = true
 		return setInt(&e.Error, val)
 	case "attribute":
 		e.Attribute = decodeString(val, quoted)
@@ -208,4 +214,19 @@ func internMode(v string) Mode {
 		return ModeKill
 	}
 	return Mode(strings.Clone(v))
+}
+
+// isSpace reports a separator between key=value pairs: blanks, line breaks
+// (a record wrapped by a log viewer) and auditd's 0x1d.
+func isSpace(c byte) bool {
+	return c == ' ' || c == 0x1d || c == '\t' || c == '\n' || c == '\r'
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
