@@ -1,18 +1,33 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
 func newComplainCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "complain",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("complain: not implemented yet")
+	var dry, noLoad bool
+	cmd := &cobra.Command{
+		Use:   "complain NAME",
+		Short: "Put a profile (and its hats and children) back in complain mode",
+		Long: `complain adds complain to the flags of the profile and of every child profile
+and hat (an edit of the flags only: comments and layout are kept), stores the
+result as a new revision and reloads it. A new complain window starts: the
+enforce gate only looks at records logged from now on.`,
+		Example: `  aa-flow complain nginx`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h := newHost(g, dry)
+			r, err := h.Complain(cmd.Context(), args[0], !noLoad)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Out, "%s: complain mode (revision %d)\n", args[0], r.N)
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "print each file write and apparmor_parser command, change nothing")
+	cmd.Flags().BoolVar(&noLoad, "no-load", false, "edit the file but do not reload it")
+	return cmd
 }

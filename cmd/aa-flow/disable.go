@@ -1,18 +1,32 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
 func newDisableCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "disable",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("disable: not implemented yet")
+	var dry bool
+	cmd := &cobra.Command{
+		Use:   "disable NAME",
+		Short: "Unload a profile and keep it from loading at boot",
+		Long: `disable links the profile into the profile directory's disable/ folder (so it
+is not loaded at boot, as aa-disable does) and unloads it with
+apparmor_parser -R. The file and its history are kept; aa-flow enable NAME
+reverses it.`,
+		Example: `  aa-flow disable nginx`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := newHost(g, dry).Disable(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			if !dry {
+				fmt.Fprintf(g.Out, "%s: disabled (unloaded; not loaded at boot)\n", args[0])
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "print each file change and apparmor_parser command, change nothing")
+	return cmd
 }

@@ -1,18 +1,31 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
 func newEnableCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "enable",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("enable: not implemented yet")
+	var dry bool
+	cmd := &cobra.Command{
+		Use:   "enable NAME",
+		Short: "Load a disabled profile again",
+		Long: `enable removes the profile's disable/ link and loads it with
+apparmor_parser -r -W, then checks the kernel reports it in the mode its flags
+ask for.`,
+		Example: `  aa-flow enable nginx`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := newHost(g, dry).Enable(cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			if !dry {
+				fmt.Fprintf(g.Out, "%s: enabled and loaded\n", args[0])
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "print each file change and apparmor_parser command, change nothing")
+	return cmd
 }

@@ -1,18 +1,309 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/rollout"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
 func newEnforceCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "enforce",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("enforce: not implemented yet")
+	var (
+		gf                 gateFlags
+		force, dry, noLoad bool
+	)
+	cmd := &cobra.Command{
+		Use:   "enforce NAME",
+		Short: "Switch a profile to enforce mode once the complain window is clean",
+		Long: `enforce is the gate between learning and enforcing. It refuses (exit 4),
+saying why and what to do, while:
+  - any record for the profile (or its hats and children) that the profile
+    does not cover was logged since the last apply;
+  - the complain window since the last apply is shorter than --quiet-for;
+  - records were lost in that window (rate limits, backlog overflow).
+Otherwise it removes complain from the flags of the profile and all its hats
+and children (only the flags are edited: comments and layout stay), removes a
+force-complain/ link, reloads with apparmor_parser -r -W, and checks the kernel
+now reports (enforce). If it does not, the previous revision is restored.
+
+Logs are read from --from FILE (repeatable), or from the usual places
+(/var/log/audit/audit.log, /var/log/kern.log, /var/log/syslog), only records
+logged since the last apply.`,
+		Example: `  aa-flow enforce nginx
+  aa-flow enforce nginx --quiet-for 2h --from /var/log/audit/audit.log
+  aa-flow enforce nginx --dry-run`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			h := newHost(g, dry)
+			opts := rollout.EnforceOptions{Force: force, NoLoad: noLoad}
+			if !force {
+				gate, err := gf.options(g, name)
+				if err != nil {
+					return err
+				}
+				opts.Gate = gate
+			}
+			report, err := h.Enforce(cmd.Context(), name, opts)
+			if g.JSON && report != nil {
+				enc := json.NewEncoder(g.Out)
+				enc.SetIndent("", "  ")
+				if jerr := enc.Encode(report); jerr != nil {
+					return jerr
+				}
+			}
+			if errors.Is(err, rollout.ErrGateRefused) {
+				return withCode(exitRefused, err)
+			}
+			if err != nil {
+				return err
+			}
+			if !g.JSON && !dry {
+				fmt.Fprintf(g.Out, "%s: enforce mode, confirmed by the kernel\n", name)
+			}
+			return nil
 		},
+	}
+	gf.register(cmd.Flags())
+	cmd.Flags().BoolVar(&force, "force", false, "skip the gate (the override is journalled)")
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "evaluate the gate, print each file write and apparmor_parser command, change nothing")
+	cmd.Flags().BoolVar(&noLoad, "no-load", false, "edit the file but do not reload it")
+	return cmd
+}
+
+// gateFlags are the flags that feed the enforce gate (enforce, status).
+type gateFlags struct {
+	From     []string
+	QuietFor time.Duration
+}
+
+func (gf *gateFlags) register(f *pflag.FlagSet) {
+	f.StringArrayVar(&gf.From, "from", nil, "log file to read (repeatable; default: the usual log files)")
+	f.DurationVar(&gf.QuietFor, "quiet-for", 24*time.Hour, "shortest complain window since the last apply")
+}
+
+// defaultLogs are the files read when no --from is given, in order.
+func defaultLogs() []string {
+	return []string{"/var/log/audit/audit.log", "/var/log/kern.log", "/var/log/syslog"}
+}
+
+// options wires the gate to the log files and to a coverage check against
+// the profile file as it is now.
+func (gf *gateFlags) options(g *globalOptions, name string) (rollout.GateOptions, error) {
+	from := gf.From
+	if len(from) == 0 {
+		for _, p := range defaultLogs() {
+			if f, err := os.Open(p); err == nil {
+				f.Close()
+				from = append(from, p)
+			}
+		}
+		if len(from) == 0 {
+			return rollout.GateOptions{}, fmt.Errorf("no log to check the complain window against: none of %s is readable; pass --from FILE (or --force to skip the gate)", strings.Join(defaultLogs(), ", "))
+		}
+	}
+	h := newHost(g, false)
+	path, err := h.Store.ProfilePath(name)
+	if err != nil {
+		return rollout.GateOptions{}, err
+	}
+	cov, err := newCoverage(path, []string{g.ProfileDir, "/etc/apparmor.d"})
+	if err != nil {
+		return rollout.GateOptions{}, err
+	}
+	return rollout.GateOptions{QuietFor: gf.QuietFor, Events: fileEvents(from), Covered: cov.covered}, nil
+}
+
+// fileEvents is a rollout.EventSource over log files: every record logged
+// at or after since, and the losses the logs show after the last record
+// before since.
+func fileEvents(paths []string) rollout.EventSource {
+	return func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (rollout.SourceStats, error) {
+		d := audit.NewDecoder()
+		before := map[string]int{} // per source, the line of the last record before since
+		emit := func(evs []*audit.Event) error {
+			for _, e := range evs {
+				if !e.Time.IsZero() && e.Time.Before(since) {
+					before[e.Source] = max(before[e.Source], e.Line)
+					continue
+				}
+				if err := fn(e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for _, p := range paths {
+			if err := readLog(ctx, p, d, emit); err != nil {
+				return rollout.SourceStats{}, err
+			}
+		}
+		if err := emit(d.Flush()); err != nil {
+			return rollout.SourceStats{}, err
+		}
+		st := d.Stats()
+		out := rollout.SourceStats{Malformed: int64(st.MalformedTotal), Sources: append([]string(nil), paths...)}
+		for _, l := range st.Lost {
+			if l.Kind == "serial-gap" || l.Line <= before[l.Source] {
+				continue
+			}
+			out.Lost += int64(max(l.Count, 1))
+		}
+		return out, nil
+	}
+}
+
+func readLog(ctx context.Context, path string, d *audit.Decoder, emit func([]*audit.Event) error) error {
+	var r io.Reader
+	if path == "-" {
+		r = os.Stdin
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("read log: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 4<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := emit(d.Feed(sc.Bytes(), path, n)); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read log %s:%d: %w", path, n, err)
+	}
+	return nil
+}
+
+// coverage answers "does the profile file as it is now allow what this
+// record shows?", per profile or hat named in the record.
+type coverage struct {
+	file     *profiles.File
+	load     profiles.IncludeLoader
+	policies map[string]*profiles.Policy
+}
+
+func newCoverage(path string, includeDirs []string) (*coverage, error) {
+	f, err := parser.ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return &coverage{file: f, load: includeLoader(includeDirs), policies: map[string]*profiles.Policy{}}, nil
+}
+
+// covered is true when every access the record shows is allowed. A record
+// the learner cannot turn into an access counts as not covered: the gate
+// errs on the side of not enforcing.
+func (c *coverage) covered(e *audit.Event) (bool, error) {
+	name := e.ProfileName()
+	p, ok := c.policies[name]
+	if !ok {
+		var err error
+		p, err = profiles.NewPolicy(c.file, name, c.load)
+		if err != nil {
+			return false, err
+		}
+		c.policies[name] = p
+	}
+	acc := profiles.EventAccesses(e)
+	if len(acc) == 0 {
+		return false, nil
+	}
+	for _, a := range acc {
+		if !p.Covers(a) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// includeLoader resolves includes as apparmor_parser does: <x> in the
+// include directories in order, "x" relative to the including file; a
+// directory yields its files; include if exists tolerates a missing target.
+func includeLoader(dirs []string) profiles.IncludeLoader {
+	cache := map[string]*profiles.File{}
+	parse := func(p string) (*profiles.File, error) {
+		if f, ok := cache[p]; ok {
+			return f, nil
+		}
+		f, err := parser.ParseFile(p)
+		if err != nil {
+			return nil, err
+		}
+		cache[p] = f
+		return f, nil
+	}
+	return func(inc *profiles.Include, from string) ([]*profiles.File, error) {
+		var cands []string
+		switch {
+		case filepath.IsAbs(inc.Path):
+			cands = []string{inc.Path}
+		case inc.Angle:
+			for _, d := range dirs {
+				cands = append(cands, filepath.Join(d, inc.Path))
+			}
+		default:
+			cands = []string{filepath.Join(filepath.Dir(from), inc.Path)}
+		}
+		for _, c := range cands {
+			st, err := os.Stat(c)
+			if err != nil {
+				continue
+			}
+			if !st.IsDir() {
+				f, err := parse(c)
+				if err != nil {
+					return nil, err
+				}
+				return []*profiles.File{f}, nil
+			}
+			ents, err := os.ReadDir(c)
+			if err != nil {
+				return nil, fmt.Errorf("include %s: %w", c, err)
+			}
+			var names []string
+			for _, e := range ents {
+				if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") && !strings.HasSuffix(e.Name(), "~") {
+					names = append(names, e.Name())
+				}
+			}
+			sort.Strings(names)
+			var out []*profiles.File
+			for _, n := range names {
+				f, err := parse(filepath.Join(c, n))
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, f)
+			}
+			return out, nil
+		}
+		if inc.IfExists {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s: include %s not found in %s", from, inc.Path, strings.Join(cands, ", "))
 	}
 }

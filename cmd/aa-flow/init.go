@@ -1,18 +1,134 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aa-flow/aa-flow/rollout"
+	"github.com/aa-flow/aa-flow/templates"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
+// newHost is the host the global flags describe; changes are reported on
+// g.Out, and with dryRun only reported.
+func newHost(g *globalOptions, dryRun bool) *rollout.Host {
+	h := rollout.NewHost(g.ProfileDir, g.StateDir, g.Parser, g.Securityfs)
+	h.DryRun = dryRun
+	h.Log = g.Out
+	return h
+}
+
 func newInitCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "init",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("init: not implemented yet")
+	var (
+		exe, tmpl, file   string
+		force, adopt, dry bool
+		noLoad            bool
+	)
+	cmd := &cobra.Command{
+		Use:   "init NAME --exec PATH",
+		Short: "Create a starter profile in complain mode (or adopt an existing one)",
+		Long: `init writes a starter profile for NAME from an embedded template, validates it
+with apparmor_parser, stores it as revision 1 and loads it in complain mode: the
+service keeps running unhindered while the kernel logs everything the profile
+does not allow yet.
+
+Templates:
+  service    a daemon: base and nameservice abstractions, the binary (default)
+  script     a script: its interpreter (from the #! line) and abstraction
+  container  a container run by name (--security-opt apparmor=NAME)
+  minimal    only the base abstraction and the binary
+
+The profile includes local/NAME if it exists, for site-specific rules.
+init refuses to replace an existing profile file unless --force (the old text
+is kept as a revision). --adopt takes an existing profile file under
+aa-flow's management as it is.`,
+		Example: `  aa-flow init nginx --exec /usr/sbin/nginx
+  aa-flow init backup --exec /usr/local/bin/backup.py --template script
+  aa-flow init myapp --template container --no-load
+  aa-flow init dnsmasq --adopt --file /etc/apparmor.d/usr.sbin.dnsmasq`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			h := newHost(g, dry)
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			path := file
+			if path == "" {
+				p, err := h.Store.DefaultProfilePath(name)
+				if err != nil {
+					return usagef("%v", err)
+				}
+				path = p
+			}
+			if adopt {
+				if exe != "" || force {
+					return usagef("--adopt takes the file as it is: --exec and --force do not apply")
+				}
+				r, err := h.Adopt(ctx, name, path)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.Out, "%s: adopted %s as revision %d (%s mode); aa-flow now manages it\n", name, path, r.N, r.Mode)
+				return nil
+			}
+			if tmpl == "" {
+				tmpl = "service"
+			}
+			if exe == "" && tmpl != "container" {
+				return usagef("init needs --exec PATH, the binary the profile confines (or --template container)")
+			}
+			if exe != "" && !filepath.IsAbs(exe) {
+				return usagef("--exec %q: give the absolute path", exe)
+			}
+			s := templates.Starter{Template: tmpl, Name: name, Exec: exe, Local: filepath.Base(path)}
+			if tmpl == "script" {
+				if err := templates.ReadShebang(&s, g.ProfileDir, "/etc/apparmor.d"); err != nil {
+					return err
+				}
+			} else if exe != "" {
+				if _, err := os.Stat(exe); errors.Is(err, fs.ErrNotExist) {
+					fmt.Fprintf(g.Err, "aa-flow: warning: %s does not exist on this host\n", exe)
+				}
+			}
+			src, err := templates.RenderStarter(s)
+			if err != nil {
+				if strings.Contains(err.Error(), "unknown template") {
+					return usagef("%v", err)
+				}
+				return err
+			}
+			r, err := h.Create(ctx, name, path, exe, src, force, !noLoad)
+			if err != nil {
+				return err
+			}
+			verb := "created"
+			if dry {
+				verb = "would create"
+			}
+			loaded := "loaded in the kernel"
+			if noLoad {
+				loaded = "not loaded (--no-load)"
+			}
+			fmt.Fprintf(g.Out, "%s: %s %s (revision %d, %s mode), %s\n", name, verb, path, r.N, r.Mode, loaded)
+			fmt.Fprintf(g.Out, "next: run the workload, then `aa-flow learn %s`\n", name)
+			return nil
 		},
 	}
+	f := cmd.Flags()
+	f.StringVar(&exe, "exec", "", "the binary (or script) the profile confines, absolute path")
+	f.StringVar(&tmpl, "template", "service", "starter template: "+strings.Join(templates.StarterTemplates(), ", "))
+	f.StringVar(&file, "file", "", "the profile file (default: --profile-dir/NAME, slashes as dots)")
+	f.BoolVar(&force, "force", false, "replace an existing profile file (its text is kept as a revision)")
+	f.BoolVar(&adopt, "adopt", false, "manage an existing profile file as it is")
+	f.BoolVar(&noLoad, "no-load", false, "write the file but do not load it")
+	f.BoolVar(&dry, "dry-run", false, "print each file write and apparmor_parser command, change nothing")
+	return cmd
 }

@@ -1,18 +1,41 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
 func newRollbackCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "rollback",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("rollback: not implemented yet")
+	var (
+		to          int
+		dry, noLoad bool
+	)
+	cmd := &cobra.Command{
+		Use:   "rollback NAME [--to REV]",
+		Short: "Reinstate the previous (or a named) revision of a profile",
+		Long: `rollback writes an earlier revision back to the profile file and reloads it.
+It is stored as a new revision: history is append-only, so a rollback can
+itself be rolled back. Without --to it goes to the revision before the current
+one; repeated, it keeps going back. aa-flow history NAME lists revisions.`,
+		Example: `  aa-flow rollback nginx
+  aa-flow rollback nginx --to 3`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to < 0 {
+				return usagef("--to %d: revisions are numbered from 1", to)
+			}
+			h := newHost(g, dry)
+			r, err := h.Rollback(cmd.Context(), args[0], to, !noLoad)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.Out, "%s: %s, now revision %d (%s mode)\n", args[0], r.Reason, r.N, r.Mode)
+			return nil
 		},
 	}
+	cmd.Flags().IntVar(&to, "to", 0, "the revision to reinstate (default: the one before the current)")
+	cmd.Flags().BoolVar(&dry, "dry-run", false, "print each file write and apparmor_parser command, change nothing")
+	cmd.Flags().BoolVar(&noLoad, "no-load", false, "write the file but do not reload it")
+	return cmd
 }

@@ -1,18 +1,148 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aa-flow/aa-flow/rollout"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
 func newStatusCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "status",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("status: not implemented yet")
+	var gf gateFlags
+	cmd := &cobra.Command{
+		Use:   "status [NAME]",
+		Short: "Where each managed profile stands: kernel mode, stage, revision, gate",
+		Long: `status reports, for NAME or every profile aa-flow manages, what the kernel
+says (loaded, mode, the processes the profile confines, from securityfs and
+/proc/*/attr/current) and what aa-flow's state says (stage and since when,
+revision, last apply), and for a profile in complain mode whether the enforce
+gate would pass now: uncovered and lost records since the last apply.
+
+Without AppArmor in the kernel it says so and reports the rest from the
+files.`,
+		Example: `  aa-flow status
+  aa-flow status nginx --from /var/log/audit/audit.log
+  aa-flow status --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("status takes at most one profile name")
+			}
+			return nil
 		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h := newHost(g, false)
+			names := args
+			if len(names) == 0 {
+				all, err := h.Store.List()
+				if err != nil {
+					return err
+				}
+				names = all
+			}
+			var out []*rollout.Status
+			for _, n := range names {
+				var gate *rollout.GateOptions
+				if opts, err := gf.options(g, n); err == nil {
+					gate = &opts
+				}
+				st, err := h.Status(cmd.Context(), n, gate)
+				if err != nil {
+					return err
+				}
+				out = append(out, st)
+			}
+			kerr := h.Kernel.Available()
+			if g.JSON {
+				doc := struct {
+					AppArmor bool              `json:"apparmor"`
+					Kernel   string            `json:"kernel,omitempty"`
+					Profiles []*rollout.Status `json:"profiles"`
+				}{AppArmor: kerr == nil, Profiles: out}
+				if kerr != nil {
+					doc.Kernel = kerr.Error()
+				}
+				if doc.Profiles == nil {
+					doc.Profiles = []*rollout.Status{}
+				}
+				enc := json.NewEncoder(g.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(doc)
+			}
+			if kerr != nil {
+				fmt.Fprintf(g.Out, "kernel: %v\n  (modes below come from the profile files, not the kernel)\n\n", kerr)
+			}
+			if len(out) == 0 {
+				fmt.Fprintln(g.Out, "no profiles managed by aa-flow yet (aa-flow init NAME --exec PATH)")
+				return nil
+			}
+			for i, st := range out {
+				if i > 0 {
+					fmt.Fprintln(g.Out)
+				}
+				printStatus(g.Out, st)
+			}
+			return nil
+		},
+	}
+	gf.register(cmd.Flags())
+	return cmd
+}
+
+func printStatus(w io.Writer, st *rollout.Status) {
+	fmt.Fprintf(w, "%s: %s", st.Name, st.Stage)
+	if !st.Since.IsZero() {
+		fmt.Fprintf(w, " since %s (%s ago)", st.Since.Local().Format(time.RFC3339), time.Since(st.Since).Round(time.Minute))
+	}
+	fmt.Fprintln(w)
+	if !st.Managed {
+		fmt.Fprintf(w, "  not managed by aa-flow (aa-flow init %s --exec PATH, or --adopt)\n", st.Name)
+	}
+	if st.ProfilePath != "" {
+		fmt.Fprintf(w, "  file:     %s (%s mode, revision %d of %d)\n", st.ProfilePath, st.FileMode, st.Revision, st.Revisions)
+	}
+	switch {
+	case st.Kernel != "":
+		fmt.Fprintln(w, "  kernel:   unknown (no AppArmor)")
+	case st.Loaded:
+		fmt.Fprintf(w, "  kernel:   loaded, %s\n", st.KernelMode)
+	default:
+		fmt.Fprintln(w, "  kernel:   not loaded")
+	}
+	if st.Disabled {
+		fmt.Fprintln(w, "  disabled: linked in disable/ (aa-flow enable to load it again)")
+	}
+	if st.ForceComplain {
+		fmt.Fprintln(w, "  force-complain/ link present: loaded in complain mode at boot")
+	}
+	if len(st.Processes) > 0 {
+		var ps []string
+		for _, p := range st.Processes {
+			ps = append(ps, fmt.Sprintf("%d (%s)", p.PID, p.Comm))
+		}
+		fmt.Fprintf(w, "  confines: %s\n", strings.Join(ps, ", "))
+	}
+	if !st.LastApply.IsZero() {
+		fmt.Fprintf(w, "  applied:  %s\n", st.LastApply.Local().Format(time.RFC3339))
+	}
+	switch {
+	case st.Gate != nil && st.Gate.Pass:
+		fmt.Fprintf(w, "  gate:     would pass (%d records since the last apply, all covered; none lost)\n", st.Gate.Records)
+	case st.Gate != nil:
+		fmt.Fprintf(w, "  gate:     would refuse: %d uncovered of %d records, %d lost, window %s\n", st.Gate.Uncovered, st.Gate.Records, st.Gate.Lost, st.Gate.Window.Round(time.Second))
+		for _, r := range st.Gate.Reasons {
+			fmt.Fprintf(w, "            - %s\n", r)
+		}
+	case st.GateErr != "":
+		fmt.Fprintf(w, "  gate:     unknown: %s\n", st.GateErr)
+	case st.FileMode == rollout.ModeComplain:
+		fmt.Fprintln(w, "  gate:     unknown (no readable log; pass --from FILE)")
+	}
+	for _, p := range st.Problems {
+		fmt.Fprintf(w, "  problem:  %s\n", p)
 	}
 }
