@@ -257,30 +257,32 @@ func (l *linter) rules(items []Node, profile string, complain bool) {
 			}
 		}
 	}
-	// a path one rule makes writable and another executable
-	for _, x := range execs {
-		for _, w := range writers {
-			if w.node == x.node {
-				continue // reported by fileRule
-			}
-			if aare.Overlaps(w.glob, x.glob) {
-				l.warn(x.node, profile, CheckWritableExec, 9, ruleText(x.node),
-					"%s is executable and %s (%s) makes paths it matches writable: the service can run code it wrote", x.text, w.text, w.node.NodeMeta().Pos)
-				break
-			}
-		}
-	}
-	for _, x := range mappers {
-		for _, w := range writers {
-			if w.node == x.node {
+	// a path one rule makes writable and another executable (or mappable
+	// executable): reported once, at the writing rule
+	l.crossWriteExec(writers, execs, profile, 9, "executable")
+	l.crossWriteExec(writers, mappers, profile, 6, "mappable executable (m)")
+}
+
+func (l *linter) crossWriteExec(writers, execs []permRule, profile string, sev int, what string) {
+	const maxListed = 3
+	for _, w := range writers {
+		var hits []string
+		for _, x := range execs {
+			if w.node == x.node || !aare.Overlaps(w.glob, x.glob) {
 				continue
 			}
-			if aare.Overlaps(w.glob, x.glob) {
-				l.warn(x.node, profile, CheckWritableExec, 6, ruleText(x.node),
-					"%s can be mapped executable (m) and %s (%s) makes paths it matches writable", x.text, w.text, w.node.NodeMeta().Pos)
-				break
-			}
+			hits = append(hits, fmt.Sprintf("%s (line %d)", x.text, x.node.NodeMeta().Pos.Line))
 		}
+		if len(hits) == 0 {
+			continue
+		}
+		more := ""
+		if len(hits) > maxListed {
+			more = fmt.Sprintf(" and %d more", len(hits)-maxListed)
+			hits = hits[:maxListed]
+		}
+		l.warn(w.node, profile, CheckWritableExec, sev, ruleText(w.node),
+			"%s makes writable paths that other rules make %s: %s%s; the service can run code it wrote", w.text, what, strings.Join(hits, ", "), more)
 	}
 }
 
@@ -468,8 +470,12 @@ func ruleText(n Node) string {
 		for _, c := range r.Conds {
 			parts = append(parts, c.Key+"="+strings.Join(c.Values, ","))
 		}
+		var peer []string
 		for _, c := range r.Peer {
-			parts = append(parts, "peer."+c.Key+"="+strings.Join(c.Values, ","))
+			peer = append(peer, c.Key+"="+strings.Join(c.Values, ","))
+		}
+		if len(peer) > 0 {
+			parts = append(parts, "peer=("+strings.Join(peer, " ")+")")
 		}
 		parts = append(parts, r.Args...)
 		if r.Target != "" {

@@ -146,3 +146,16 @@ func TestLintDebianProfiles(t *testing.T) {
 	assert.Contains(t, caps, "capability setuid,")
 	assert.NotContains(t, caps, "capability kill,")
 }
+
+func TestLintWritableExecAcrossRules(t *testing.T) {
+	src := "profile svc {\n  /srv/svc/** w,\n  /srv/svc/bin/a ix,\n  /srv/svc/bin/b px,\n  /usr/bin/c ix,\n  /srv/svc/lib/*.so m,\n}\n"
+	ws := profiles.Lint(parse(t, src), profiles.LintOptions{})
+	var got []string
+	for _, w := range ws {
+		got = append(got, w.String())
+	}
+	assert.Equal(t, []string{
+		"test.profile:2:3: severity 9: [writable-exec] /srv/svc/** makes writable paths that other rules make executable: /srv/svc/bin/a (line 3), /srv/svc/bin/b (line 4); the service can run code it wrote",
+		"test.profile:2:3: severity 6: [writable-exec] /srv/svc/** makes writable paths that other rules make mappable executable (m): /srv/svc/lib/*.so (line 6); the service can run code it wrote",
+	}, got)
+}

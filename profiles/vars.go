@@ -132,3 +132,14 @@ func (v Vars) Define(d *Variable) {
 	}
 	v[d.Name] = append([]string(nil), d.Values...)
 }
+
+// CollectVars returns the variables a policy file defines in its preamble
+// and in the files its preamble includes (tunables), following includes
+// with load (nil: not followed).
+func CollectVars(f *File, load IncludeLoader) (Vars, error) {
+	b := &policyBuilder{load: load, vars: Vars{}, seen: map[string]bool{}}
+	if err := b.walk(f.Items, f.Path, false, 0); err != nil {
+		return nil, err
+	}
+	return b.vars, nil
+}

@@ -1,18 +1,179 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
+// defaultSeverityDB is where apparmor-utils installs AppArmor's ratings.
+const defaultSeverityDB = "/etc/apparmor/severity.db"
+
+type lintOptions struct {
+	minSeverity int
+	severityDB  string
+}
+
 func newLintCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "lint",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("lint: not implemented yet")
+	o := &lintOptions{}
+	cmd := &cobra.Command{
+		Use:   "lint FILE|NAME...",
+		Short: "Warn about rules broader than a service needs",
+		Long: `lint reads profiles and warns about rules broader than a service should need,
+each with its file:line:col, a severity on severity.db's 0-10 scale and why:
+
+  broad-path         /**, / alone, a whole top-level tree such as /etc/**
+  bare-rule          capability, network, file, dbus, unix, mount, ptrace ... with no restriction
+  unconfined-exec    ux, Ux, pux, cux ...: the program runs unconfined
+  writable-exec      a path the profile makes both writable and executable
+  sensitive-path     @{PROC}/*/mem, /dev/mem, /etc/shadow, modprobe, core_pattern ...
+  capability         sys_admin, sys_module, sys_ptrace, setuid ... (severity 9-10)
+  unconfined-target  change_profile or ptrace to unconfined
+  deny-in-complain   deny rules in a complain-mode profile: they still deny
+  unknown-variable   a variable neither the file nor the usual tunables define
+
+An argument is a profile file, or a profile's name looked up in --profile-dir
+(by file name, then by the profile names the files declare). Severities come
+from --severity-db (AppArmor's severity.db) where it rates the rule, otherwise
+from fixed values. lint exits 1 when any warning is at or above
+--min-severity.`,
+		Example: `  aa-flow lint /etc/apparmor.d/usr.sbin.nginx
+  aa-flow lint --min-severity 9 nginx
+  aa-flow lint --json ./profiles/*`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("lint needs at least one FILE or NAME (see %s --help)", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.minSeverity < 0 || o.minSeverity > 10 {
+				return usagef("--min-severity must be 0..10, got %d", o.minSeverity)
+			}
+			return runLint(g, o, args, cmd.Flags().Changed("severity-db"))
 		},
 	}
+	cmd.Flags().IntVar(&o.minSeverity, "min-severity", 7, "exit 1 when a warning is at or above this severity (0-10)")
+	cmd.Flags().StringVar(&o.severityDB, "severity-db", defaultSeverityDB, "AppArmor's severity database")
+	return cmd
+}
+
+// lintReport is the JSON form of one linted file.
+type lintReport struct {
+	File     string             `json:"file"`
+	Warnings []profiles.Warning `json:"warnings"`
+}
+
+func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) error {
+	db, err := profiles.LoadSeverity(o.severityDB)
+	if err != nil {
+		if dbGiven || !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		db = nil // no apparmor-utils: built-in ratings
+	}
+	var reports []lintReport
+	for _, arg := range args {
+		path, err := resolveProfileArg(g.ProfileDir, arg)
+		if err != nil {
+			return err
+		}
+		f, err := parser.ParseFile(path)
+		if err != nil {
+			return fmt.Errorf("lint: %w", err)
+		}
+		vars, err := profiles.CollectVars(f, nil)
+		if err != nil {
+			return fmt.Errorf("lint %s: %w", path, err)
+		}
+		ws := profiles.Lint(f, profiles.LintOptions{Severity: db, Vars: vars})
+		if ws == nil {
+			ws = []profiles.Warning{}
+		}
+		reports = append(reports, lintReport{File: path, Warnings: ws})
+	}
+	failing := 0
+	total := 0
+	for _, r := range reports {
+		for _, w := range r.Warnings {
+			total++
+			if w.Severity >= o.minSeverity {
+				failing++
+			}
+		}
+	}
+	if g.JSON {
+		enc := json.NewEncoder(g.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(reports); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range reports {
+			for _, w := range r.Warnings {
+				mark := " "
+				if w.Severity >= o.minSeverity {
+					mark = "!"
+				}
+				fmt.Fprintf(g.Out, "%s %s\n    %s\n", mark, w, w.Rule)
+			}
+		}
+		fmt.Fprintf(g.Out, "%d file(s), %d warning(s), %d at or above severity %d\n", len(reports), total, failing, o.minSeverity)
+	}
+	if failing > 0 {
+		return withCode(exitError, fmt.Errorf("lint: %d warning(s) at or above severity %d", failing, o.minSeverity))
+	}
+	return nil
+}
+
+// resolveProfileArg turns a lint argument into a file: an existing path, a
+// file of that name in dir, or the file in dir declaring a profile of that
+// name.
+func resolveProfileArg(dir, arg string) (string, error) {
+	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+		return arg, nil
+	}
+	if strings.ContainsRune(arg, '/') {
+		return "", fmt.Errorf("lint: %s: no such profile file", arg)
+	}
+	candidate := filepath.Join(dir, arg)
+	if st, err := os.Stat(candidate); err == nil && !st.IsDir() {
+		return candidate, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("lint: %s: not a file, and the profile directory cannot be read: %w", arg, err)
+	}
+	var found []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		f, err := parser.ParseFile(p)
+		if err != nil {
+			continue // not ours to report: we only look for a name
+		}
+		if f.Find(arg) != nil {
+			found = append(found, p)
+		}
+	}
+	sort.Strings(found)
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("lint: no profile file or profile named %q in %s", arg, dir)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("lint: profile %q is declared in several files: %s", arg, strings.Join(found, ", "))
 }
