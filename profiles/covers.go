@@ -349,14 +349,15 @@ func (m *Matcher) classMatches(r *ClassRule, a Access) bool {
 	}
 	switch r.Class {
 	case ClassMount:
-		// mount [conds] [SOURCE] [-> MOUNTPOINT]
+		// mount [conds] [SOURCE] [-> MOUNTPOINT]; the access has the mount
+		// point in Path and the source in Target
 		if len(r.Args) > 1 {
 			return false
 		}
-		if len(r.Args) == 1 && !m.glob(r.Args[0], a.Path) {
+		if len(r.Args) == 1 && !m.glob(r.Args[0], a.Target) {
 			return false
 		}
-		if r.Target != "" && !m.glob(r.Target, a.Target) {
+		if r.Target != "" && !m.glob(r.Target, a.Path) {
 			return false
 		}
 	case ClassUmount, ClassRemount:
@@ -406,7 +407,7 @@ func (m *Matcher) peerCondOK(class string, c Cond, a Access) bool {
 	case class == ClassDbus && c.Key == "name":
 		return a.PeerName != "" && m.valuesMatch(c.Values, a.PeerName)
 	case class == ClassUnix && c.Key == "addr":
-		return a.Target != "" && m.valuesMatch(c.Values, a.Target)
+		return a.PeerAddr != "" && m.valuesMatch(c.Values, a.PeerAddr)
 	}
 	return false
 }

@@ -183,6 +183,8 @@ func TestRuleCovers(t *testing.T) {
 		{"unix (connect, send) type=stream,", profiles.Access{Class: "unix", Access: []string{"connect"}, SockType: "dgram"}, false},
 		{"unix (connect) type=stream peer=(label=bar),", profiles.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream", Peer: "bar"}, true},
 		{"unix (connect) type=stream peer=(label=bar),", profiles.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream", Peer: "baz"}, false},
+		{`unix (connect) type=stream peer=(addr="@/tmp/x"),`, profiles.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream", PeerAddr: "@/tmp/x"}, true},
+		{`unix (connect) type=stream peer=(addr="@/tmp/x"),`, profiles.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream", PeerAddr: "@/tmp/y"}, false},
 		{"unix (connect) type=stream opt=foo,", profiles.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream"}, false}, // unknown condition
 		// dbus
 		{"dbus,", profiles.Access{Class: "dbus", Access: []string{"send"}, Bus: "system"}, true},
@@ -191,12 +193,18 @@ func TestRuleCovers(t *testing.T) {
 		{"dbus (send) bus=system path=/org/x/** ,", profiles.Access{Class: "dbus", Access: []string{"send"}, Bus: "system", DbusPath: "/org/x/y"}, true},
 		{"dbus (receive) bus=system,", profiles.Access{Class: "dbus", Access: []string{"send"}, Bus: "system"}, false},
 		// mount
-		{"mount,", profiles.Access{Class: "mount", Path: "/dev/sda1", Target: "/mnt/", Fstype: "ext4"}, true},
-		{"mount options=(ro, bind) /src/ -> /dst/,", profiles.Access{Class: "mount", Path: "/src/", Target: "/dst/", Flags: []string{"ro", "bind"}}, true},
-		{"mount options=(ro, bind) /src/ -> /dst/,", profiles.Access{Class: "mount", Path: "/src/", Target: "/dst/", Flags: []string{"rw", "bind"}}, false},
-		{"mount options in (ro, bind) /src/ -> /dst/,", profiles.Access{Class: "mount", Path: "/src/", Target: "/dst/", Flags: []string{"bind"}}, true},
-		{"mount fstype=ext4 -> /mnt/**,", profiles.Access{Class: "mount", Path: "/dev/sda1", Target: "/mnt/a/", Fstype: "ext4"}, true},
-		{"mount fstype=ext4 -> /mnt/**,", profiles.Access{Class: "mount", Path: "/dev/sda1", Target: "/mnt/a/", Fstype: "xfs"}, false},
+		// mount: Path is the mount point, Target the source
+		{"mount,", profiles.Access{Class: "mount", Path: "/mnt/", Target: "/dev/sda1", Fstype: "ext4"}, true},
+		{"mount options=(ro, bind) /src/ -> /dst/,", profiles.Access{Class: "mount", Path: "/dst/", Target: "/src/", Flags: []string{"ro", "bind"}}, true},
+		{"mount options=(ro, bind) /src/ -> /dst/,", profiles.Access{Class: "mount", Path: "/src/", Target: "/dst/", Flags: []string{"ro", "bind"}}, false},
+		{"mount options=(ro, bind) /src/ -> /dst/,", profiles.Access{Class: "mount", Path: "/dst/", Target: "/src/", Flags: []string{"rw", "bind"}}, false},
+		{"mount options=(ro, bind) /src/ -> /dst/,", profiles.Access{Class: "mount", Path: "/dst/", Target: "/src/", Flags: []string{"ro"}}, false},
+		{"mount options in (ro, bind) /src/ -> /dst/,", profiles.Access{Class: "mount", Path: "/dst/", Target: "/src/", Flags: []string{"bind"}}, true},
+		{"mount fstype=ext4 -> /mnt/**,", profiles.Access{Class: "mount", Path: "/mnt/a/", Target: "/dev/sda1", Fstype: "ext4"}, true},
+		{"mount fstype=ext4 -> /mnt/**,", profiles.Access{Class: "mount", Path: "/mnt/a/", Target: "/dev/sda1", Fstype: "xfs"}, false},
+		{"mount fstype=ext4 /dev/sd* -> /mnt/**,", profiles.Access{Class: "mount", Path: "/mnt/a/", Target: "/dev/sda1", Fstype: "ext4"}, true},
+		{"mount fstype=ext4 /dev/sd* -> /mnt/**,", profiles.Access{Class: "mount", Path: "/mnt/a/", Target: "/dev/vda1", Fstype: "ext4"}, false},
+		{"remount /mnt/a/,", profiles.Access{Class: "remount", Path: "/mnt/a/"}, true},
 		{"umount /mnt/,", profiles.Access{Class: "umount", Path: "/mnt/"}, true},
 		{"umount /mnt/,", profiles.Access{Class: "umount", Path: "/srv/"}, false},
 		// change_profile
