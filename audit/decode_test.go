@@ -1,0 +1,334 @@
+package audit
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/aa-flow/aa-flow/internal/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// decFeedAll runs lines through a new Decoder, reusing one buffer for every
+// line as sources do, and returns the events and the stats.
+func decFeedAll(t *testing.T, d *Decoder, source string, lines []string) []*Event {
+	t.Helper()
+	var out []*Event
+	buf := make([]byte, 0, 4096)
+	for i, l := range lines {
+		buf = append(buf[:0], l...)
+		out = append(out, d.Feed(buf, source, i+1)...)
+		for j := range buf {
+			buf[j] = 'X' // the Decoder must not keep the line
+		}
+	}
+	return append(out, d.Flush()...)
+}
+
+func decReadLines(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	require.NoError(t, sc.Err())
+	return lines
+}
+
+// TestKernelCorpus: every AppArmor line captured from a real 6.1 kernel
+// parses, nothing is malformed, and audit=1 companions are attached.
+func TestKernelCorpus(t *testing.T) {
+	dir := testutil.Shared(t, "corpus", "kernel")
+	files, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	require.NoError(t, err)
+	require.Len(t, files, 3)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			lines := decReadLines(t, f)
+			want := 0
+			for i, l := range lines {
+				if !strings.Contains(l, `apparmor="`) {
+					continue
+				}
+				want++
+				rec, err := Parse([]byte(l))
+				require.NoError(t, err, "line %d", i+1)
+				require.NotNil(t, rec, "line %d not recognised: %s", i+1, l)
+				require.NotNil(t, rec.Event, "line %d", i+1)
+				assert.NotEmpty(t, rec.Event.Mode, "line %d", i+1)
+				assert.NotZero(t, rec.Event.Serial, "line %d", i+1)
+			}
+			d := NewDecoder()
+			events := decFeedAll(t, d, f, lines)
+			st := d.Stats()
+			assert.Empty(t, st.Malformed)
+			assert.Zero(t, st.MalformedTotal)
+			assert.Equal(t, want, st.Records)
+			assert.Equal(t, len(events)+st.Duplicates, st.Records)
+			assert.Equal(t, len(lines), st.Lines)
+			assert.Equal(t, st.Lines, st.Records+st.Companions+st.Skipped)
+			for _, e := range events {
+				assert.Equal(t, f, e.Source)
+				assert.Positive(t, e.Line)
+				assert.True(t, strings.Contains(lines[e.Line-1], e.ID()), "event line number points at its record")
+			}
+		})
+	}
+}
+
+func TestKernelCorpusValues(t *testing.T) {
+	path := testutil.Shared(t, "corpus", "kernel", "debian-6.1-dmesg-audit1-with-syscall.log")
+	lines := decReadLines(t, path)
+	d := NewDecoder()
+	events := decFeedAll(t, d, "audit1", lines)
+	byID := map[string][]*Event{}
+	for _, e := range events {
+		byID[e.ID()] = append(byID[e.ID()], e)
+	}
+
+	// An AVC followed by its SYSCALL and PROCTITLE (hex, NUL-separated).
+	load := byID["1795343902.456:6"]
+	require.Len(t, load, 1)
+	assert.Equal(t, ModeStatus, load[0].Mode)
+	assert.Equal(t, "profile_load", load[0].Operation)
+	assert.Equal(t, "aatest", load[0].Name)
+	assert.Equal(t, "/usr/sbin/apparmor_parser", load[0].Exe)
+	assert.Equal(t, int64(1), load[0].Syscall)
+	assert.Equal(t, "apparmor_parser -r -W -C /etc/apparmor.d/usr.bin.aatest", load[0].Proctitle)
+
+	open := byID["1795343902.524:7"]
+	require.Len(t, open, 1)
+	assert.Equal(t, ModeAllowed, open[0].Mode)
+	assert.Equal(t, "/etc/hostname", open[0].Name)
+	assert.Equal(t, "aatest", open[0].Profile)
+	assert.Equal(t, "/usr/bin/aatest", open[0].Exe)
+	assert.Equal(t, "/usr/bin/aatest", open[0].Proctitle)
+	assert.Equal(t, int64(257), open[0].Syscall)
+	assert.Equal(t, 20, open[0].Line)
+
+	// Two AVCs of one syscall (mknod then open) share the companions; CWD
+	// and PATH records of the same serial in between do not end the wait.
+	both := byID["1795343902.528:8"]
+	require.Len(t, both, 2)
+	for _, e := range both {
+		assert.Equal(t, "/tmp/x", e.Name)
+		assert.Equal(t, "/usr/bin/aatest", e.Exe)
+		assert.Equal(t, "/usr/bin/aatest", e.Proctitle)
+	}
+	assert.Equal(t, "mknod", both[0].Operation)
+	assert.Equal(t, "open", both[1].Operation)
+
+	withExe := 0
+	for _, e := range events {
+		if e.Exe != "" {
+			withExe++
+		}
+	}
+	assert.Greater(t, withExe, len(events)/2, "most AVCs of an audit=1 capture get their SYSCALL")
+
+	st := d.Stats()
+	var lost []string
+	for _, l := range st.Lost {
+		lost = append(lost, l.Kind)
+	}
+	assert.Contains(t, lost, "audit-lost", "the stress summary reports audit_lost=2040")
+	for _, l := range st.Lost {
+		if l.Kind == "audit-lost" {
+			assert.Equal(t, 2040, l.Count)
+			assert.Contains(t, l.Advice, "audit_backlog_limit=")
+		}
+	}
+	assert.NotEmpty(t, st.ByProfile["aatest"])
+}
+
+const (
+	avc1 = `type=AVC msg=audit(1700000000.100:10): apparmor="ALLOWED" operation="open" profile="svc" name="/etc/a" pid=5 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`
+	avc2 = `type=AVC msg=audit(1700000000.100:10): apparmor="ALLOWED" operation="open" profile="svc" name="/etc/b" pid=5 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`
+	sys1 = `type=SYSCALL msg=audit(1700000000.100:10): arch=c000003e syscall=257 success=yes exit=3 ppid=1 pid=5 comm="svc" exe="/usr/bin/svc" subj=svc (complain) key=(null)` + "\x1dARCH=x86_64 SYSCALL=openat"
+	cwd1 = `type=CWD msg=audit(1700000000.100:10): cwd="/"`
+	pt1  = `type=PROCTITLE msg=audit(1700000000.100:10): proctitle=2F7573722F62696E2F737663002D2D666F6F`
+	avc3 = `type=AVC msg=audit(1700000000.200:11): apparmor="DENIED" operation="exec" profile="svc" name="/bin/sh" pid=5 comm="svc" requested_mask="x" denied_mask="x" fsuid=0 ouid=0`
+	avc4 = `type=AVC msg=audit(1700000000.300:14): apparmor="DENIED" operation="open" profile="svc" name="/etc/c" pid=5 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`
+)
+
+func TestDecoderCompanions(t *testing.T) {
+	d := NewDecoder()
+	var got []*Event
+	got = append(got, d.Feed([]byte(avc1), "a", 1)...)
+	got = append(got, d.Feed([]byte(avc2), "a", 2)...)
+	got = append(got, d.Feed([]byte(sys1), "a", 3)...)
+	got = append(got, d.Feed([]byte(cwd1), "a", 4)...)
+	got = append(got, d.Feed([]byte(pt1), "a", 5)...)
+	assert.Empty(t, got, "events wait for companions until another serial")
+	got = d.Feed([]byte(avc3), "a", 6)
+	require.Len(t, got, 2)
+	for _, e := range got {
+		assert.Equal(t, "/usr/bin/svc", e.Exe)
+		assert.Equal(t, "/usr/bin/svc --foo", e.Proctitle)
+		assert.Equal(t, int64(257), e.Syscall)
+	}
+	assert.Equal(t, []string{"/etc/a", "/etc/b"}, []string{got[0].Name, got[1].Name})
+	assert.Equal(t, []int{1, 2}, []int{got[0].Line, got[1].Line})
+	got = d.Flush()
+	require.Len(t, got, 1)
+	assert.Equal(t, "/bin/sh", got[0].Name)
+	assert.Empty(t, got[0].Exe)
+	assert.Equal(t, int64(Unset), got[0].Syscall)
+	assert.Empty(t, d.Flush())
+
+	st := d.Stats()
+	assert.Equal(t, 6, st.Lines)
+	assert.Equal(t, 3, st.Records)
+	assert.Equal(t, 2, st.Companions)
+	assert.Equal(t, 1, st.Skipped)
+	assert.Equal(t, map[string]map[Mode]int{"svc": {ModeAllowed: 2, ModeDenied: 1}}, st.ByProfile)
+}
+
+func TestDecoderDedupe(t *testing.T) {
+	d := NewDecoder()
+	kern := `[ 5.1] audit: type=1400 audit(1700000000.100:10): apparmor="ALLOWED" operation="open" profile="svc" name="/etc/a" pid=5 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`
+	other := strings.Replace(avc1, `/etc/a`, `/etc/z`, 1) // same id, other content
+	var got []*Event
+	got = append(got, d.Feed([]byte(avc1), "audit.log", 1)...)
+	got = append(got, d.Flush()...)
+	got = append(got, d.Feed([]byte(kern), "kmsg", 1)...)
+	got = append(got, d.Flush()...)
+	got = append(got, d.Feed([]byte(other), "audit.log", 2)...)
+	got = append(got, d.Flush()...)
+	require.Len(t, got, 2)
+	assert.Equal(t, "/etc/a", got[0].Name)
+	assert.Equal(t, "/etc/z", got[1].Name)
+	st := d.Stats()
+	assert.Equal(t, 1, st.Duplicates)
+	assert.Equal(t, 3, st.Records)
+	assert.Equal(t, 2, st.ByProfile["svc"][ModeAllowed])
+}
+
+func TestDecoderSkippedAndMalformed(t *testing.T) {
+	d := NewDecoder()
+	lines := []string{
+		`Nov 22 10:00:00 host sshd[1]: Accepted publickey for root`,
+		`type=AVC msg=audit(1700000000.100:10): apparmor="DENIED" operation="open" profile="svc" name="/etc/a`,
+		`type=AVC msg=audit(17000x0000.100:11): apparmor="DENIED" operation="open" profile="svc"`,
+		`type=AVC msg=audit(1700000000.100:12): apparmor="DENIED" pid=abc`,
+		`type=SYSCALL msg=audit(1700000000.100:13): arch=c000003e syscall=1 exe="/bin/x"`,
+		`[    0.0] Command line: root=/dev/sda apparmor=1 security=apparmor`,
+	}
+	events := decFeedAll(t, d, "log", lines)
+	assert.Empty(t, events)
+	st := d.Stats()
+	assert.Equal(t, 2, st.Skipped)
+	assert.Equal(t, 1, st.Companions)
+	require.Len(t, st.Malformed, 3)
+	assert.Equal(t, 3, st.MalformedTotal)
+	assert.Equal(t, []int{2, 3, 4}, []int{st.Malformed[0].Line, st.Malformed[1].Line, st.Malformed[2].Line})
+	assert.Equal(t, "log", st.Malformed[0].Source)
+	assert.Contains(t, st.Malformed[0].Err, "name")
+	assert.Contains(t, st.Malformed[1].Err, "audit")
+	assert.Contains(t, st.Malformed[2].Err, "pid")
+}
+
+func TestDecoderLost(t *testing.T) {
+	lines := []string{
+		`Nov 22 10:00:00 host kernel: [ 10.1] audit: rate limit exceeded`,
+		`Nov 22 10:00:00 host kernel: [ 10.2] audit: audit_lost=5 audit_rate_limit=100 audit_backlog_limit=64`,
+		`Nov 22 10:00:01 host kernel: [ 10.3] audit: audit_lost=9 audit_rate_limit=100 audit_backlog_limit=64`,
+		`Nov 22 10:00:01 host kernel: [ 10.3] audit: audit_lost=9 audit_rate_limit=100 audit_backlog_limit=64`,
+		`Nov 22 10:00:02 host kernel: [ 10.4] kauditd_printk_skb: 36 callbacks suppressed`,
+		`Nov 22 10:00:02 host kernel: [ 10.4] net_ratelimit: 7 callbacks suppressed`,
+		`Nov 22 10:00:03 host kernel: [ 10.5] audit: backlog limit exceeded`,
+		`Nov 22 10:00:04 host kernel: [ 10.6] audit: kauditd hold queue overflow`,
+	}
+	d := NewDecoder()
+	decFeedAll(t, d, "kern.log", lines)
+	st := d.Stats()
+	type kc struct {
+		Kind        string
+		Line, Count int
+	}
+	var got []kc
+	for _, l := range st.Lost {
+		got = append(got, kc{l.Kind, l.Line, l.Count})
+		assert.NotEmpty(t, l.Advice)
+		assert.Equal(t, "kern.log", l.Source)
+	}
+	assert.Equal(t, []kc{
+		{"rate-limit", 1, 0},
+		{"audit-lost", 2, 5},
+		{"audit-lost", 3, 4},
+		{"printk-ratelimit", 5, 36},
+		{"backlog", 7, 0},
+		{"hold-queue", 8, 0},
+	}, got)
+	advice := map[string]string{}
+	for _, l := range st.Lost {
+		advice[l.Kind] = l.Advice
+	}
+	assert.Contains(t, advice["printk-ratelimit"], "/proc/sys/kernel/printk_ratelimit")
+	assert.Contains(t, advice["backlog"], "audit_backlog_limit=")
+	assert.Contains(t, advice["backlog"], "-b")
+}
+
+func TestDecoderSerialGap(t *testing.T) {
+	rec := func(serial int, typ string) string {
+		if typ == "AVC" {
+			return `type=AVC msg=audit(1700000000.100:` + decItoa(serial) + `): apparmor="ALLOWED" operation="open" profile="svc" name="/x" pid=5 comm="svc"`
+		}
+		return `type=` + typ + ` msg=audit(1700000000.100:` + decItoa(serial) + `): pid=1 uid=0`
+	}
+	t.Run("explained by other records", func(t *testing.T) {
+		var lines []string
+		for s := 100; s < 2000; s++ {
+			typ := "USER_LOGIN"
+			if s%3 == 0 {
+				typ = "AVC"
+			}
+			lines = append(lines, rec(s, typ))
+		}
+		// Out of order within a few serials, as with several CPUs.
+		lines[10], lines[11] = lines[11], lines[10]
+		d := NewDecoder()
+		decFeedAll(t, d, "audit.log", lines)
+		assert.Empty(t, d.Stats().Lost)
+	})
+	t.Run("unexplained", func(t *testing.T) {
+		var lines []string
+		for s := 100; s < 2000; s++ {
+			if s >= 500 && s < 530 || s == 1999-3 {
+				continue
+			}
+			lines = append(lines, rec(s, "AVC"))
+		}
+		d := NewDecoder()
+		decFeedAll(t, d, "audit.log", lines)
+		lost := d.Stats().Lost
+		require.Len(t, lost, 1)
+		assert.Equal(t, "serial-gap", lost[0].Kind)
+		assert.Equal(t, 31, lost[0].Count)
+		assert.Equal(t, "audit.log", lost[0].Source)
+		assert.Contains(t, lost[0].Advice, "log_buf_len=")
+	})
+	t.Run("reboot restarts serials", func(t *testing.T) {
+		var lines []string
+		for s := 5000; s < 6000; s++ {
+			lines = append(lines, rec(s, "AVC"))
+		}
+		for s := 1; s < 100; s++ {
+			lines = append(lines, rec(s, "AVC"))
+		}
+		d := NewDecoder()
+		decFeedAll(t, d, "audit.log", lines)
+		assert.Empty(t, d.Stats().Lost)
+	})
+}
+
+func decItoa(n int) string { return strconv.Itoa(n) }
