@@ -505,6 +505,7 @@ func (p *Proposer) covered(profile string, q query) bool {
 // already allows it all.
 func (p *Proposer) build(g *agg) (*candidate, error) {
 	a := g.a
+	a.Owner = g.owner
 	c := &candidate{profile: g.profile, ev: g.ev}
 	switch a.Class {
 	case "file":
@@ -715,6 +716,7 @@ func escapeLabel(s string) (string, error) {
 
 func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 	a := g.a
+	a.Owner = g.owner
 	lit, err := EscapeLiteral(a.Path)
 	if err != nil {
 		return nil, err

@@ -44,7 +44,10 @@ func note(r *profiles.Rule) string {
 	if r.Evidence.Count != 1 {
 		s += "s"
 	}
-	if r.Generalisation != "" {
+	switch {
+	case len(r.Covers) > 0:
+		s += ", covers " + strings.Join(r.Covers, " ")
+	case r.Generalisation != "":
 		s += fmt.Sprintf(", %s replaces %s", r.Generalisation, listPaths(r.Replaces))
 	}
 	return s
@@ -94,7 +97,7 @@ func Card(r *profiles.Rule, color bool) string {
 		sev = fmt.Sprintf("%d/10", r.Severity)
 	}
 	fmt.Fprintf(&b, "     severity %s; %s\n", sev, r.Evidence)
-	if r.Generalisation != "" {
+	if r.Generalisation != "" && len(r.Replaces) > 0 {
 		line := fmt.Sprintf("     suggestion (%s) instead of %d literal rule(s): %s\n", r.Generalisation, max(len(r.Literal), len(r.Replaces)), listPaths(r.Replaces))
 		if color {
 			line = colDim + line + colReset
