@@ -114,7 +114,8 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 		}
 		switch {
 		case h.flagsStart >= 0 && len(flags) == 0:
-			// Remove " flags=(...)" with the blank before it.
+			// Remove " flags=(...)" (or the old " (...)") with the blank
+			// before it.
 			s := h.flagsStart
 			for s > h.start && (src[s-1] == ' ' || src[s-1] == '\t') {
 				s--
@@ -237,10 +238,16 @@ func scanHeader(src []byte, off int) (header, error) {
 			h.brace = i
 			return h, nil
 		case c == '(':
+			// A group at the start of a word is the old flags form,
+			// "/bin/foo (complain) {"; after key= it belongs to the key.
+			s := i
 			for i < len(src) && src[i] != ')' {
 				i++
 			}
 			i++
+			if atWordStart && h.flagsStart < 0 {
+				h.flagsStart, h.flagsEnd = s, min(i, len(src))
+			}
 			atWordStart = true
 		default:
 			if atWordStart && hasWord(src[i:], "flags") {

@@ -69,6 +69,14 @@ func TestSetModeHandWritten(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "profile x flags=(audit,attach_disconnected,complain) {\n}\n", string(c))
 
+	// The old "(flags)" form is edited in place.
+	c, err = SetMode([]byte("/usr/bin/foo (complain,attach_disconnected) {\n}\n"), "/usr/bin/foo", ModeEnforce)
+	require.NoError(t, err)
+	assert.Equal(t, "/usr/bin/foo flags=(attach_disconnected) {\n}\n", string(c))
+	c, err = SetMode([]byte("/usr/bin/foo (complain) {\n}\n"), "/usr/bin/foo", ModeEnforce)
+	require.NoError(t, err)
+	assert.Equal(t, "/usr/bin/foo {\n}\n", string(c))
+
 	_, err = SetMode([]byte(handWritten), "nope", ModeEnforce)
 	assert.ErrorContains(t, err, `no profile "nope"`)
 	_, err = SetMode([]byte(handWritten), "web", "kill")

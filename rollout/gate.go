@@ -74,11 +74,13 @@ type GateReport struct {
 const maxSamples = 10
 
 // WindowStart is when the profile's current complain window began: the
-// newest journal entry that changed the profile file (init, adopt, install,
-// complain, rollback, enable).
+// newest journal entry that changed the profile file or reloaded it after a
+// gap (init, adopt, install, complain, rollback, enable). A restore after a
+// failed change does not start a window: the rules that were running are
+// running again.
 func (h *Host) WindowStart(name string) (time.Time, error) {
 	e, ok, err := h.Store.LastEvent(name, store.EventInit, store.EventAdopt, store.EventInstall,
-		store.EventComplain, store.EventRollback, store.EventEnable, store.EventRestore)
+		store.EventComplain, store.EventRollback, store.EventEnable)
 	if err != nil {
 		return time.Time{}, err
 	}

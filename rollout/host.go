@@ -193,6 +193,13 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 		if err := h.NeedKernel("loading " + name + " (use --no-load to only write the file)"); err != nil {
 			return store.Revision{}, err
 		}
+		disabled, err := h.Store.HasLink(store.DisableDir, name)
+		if err != nil {
+			return store.Revision{}, err
+		}
+		if disabled {
+			return store.Revision{}, fmt.Errorf("%s is disabled (linked in %s/%s): run aa-flow enable %s first, or use --no-load to only write the file", name, h.Store.ProfileDir, store.DisableDir, name)
+		}
 	}
 	if err := h.Validate(ctx, path, src); err != nil {
 		return store.Revision{}, err

@@ -230,6 +230,9 @@ func TestDisableEnable(t *testing.T) {
 	st, err := e.host.Status(ctx, "web", nil)
 	require.NoError(t, err)
 	assert.Equal(t, "disabled", st.Stage)
+	_, err = e.host.Complain(ctx, "web", true)
+	assert.ErrorContains(t, err, "aa-flow enable web first")
+	assert.Empty(t, e.kern.Loaded(), "a disabled profile is not loaded behind the person's back")
 
 	require.NoError(t, e.host.Enable(ctx, "web"))
 	assert.NoFileExists(t, link)
