@@ -22,7 +22,7 @@ REPO=$(cd "$E2E_DIR/.." && pwd)
 WORK=${E2E_WORK:-$E2E_DIR/work}
 # The kernel package is cached outside the tree so a fresh checkout reuses it.
 CACHE=${E2E_CACHE:-/var/cache/aa-flow-e2e}
-E2E_TIMEOUT=${E2E_TIMEOUT:-150}
+E2E_TIMEOUT=${E2E_TIMEOUT:-330}
 
 log() { printf '[e2e] %s\n' "$*" >&2; }
 die() { printf '[e2e] error: %s\n' "$*" >&2; exit 1; }
@@ -58,9 +58,21 @@ e2e_build() {
 	(
 		flock 9
 		cd "$REPO"
-		# The same static binary `make build` makes (CGO_ENABLED=0, bin/aa-flow).
-		make -s build >&2 || die "make build failed"
-		cp bin/aa-flow "$WORK/bin/aa-flow"
+		if [ "${E2E_SRC:-tree}" = head ]; then
+			# E2E_SRC=head: test the last commit, not the working tree
+			# (useful while others edit the tree).
+			local ver
+			ver=$(git describe --tags --always 2>/dev/null || echo dev)
+			rm -rf "$WORK/src" && mkdir -p "$WORK/src"
+			git archive HEAD | tar -x -C "$WORK/src"
+			cd "$WORK/src"
+			CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$ver" -o "$WORK/bin/aa-flow" ./cmd/aa-flow ||
+				die "go build aa-flow (HEAD) failed"
+		else
+			# The same static binary `make build` makes (CGO_ENABLED=0, bin/aa-flow).
+			make -s build >&2 || die "make build failed"
+			cp bin/aa-flow "$WORK/bin/aa-flow"
+		fi
 		for d in "$E2E_DIR"/cmd/*/; do
 			CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$WORK/bin/$(basename "$d")" "./e2e/cmd/$(basename "$d")" ||
 				die "go build $d failed"
