@@ -20,15 +20,28 @@ func isUpperHex(s string) bool {
 	return true
 }
 
-// hasHexLetter reports whether s holds one of A-F. A bare value made only
-// of decimal digits is far more likely a number than an encoded string.
-func hasHexLetter(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 'A' && s[i] <= 'F' {
+// looksEncoded decides for a key this package does not know whether a bare
+// value is hex-encoded. A value with a letter A-F is; a value of decimal
+// digits only is a number unless it decodes to printable text holding a
+// space or a quote (the kernel encodes only strings that need it).
+func looksEncoded(s string) bool {
+	if !isUpperHex(s) {
+		return false
+	}
+	special := false
+	for i := 0; i < len(s); i += 2 {
+		if s[i] > '9' || s[i+1] > '9' {
 			return true
 		}
+		c := unhex(s[i])<<4 | unhex(s[i+1])
+		switch {
+		case c == ' ' || c == '"':
+			special = true
+		case c < 0x20 || c > 0x7e:
+			return false
+		}
 	}
-	return false
+	return special
 }
 
 func unhex(c byte) byte {

@@ -177,7 +177,7 @@ func (e *Event) set(key, val string, quoted, inMsg bool) string {
 	case "type":
 		// 2.x records repeat their type in the body (type=1503).
 	default:
-		if !quoted && isUpperHex(val) && hasHexLetter(val) {
+		if !quoted && looksEncoded(val) {
 			val = decodeHex(val)
 		}
 		e.Extra = append(e.Extra, KV{key, val})
