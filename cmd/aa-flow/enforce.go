@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -122,7 +121,11 @@ func (gf *gateFlags) options(g *globalOptions, name string) (rollout.GateOptions
 	if err != nil {
 		return rollout.GateOptions{}, err
 	}
-	cov, err := newCoverage(path, []string{g.ProfileDir, "/etc/apparmor.d"})
+	dirs := []string{g.ProfileDir}
+	if filepath.Clean(g.ProfileDir) != parser.DefaultIncludeDir {
+		dirs = append(dirs, parser.DefaultIncludeDir)
+	}
+	cov, err := newCoverage(path, dirs)
 	if err != nil {
 		return rollout.GateOptions{}, err
 	}
@@ -211,14 +214,20 @@ func newCoverage(path string, includeDirs []string) (*coverage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &coverage{file: f, load: includeLoader(includeDirs), policies: map[string]*profiles.Policy{}}, nil
+	r := &parser.Resolver{Dirs: includeDirs}
+	return &coverage{file: f, load: r.Load, policies: map[string]*profiles.Policy{}}, nil
 }
 
 // covered is true when every access the record shows is allowed. A record
 // the learner cannot turn into an access counts as not covered: the gate
-// errs on the side of not enforcing.
+// errs on the side of not enforcing. So does a record of a profile the file
+// does not define, such as complain mode's "NAME//null-/bin/x" for a program
+// NAME ran without an exec rule.
 func (c *coverage) covered(e *audit.Event) (bool, error) {
 	name := e.ProfileName()
+	if c.file.Find(name) == nil {
+		return false, nil
+	}
 	p, ok := c.policies[name]
 	if !ok {
 		var err error
@@ -238,72 +247,4 @@ func (c *coverage) covered(e *audit.Event) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// includeLoader resolves includes as apparmor_parser does: <x> in the
-// include directories in order, "x" relative to the including file; a
-// directory yields its files; include if exists tolerates a missing target.
-func includeLoader(dirs []string) profiles.IncludeLoader {
-	cache := map[string]*profiles.File{}
-	parse := func(p string) (*profiles.File, error) {
-		if f, ok := cache[p]; ok {
-			return f, nil
-		}
-		f, err := parser.ParseFile(p)
-		if err != nil {
-			return nil, err
-		}
-		cache[p] = f
-		return f, nil
-	}
-	return func(inc *profiles.Include, from string) ([]*profiles.File, error) {
-		var cands []string
-		switch {
-		case filepath.IsAbs(inc.Path):
-			cands = []string{inc.Path}
-		case inc.Angle:
-			for _, d := range dirs {
-				cands = append(cands, filepath.Join(d, inc.Path))
-			}
-		default:
-			cands = []string{filepath.Join(filepath.Dir(from), inc.Path)}
-		}
-		for _, c := range cands {
-			st, err := os.Stat(c)
-			if err != nil {
-				continue
-			}
-			if !st.IsDir() {
-				f, err := parse(c)
-				if err != nil {
-					return nil, err
-				}
-				return []*profiles.File{f}, nil
-			}
-			ents, err := os.ReadDir(c)
-			if err != nil {
-				return nil, fmt.Errorf("include %s: %w", c, err)
-			}
-			var names []string
-			for _, e := range ents {
-				if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") && !strings.HasSuffix(e.Name(), "~") {
-					names = append(names, e.Name())
-				}
-			}
-			sort.Strings(names)
-			var out []*profiles.File
-			for _, n := range names {
-				f, err := parse(filepath.Join(c, n))
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, f)
-			}
-			return out, nil
-		}
-		if inc.IfExists {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("%s: include %s not found in %s", from, inc.Path, strings.Join(cands, ", "))
-	}
 }

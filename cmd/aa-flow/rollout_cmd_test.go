@@ -132,6 +132,14 @@ func TestRolloutWorkflow(t *testing.T) {
 	assert.NotContains(t, errs, "/etc/old", "records before the last apply do not count")
 	assert.Contains(t, errs, "aa-flow learn web")
 
+	// A program web ran without an exec rule shows up as a null- child in
+	// complain mode: not covered either.
+	require.NoError(t, os.WriteFile(log, []byte(avc(now.Add(time.Second), 4, "web//null-/usr/bin/curl", "/etc/hosts")+avc(now.Add(time.Second), 3, "web", exe)), 0o644))
+	code, _, errs = e.run("enforce", "web", "--from", log, "--quiet-for", "0s")
+	assert.Equal(t, exitRefused, code, errs)
+	assert.Contains(t, errs, "1 of 2 records for web")
+	assert.Contains(t, errs, "web//null-/usr/bin/curl")
+
 	code, out, _ = e.run("status", "web", "--from", log, "--quiet-for", "0s", "--json")
 	require.Equal(t, 0, code)
 	var st struct {
