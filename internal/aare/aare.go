@@ -24,6 +24,7 @@ package aare
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 )
 
@@ -70,10 +71,10 @@ type Glob struct {
 	states  []state
 	start   int
 	accept  int
-	// closure[i] is the epsilon closure of state i, as a bit set over
-	// states, and closureList[i] the same states as a list.
-	closure     [][]uint64
+	// closureList[i] is the epsilon closure of state i: the consuming
+	// states (and the accepting state) reachable without input.
 	closureList [][]int
+	words       int  // uint64 words in a state set
 	literal     bool // the pattern has no glob syntax: it matches one path
 	lit         string
 	prefix      string // every match starts with prefix
@@ -86,8 +87,15 @@ func (g *Glob) String() string { return g.pattern }
 // syntax at all (escapes removed), and false otherwise.
 func (g *Glob) Literal() (string, bool) { return g.lit, g.literal }
 
+// MaxPattern is the longest pattern Compile accepts (after variable
+// expansion), bounding the automaton's size.
+const MaxPattern = 64 << 10
+
 // Compile parses an AppArmor glob. Errors name the byte offset.
 func Compile(pattern string) (*Glob, error) {
+	if len(pattern) > MaxPattern {
+		return nil, fmt.Errorf("glob %.40q...: longer than %d bytes", pattern, MaxPattern)
+	}
 	p := &parser{src: pattern}
 	tree, err := p.parseSeq(0)
 	if err != nil {
@@ -149,27 +157,30 @@ func (g *Glob) build(n node, next int) int {
 func (g *Glob) computeClosures() {
 	n := len(g.states)
 	words := (n + 63) / 64
-	g.closure = make([][]uint64, n)
-	stack := make([]int, 0, n)
+	g.words = words
+	g.closureList = make([][]int, n)
+	mark := make([]int, n) // mark[s] == i+1: s already in closure i
+	stack := make([]int, 0, 16)
 	for i := range g.states {
-		bits := make([]uint64, words)
+		var list []int
 		stack = append(stack[:0], i)
-		bits[i/64] |= 1 << (i % 64)
+		mark[i] = i + 1
 		for len(stack) > 0 {
 			s := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
+			// only consuming states and the accepting state matter in a
+			// state set
+			if g.states[s].out >= 0 || s == g.accept {
+				list = append(list, s)
+			}
 			for _, e := range g.states[s].eps {
-				if bits[e/64]&(1<<(e%64)) == 0 {
-					bits[e/64] |= 1 << (e % 64)
+				if mark[e] != i+1 {
+					mark[e] = i + 1
 					stack = append(stack, e)
 				}
 			}
 		}
-		g.closure[i] = bits
-	}
-	g.closureList = make([][]int, n)
-	for i := range g.closure {
-		g.closureList[i] = members(g.closure[i])
+		g.closureList[i] = list
 	}
 }
 
@@ -178,26 +189,26 @@ func (g *Glob) Match(path string) bool {
 	if g.literal {
 		return path == g.lit
 	}
-	words := len(g.closure[0])
-	var buf [8]uint64
+	words := g.words
+	var buf [16]uint64
 	var cur, nxt []uint64
 	if 2*words <= len(buf) {
 		cur, nxt = buf[:words], buf[words:2*words]
 	} else {
 		cur, nxt = make([]uint64, words), make([]uint64, words)
 	}
-	copy(cur, g.closure[g.start])
+	addAll(cur, g.closureList[g.start])
 	for i := 0; i < len(path); i++ {
 		c := path[i]
 		clear(nxt)
 		alive := false
 		for w, word := range cur {
 			for word != 0 {
-				b := trailingZeros(word)
+				b := bits.TrailingZeros64(word)
 				word &= word - 1
 				st := &g.states[w*64+b]
 				if st.out >= 0 && st.set.has(c) {
-					orInto(nxt, g.closure[st.out])
+					addAll(nxt, g.closureList[st.out])
 					alive = true
 				}
 			}
@@ -210,19 +221,10 @@ func (g *Glob) Match(path string) bool {
 	return cur[g.accept/64]&(1<<(g.accept%64)) != 0
 }
 
-func orInto(dst, src []uint64) {
-	for i := range dst {
-		dst[i] |= src[i]
+func addAll(set []uint64, states []int) {
+	for _, s := range states {
+		set[s/64] |= 1 << (s % 64)
 	}
-}
-
-func trailingZeros(x uint64) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
 }
 
 // Overlaps reports whether some path is matched by both a and b. It is exact
@@ -267,18 +269,6 @@ func Overlaps(a, b *Glob) bool {
 		push(a.closureList[sa.out], b.closureList[sb.out])
 	}
 	return false
-}
-
-func members(bits []uint64) []int {
-	var out []int
-	for w, word := range bits {
-		for word != 0 {
-			b := trailingZeros(word)
-			word &= word - 1
-			out = append(out, w*64+b)
-		}
-	}
-	return out
 }
 
 // Match compiles pattern and matches path against it, for one-off use; use a
