@@ -120,6 +120,22 @@ func (h *Host) Complain(ctx context.Context, name string, load bool) (store.Revi
 	if err != nil {
 		return store.Revision{}, err
 	}
+	if bytes.Equal(newSrc, src) {
+		cur, ok, err := h.CurrentRevision(name)
+		if err != nil {
+			return store.Revision{}, err
+		}
+		mode, loaded := ModeComplain, true
+		if load && !h.DryRun {
+			if mode, loaded, err = h.Kernel.Mode(name); err != nil {
+				return store.Revision{}, err
+			}
+		}
+		if ok && loaded && mode == ModeComplain {
+			fmt.Fprintf(h.logw(), "%s is already in complain mode; nothing to do\n", name)
+			return cur, nil
+		}
+	}
 	return h.install(ctx, name, newSrc, store.Revision{Reason: "complain"}, load, store.EventComplain, nil)
 }
 

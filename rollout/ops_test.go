@@ -147,6 +147,12 @@ func TestEnforce(t *testing.T) {
 	assert.Equal(t, map[string]string{"web": "complain", "web//hat": "complain"}, e.kern.Loaded())
 	ws, _ := e.host.WindowStart("web")
 	assert.Equal(t, clock, ws)
+	revs, _ := e.host.Store.Revisions("web")
+	_, err = e.host.Complain(ctx, "web", true)
+	require.NoError(t, err)
+	assert.Contains(t, e.log.String(), "already in complain mode")
+	revs2, _ := e.host.Store.Revisions("web")
+	assert.Equal(t, revs, revs2, "nothing to do, nothing stored")
 }
 
 func TestEnforceKernelStaysInComplainRestores(t *testing.T) {
