@@ -69,8 +69,10 @@ type Proposer struct {
 	opts ProposeOptions
 
 	counts Counts
-	aggs   map[string]*agg
-	order  []string // keys in first-seen order, for stable output
+	aggs   map[aggKey]*agg
+	// permCache maps kernel masks to rule permissions (few distinct ones).
+	permCache map[string]string
+	order     []aggKey // keys in first-seen order, for stable output
 }
 
 // NewProposer starts a proposal for profileName.
@@ -81,8 +83,12 @@ func NewProposer(file *File, profileName string, opts ProposeOptions) *Proposer 
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	return &Proposer{file: file, name: profileName, opts: opts, aggs: map[string]*agg{}}
+	return &Proposer{file: file, name: profileName, opts: opts, aggs: map[aggKey]*agg{}, permCache: map[string]string{}}
 }
+
+// aggKey identifies one distinct access: its (sub)profile, kind and up to
+// two distinguishing values.
+type aggKey struct{ prof, kind, k1, k2 string }
 
 // agg is one distinct access, with everything merged from the records
 // that asked for it.
@@ -123,7 +129,10 @@ func (p *Proposer) route(label string) (string, bool) {
 	if label == "" {
 		return "", false
 	}
-	if label != p.name && !strings.HasPrefix(label, p.name+"//") {
+	if label == p.name {
+		return label, true
+	}
+	if !strings.HasPrefix(label, p.name) || !strings.HasPrefix(label[len(p.name):], "//") {
 		return "", false
 	}
 	parts := strings.Split(label[len(p.name):], "//")
@@ -139,8 +148,8 @@ func (p *Proposer) route(label string) (string, bool) {
 	return out, true
 }
 
-func (p *Proposer) put(key string, prof string, a query, e *audit.Event) *agg {
-	key = prof + "\x00" + key
+func (p *Proposer) put(kind, k1, k2 string, prof string, a query, e *audit.Event) *agg {
+	key := aggKey{prof, kind, k1, k2}
 	g := p.aggs[key]
 	if g == nil {
 		g = &agg{profile: prof, a: a, owner: true}
@@ -178,7 +187,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 		if !isWord(name) {
 			return false
 		}
-		p.put("cap\x00"+name, prof, query{Class: "capability", Capability: name}, e)
+		p.put("cap", name, "", prof, query{Class: "capability", Capability: name}, e)
 		return true
 
 	case op == "change_onexec" || op == "change_profile":
@@ -189,7 +198,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 		if target == "" {
 			return false
 		}
-		p.put("cp\x00"+target, prof, query{Class: "change_profile", Target: target}, e)
+		p.put("cp", target, "", prof, query{Class: "change_profile", Target: target}, e)
 		return true
 
 	case op == "signal" || class == "signal":
@@ -198,7 +207,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 		if e.Signal == "" || acc == "" {
 			return false
 		}
-		g := p.put("sig\x00"+acc+"\x00"+peer, prof, query{Class: "signal", Access: acc, Peer: peer}, e)
+		g := p.put("sig", acc, peer, prof, query{Class: "signal", Access: acc, Peer: peer}, e)
 		addSet(g, e.Signal)
 		return true
 
@@ -208,7 +217,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 			return false
 		}
 		peer := firstNonEmpty(e.Peer, e.PeerProfile)
-		p.put("ptrace\x00"+peer, prof, query{Class: "ptrace", Peer: peer}, e).addAll(strings.Fields(acc))
+		p.put("ptrace", peer, "", prof, query{Class: "ptrace", Peer: peer}, e).addAll(strings.Fields(acc))
 		return true
 
 	case strings.HasPrefix(op, "dbus_") || e.Bus != "":
@@ -226,7 +235,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 			}
 			a.Peer = firstNonEmpty(e.PeerLabel, e.PeerProfile)
 		}
-		p.put("dbus\x00"+a.Access+"\x00"+a.Bus+"\x00"+a.DbusPath+"\x00"+a.Interface+"\x00"+a.Member+"\x00"+a.PeerName+"\x00"+a.Peer, prof, a, e)
+		p.put("dbus", a.Access+"\x00"+a.Bus+"\x00"+a.DbusPath+"\x00"+a.Interface+"\x00"+a.Member+"\x00"+a.PeerName+"\x00"+a.Peer, "", prof, a, e)
 		return true
 
 	case class == "mount" || op == "mount" || op == "umount" || op == "remount" || op == "pivotroot":
@@ -249,13 +258,13 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 			a.SockType = strings.TrimSuffix(class, "_mqueue")
 			a.Path = e.Name
 		}
-		p.put(cl+"\x00"+a.SockType+"\x00"+a.Path, prof, a, e).addAll(strings.Fields(acc))
+		p.put(cl, a.SockType, a.Path, prof, a, e).addAll(strings.Fields(acc))
 		return true
 
 	case e.Family == "unix" && (class == "net" || class == "unix") && (e.Addr != "" || e.PeerAddr != ""):
 		acc := mask(e)
 		a := query{Class: "unix", SockType: e.SockType, Path: noneEmpty(e.Addr), Target: noneEmpty(e.PeerAddr)}
-		p.put("unix\x00"+a.SockType+"\x00"+a.Path+"\x00"+a.Target, prof, a, e).addAll(strings.Fields(acc))
+		p.put("unix", a.SockType+"\x00"+a.Path, a.Target, prof, a, e).addAll(strings.Fields(acc))
 		return true
 
 	case e.Family != "":
@@ -266,7 +275,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 		if !isWord(e.Family) || (typ != "" && !isWord(typ)) {
 			return false
 		}
-		p.put("net\x00"+e.Family+"\x00"+typ, prof, query{Class: "network", Family: e.Family, SockType: typ}, e)
+		p.put("net", e.Family, typ, prof, query{Class: "network", Family: e.Family, SockType: typ}, e)
 		return true
 
 	case strings.HasPrefix(e.Name, "/"):
@@ -293,7 +302,7 @@ func (p *Proposer) addMount(prof string, e *audit.Event) bool {
 	if a.Target == "" {
 		return false
 	}
-	p.put("mount\x00"+a.Access+"\x00"+a.Fstype+"\x00"+a.Flags+"\x00"+a.Path+"\x00"+a.Target, prof, a, e)
+	p.put("mount", a.Access+"\x00"+a.Fstype+"\x00"+a.Flags+"\x00"+a.Path+"\x00"+a.Target, "", prof, a, e)
 	return true
 }
 
@@ -302,26 +311,32 @@ func (p *Proposer) addFile(prof string, e *audit.Event) bool {
 	op := e.Operation
 	m := mask(e)
 	if op == "exec" {
-		g := p.put("exec\x00"+name, prof, query{Class: "file", Path: name, Perms: "x"}, e)
+		g := p.put("exec", name, "", prof, query{Class: "file", Path: name, Perms: "x"}, e)
 		g.a.Target = e.Target
 		g.owner = false
 		return true
 	}
 	if (op == "link" || op == "inode_link") && (e.Target != "" || e.Name2 != "") && strings.Contains(m, "l") {
 		target := firstNonEmpty(e.Target, e.Name2)
-		g := p.put("link\x00"+name+"\x00"+target, prof, query{Class: "file", Path: name, Target: target, Perms: "l"}, e)
+		g := p.put("link", name, target, prof, query{Class: "file", Path: name, Target: target, Perms: "l"}, e)
 		g.owner = g.owner && e.FSUID != audit.Unset && e.FSUID == e.OUID
 		m = strings.ReplaceAll(m, "l", "")
 		if filePerms(m) == "" {
 			return true
 		}
 	}
-	perms := filePerms(m)
+	perms, ok := p.permCache[m]
+	if !ok {
+		perms = filePerms(m)
+		p.permCache[m] = perms
+	}
 	if perms == "" {
 		return false
 	}
-	g := p.put("file\x00"+name, prof, query{Class: "file", Path: name}, e)
-	g.a.Perms = mergePerms(g.a.Perms, perms)
+	g := p.put("file", name, "", prof, query{Class: "file", Path: name}, e)
+	if g.a.Perms != perms {
+		g.a.Perms = mergePerms(g.a.Perms, perms)
+	}
 	g.owner = g.owner && e.FSUID != audit.Unset && e.FSUID == e.OUID
 	return true
 }
