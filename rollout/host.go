@@ -140,14 +140,18 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// NeedKernel returns a clear error when AppArmor is not in the kernel; a dry
-// run needs no kernel.
-func (h *Host) NeedKernel(what string) error {
+// NeedKernel returns a clear error when AppArmor is not in the kernel:
+// "cannot ACTION: AppArmor is not enabled ...", then hint. A dry run needs
+// no kernel.
+func (h *Host) NeedKernel(action, hint string) error {
 	if h.DryRun {
 		return nil
 	}
 	if err := h.Kernel.Available(); err != nil {
-		return fmt.Errorf("%s needs AppArmor in the running kernel: %w", what, err)
+		if hint != "" {
+			return fmt.Errorf("cannot %s: %w\n%s", action, err, hint)
+		}
+		return fmt.Errorf("cannot %s: %w", action, err)
 	}
 	return nil
 }
@@ -190,7 +194,7 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 		return store.Revision{}, err
 	}
 	if load {
-		if err := h.NeedKernel("loading " + name + " (use --no-load to only write the file)"); err != nil {
+		if err := h.NeedKernel("load "+name, "use --no-load to only write the profile file"); err != nil {
 			return store.Revision{}, err
 		}
 		disabled, err := h.Store.HasLink(store.DisableDir, name)

@@ -47,7 +47,7 @@ func (h *Host) Enforce(ctx context.Context, name string, opts EnforceOptions) (*
 		return nil, err
 	}
 	if !opts.NoLoad {
-		if err := h.NeedKernel("enforce " + name); err != nil {
+		if err := h.NeedKernel("enforce "+name, "use --no-load to only edit the profile file"); err != nil {
 			return nil, err
 		}
 	}
@@ -249,7 +249,7 @@ func (h *Host) Disable(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := h.NeedKernel("disable " + name); err != nil {
+	if err := h.NeedKernel("disable "+name, ""); err != nil {
 		return err
 	}
 	if err := h.setLink(store.DisableDir, name, true); err != nil {
@@ -281,7 +281,7 @@ func (h *Host) Enable(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := h.NeedKernel("enable " + name); err != nil {
+	if err := h.NeedKernel("enable "+name, ""); err != nil {
 		return err
 	}
 	if err := h.Validate(ctx, path, src); err != nil {
@@ -399,7 +399,7 @@ func (h *Host) Create(ctx context.Context, name, path, exe string, src []byte, f
 		return store.Revision{}, err
 	}
 	if load {
-		if err := h.NeedKernel("loading " + name + " (use --no-load to only write the file)"); err != nil {
+		if err := h.NeedKernel("load "+name, "use --no-load to only write the profile file"); err != nil {
 			return store.Revision{}, err
 		}
 	}
