@@ -16,11 +16,12 @@ type dedupeKey struct {
 type dedupe struct {
 	set  map[dedupeKey]struct{}
 	ring []dedupeKey
+	size int
 	next int
 }
 
 func newDedupe(n int) dedupe {
-	return dedupe{set: make(map[dedupeKey]struct{}, n), ring: make([]dedupeKey, 0, n)}
+	return dedupe{set: map[dedupeKey]struct{}{}, size: n}
 }
 
 // add reports whether e is new, remembering it.
@@ -29,7 +30,7 @@ func (d *dedupe) add(e *Event) bool {
 	if _, ok := d.set[k]; ok {
 		return false
 	}
-	if len(d.ring) < cap(d.ring) {
+	if len(d.ring) < d.size {
 		d.ring = append(d.ring, k)
 	} else {
 		delete(d.set, d.ring[d.next])

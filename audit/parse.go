@@ -334,14 +334,14 @@ func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults) (*Record
 			s = s[k:]
 			continue
 		}
-		key := s[:k]
+		key, keyCol := s[:k], len(line)-len(s)+1
 		s = s[k+1:]
 		var val []byte
 		quoted := len(s) > 0 && s[0] == '"'
 		if quoted {
 			j := bytes.IndexByte(s[1:], '"')
 			if j < 0 {
-				return nil, &ParseError{Column: len(line) - len(s) + 1, Field: string(key), Msg: "unterminated quoted value"}
+				return nil, &ParseError{Column: keyCol, Field: string(key), Msg: "unterminated quoted value"}
 			}
 			val, s = s[1:1+j], s[2+j:]
 		} else {
@@ -356,7 +356,7 @@ func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults) (*Record
 			if typ == TypeSyscall {
 				n, err := strconv.ParseInt(string(val), 10, 64)
 				if err != nil {
-					return nil, &ParseError{Column: len(line) - len(s) - len(val) + 1, Field: "syscall", Msg: "not a number"}
+					return nil, &ParseError{Column: keyCol, Field: "syscall", Msg: "not a number"}
 				}
 				c.Syscall = n
 			}

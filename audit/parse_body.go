@@ -37,7 +37,7 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 		if quoted {
 			j := strings.IndexByte(s[i+1:], '"')
 			if j < 0 {
-				return &ParseError{Column: off + i + 1, Field: key, Msg: "unterminated quoted value"}
+				return &ParseError{Column: off + k + 1, Field: key, Msg: "unterminated quoted value"}
 			}
 			val = s[i+1 : i+1+j]
 			i += j + 2

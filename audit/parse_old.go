@@ -65,7 +65,7 @@ func parseOld(s string, off int, e *Event) error {
 	t = t[:len(t)-1]
 	ai := strings.LastIndex(t, " active ")
 	pi := strings.LastIndex(t, " profile ")
-	if ai < 0 || pi < 0 || pi > ai {
+	if ai < 0 || pi < 0 || pi+len(" profile ") > ai {
 		return bad("no profile/active in trailer")
 	}
 	active, profile := t[ai+len(" active "):], t[pi+len(" profile "):ai]

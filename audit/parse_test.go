@@ -51,3 +51,177 @@ func TestParseForms(t *testing.T) {
 		})
 	}
 }
+
+func TestParseValues(t *testing.T) {
+	for _, tc := range []struct {
+		name, line string
+		check      func(t *testing.T, e *Event)
+	}{
+		{"hex peer", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="signal" profile="p" pid=1 comm="c" requested_mask="send" denied_mask="send" signal=kill peer=2F7573722F62696E2F6120622F`,
+			func(t *testing.T, e *Event) { assert.Equal(t, "/usr/bin/a b/", e.Peer); assert.Equal(t, "kill", e.Signal) }},
+		{"hex everywhere", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="open" profile=74657374207370616365 label=4C2031 name=2F746D702F6120622F name2=2F2078 target=742031 comm=6D792070726F67 info=6920`,
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, []string{"test space", "L 1", "/tmp/a b/", "/ x", "t 1", "my prog", "i "},
+					[]string{e.Profile, e.Label, e.Name, e.Name2, e.Target, e.Comm, e.Info})
+			}},
+		{"empty value does not eat the next key", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="change_profile" profile="p" target= pid=9 comm="c"`,
+			func(t *testing.T, e *Event) {
+				assert.Empty(t, e.Target)
+				assert.Equal(t, int64(9), e.PID)
+				assert.Equal(t, "c", e.Comm)
+			}},
+		{"empty value at end", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="change_profile" profile="p" target=`,
+			func(t *testing.T, e *Event) { assert.Empty(t, e.Target); assert.Equal(t, "p", e.Profile) }},
+		{"capability two spaces", `[ 1.0] audit: type=1400 audit(1.000:1): apparmor="DENIED" operation="capable" profile="p" pid=2 comm="c" capability=23  capname="sys_nice"`,
+			func(t *testing.T, e *Event) { assert.Equal(t, int64(23), e.Capability); assert.Equal(t, "sys_nice", e.Capname) }},
+		{"0x1d enriched fields", "type=AVC msg=audit(1.000:1): apparmor=\"ALLOWED\" operation=\"open\" profile=\"p\" name=\"/x\" fsuid=1000 ouid=0\x1dFSUID=\"otis\" OUID=\"root\"",
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, int64(1000), e.FSUID)
+				assert.Equal(t, int64(0), e.OUID)
+				assert.Equal(t, []KV{{"FSUID", "otis"}, {"OUID", "root"}}, e.Extra)
+			}},
+		{"USER_AVC takes the fields inside msg", `type=USER_AVC msg=audit(1375323372.644:157): pid=363 uid=102 auid=4294967295 ses=4294967295  msg='apparmor="DENIED" operation="dbus_method_call"  bus="system" name="org.freedesktop.DBus" mask="send" pid=2833 profile="/p" peer_profile="unconfined"  exe="/bin/dbus-daemon" sauid=102 hostname=? addr=? terminal=?'`,
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, TypeUserAVC, e.Type)
+				assert.Equal(t, int64(2833), e.PID)
+				assert.Equal(t, "system", e.Bus)
+				assert.Equal(t, "send", e.RequestedMask)
+				assert.Equal(t, "/bin/dbus-daemon", e.Exe)
+				assert.Empty(t, e.Addr)
+			}},
+		{"dbus-daemon syslog without audit stamp", `Jul 31 17:11:16 host dbus[1692]: apparmor="DENIED" operation="dbus_bind"  bus="session" name="com.apparmor.Test" mask="bind" pid=2940 profile="/p"`,
+			func(t *testing.T, e *Event) {
+				assert.Zero(t, e.Serial)
+				assert.True(t, e.Time.IsZero())
+				assert.Equal(t, "com.apparmor.Test", e.Name)
+			}},
+		{"type=1503 without apparmor=", `Aug 24 10:34:43 h kernel: [45334.755142] type=1503 audit(1282671283.411:2199):  operation="mkdir" pid=4786 profile="/usr/sbin/sshd//ubuntu" requested_mask="c::" name="/tmp/x/"`,
+			func(t *testing.T, e *Event) { assert.Equal(t, ModeDenied, e.Mode); assert.Equal(t, 1503, e.Type) }},
+		{"type=APPARMOR_ALLOWED", `type=APPARMOR_ALLOWED msg=audit(1.000:1): operation="open" name="/x" pid=1 profile="p"`,
+			func(t *testing.T, e *Event) { assert.Equal(t, ModeAllowed, e.Mode) }},
+		{"type=UNKNOWN[1505]", `type=UNKNOWN[1505] msg=audit(1.000:1): operation="profile_load" name="p" pid=1`,
+			func(t *testing.T, e *Event) { assert.Equal(t, ModeStatus, e.Mode) }},
+		{"kill mode", `type=AVC msg=audit(1.000:1): apparmor="KILLED" operation="open" profile="p" name="/x"`,
+			func(t *testing.T, e *Event) { assert.Equal(t, ModeKill, e.Mode) }},
+		{"error=-1 is kept", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="change_hat" info="unconfined" error=-1 pid=2698`,
+			func(t *testing.T, e *Event) { assert.True(t, e.HasError()); assert.Equal(t, int64(-1), e.Error) }},
+		{"no error", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="open" pid=2698`,
+			func(t *testing.T, e *Event) { assert.False(t, e.HasError()) }},
+		{"unknown keys in order", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="x" zz="1" aa=2 hexed=2F6120`,
+			func(t *testing.T, e *Event) { assert.Equal(t, []KV{{"zz", "1"}, {"aa", "2"}, {"hexed", "/a "}}, e.Extra) }},
+		{"2.x access", `type=APPARMOR msg=audit(1157215966.604:46): REJECTING rw access to /bin/d f (s h(7902) profile /usr/sbin/x active hat)`,
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, ModeDenied, e.Mode)
+				assert.Equal(t, "rw", e.RequestedMask)
+				assert.Equal(t, "/bin/d f", e.Name)
+				assert.Equal(t, "s h", e.Comm)
+				assert.Equal(t, int64(7902), e.PID)
+				assert.Equal(t, "/usr/sbin/x", e.Profile)
+				assert.Equal(t, []KV{{"active", "hat"}}, e.Extra)
+			}},
+		{"2.x hint", `type=APPARMOR msg=audit(1168661976.062:55): LOGPROF-HINT unknown_hat TESTHAT pid=27764 profile=/p active=/p `,
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, ModeHint, e.Mode)
+				assert.Equal(t, "unknown_hat", e.Operation)
+				assert.Equal(t, "TESTHAT", e.Name)
+				assert.Equal(t, int64(27764), e.PID)
+				assert.Equal(t, "/p", e.Profile)
+			}},
+		{"milliseconds", `type=AVC msg=audit(1462045985.006:2): apparmor="DENIED" operation="open"`,
+			func(t *testing.T, e *Event) { assert.Equal(t, "1462045985.006:2", e.ID()) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := Parse([]byte(tc.line))
+			require.NoError(t, err)
+			require.NotNil(t, rec)
+			require.NotNil(t, rec.Event)
+			require.Nil(t, rec.Companion)
+			tc.check(t, rec.Event)
+		})
+	}
+}
+
+func TestParseSkips(t *testing.T) {
+	for _, line := range []string{
+		``,
+		`Nov 22 10:00:00 host sshd[1]: Accepted publickey for root`,
+		`type=AVC msg=audit(1.000:1): avc:  denied  { read } for  pid=1 comm="cat" name="x" scontext=a tcontext=b tclass=file`,
+		`type=EXECVE msg=audit(1.000:1): argc=2 a0="echo" a1="apparmor=\"DENIED\""`,
+		`[    0.000000] Command line: root=/dev/sda apparmor=1 security=apparmor`,
+		`kernel=6.1.0 cmdline=console=ttyS0 apparmor=1`,
+		`type=SYSCALL arch=c000003e syscall=2 exe="/bin/cat"`, // no serial to match
+		`type=CWD msg=audit(1.000:1): cwd="/"`,
+	} {
+		rec, err := Parse([]byte(line))
+		assert.NoError(t, err, line)
+		assert.Nil(t, rec, line)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		line   string
+		column int
+		field  string
+	}{
+		{`type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="open" name="/x`, 65, "name"},
+		{`type=AVC msg=audit(12799====8288.415:39): apparmor="DENIED"`, 25, "audit"},
+		{`type=AVC msg=audit(1.000:1): apparmor="DENIED" pid=12x`, 48, "pid"},
+		{`type=AVC msg=audit(1.000:1): apparmor="DENIED" stray word=1`, 48, "stray"},
+		{`type=AVC msg=audit(1.000:1): apparmor="" operation="x"`, 30, "apparmor"},
+		{`type=APPARMOR msg=audit(1.000:1): REJECTING something odd`, 35, ""},
+		{`type=SYSCALL msg=audit(1.000:1): syscall=x exe="/a"`, 34, "syscall"},
+	} {
+		rec, err := Parse([]byte(tc.line))
+		assert.Nil(t, rec, tc.line)
+		var pe *ParseError
+		if assert.ErrorAs(t, err, &pe, tc.line) {
+			assert.Equal(t, tc.column, pe.Column, "%s: %v", tc.line, err)
+			assert.Equal(t, tc.field, pe.Field, tc.line)
+			assert.Contains(t, err.Error(), "column ")
+		}
+	}
+}
+
+func TestParseCompanions(t *testing.T) {
+	rec, err := Parse([]byte(`[ 2.6] audit: type=1300 audit(1795343902.456:6): arch=c000003e syscall=1 success=yes comm="x" exe=2F746D702F6120622F subj=/usr/bin/x (enforce) key=(null)`))
+	require.NoError(t, err)
+	require.NotNil(t, rec.Companion)
+	assert.Nil(t, rec.Event)
+	assert.Equal(t, &Companion{Type: TypeSyscall, Time: time.Unix(1795343902, 456e6).UTC(), Serial: 6, Exe: "/tmp/a b/", Syscall: 1}, rec.Companion)
+
+	rec, err = Parse([]byte(`type=PROCTITLE msg=audit(1795343902.456:6): proctitle="/usr/bin/aatest"`))
+	require.NoError(t, err)
+	assert.Equal(t, "/usr/bin/aatest", rec.Companion.Proctitle)
+	assert.Equal(t, TypeProctitle, rec.Companion.Type)
+}
+
+func TestParseMessage(t *testing.T) {
+	def := MessageDefaults{Time: time.Unix(1700000000, 5e8).UTC(), Serial: 77}
+	rec, err := ParseMessage([]byte(`AVC apparmor="DENIED" operation="open" profile="p" name="/x" pid=3 comm="c"`), def)
+	require.NoError(t, err)
+	require.NotNil(t, rec.Event)
+	assert.Equal(t, uint64(77), rec.Event.Serial)
+	assert.Equal(t, def.Time, rec.Event.Time)
+	assert.Equal(t, TypeAVC, rec.Event.Type)
+	assert.Equal(t, "/x", rec.Event.Name)
+
+	rec, err = ParseMessage([]byte(`SYSCALL arch=c000003e syscall=257 success=no exit=-13 exe="/usr/bin/c"`), def)
+	require.NoError(t, err)
+	require.NotNil(t, rec.Companion)
+	assert.Equal(t, uint64(77), rec.Companion.Serial)
+	assert.Equal(t, "/usr/bin/c", rec.Companion.Exe)
+
+	rec, err = ParseMessage([]byte(`PROCTITLE proctitle=2F62696E2F6300782079`), def)
+	require.NoError(t, err)
+	assert.Equal(t, "/bin/c x y", rec.Companion.Proctitle)
+
+	// A stamp in the message wins over the defaults.
+	rec, err = ParseMessage([]byte(`audit: type=1400 audit(1462045985.636:2154): apparmor="ALLOWED" operation="open"`), def)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2154), rec.Event.Serial)
+
+	rec, err = ParseMessage([]byte(`USER_LOGIN pid=1 uid=0 msg='op=login'`), def)
+	assert.NoError(t, err)
+	assert.Nil(t, rec)
+}
