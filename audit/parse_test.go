@@ -58,7 +58,10 @@ func TestParseValues(t *testing.T) {
 		check      func(t *testing.T, e *Event)
 	}{
 		{"hex peer", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="signal" profile="p" pid=1 comm="c" requested_mask="send" denied_mask="send" signal=kill peer=2F7573722F62696E2F6120622F`,
-			func(t *testing.T, e *Event) { assert.Equal(t, "/usr/bin/a b/", e.Peer); assert.Equal(t, "kill", e.Signal) }},
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, "/usr/bin/a b/", e.Peer)
+				assert.Equal(t, "kill", e.Signal)
+			}},
 		{"hex everywhere", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="open" profile=74657374207370616365 label=4C2031 name=2F746D702F6120622F name2=2F2078 target=742031 comm=6D792070726F67 info=6920`,
 			func(t *testing.T, e *Event) {
 				assert.Equal(t, []string{"test space", "L 1", "/tmp/a b/", "/ x", "t 1", "my prog", "i "},
@@ -73,7 +76,10 @@ func TestParseValues(t *testing.T) {
 		{"empty value at end", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="change_profile" profile="p" target=`,
 			func(t *testing.T, e *Event) { assert.Empty(t, e.Target); assert.Equal(t, "p", e.Profile) }},
 		{"capability two spaces", `[ 1.0] audit: type=1400 audit(1.000:1): apparmor="DENIED" operation="capable" profile="p" pid=2 comm="c" capability=23  capname="sys_nice"`,
-			func(t *testing.T, e *Event) { assert.Equal(t, int64(23), e.Capability); assert.Equal(t, "sys_nice", e.Capname) }},
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, int64(23), e.Capability)
+				assert.Equal(t, "sys_nice", e.Capname)
+			}},
 		{"0x1d enriched fields", "type=AVC msg=audit(1.000:1): apparmor=\"ALLOWED\" operation=\"open\" profile=\"p\" name=\"/x\" fsuid=1000 ouid=0\x1dFSUID=\"otis\" OUID=\"root\"",
 			func(t *testing.T, e *Event) {
 				assert.Equal(t, int64(1000), e.FSUID)
@@ -108,7 +114,9 @@ func TestParseValues(t *testing.T) {
 		{"no error", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="open" pid=2698`,
 			func(t *testing.T, e *Event) { assert.False(t, e.HasError()) }},
 		{"unknown keys in order", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="x" zz="1" aa=2 hexed=2F6120`,
-			func(t *testing.T, e *Event) { assert.Equal(t, []KV{{"zz", "1"}, {"aa", "2"}, {"hexed", "/a "}}, e.Extra) }},
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, []KV{{"zz", "1"}, {"aa", "2"}, {"hexed", "/a "}}, e.Extra)
+			}},
 		{"2.x access", `type=APPARMOR msg=audit(1157215966.604:46): REJECTING rw access to /bin/d f (s h(7902) profile /usr/sbin/x active hat)`,
 			func(t *testing.T, e *Event) {
 				assert.Equal(t, ModeDenied, e.Mode)
