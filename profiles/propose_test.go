@@ -12,6 +12,7 @@ import (
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/templates"
 )
 
 var t0 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -87,7 +88,9 @@ func TestProposeNamesAreLiterals(t *testing.T) {
 	}
 	src := "profile svc {\n}\n"
 	out, _ := learnInto(t, src, "svc", events, profiles.ProposeOptions{})
-	compile(t, out)
+	want := compile(t, out)
+	out2, _ := learnInto(t, src, "svc", events, profiles.ProposeOptions{Render: func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) }})
+	assert.Equal(t, want, compile(t, out2), "templates renderer:\n%s", out2)
 	f, err := parser.Parse("learned", []byte(out))
 	require.NoError(t, err)
 	pol, err := profiles.NewPolicy(f, "svc", nil)
@@ -170,7 +173,10 @@ func TestProposeClasses(t *testing.T) {
 		assert.Equal(t, fmt.Sprintf("r%d", i+1), r.ID)
 	}
 	out, _ := learnInto(t, "profile svc {\n}\n", "svc", events, profiles.ProposeOptions{})
-	compile(t, out)
+	want := compile(t, out)
+	// The templates renderer (what the CLI uses) writes the same policy.
+	out2, _ := learnInto(t, "profile svc {\n}\n", "svc", events, profiles.ProposeOptions{Render: func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) }})
+	assert.Equal(t, want, compile(t, out2), "%s\n---\n%s", out, out2)
 }
 
 // literalTexts lists the rules with generalisations replaced by their

@@ -23,6 +23,7 @@ import (
 	"github.com/aa-flow/aa-flow/review"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/store"
+	"github.com/aa-flow/aa-flow/templates"
 )
 
 // State files of learning, under --state-dir/NAME/.
@@ -161,6 +162,7 @@ func proposeOptions(g *globalOptions, t *learnTarget, child bool) (profiles.Prop
 	opts := profiles.ProposeOptions{
 		Vars:      main.Vars,
 		ChildExec: child,
+		Render:    func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) },
 		Covers: func(profile string, a profiles.Access) bool {
 			p, ok := policies[profile]
 			if !ok {
