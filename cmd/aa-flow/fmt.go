@@ -1,18 +1,147 @@
 package main
 
 import (
-	"errors"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/store"
+	"github.com/aa-flow/aa-flow/templates"
 )
 
-// Placeholder until the owning issue lands; replaced wholesale.
 func newFmtCmd(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:    "fmt",
-		Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return errors.New("fmt: not implemented yet")
+	var write, check bool
+	cmd := &cobra.Command{
+		Use:   "fmt [-w | --check] FILE...",
+		Short: "Print AppArmor profiles in canonical form",
+		Long: `fmt prints each policy file (profile, abstraction or tunables) in aa-flow's
+canonical layout: preamble in source order, 2-space indent, rules grouped
+by kind (includes, capability, network, signal/ptrace/unix/dbus/mount, files,
+change_profile, child profiles and hats), comments kept with their rule.
+The canonical text compiles to the same policy as the original.
+
+With -w each file is rewritten in place, atomically, keeping its mode; a
+file whose original compiles is only written when the new text compiles to
+identical policy. With --check nothing is written: the files that would
+change are listed and the exit status is 1. "-" reads standard input.
+
+Examples:
+  aa-flow fmt /etc/apparmor.d/usr.sbin.nginx
+  aa-flow fmt --check /etc/apparmor.d/usr.*
+  aa-flow fmt -w /etc/apparmor.d/usr.sbin.nginx`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("fmt needs at least one FILE (or - for standard input)")
+			}
+			if write && check {
+				return usagef("-w and --check cannot be combined")
+			}
+			for _, a := range args {
+				if a == "-" && write {
+					return usagef("-w cannot rewrite standard input")
+				}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var failed, changed int
+			for _, a := range args {
+				ch, err := fmtOne(cmd.Context(), g, a, write, check)
+				if err != nil {
+					fmt.Fprintln(g.Err, "aa-flow fmt:", err)
+					failed++
+					continue
+				}
+				if ch {
+					changed++
+				}
+			}
+			switch {
+			case failed > 0:
+				return withCode(exitError, fmt.Errorf("fmt: %d of %d file(s) failed", failed, len(args)))
+			case check && changed > 0:
+				return withCode(exitError, fmt.Errorf("fmt: %d file(s) not in canonical form", changed))
+			}
+			return nil
 		},
 	}
+	cmd.Flags().BoolVarP(&write, "write", "w", false, "rewrite the files in place (atomically)")
+	cmd.Flags().BoolVar(&check, "check", false, "write nothing; list the files that would change and exit 1 if any")
+	return cmd
+}
+
+// fmtOne formats one file (or standard input for "-") and reports whether
+// its canonical form differs from it.
+func fmtOne(ctx context.Context, g *globalOptions, arg string, write, check bool) (bool, error) {
+	var src []byte
+	var err error
+	path, name := arg, arg
+	if arg == "-" {
+		name = "<stdin>"
+		src, err = io.ReadAll(g.In)
+	} else {
+		// Rewrite the file a symlink points to, not the link.
+		if path, err = filepath.EvalSymlinks(arg); err == nil {
+			src, err = os.ReadFile(path)
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", name, err)
+	}
+	out, err := templates.Format(name, src)
+	if err != nil {
+		return false, err
+	}
+	changed := !bytes.Equal(src, out)
+	switch {
+	case check:
+		if changed {
+			fmt.Fprintln(g.Out, arg)
+		}
+	case write:
+		if !changed {
+			return false, nil
+		}
+		if err := verifySame(ctx, g, name, src, out); err != nil {
+			return changed, err
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			return changed, fmt.Errorf("stat %s: %w", path, err)
+		}
+		if err := store.WriteFileAtomic(path, out, st.Mode().Perm()); err != nil {
+			return changed, err
+		}
+	default:
+		if _, err := g.Out.Write(out); err != nil {
+			return changed, fmt.Errorf("write: %w", err)
+		}
+	}
+	return changed, nil
+}
+
+// verifySame refuses a rewrite whose text does not compile to the policy
+// the original compiles to. An original the parser cannot compile on its
+// own (an abstraction, a tunables file) is written unverified, with a note.
+func verifySame(ctx context.Context, g *globalOptions, name string, src, out []byte) error {
+	r := &aaparser.Runner{Path: g.Parser}
+	want, err := r.Compile(ctx, name, src)
+	if err != nil {
+		fmt.Fprintf(g.Err, "aa-flow fmt: %s: not verified with apparmor_parser (the original does not compile on its own)\n", name)
+		return nil
+	}
+	got, err := r.Compile(ctx, name+" (formatted)", out)
+	if err != nil {
+		return fmt.Errorf("%s: not rewritten: the canonical text does not compile: %w", name, err)
+	}
+	if !bytes.Equal(want, got) {
+		return fmt.Errorf("%s: not rewritten: the canonical text compiles to different policy (please report this bug)", name)
+	}
+	return nil
 }
