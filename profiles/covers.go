@@ -13,15 +13,40 @@ import (
 // concurrent use. The zero value is not usable: call NewMatcher.
 type Matcher struct {
 	vars  Vars
-	cache *aare.Cache
+	paths *aare.Cache // path patterns as written -> compiled
+	names *aare.Cache // label and name patterns as written -> compiled
 }
 
 // matcherCacheSize bounds how many compiled globs a Matcher keeps.
 const matcherCacheSize = 4096
 
 // NewMatcher returns a Matcher expanding @{VAR} with vars (may be nil).
+// Its caches are keyed by the pattern as written, so a rule's variables are
+// expanded once, not on every question.
 func NewMatcher(vars Vars) *Matcher {
-	return &Matcher{vars: vars, cache: aare.NewCache(matcherCacheSize)}
+	m := &Matcher{vars: vars}
+	m.paths = aare.NewCacheFunc(matcherCacheSize, m.compilePath)
+	m.names = aare.NewCacheFunc(matcherCacheSize, m.compileName)
+	return m
+}
+
+// compilePath compiles a path pattern: "//" collapses.
+func (m *Matcher) compilePath(pattern string) (*aare.Glob, error) {
+	exp, err := m.vars.Expand(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+	}
+	return aare.Compile(exp)
+}
+
+// compileName compiles a label or name pattern: "//" separates a profile
+// from its child and is kept.
+func (m *Matcher) compileName(pattern string) (*aare.Glob, error) {
+	exp, err := m.vars.expand(pattern, nil)
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+	}
+	return aare.CompileName(exp)
 }
 
 // RuleCovers reports whether rule, on its own, allows the access a: the
@@ -87,19 +112,20 @@ func qualifiers(n Node) *Qualifiers {
 // glob matches name against pattern after variable expansion; an error (bad
 // pattern, undefined variable) is no match.
 func (m *Matcher) glob(pattern, name string) bool {
-	g, err := m.compile(pattern)
+	g, err := m.paths.Compile(pattern)
 	if err != nil {
 		return false
 	}
 	return g.Match(name)
 }
 
-func (m *Matcher) compile(pattern string) (*aare.Glob, error) {
-	exp, err := m.vars.Expand(pattern)
+// globName matches a label or name (not a path) against a pattern.
+func (m *Matcher) globName(pattern, name string) bool {
+	g, err := m.names.Compile(pattern)
 	if err != nil {
-		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+		return false
 	}
-	return m.cache.Compile(exp)
+	return g.Match(name)
 }
 
 // ownerApplies reports whether a rule's owner/other qualifier lets it apply
@@ -117,17 +143,21 @@ func ownerApplies(q Qualifiers, a Access) bool {
 // normPerms canonicalises requested file permissions: c (create) and d
 // (delete) are writes.
 func normPerms(p string) string {
-	var b strings.Builder
-	for _, c := range p {
-		switch c {
-		case 'c', 'd':
+	if !strings.ContainsAny(p, "cd") && len(p) <= 1 {
+		return p
+	}
+	var buf [16]byte
+	out := buf[:0]
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c == 'c' || c == 'd' {
 			c = 'w'
 		}
-		if !strings.ContainsRune(b.String(), c) {
-			b.WriteRune(c)
+		if !slices.Contains(out, c) {
+			out = append(out, c)
 		}
 	}
-	return b.String()
+	return string(out)
 }
 
 // rulePerms returns the letters a file rule grants (exec as 'x').
@@ -208,12 +238,12 @@ func (m *Matcher) execTargetOK(r *FileRule, a Access) bool {
 	if a.Target == "" || r.Target == "" {
 		return true
 	}
-	if m.glob(r.Target, a.Target) {
+	if m.globName(r.Target, a.Target) {
 		return true
 	}
 	// cx -> child is reported as parent//child.
 	if i := strings.LastIndex(a.Target, "//"); i >= 0 && strings.ContainsAny(r.Exec, "cC") {
-		return m.glob(r.Target, a.Target[i+2:])
+		return m.globName(r.Target, a.Target[i+2:])
 	}
 	return false
 }
@@ -390,10 +420,11 @@ func (m *Matcher) classMatches(r *ClassRule, a Access) bool {
 	return true
 }
 
-// valuesMatch reports whether got matches one of the patterns.
+// valuesMatch reports whether got, a label or name, matches one of the
+// patterns.
 func (m *Matcher) valuesMatch(patterns []string, got string) bool {
 	for _, p := range patterns {
-		if m.glob(p, got) {
+		if m.globName(p, got) {
 			return true
 		}
 	}

@@ -248,6 +248,9 @@ profile svc /usr/bin/svc {
   link subset /srv/svc/ln2 -> /etc/**,
   network inet stream,
   capability net_bind_service,
+  signal (send) peer=svc//child,
+  signal (receive) peer=svc//child,
+  deny signal (receive) set=(kill) peer=svc//child,
 
   profile child {
     /child/only r,
@@ -301,6 +304,10 @@ func TestPolicyCovers(t *testing.T) {
 		{"network other type", profiles.Access{Class: "network", Family: "inet", SockType: "dgram", Protocol: "17"}, false},
 		{"capability", profiles.Access{Class: "capability", Capability: "net_bind_service"}, true},
 		{"capability not granted", profiles.Access{Class: "capability", Capability: "sys_admin"}, false},
+		{"signal words from two rules", profiles.Access{Class: "signal", Access: []string{"send", "receive"}, Signal: "term", Peer: "svc//child"}, true},
+		{"signal word denied for one signal", profiles.Access{Class: "signal", Access: []string{"send", "receive"}, Signal: "kill", Peer: "svc//child"}, false},
+		{"signal send of kill is not denied", profiles.Access{Class: "signal", Access: []string{"send"}, Signal: "kill", Peer: "svc//child"}, true},
+		{"signal to another peer", profiles.Access{Class: "signal", Access: []string{"send"}, Signal: "term", Peer: "other"}, false},
 		{"child profile rules are not the parent's", file("/child/only", "r"), false},
 		{"empty request", file("/etc/svc/a", ""), false},
 	}
@@ -352,4 +359,23 @@ func TestPolicyIncludeErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, p.Covers(file("/a", "r")))
 	assert.True(t, p.Covers(file("/b", "r")))
+}
+
+func BenchmarkPolicyCovers(b *testing.B) {
+	f, err := parser.Parse("bench.profile", []byte(svcProfile))
+	require.NoError(b, err)
+	p, err := profiles.NewPolicy(f, "svc", dirLoader(etcApparmor))
+	require.NoError(b, err)
+	accesses := []profiles.Access{
+		file("/usr/lib/x86_64-linux-gnu/libc.so.6", "mr"),
+		file("/etc/shadow", "r"),
+		file("/srv/svc/data/x", "rw"),
+		{Class: "network", Family: "inet", SockType: "stream", Protocol: "6"},
+	}
+	b.ReportMetric(float64(len(p.Rules)), "rules")
+	for b.Loop() {
+		for _, a := range accesses {
+			p.Covers(a)
+		}
+	}
 }

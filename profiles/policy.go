@@ -102,6 +102,18 @@ func (p *Policy) Covers(a Access) bool {
 	case ClassFile, ClassLink:
 		return p.coversFile(a)
 	}
+	if len(a.Access) > 1 {
+		// like file permissions, access words may be granted by different
+		// rules: (send) in one, (receive) in another
+		for _, w := range a.Access {
+			one := a
+			one.Access = []string{w}
+			if !p.Covers(one) {
+				return false
+			}
+		}
+		return true
+	}
 	allowed := false
 	for _, r := range p.Rules {
 		q := qualifiers(r)

@@ -96,7 +96,21 @@ func Compile(pattern string) (*Glob, error) {
 	if len(pattern) > MaxPattern {
 		return nil, fmt.Errorf("glob %.40q...: longer than %d bytes", pattern, MaxPattern)
 	}
-	p := &parser{src: pattern}
+	return compile(pattern, true)
+}
+
+// CompileName compiles a glob over names that are not paths (profile and
+// peer labels, D-Bus names): as Compile, but "//" is kept, since it
+// separates a profile from its child ("svc//child").
+func CompileName(pattern string) (*Glob, error) {
+	if len(pattern) > MaxPattern {
+		return nil, fmt.Errorf("glob %.40q...: longer than %d bytes", pattern, MaxPattern)
+	}
+	return compile(pattern, false)
+}
+
+func compile(pattern string, collapse bool) (*Glob, error) {
+	p := &parser{src: pattern, collapse: collapse}
 	tree, err := p.parseSeq(0)
 	if err != nil {
 		return nil, fmt.Errorf("glob %q: %w", pattern, err)
@@ -188,6 +202,9 @@ func (g *Glob) computeClosures() {
 func (g *Glob) Match(path string) bool {
 	if g.literal {
 		return path == g.lit
+	}
+	if !strings.HasPrefix(path, g.prefix) {
+		return false // cheap reject: most rules fail on their literal start
 	}
 	words := g.words
 	var buf [16]uint64

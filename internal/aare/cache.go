@@ -9,10 +9,11 @@ import (
 // the least recently used. It is safe for concurrent use. Compile errors are
 // cached too, so a bad pattern is not reparsed on every call.
 type Cache struct {
-	mu    sync.Mutex
-	max   int
-	items map[string]*list.Element
-	order *list.List // front: most recently used
+	mu      sync.Mutex
+	max     int
+	items   map[string]*list.Element
+	order   *list.List // front: most recently used
+	compile func(key string) (*Glob, error)
 }
 
 type cacheEntry struct {
@@ -21,15 +22,22 @@ type cacheEntry struct {
 	err     error
 }
 
-// NewCache returns a cache holding at most max compiled globs (at least 1).
-func NewCache(max int) *Cache {
+// NewCache returns a cache holding at most max compiled globs (at least 1),
+// compiling patterns with Compile.
+func NewCache(max int) *Cache { return NewCacheFunc(max, Compile) }
+
+// NewCacheFunc is NewCache with its own compile step, for callers whose
+// keys are not plain patterns (a pattern before variable expansion, a
+// pattern with its flavour).
+func NewCacheFunc(max int, compile func(key string) (*Glob, error)) *Cache {
 	if max < 1 {
 		max = 1
 	}
-	return &Cache{max: max, items: map[string]*list.Element{}, order: list.New()}
+	return &Cache{max: max, items: map[string]*list.Element{}, order: list.New(), compile: compile}
 }
 
-// Compile returns the compiled glob for pattern, compiling it on first use.
+// Compile returns the compiled glob for pattern (a key, for NewCacheFunc),
+// compiling it on first use.
 func (c *Cache) Compile(pattern string) (*Glob, error) {
 	c.mu.Lock()
 	if el, ok := c.items[pattern]; ok {
@@ -39,7 +47,7 @@ func (c *Cache) Compile(pattern string) (*Glob, error) {
 		return e.glob, e.err
 	}
 	c.mu.Unlock()
-	g, err := Compile(pattern) // outside the lock: compiling may take a while
+	g, err := c.compile(pattern) // outside the lock: compiling may take a while
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[pattern]; ok {

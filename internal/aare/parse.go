@@ -23,8 +23,9 @@ type node struct {
 }
 
 type parser struct {
-	src string
-	pos int
+	src      string
+	pos      int
+	collapse bool // paths: "//" reads as "/"
 }
 
 func (p *parser) errf(format string, args ...any) error {
@@ -106,7 +107,7 @@ func (p *parser) parseSeq(depth int) (node, error) {
 			return seq, p.errf("NUL byte")
 		case '/':
 			p.pos++
-			if !prevRawSlash {
+			if !prevRawSlash || !p.collapse {
 				seq.kids = append(seq.kids, litNode(c))
 			}
 			prevSlash, prevRawSlash = true, true
