@@ -17,11 +17,14 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/aa-flow/aa-flow/aaparser"
 	"github.com/aa-flow/aa-flow/kernel"
+	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/store"
 )
 
@@ -208,6 +211,16 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 	if err := h.Validate(ctx, path, src); err != nil {
 		return store.Revision{}, err
 	}
+	// The file must define the profile it is installed as, or the kernel
+	// check after loading could only fail. (apparmor_parser is the
+	// authority on syntax: text our parser cannot read is not refused.)
+	if f, perr := parser.Parse(path, src); perr == nil && f.Find(name) == nil {
+		return store.Revision{}, fmt.Errorf("install %s: the new text defines no profile %q (it has %s)", name, name, profileNames(f))
+	}
+	// Write through a symlinked profile file to its target.
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	mode := ModeOf(src, name)
 	old, err := os.ReadFile(path)
 	existed := err == nil
@@ -262,7 +275,7 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 	h.logf("wrote %s (revision %d, %s)", path, rev.N, mode)
 	h.hook("write")
 	if load {
-		if err := h.loadAndVerify(ctx, name, path, mode); err != nil {
+		if err := h.loadAndVerify(ctx, name, path, src); err != nil {
 			return store.Revision{}, h.restore(ctx, name, path, old, existed, prev, err)
 		}
 		h.hook("load")
@@ -276,21 +289,38 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 	return rev, nil
 }
 
-// loadAndVerify replaces the profile in the kernel and checks its mode.
-func (h *Host) loadAndVerify(ctx context.Context, name, path, mode string) error {
+// loadAndVerify replaces the profile in the kernel and checks that the
+// kernel lists it, and each of its children and hats it lists, in the mode
+// the file's flags ask for.
+func (h *Host) loadAndVerify(ctx context.Context, name, path string, src []byte) error {
 	if err := h.runner().Replace(ctx, path); err != nil {
 		return fmt.Errorf("load %s: %w", name, err)
 	}
 	h.logf("loaded %s (apparmor_parser -r -W %s)", name, path)
-	got, loaded, err := h.Kernel.Mode(name)
+	want, err := Modes(src, name)
+	if err != nil {
+		want = map[string]string{name: ModeOf(src, name)}
+	}
+	loaded, err := h.Kernel.Profiles()
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", name, err)
 	}
-	if !loaded {
-		return fmt.Errorf("verify %s: apparmor_parser succeeded but the kernel does not list profile %q in %s (does the file declare a profile of that name?)", name, name, h.Kernel.ProfilesPath())
+	got := map[string]string{}
+	for _, p := range loaded {
+		got[p.Name] = p.Mode
 	}
-	if got != mode {
-		return fmt.Errorf("verify %s: the kernel reports (%s), the file asks for (%s)", name, got, mode)
+	if _, ok := got[name]; !ok {
+		return fmt.Errorf("verify %s: apparmor_parser succeeded but the kernel does not list profile %q in %s", name, name, h.Kernel.ProfilesPath())
+	}
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if m, ok := got[n]; ok && m != want[n] {
+			return fmt.Errorf("verify %s: the kernel reports %s (%s), the file asks for (%s)", name, n, m, want[n])
+		}
 	}
 	return nil
 }

@@ -167,7 +167,7 @@ func TestInstallVerifyFailureRestores(t *testing.T) {
 	e.kern.StuckMode = "complain"
 	_, err = e.host.Install(ctx, "web", profileText(""), "enforce", true)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "the kernel reports (complain), the file asks for (enforce)")
+	assert.Contains(t, err.Error(), "the kernel reports web (complain), the file asks for (enforce)")
 	assert.Contains(t, err.Error(), "restored and reloaded the previous version, revision 1")
 	got, _ := os.ReadFile(e.path)
 	assert.Equal(t, v1, got)
@@ -207,6 +207,28 @@ func TestInstallWithoutAppArmor(t *testing.T) {
 	assert.Contains(t, err.Error(), "--no-load")
 	_, err = e.host.Install(context.Background(), "web", profileText("complain"), "init", false)
 	require.NoError(t, err)
+}
+
+func TestInstallRefusesTextWithoutTheProfile(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.host.Install(context.Background(), "web", []byte("profile other /usr/bin/other {\n}\n"), "x", false)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `defines no profile "web" (it has "other")`)
+	assert.NoFileExists(t, e.path)
+}
+
+func TestInstallThroughSymlink(t *testing.T) {
+	e := newEnv(t)
+	real := filepath.Join(t.TempDir(), "web.real")
+	require.NoError(t, os.WriteFile(real, profileText("complain"), 0o644))
+	require.NoError(t, os.Symlink(real, e.path))
+	v2 := profileText("complain", "/etc/x r,")
+	_, err := e.host.Install(context.Background(), "web", v2, "apply", false)
+	require.NoError(t, err)
+	target, err := os.Readlink(e.path)
+	require.NoError(t, err, "the link stays a link")
+	assert.Equal(t, real, target)
+	assert.Equal(t, v2, mustRead(t, real))
 }
 
 func TestInstallUnmanaged(t *testing.T) {

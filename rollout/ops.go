@@ -293,7 +293,7 @@ func (h *Host) Enable(ctx context.Context, name string) error {
 	if h.DryRun {
 		return h.runner().Replace(ctx, path)
 	}
-	if err := h.loadAndVerify(ctx, name, path, ModeOf(src, name)); err != nil {
+	if err := h.loadAndVerify(ctx, name, path, src); err != nil {
 		return fmt.Errorf("enable %s: %w", name, err)
 	}
 	return h.journal(name, store.EventEnable, ModeOf(src, name))

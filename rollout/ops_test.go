@@ -163,11 +163,23 @@ func TestEnforceKernelStaysInComplainRestores(t *testing.T) {
 	e.kern.StuckMode = "complain"
 	_, err := e.host.Enforce(context.Background(), "web", EnforceOptions{Gate: GateOptions{Events: logOf(0), Covered: coversConf}})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "the kernel reports (complain), the file asks for (enforce)")
+	assert.Contains(t, err.Error(), "the kernel reports web (complain), the file asks for (enforce)")
 	after, _ := os.ReadFile(e.path)
 	assert.Equal(t, before, after, "previous revision restored")
 	calls := e.kern.Calls()
 	assert.Len(t, calls, 3, "init load, enforce load, restore load")
+}
+
+func TestEnforceHatStaysInComplainRestores(t *testing.T) {
+	e := newEnv(t)
+	start := initWeb(t, e)
+	before := mustRead(t, e.path)
+	e.host.Now = func() time.Time { return start.Add(48 * time.Hour) }
+	e.kern.StuckModes = map[string]string{"web//hat": "complain"}
+	_, err := e.host.Enforce(context.Background(), "web", EnforceOptions{Gate: GateOptions{Events: logOf(0), Covered: coversConf}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the kernel reports web//hat (complain), the file asks for (enforce)")
+	assert.Equal(t, before, mustRead(t, e.path))
 }
 
 func TestEnforceForceAndNoKernel(t *testing.T) {

@@ -24,11 +24,14 @@ type Kernel struct {
 	// Securityfs is the fake securityfs root; apparmor/profiles lives under it.
 	Securityfs string
 	// ModeOf says which mode a loaded profile file asks for, per profile
-	// name (as apparmor_parser -N lists them).
+	// name as apparmor_parser -N lists them (parent//child for children
+	// and hats).
 	ModeOf func(src []byte, name string) string
 	// StuckMode, when set, is the mode every load leaves in the kernel,
 	// whatever the file says (a kernel that ignores the flip).
 	StuckMode string
+	// StuckModes is StuckMode per profile name (parent//child for a hat).
+	StuckModes map[string]string
 	// FailLoad, when set, makes every load fail with this message.
 	FailLoad string
 
@@ -143,10 +146,14 @@ func (k *Kernel) Exec(ctx context.Context, name string, args []string, stdin []b
 		return nil, []byte(k.FailLoad + "\n"), errors.New("exit status 1")
 	}
 	for _, p := range profs {
-		top, _, _ := strings.Cut(p, "//")
-		mode := k.ModeOf(src, top)
+		// Each profile, child and hat has its own mode: apparmor_parser
+		// does not carry a parent's complain flag over to its hats.
+		mode := k.ModeOf(src, p)
 		if k.StuckMode != "" {
 			mode = k.StuckMode
+		}
+		if m, ok := k.StuckModes[p]; ok {
+			mode = m
 		}
 		k.loaded[p] = mode
 	}
