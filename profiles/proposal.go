@@ -64,7 +64,7 @@ type Rule struct {
 }
 
 // kindRank orders kinds inside one severity: what people read first.
-var kindRank = map[Kind]int{KindInclude: 0, KindCapability: 1, KindFile: 2, KindLink: 3, KindNetwork: 4, KindClass: 5, KindChangeProfile: 6}
+var kindRank = map[Kind]int{KindInclude: 0, KindCapability: 1, KindFile: 2, KindLink: 3, KindNetwork: 4, KindClass: 5, KindChangeProfile: 6, KindProfile: 7}
 
 // rank sorts the rules (highest severity first, then main profile before
 // hats, then kind and text) and numbers them.
@@ -92,6 +92,9 @@ func (p *Proposer) finish(c *candidate) (*Rule, error) {
 	render := p.opts.Render
 	if render == nil {
 		render = RenderRule
+	}
+	if _, ok := c.node.(*Profile); ok {
+		render = RenderRule // a new, empty child profile: one line
 	}
 	text, err := render(c.node)
 	if err != nil {

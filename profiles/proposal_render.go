@@ -88,6 +88,16 @@ func RenderRule(n Node) (string, error) {
 		if r.Target != "" {
 			b.WriteString(" -> " + quoteToken(r.Target))
 		}
+	case *Profile:
+		// Only the empty child Propose creates for a cx rule.
+		if len(r.Rules) > 0 {
+			return "", fmt.Errorf("render: profile %s has a body; render it with the templates package", r.DisplayName())
+		}
+		b.WriteString("profile " + quoteToken(r.Name))
+		if len(r.Flags) > 0 {
+			b.WriteString(" flags=(" + strings.Join(r.Flags, ", ") + ")")
+		}
+		return b.String() + " { }", nil
 	case *Include:
 		if r.IfExists {
 			b.WriteString("include if exists ")

@@ -455,6 +455,11 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		}
 		cands = append(cands, c)
 	}
+	for _, c := range cands {
+		if c.child != nil {
+			cands = append(cands, &candidate{profile: c.profile, node: c.child, ev: c.ev, sev: c.sev})
+		}
+	}
 	cands = mergeExec(cands)
 	cands = p.generalise(cands)
 	cands = append(p.suggestAbstractions(cands), cands...)
@@ -502,6 +507,33 @@ type candidate struct {
 	perms string
 	owner bool
 	rule  *Rule
+	// child is a child profile an exec rule (cx) needs and the file
+	// does not have yet.
+	child *Profile
+}
+
+// modeFlags are the mode flags of a (sub)profile (complain, kill, ...), for
+// new children to start in the same mode.
+func (p *Proposer) modeFlags(profile string) []string {
+	if p.file == nil {
+		return nil
+	}
+	pr := p.file.Find(profile)
+	for pr == nil && strings.Contains(profile, "//") {
+		profile = profile[:strings.LastIndex(profile, "//")]
+		pr = p.file.Find(profile)
+	}
+	if pr == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range pr.Flags {
+		switch f {
+		case "complain", "enforce", "kill", "unconfined", "prompt":
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // idLess orders r2 before r10.
@@ -744,10 +776,11 @@ func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 			return nil, nil
 		}
 		c.node = &FileRule{Path: lit, Perms: "rm", Exec: mode}
-		if mode == "cx" || mode == "Cx" {
-			// The child is named after the program; its rules are
-			// learned when it runs.
-			c.node.(*FileRule).Target = "" // cx without target uses the path as child name
+		if (mode == "cx" || mode == "Cx") && (p.file == nil || p.file.Find(g.profile+"//"+a.Path) == nil) {
+			// cx goes to the child profile named by the program's path;
+			// a new one starts empty in the parent's mode, and its rules
+			// are learned from its own records.
+			c.child = &Profile{Keyword: "profile", Name: lit, Flags: p.modeFlags(g.profile)}
 		}
 		return c, nil
 	case a.Target != "": // link

@@ -203,16 +203,34 @@ func TestProposeExecModes(t *testing.T) {
 		{"inherit by default", profiles.ProposeOptions{}, "/usr/bin/tool rmix,"},
 		{"own profile", profiles.ProposeOptions{ProfileFor: func(string) bool { return true }}, "/usr/bin/tool rmpx,"},
 		{"own profile, setuid", profiles.ProposeOptions{ProfileFor: func(string) bool { return true }, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmPx,"},
-		{"child", profiles.ProposeOptions{ChildExec: true}, "/usr/bin/tool rmcx,"},
-		{"child, setuid", profiles.ProposeOptions{ChildExec: true, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmCx,"},
+		{"child", profiles.ProposeOptions{ChildExec: true}, "/usr/bin/tool rmcx,|profile /usr/bin/tool flags=(complain) { }"},
+		{"child, setuid", profiles.ProposeOptions{ChildExec: true, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmCx,|profile /usr/bin/tool flags=(complain) { }"},
 	}
+	src := "profile svc flags=(complain) {\n}\n"
+	f, err := parser.Parse("svc", []byte(src))
+	require.NoError(t, err)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			prop, err := profiles.Propose(nil, "svc", []*audit.Event{exec}, tc.opts)
+			prop, err := profiles.Propose(f, "svc", []*audit.Event{exec}, tc.opts)
 			require.NoError(t, err)
-			assert.Equal(t, []string{tc.want}, texts(prop))
+			assert.Equal(t, strings.Split(tc.want, "|"), texts(prop))
+			out, _ := learnInto(t, src, "svc", []*audit.Event{exec}, tc.opts)
+			compile(t, out)
 		})
 	}
+	// A child that exists already is not proposed again; its records go
+	// into it.
+	src = "profile svc flags=(complain) {\n  profile /usr/bin/tool flags=(complain) {\n  }\n}\n"
+	f, err = parser.Parse("svc", []byte(src))
+	require.NoError(t, err)
+	inChild := &audit.Event{Mode: audit.ModeAllowed, Operation: "open", Profile: "svc///usr/bin/tool", Name: "/etc/tool.conf", RequestedMask: "r", FSUID: 0, OUID: 1}
+	prop, err := profiles.Propose(f, "svc", []*audit.Event{exec, inChild}, profiles.ProposeOptions{ChildExec: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/usr/bin/tool rmcx,", "/etc/tool.conf r,"}, texts(prop))
+	assert.Equal(t, "svc///usr/bin/tool", prop.Rules[1].Profile)
+	out, _ := learnInto(t, src, "svc", []*audit.Event{exec, inChild}, profiles.ProposeOptions{ChildExec: true})
+	assert.Contains(t, out, "  profile /usr/bin/tool flags=(complain) {\n    # learned by aa-flow (test)\n    /etc/tool.conf r,\n  }")
+	compile(t, out)
 }
 
 // Many files of one directory become dir/*, unless the glob would reach
