@@ -3,7 +3,9 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -228,4 +230,50 @@ func TestLinks(t *testing.T) {
 		on, _ = s.HasLink(dir, "web")
 		assert.False(t, on)
 	}
+}
+
+// TestLockAcrossProcesses holds the lock in a child process and checks that
+// this process waits, then fails naming the child's pid; once the child is
+// killed, the kernel releases the lock.
+func TestLockAcrossProcesses(t *testing.T) {
+	if os.Getenv("AAFLOW_LOCK_CHILD") != "" {
+		return
+	}
+	s := newStore(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockChild$")
+	cmd.Env = append(os.Environ(), "AAFLOW_LOCK_CHILD="+s.StateDir)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	buf := make([]byte, 6)
+	_, err = io.ReadFull(stdout, buf)
+	require.NoError(t, err)
+	require.Equal(t, "locked", string(buf))
+
+	_, err = s.Lock("web")
+	require.ErrorIs(t, err, ErrLocked)
+	assert.Contains(t, err.Error(), "pid "+strconv.Itoa(cmd.Process.Pid))
+	assert.Contains(t, err.Error(), "waited 200ms")
+
+	require.NoError(t, cmd.Process.Kill())
+	_ = cmd.Wait()
+	unlock, err := s.Lock("web")
+	require.NoError(t, err, "a dead holder's lock is released by the kernel")
+	require.NoError(t, unlock())
+}
+
+// TestLockChild is the child half of TestLockAcrossProcesses.
+func TestLockChild(t *testing.T) {
+	dir := os.Getenv("AAFLOW_LOCK_CHILD")
+	if dir == "" {
+		return
+	}
+	s := &Store{StateDir: dir}
+	if _, err := s.Lock("web"); err != nil {
+		os.Exit(2)
+	}
+	os.Stdout.WriteString("locked")
+	time.Sleep(time.Minute)
+	os.Exit(0)
 }
