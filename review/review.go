@@ -195,7 +195,7 @@ func Review(in io.Reader, out io.Writer, prop *profiles.Proposal, color bool) (p
 		return d, false, nil
 	}
 	for {
-		ans, err := ask(fmt.Sprintf("\nWrite %d rule line(s) to %s and reload it? [y/N]: ", n, prop.Profile))
+		ans, err := ask(fmt.Sprintf("\nWrite %d rule line(s) into %s? [y/N]: ", n, prop.Profile))
 		if err != nil {
 			return nil, false, err
 		}
