@@ -72,7 +72,11 @@ logged since the last apply.`,
 			if err != nil {
 				return err
 			}
-			if !g.JSON && !dry {
+			switch {
+			case g.JSON || dry:
+			case noLoad:
+				fmt.Fprintf(g.Out, "%s: enforce mode in the profile file; not loaded (--no-load)\n", name)
+			default:
 				fmt.Fprintf(g.Out, "%s: enforce mode, confirmed by the kernel\n", name)
 			}
 			return nil

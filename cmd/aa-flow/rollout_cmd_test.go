@@ -218,8 +218,9 @@ func TestWithoutAppArmor(t *testing.T) {
 	code, _, errs = e.run("enforce", "web", "--force")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, "AppArmor is not enabled")
-	code, _, errs = e.run("enforce", "web", "--force", "--no-load")
+	code, out, errs = e.run("enforce", "web", "--force", "--no-load")
 	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "web: enforce mode in the profile file; not loaded (--no-load)")
 	code, _, _ = e.run("export", "web", "--systemd")
 	assert.Equal(t, 0, code)
 }
