@@ -25,6 +25,11 @@ import (
 const dir = "/tmp/aatest"
 
 func main() {
+	// Never hang the guest: whatever happens, stop after a minute.
+	time.AfterFunc(time.Minute, func() {
+		fmt.Println("aatest: timed out")
+		os.Exit(2)
+	})
 	if len(os.Args) > 1 && os.Args[1] == "forbidden" {
 		_, err := os.ReadFile("/etc/shadow")
 		report("read /etc/shadow", err)
@@ -139,7 +144,7 @@ func tcpRoundTrip() error {
 func ptraceChild() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cmd := exec.Command("/bin/sleep", "10")
+	cmd := exec.Command("/bin/sleep", "5")
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -149,8 +154,17 @@ func ptraceChild() error {
 	if err := syscall.PtraceAttach(pid); err != nil {
 		errs = append(errs, fmt.Errorf("ptrace attach: %w", err))
 	} else {
+		// Go's runtime interrupts system calls (SIGURG preemption): retry,
+		// or the child would stay stopped and traced for ever.
 		var ws syscall.WaitStatus
-		if _, err := syscall.Wait4(pid, &ws, syscall.WALL, nil); err != nil {
+		var err error
+		for {
+			_, err = syscall.Wait4(pid, &ws, syscall.WALL, nil)
+			if !errors.Is(err, syscall.EINTR) {
+				break
+			}
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("wait for the stop: %w", err))
 		}
 		if err := syscall.PtraceDetach(pid); err != nil {
@@ -159,7 +173,9 @@ func ptraceChild() error {
 	}
 	if err := syscall.Kill(pid, syscall.SIGUSR1); err != nil {
 		errs = append(errs, fmt.Errorf("kill -USR1: %w", err))
-		_ = cmd.Process.Kill()
+	}
+	if len(errs) > 0 {
+		_ = cmd.Process.Kill() // SIGKILL ends even a stopped tracee
 	}
 	_ = cmd.Wait()
 	return errors.Join(errs...)
