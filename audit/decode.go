@@ -21,8 +21,36 @@ type Decoder struct {
 	pendingSerial uint64
 	pendingSource string
 
-	seen dedupe
-	lost lostState
+	seen  dedupe
+	lost  lostState
+	alloc allocator
+
+	// Counts by profile, with the last profile's counters cached: most
+	// consecutive events are about the same profile.
+	byProfile   map[string]*modeCounts
+	lastProfile string
+	lastCounts  *modeCounts
+}
+
+// modeCounts counts events of one profile by mode; known modes by index.
+type modeCounts struct {
+	known [len(knownModes)]int
+	other map[Mode]int
+}
+
+var knownModes = [...]Mode{ModeAllowed, ModeDenied, ModeAudit, ModeStatus, ModeHint, ModeError, ModeKill}
+
+func (c *modeCounts) add(m Mode) {
+	for i, k := range knownModes {
+		if k == m {
+			c.known[i]++
+			return
+		}
+	}
+	if c.other == nil {
+		c.other = map[Mode]int{}
+	}
+	c.other[m]++
 }
 
 // Stats counts what a Decoder has seen.
@@ -55,9 +83,9 @@ const maxMalformed = 1000
 // NewDecoder returns an empty Decoder.
 func NewDecoder() *Decoder {
 	return &Decoder{
-		stats: Stats{ByProfile: map[string]map[Mode]int{}},
-		seen:  newDedupe(dedupeWindow),
-		lost:  newLostState(),
+		seen:      newDedupe(),
+		lost:      newLostState(),
+		byProfile: map[string]*modeCounts{},
 	}
 }
 
@@ -66,7 +94,7 @@ func NewDecoder() *Decoder {
 // does not retain line.
 func (d *Decoder) Feed(line []byte, source string, lineNo int) []*Event {
 	d.stats.Lines++
-	rec, err := Parse(line)
+	rec, err := parse(line, nil, &d.alloc)
 	if err != nil {
 		d.malformed(source, lineNo, err)
 		return nil
@@ -174,12 +202,16 @@ func (d *Decoder) keep(e *Event) bool {
 		return false
 	}
 	p := e.ProfileName()
-	m := d.stats.ByProfile[p]
-	if m == nil {
-		m = map[Mode]int{}
-		d.stats.ByProfile[p] = m
+	c := d.lastCounts
+	if c == nil || p != d.lastProfile {
+		c = d.byProfile[p]
+		if c == nil {
+			c = &modeCounts{}
+			d.byProfile[p] = c
+		}
+		d.lastProfile, d.lastCounts = p, c
 	}
-	m[e.Mode]++
+	c.add(e.Mode)
 	return true
 }
 
@@ -188,13 +220,18 @@ func (d *Decoder) Stats() Stats {
 	s := d.stats
 	s.Malformed = append([]Malformed(nil), s.Malformed...)
 	s.Lost = d.lost.report(d.stats.Lost)
-	s.ByProfile = make(map[string]map[Mode]int, len(d.stats.ByProfile))
-	for p, m := range d.stats.ByProfile {
-		c := make(map[Mode]int, len(m))
-		for k, v := range m {
-			c[k] = v
+	s.ByProfile = make(map[string]map[Mode]int, len(d.byProfile))
+	for p, c := range d.byProfile {
+		m := make(map[Mode]int, len(c.other)+1)
+		for i, n := range c.known {
+			if n != 0 {
+				m[knownModes[i]] = n
+			}
 		}
-		s.ByProfile[p] = c
+		for k, n := range c.other {
+			m[k] = n
+		}
+		s.ByProfile[p] = m
 	}
 	return s
 }

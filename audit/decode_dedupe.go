@@ -1,78 +1,86 @@
 package audit
 
-// dedupeWindow is how many recent records a Decoder remembers to drop a
-// second copy of: the same record reaches two transports within seconds.
-const dedupeWindow = 1 << 14
+import "hash/maphash"
 
-// dedupeKey identifies a record: its audit id and a hash of its content.
-type dedupeKey struct {
-	sec    int64
-	nsec   int
-	serial uint64
-	hash   uint64
-}
+// dedupeSerials is how many consecutive audit serials a Decoder remembers
+// to drop a second copy of a record: the same record reaches two transports
+// within seconds. Up to dedupeWays records may share one serial (several
+// AppArmor records of one syscall) or one slot.
+const (
+	dedupeSerials = 1 << 14
+	dedupeWays    = 4
+)
 
-// dedupe is a set of the last n record keys (FIFO eviction).
+// dedupe is a table of record fingerprints indexed by serial: no map, no
+// per-record allocation, constant memory (512 KiB, allocated on first use).
 type dedupe struct {
-	set  map[dedupeKey]struct{}
-	ring []dedupeKey
-	size int
-	next int
+	seed  maphash.Seed
+	table [][dedupeWays]uint64
 }
 
-func newDedupe(n int) dedupe {
-	return dedupe{set: map[dedupeKey]struct{}{}, size: n}
+func newDedupe() dedupe {
+	return dedupe{seed: maphash.MakeSeed()}
 }
 
 // add reports whether e is new, remembering it.
 func (d *dedupe) add(e *Event) bool {
-	k := dedupeKey{sec: e.Time.Unix(), nsec: e.Time.Nanosecond(), serial: e.Serial, hash: contentHash(e)}
-	if _, ok := d.set[k]; ok {
-		return false
+	if d.table == nil {
+		d.table = make([][dedupeWays]uint64, dedupeSerials)
 	}
-	if len(d.ring) < d.size {
-		d.ring = append(d.ring, k)
-	} else {
-		delete(d.set, d.ring[d.next])
-		d.ring[d.next] = k
-		d.next = (d.next + 1) % len(d.ring)
+	fp := d.fingerprint(e) | 1 // 0 marks an empty way
+	b := &d.table[e.Serial%dedupeSerials]
+	for _, x := range b {
+		if x == fp {
+			return false
+		}
 	}
-	d.set[k] = struct{}{}
+	copy(b[1:], b[:dedupeWays-1])
+	b[0] = fp
 	return true
 }
 
-// contentHash hashes what the kernel said (FNV-1a), not where it was read
-// nor what companions were attached.
-func contentHash(e *Event) uint64 {
-	h := uint64(14695981039346656037)
-	str := func(s string) {
-		for i := 0; i < len(s); i++ {
-			h ^= uint64(s[i])
-			h *= 1099511628211
+// fingerprint hashes the record's identity and what the kernel said in it,
+// not where it was read nor which companions were attached. Two records
+// of one syscall share an id but differ in operation, name or mask.
+func (d *dedupe) fingerprint(e *Event) uint64 {
+	h := uint64(e.Time.Unix())*1000003 ^ uint64(e.Time.Nanosecond())*7919 ^ e.Serial*0x9E3779B97F4A7C15
+	mix := func(s string) {
+		if s != "" {
+			h = (h ^ maphash.String(d.seed, s)) * 0x100000001B3
 		}
-		h ^= 0xff
-		h *= 1099511628211
+		h = h*31 + 1
 	}
-	num := func(n int64) {
-		for i := 0; i < 8; i++ {
-			h ^= uint64(n) >> (8 * i) & 0xff
-			h *= 1099511628211
-		}
-	}
-	str(string(e.Mode))
-	for _, s := range [...]string{e.Operation, e.Class, e.Profile, e.Label, e.Name, e.Name2, e.Target,
-		e.RequestedMask, e.DeniedMask, e.Family, e.SockType, e.Laddr, e.Faddr, e.Addr, e.PeerAddr,
-		e.Capname, e.Signal, e.Peer, e.PeerProfile, e.Bus, e.Path, e.Interface, e.Member, e.PeerLabel,
-		e.DestName, e.Fstype, e.Flags, e.SrcName, e.Info, e.Attribute, e.Execpath, e.Namespace, e.Comm} {
-		str(s)
-	}
-	for _, n := range [...]int64{e.FSUID, e.OUID, e.Protocol, e.Lport, e.Fport, e.Capability,
-		e.PeerPID, e.Error, e.PID, e.Parent} {
-		num(n)
+	mix(string(e.Mode))
+	mix(e.Operation)
+	mix(e.Class)
+	mix(e.Profile)
+	mix(e.Label)
+	mix(e.Name)
+	mix(e.Name2)
+	mix(e.Target)
+	mix(e.RequestedMask)
+	mix(e.DeniedMask)
+	mix(e.Peer)
+	mix(e.Signal)
+	mix(e.Capname)
+	mix(e.Family)
+	mix(e.SockType)
+	mix(e.Laddr)
+	mix(e.Faddr)
+	mix(e.Addr)
+	mix(e.PeerAddr)
+	mix(e.Info)
+	mix(e.Comm)
+	mix(e.Bus)
+	mix(e.Path)
+	mix(e.Interface)
+	mix(e.Member)
+	for _, n := range [...]int64{e.PID, e.Lport, e.Fport, e.Capability, e.FSUID, e.OUID, e.Protocol, e.Error} {
+		h = (h ^ uint64(n)) * 0x100000001B3
 	}
 	for _, kv := range e.Extra {
-		str(kv.Key)
-		str(kv.Value)
+		mix(kv.Key)
+		mix(kv.Value)
 	}
 	return h
 }

@@ -67,7 +67,7 @@ type MessageDefaults struct {
 // looks like an AppArmor record but cannot be parsed. The returned Record
 // does not refer to line's memory.
 func Parse(line []byte) (*Record, error) {
-	return parse(line, nil)
+	return parse(line, nil, nil)
 }
 
 // ParseMessage parses the MESSAGE of a journald audit-transport entry, whose
@@ -75,7 +75,7 @@ func Parse(line []byte) (*Record, error) {
 // "PROCTITLE proctitle=..."), filling time and serial from def when the
 // message has no audit(...) stamp. Full log lines are accepted too.
 func ParseMessage(msg []byte, def MessageDefaults) (*Record, error) {
-	return parse(msg, &def)
+	return parse(msg, &def, nil)
 }
 
 var (
@@ -84,7 +84,9 @@ var (
 	keyAudit    = []byte("audit(")
 )
 
-func parse(line []byte, def *MessageDefaults) (*Record, error) {
+// parse parses a line; def supplies a missing stamp (journald), al
+// allocates the results (nil: one allocation per record).
+func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
 		line = line[:len(line)-1]
 	}
@@ -99,7 +101,7 @@ func parse(line []byte, def *MessageDefaults) (*Record, error) {
 	}
 	switch {
 	case typ == TypeSyscall || typ == TypeProctitle:
-		return parseCompanion(line, typ, typEnd, def)
+		return parseCompanion(line, typ, typEnd, def, al)
 	case typ >= TypeAppArmor && typ <= typeAppArmorLast:
 	case ia < 0:
 		return nil, nil
@@ -113,10 +115,14 @@ func parse(line []byte, def *MessageDefaults) (*Record, error) {
 		return nil, nil
 	}
 
-	e := &Event{
-		Type: max(typ, 0), FSUID: Unset, OUID: Unset, Protocol: Unset, Lport: Unset, Fport: Unset,
-		Capability: Unset, PeerPID: Unset, Error: Unset, PID: Unset, Parent: Unset, Syscall: Unset,
-	}
+	// The Record and its Event are one allocation.
+	re := al.event()
+	re.rec.Event = &re.ev
+	e := &re.ev
+	// Set the absent markers one by one: cheaper than copying a literal.
+	e.Type = max(typ, 0)
+	e.FSUID, e.OUID, e.Protocol, e.Lport, e.Fport = Unset, Unset, Unset, Unset, Unset
+	e.Capability, e.PeerPID, e.Error, e.PID, e.Parent, e.Syscall = Unset, Unset, Unset, Unset, Unset, Unset
 	bodyStart := max(typEnd, 0)
 	if ih := bytes.Index(line[:hdrEnd], keyAudit); ih >= 0 {
 		t, serial, end, err := parseStamp(line, ih+len(keyAudit))
@@ -137,12 +143,12 @@ func parse(line []byte, def *MessageDefaults) (*Record, error) {
 		bodyStart++
 	}
 	// One copy of the body: every field not hex-encoded is a substring of it.
-	s := string(line[bodyStart:])
+	s := al.string(line[bodyStart:])
 	if ia < 0 && (typ == TypeAppArmor || isOldVerb(s)) {
 		if err := parseOld(s, bodyStart, e); err != nil {
 			return nil, err
 		}
-		return &Record{Event: e}, nil
+		return &re.rec, nil
 	}
 	if err := scanBody(s, bodyStart, inMsg, e); err != nil {
 		return nil, err
@@ -153,7 +159,7 @@ func parse(line []byte, def *MessageDefaults) (*Record, error) {
 	if e.Mode == "" {
 		return nil, &ParseError{Column: bodyStart + 1, Field: "apparmor", Msg: "no apparmor= mode"}
 	}
-	return &Record{Event: e}, nil
+	return &re.rec, nil
 }
 
 // findType finds the record type in a line header: type=1400, type=AVC,
@@ -305,8 +311,11 @@ func digits(line []byte, i int) (uint64, int, bool) {
 // parseCompanion reads exe=/syscall= from a SYSCALL record and proctitle=
 // from a PROCTITLE record. Records without an audit serial are skipped: they
 // cannot be matched to an event.
-func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults) (*Record, error) {
-	c := &Companion{Type: typ, Syscall: Unset}
+func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults, al *allocator) (*Record, error) {
+	rc := al.companion()
+	rc.rec.Companion = &rc.c
+	c := &rc.c
+	c.Type, c.Syscall = typ, Unset
 	body := typEnd
 	if ih := bytes.Index(line[typEnd:], keyAudit); ih >= 0 {
 		t, serial, end, err := parseStamp(line, typEnd+ih+len(keyAudit))
@@ -374,7 +383,7 @@ func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults) (*Record
 			}
 		}
 	}
-	return &Record{Companion: c}, nil
+	return &rc.rec, nil
 }
 
 // decodeString turns a kernel string value into its bytes: quoted values

@@ -15,7 +15,7 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 	i := 0
 	for i < len(s) {
 		c := s[i]
-		if c == ' ' || c == 0x1d || c == '\t' || c == '\n' || c == '\r' {
+		if spaceTable[c] {
 			i++
 			continue
 		}
@@ -24,7 +24,7 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 			return nil
 		}
 		k := i
-		for i < len(s) && s[i] != '=' && !isSpace(s[i]) {
+		for i < len(s) && !keyStopTable[s[i]] {
 			i++
 		}
 		if i >= len(s) || s[i] != '=' {
@@ -43,8 +43,14 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 			i += j + 2
 		} else {
 			j := i
-			for j < len(s) && !isSpace(s[j]) && (!inMsg || s[j] != '\'') {
-				j++
+			if inMsg {
+				for j < len(s) && !spaceTable[s[j]] && s[j] != '\'' {
+					j++
+				}
+			} else {
+				for j < len(s) && !spaceTable[s[j]] {
+					j++
+				}
 			}
 			val = s[i:j]
 			i = j
@@ -216,11 +222,13 @@ func internMode(v string) Mode {
 	return Mode(strings.Clone(v))
 }
 
-// isSpace reports a separator between key=value pairs: blanks, line breaks
-// (a record wrapped by a log viewer) and auditd's 0x1d.
-func isSpace(c byte) bool {
-	return c == ' ' || c == 0x1d || c == '\t' || c == '\n' || c == '\r'
-}
+// spaceTable marks the separators between key=value pairs: blanks, line
+// breaks (a record wrapped by a log viewer) and auditd's 0x1d. keyStopTable
+// adds '=', where a key ends. Both are read-only.
+var (
+	spaceTable   = [256]bool{' ': true, 0x1d: true, '\t': true, '\n': true, '\r': true}
+	keyStopTable = [256]bool{' ': true, 0x1d: true, '\t': true, '\n': true, '\r': true, '=': true}
+)
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
