@@ -99,7 +99,7 @@ type agg struct {
 	owner bool
 	ev    Evidence
 	// signals/access sets merged for signal, ptrace, unix, dbus.
-	set map[string]bool
+	set map[string]*Evidence
 }
 
 // Add feeds one event.
@@ -208,7 +208,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 			return false
 		}
 		g := p.put("sig", acc, peer, prof, query{Class: "signal", Access: acc, Peer: peer}, e)
-		addSet(g, e.Signal)
+		addSet(g, e.Signal, e)
 		return true
 
 	case op == "ptrace" || class == "ptrace":
@@ -217,7 +217,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 			return false
 		}
 		peer := firstNonEmpty(e.Peer, e.PeerProfile)
-		p.put("ptrace", peer, "", prof, query{Class: "ptrace", Peer: peer}, e).addAll(strings.Fields(acc))
+		p.put("ptrace", peer, "", prof, query{Class: "ptrace", Peer: peer}, e).addAll(strings.Fields(acc), e)
 		return true
 
 	case strings.HasPrefix(op, "dbus_") || e.Bus != "":
@@ -258,13 +258,13 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 			a.SockType = strings.TrimSuffix(class, "_mqueue")
 			a.Path = e.Name
 		}
-		p.put(cl, a.SockType, a.Path, prof, a, e).addAll(strings.Fields(acc))
+		p.put(cl, a.SockType, a.Path, prof, a, e).addAll(strings.Fields(acc), e)
 		return true
 
 	case e.Family == "unix" && (class == "net" || class == "unix") && (e.Addr != "" || e.PeerAddr != ""):
 		acc := mask(e)
 		a := query{Class: "unix", SockType: e.SockType, Path: noneEmpty(e.Addr), Target: noneEmpty(e.PeerAddr)}
-		p.put("unix", a.SockType+"\x00"+a.Path, a.Target, prof, a, e).addAll(strings.Fields(acc))
+		p.put("unix", a.SockType+"\x00"+a.Path, a.Target, prof, a, e).addAll(strings.Fields(acc), e)
 		return true
 
 	case e.Family != "":
@@ -367,16 +367,21 @@ func mergePerms(a, b string) string {
 	return filePerms(a + b)
 }
 
-func addSet(g *agg, v string) {
+func addSet(g *agg, v string, e *audit.Event) {
 	if g.set == nil {
-		g.set = map[string]bool{}
+		g.set = map[string]*Evidence{}
 	}
-	g.set[v] = true
+	ev := g.set[v]
+	if ev == nil {
+		ev = &Evidence{}
+		g.set[v] = ev
+	}
+	ev.add(e)
 }
 
-func (g *agg) addAll(vs []string) {
+func (g *agg) addAll(vs []string, e *audit.Event) {
 	for _, v := range vs {
-		addSet(g, v)
+		addSet(g, v, e)
 	}
 }
 
@@ -588,6 +593,7 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 		if len(need) == 0 {
 			return nil, nil
 		}
+		c.ev = g.evidenceOf(need)
 		r := &ClassRule{Class: "signal", Access: []string{a.Access}, Conds: []Cond{{Key: "set", Values: need, Paren: true}}}
 		if a.Peer != "" {
 			peer, err := escapeLabel(a.Peer)
@@ -609,6 +615,7 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 		if len(need) == 0 {
 			return nil, nil
 		}
+		c.ev = g.evidenceOf(need)
 		r := &ClassRule{Class: "ptrace", Access: need}
 		if a.Peer != "" {
 			peer, err := escapeLabel(a.Peer)
@@ -653,6 +660,7 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 		if len(need) == 0 {
 			return nil, nil
 		}
+		c.ev = g.evidenceOf(need)
 		r := &ClassRule{Class: "unix", Access: need}
 		if a.SockType != "" {
 			r.Conds = append(r.Conds, Cond{Key: "type", Values: []string{a.SockType}})
@@ -955,4 +963,19 @@ func EventAccesses(e *audit.Event) []Access {
 		}
 	}
 	return out
+}
+
+// evidenceOf is the evidence of the records that asked for any of the set
+// elements vs (a record asking for two counts once per element).
+func (g *agg) evidenceOf(vs []string) Evidence {
+	if len(vs) == len(g.set) {
+		return g.ev
+	}
+	var ev Evidence
+	for _, v := range vs {
+		if e := g.set[v]; e != nil {
+			ev.merge(*e)
+		}
+	}
+	return ev
 }
