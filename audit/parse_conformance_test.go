@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -185,14 +184,4 @@ func libapparmorView(rec *Record, err error) map[string]string {
 	set("DBus interface", e.Interface)
 	set("DBus member", e.Member)
 	return m
-}
-
-// sortedKeys is used in failure messages.
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
