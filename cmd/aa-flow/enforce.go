@@ -211,7 +211,13 @@ type coverage struct {
 	file     *profiles.File
 	load     profiles.IncludeLoader
 	policies map[string]*profiles.Policy
+	// seen caches answers by profile and accesses: a log repeats the same
+	// few accesses many times.
+	seen map[string]bool
 }
+
+// maxCoverageCache bounds the answer cache.
+const maxCoverageCache = 1 << 16
 
 func newCoverage(path string, includeDirs []string) (*coverage, error) {
 	f, err := parser.ParseFile(path)
@@ -219,7 +225,7 @@ func newCoverage(path string, includeDirs []string) (*coverage, error) {
 		return nil, err
 	}
 	r := &parser.Resolver{Dirs: includeDirs}
-	return &coverage{file: f, load: r.Load, policies: map[string]*profiles.Policy{}}, nil
+	return &coverage{file: f, load: r.Load, policies: map[string]*profiles.Policy{}, seen: map[string]bool{}}, nil
 }
 
 // covered is true when every access the record shows is allowed. A record
@@ -245,10 +251,19 @@ func (c *coverage) covered(e *audit.Event) (bool, error) {
 	if len(acc) == 0 {
 		return false, nil
 	}
+	key := fmt.Sprintf("%s\x00%+v", name, acc)
+	if cached, hit := c.seen[key]; hit {
+		return cached, nil
+	}
+	all := true
 	for _, a := range acc {
 		if !p.Covers(a) {
-			return false, nil
+			all = false
+			break
 		}
 	}
-	return true, nil
+	if len(c.seen) < maxCoverageCache {
+		c.seen[key] = all
+	}
+	return all, nil
 }
