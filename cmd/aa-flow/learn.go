@@ -500,6 +500,18 @@ func applyDecisions(ctx context.Context, g *globalOptions, t *learnTarget, prop 
 		fmt.Fprintf(g.Out, "%s: no rules selected; nothing written\n", t.name)
 		return nil
 	}
+	var h *rollout.Host
+	if t.managed {
+		h = rollout.NewHost(g.ProfileDir, g.StateDir, g.Parser, g.Securityfs)
+		h.DryRun, h.Log = dry, g.Out
+		// Hold the profile's lock from reading the file to installing the
+		// new one, so a concurrent change is not overwritten.
+		unlock, err := h.Store.Lock(t.name)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	// Re-read the file: it may have changed since the proposal was made.
 	cur, err := loadTarget(g, t.name, pathIfUnmanaged(t))
 	if err != nil {
@@ -512,8 +524,6 @@ func applyDecisions(ctx context.Context, g *globalOptions, t *learnTarget, prop 
 	}
 	reason := fmt.Sprintf("learn: %d rule(s) applied", len(chosen))
 	if cur.managed {
-		h := rollout.NewHost(g.ProfileDir, g.StateDir, g.Parser, g.Securityfs)
-		h.DryRun, h.Log = dry, g.Out
 		if dry {
 			fmt.Fprint(g.Out, review.Unified(cur.path, cur.path+" (new)", cur.src, out, useColor(g)))
 		}
