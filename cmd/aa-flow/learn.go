@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/aa-flow/aa-flow/aaparser"
@@ -255,6 +256,13 @@ func readRecords(ctx context.Context, g *globalOptions, from []string, since tim
 		if src == "-" {
 			r = g.In
 		} else {
+			if fi, err := os.Stat(src); err == nil && fi.Mode()&fs.ModeCharDevice != 0 {
+				// /dev/kmsg: one record per read, never an end of file.
+				if err := learnReadKmsg(ctx, src, func(line []byte, n int) { emit(d.Feed(line, src, n)) }); err != nil {
+					return st, err
+				}
+				continue
+			}
 			f, err := os.Open(src)
 			if err != nil {
 				return st, fmt.Errorf("read records: %w", err)
@@ -586,4 +594,39 @@ func dropApplied(g *globalOptions, t *learnTarget, prop *profiles.Proposal, d pr
 	}
 	prop.Rules = rest
 	return saveProposal(g, t, prop)
+}
+
+// learnReadKmsg reads the kernel's log buffer through /dev/kmsg (or another
+// character device with its one-record-per-read interface) up to the
+// newest record, without waiting for more.
+func learnReadKmsg(ctx context.Context, path string, fn func(line []byte, n int)) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("read records: open %s: %w", path, err)
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 16<<10)
+	for n := 1; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		k, err := unix.Read(fd, buf)
+		switch {
+		case errors.Is(err, unix.EAGAIN):
+			return nil
+		case errors.Is(err, unix.EPIPE):
+			continue // overwritten before we read it: the next read goes on
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return fmt.Errorf("read records from %s: %w", path, err)
+		case k <= 0:
+			return nil
+		}
+		rec := buf[:k]
+		if i := bytes.IndexByte(rec, '\n'); i >= 0 {
+			rec = rec[:i] // continuation lines (" KEY=value") carry nothing we need
+		}
+		fn(rec, n)
+	}
 }

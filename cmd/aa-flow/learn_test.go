@@ -180,3 +180,18 @@ func TestLearnYesManaged(t *testing.T) {
 	code, out, _ = e.run("", "learn", "aatest", "--from", e.log)
 	assert.Equal(t, exitOK, code, out)
 }
+
+// /dev/kmsg never ends; learn reads up to the newest record and returns.
+func TestLearnReadKmsg(t *testing.T) {
+	if _, err := os.Stat("/dev/kmsg"); err != nil {
+		t.Fatalf("/dev/kmsg: %v", err)
+	}
+	lines := 0
+	err := learnReadKmsg(context.Background(), "/dev/kmsg", func(line []byte, n int) {
+		lines++
+		assert.NotContains(t, string(line), "\n")
+		assert.Equal(t, lines, n)
+	})
+	require.NoError(t, err)
+	t.Logf("%d kernel log records", lines)
+}
