@@ -2,15 +2,21 @@
 // into small automata and answers two questions about them: does a glob match
 // a path, and can two globs match a common path.
 //
-// The semantics are apparmor_parser's (checked against its -D rule-exprs
-// output and, in tests, against python3-apparmor's aare module):
+// The semantics are apparmor_parser's: tests run the DFA apparmor_parser
+// builds (its -D dfa-states dump, what the kernel executes) on generated
+// globs, and compare with python3-apparmor's aare module as a second,
+// independent opinion:
 //
-//   - '*' matches any run of bytes except '/', '**' any run including '/';
-//     right after a literal '/', both must match at least one byte, and that
-//     first byte is not '/' (so /dir/* and /dir/** never match /dir/ itself).
-//     '*' matches names that start with '.', unlike a shell.
+//   - '*' matches any run of bytes except '/', '**' any run including '/'.
+//     When the stars are a whole path component (a literal '/' before them,
+//     '/' or the pattern's end after them) they must match at least one
+//     byte, and that first byte is not '/': /dir/* and /dir/** never match
+//     /dir/ itself, while /dir/*.conf does match /dir/.conf. '*' matches
+//     names that start with '.', unlike a shell.
 //   - '?' matches one byte except '/'.
 //   - [abc], [a-c], [^a-c] are byte classes; a negated class may match '/'.
+//     '?' and '*' inside a class are refused: apparmor_parser rewrites them
+//     into a different expression.
 //   - {a,b} is an alternation; alternations nest and may have empty
 //     branches ({,x}).
 //   - '\' makes the next byte literal (\* is a star, \{ a brace).

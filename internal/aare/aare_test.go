@@ -23,6 +23,15 @@ func TestMatch(t *testing.T) {
 		{"/tmp/*/", "/tmp/a/", true},
 		{"/tmp/*/", "/tmp/a", false},
 		{"/tmp/a*", "/tmp/a", true}, // not after '/': may be empty
+		// only a whole component ('/' before, '/' or the end after) needs a
+		// byte: otherwise '*' may be empty even right after '/'
+		{"/tmp/*bc", "/tmp/bc", true},
+		{"/tmp/*.conf", "/tmp/.conf", true},
+		{"/tmp/**.so", "/tmp/.so", true},
+		{"/tmp/*{a,b}", "/tmp/a", true},
+		{"/tmp/***", "/tmp/", false},
+		{"/tmp/***", "/tmp/a", true},
+		{`/tmp/*\/`, "/tmp//", true}, // an escaped '/' is not a component end
 		{"/tmp/a*b", "/tmp/ab", true},
 		{"/tmp/a*b", "/tmp/a/b", false},
 		// '**' crosses '/', still needs a non-'/' byte after '/'.
@@ -109,7 +118,7 @@ func TestMatch(t *testing.T) {
 func TestCompileErrors(t *testing.T) {
 	for _, bad := range []string{
 		"/a/[", "/a/[]x]", "/a/[a-]", "/a/{b", "/a/}", "/a/{}", "/a/b]", `/a/\`,
-		"/a/@{HOME}", "/a/[z-a]", "/a/{b}", "/a/{b,{c}", "/a/\x00",
+		"/a/@{HOME}", "/a/[z-a]", "/a/{b}", "/a/[?]", "/a/[a*]", "/a/{b,{c}", "/a/\x00",
 	} {
 		_, err := Compile(bad)
 		assert.Error(t, err, "%q", bad)

@@ -161,7 +161,6 @@ var edgePairs = [][2]string{
 	{"/x/[^a]*", "/x//"},
 	{`/x/\*`, "/x/*"},
 	{`/x/\x41`, "/x/A"},
-	{"/x/[?]", "/x/?"},
 	{"/x/a^b", "/x/a^b"},
 	{"/x/a|b", "/x/a"},
 	{"/x/a$", "/x/a$b"},
@@ -170,6 +169,10 @@ var edgePairs = [][2]string{
 	{"/x/*", "/x/.hidden"},
 	{"/x/a.b", "/x/axb"},
 	{"/x/a+", "/x/aa"},
+	{"/*bc", "/bc"},
+	{"/x/**ab", "/x/ab"},
+	{"/x/***", "/x/b"},
+	{"/x/*\\/", "/x//"},
 }
 
 func (v verdict) key() string { return v.glob + "\t" + v.path }
@@ -253,7 +256,9 @@ func TestOracle(t *testing.T) {
 			t.Errorf("listed disagreement no longer occurs: %q vs %q", v.glob, v.path)
 		}
 	}
-	t.Logf("%d pairs, %d matching, %d disagreements (all explained)", len(pairs), matches, len(got))
+	if !t.Failed() {
+		t.Logf("%d pairs, %d matching, %d disagreements, all explained", len(pairs), matches, len(got))
+	}
 }
 
 // The file: '#' comment lines, "@ID reason" lines defining reasons, and

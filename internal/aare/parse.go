@@ -3,6 +3,7 @@ package aare
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 type op int
@@ -83,7 +84,12 @@ func (p *parser) parseSeq(depth int) (node, error) {
 				p.pos++
 				set = anyButNUL
 			}
-			seq.kids = append(seq.kids, node{op: opStar, set: set, lit: -1, atLeastOne: prevSlash})
+			// apparmor_parser makes * and ** match at least one byte only
+			// when they are a whole path component: right after a '/' and
+			// followed (past any further stars) by '/' or the pattern's end.
+			rest := strings.TrimLeft(p.src[p.pos:], "*")
+			whole := prevSlash && (rest == "" || rest[0] == '/')
+			seq.kids = append(seq.kids, node{op: opStar, set: set, lit: -1, atLeastOne: whole})
 			prevSlash = false
 			continue
 		case '?':
@@ -240,6 +246,12 @@ func (p *parser) parseClass() (node, error) {
 			break
 		}
 		first = false
+		if c == '?' || c == '*' {
+			// apparmor_parser rewrites these even inside a class ([?]
+			// becomes [[^/\x00]], a different class followed by a
+			// literal ']'); we refuse to guess what such a rule means.
+			return node{}, p.errf("'%c' inside [...] is rewritten by apparmor_parser into a different expression; escape it (\\%c)", c, c)
+		}
 		lo, err := p.classByte()
 		if err != nil {
 			return node{}, err
