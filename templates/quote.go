@@ -11,13 +11,14 @@ import (
 // back as the same value and compiles to the same policy.
 //
 // The token is quoted when it would not survive unquoted: it is empty, holds
-// whitespace, a quote, a parenthesis, a comma outside {} alternations, or
-// starts with '#'. Inside the quotes apparmor_parser reads escapes exactly
-// as outside, so only a raw '"' needs a backslash. Raw control bytes other
-// than a tab are written as octal escapes (the byte they stand for), and a
-// dangling final backslash is doubled so it cannot swallow the closing
-// quote. A NUL is written as `\000`, a pattern that matches no kernel path;
-// the renderer refuses such values before they get here.
+// whitespace, a quote, a parenthesis, "->", a comma outside {}
+// alternations, or starts with '#'. Inside the quotes apparmor_parser reads
+// escapes exactly as outside, so only a raw '"' needs a backslash. Raw
+// control bytes other than a tab are written as octal escapes (the byte
+// they stand for), and a dangling final backslash is doubled so it cannot
+// swallow the closing quote. A NUL is written as `\000`, a pattern that
+// matches no kernel path; the renderer refuses such values before they get
+// here.
 func QuoteToken(s string) string {
 	if !needsQuotes(s) {
 		return s
@@ -33,9 +34,13 @@ func QuoteToken(s string) string {
 				b.WriteString(`\\`)
 				continue
 			}
-			b.WriteByte(c)
 			i++
-			writeQuotedByte(&b, s[i])
+			if n := s[i]; n < 0x20 || n == 0x7f {
+				fmt.Fprintf(&b, `\%03o`, n) // an escaped control byte is the byte
+			} else {
+				b.WriteByte('\\')
+				b.WriteByte(n)
+			}
 		default:
 			writeQuotedByte(&b, c)
 		}
@@ -87,6 +92,8 @@ func needsQuotes(s string) bool {
 			}
 		case c == ',' && depth == 0:
 			return true
+		case c == '-' && i+1 < len(s) && s[i+1] == '>':
+			return true // read as the arrow of a transition
 		}
 	}
 	return false

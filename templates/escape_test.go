@@ -1,0 +1,169 @@
+package templates
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+// octalForm writes every byte of name as an octal escape: a spelling of the
+// literal name that holds no character apparmor_parser could read as a
+// glob, so it is an unambiguous reference for the escaped form. The
+// leading '/' stays as is: a rule must start with one.
+func octalForm(name string) string {
+	var b strings.Builder
+	b.WriteByte(name[0])
+	for i := 1; i < len(name); i++ {
+		fmt.Fprintf(&b, `\%03o`, name[i])
+	}
+	return b.String()
+}
+
+func ruleProfile(token string) []byte {
+	return []byte("profile literal-test {\n  " + token + " r,\n}\n")
+}
+
+// TestEscapedLiteralJudgedByParser: apparmor_parser is the judge. Each
+// awkward name, escaped and quoted as the renderer writes it, compiles; it
+// compiles to the same policy as the name spelled byte by byte in octal and
+// as the escaped name inside quotes; and, when the name holds glob
+// characters, to different policy than the unescaped glob.
+func TestEscapedLiteralJudgedByParser(t *testing.T) {
+	r := judge()
+	type result struct {
+		escaped, quoted, octal, glob string
+		globErr                      error
+		err                          error
+	}
+	results := make([]result, len(awkwardNames))
+	parallel(len(awkwardNames), func(i int) {
+		name := awkwardNames[i]
+		esc, err := profiles.EscapeLiteral(name)
+		if err != nil {
+			results[i].err = err
+			return
+		}
+		res := &results[i]
+		if res.escaped, res.err = policyHash(r, name, ruleProfile(QuoteToken(esc))); res.err != nil {
+			return
+		}
+		if res.quoted, res.err = policyHash(r, name, ruleProfile(`"`+esc+`"`)); res.err != nil {
+			return
+		}
+		if res.octal, res.err = policyHash(r, name, ruleProfile(octalForm(name))); res.err != nil {
+			return
+		}
+		res.glob, res.globErr = policyHash(r, name, ruleProfile(QuoteToken(name)))
+	})
+	for i, name := range awkwardNames {
+		res := results[i]
+		require.NoError(t, res.err, "%q", name)
+		assert.Equal(t, res.octal, res.escaped, "%q: escaped form is not the literal name", name)
+		assert.Equal(t, res.escaped, res.quoted, "%q: quoted escaped form differs", name)
+		if strings.ContainsAny(name, "*?[]{}") && res.globErr == nil {
+			assert.NotEqual(t, res.glob, res.escaped, "%q: escaping changed nothing", name)
+		}
+	}
+	// The judge can tell a glob from a literal at all.
+	star, err := policyHash(r, "star", ruleProfile(`/srv/x/*`))
+	require.NoError(t, err)
+	lit, err := policyHash(r, "star", ruleProfile(`/srv/x/\*`))
+	require.NoError(t, err)
+	assert.NotEqual(t, star, lit)
+}
+
+func TestQuoteToken(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/srv/x", "/srv/x"},
+		{"", `""`},
+		{"/a b", `"/a b"`},
+		{"/a\tb", "\"/a\tb\""},
+		{"/a\nb", `"/a\012b"`},
+		{`/a"b`, `"/a\"b"`},
+		{`/a\"b`, `/a\"b`},
+		{`/a\ b`, `"/a\ b"`},
+		{"/{a,b}", "/{a,b}"},
+		{"/a,b", `"/a,b"`},
+		{`/a\,b`, `/a\,b`},
+		{"/a(b)", `"/a(b)"`},
+		{"#x", `"#x"`},
+		{"/a#x", "/a#x"},
+		{"/a->b", `"/a->b"`},
+		{`/a b\`, `"/a b\\"`},
+		{"@{HOME}/x", "@{HOME}/x"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, QuoteToken(tt.in), "QuoteToken(%q)", tt.in)
+	}
+}
+
+// FuzzEscapeQuote: for any byte string, EscapeLiteral either refuses it
+// (empty, or holding a NUL) or, once quoted by QuoteToken, gives a token
+// with no unescaped glob character that reads back through the parser as
+// the escaped pattern and unescapes to the name.
+func FuzzEscapeQuote(f *testing.F) {
+	for _, n := range awkwardNames {
+		f.Add(n)
+	}
+	f.Add("/a\x00b")
+	f.Add(`\`)
+	f.Fuzz(func(t *testing.T, name string) {
+		esc, err := profiles.EscapeLiteral(name)
+		if err != nil {
+			if name != "" && !strings.Contains(name, "\x00") {
+				t.Fatalf("EscapeLiteral refused %q: %v", name, err)
+			}
+			return
+		}
+		tok := QuoteToken(esc)
+		inner := tok
+		if strings.HasPrefix(tok, `"`) {
+			if len(tok) < 2 || !strings.HasSuffix(tok, `"`) {
+				t.Fatalf("QuoteToken(%q) = %q: unbalanced quotes", esc, tok)
+			}
+			inner = tok[1 : len(tok)-1]
+		} else {
+			for i := 0; i < len(tok); i++ {
+				switch c := tok[i]; {
+				case c == '\\':
+					i++
+				case strings.IndexByte(" \t\n\r(),", c) >= 0 || strings.HasPrefix(tok[i:], "->"):
+					t.Fatalf("QuoteToken(%q) = %q: %q needs quotes", esc, tok, c)
+				}
+			}
+		}
+		for i := 0; i < len(inner); i++ {
+			switch c := inner[i]; {
+			case c == '\\':
+				i++
+			case c < 0x20 && c != '\t', strings.IndexByte(`*?[]{}^"!,`, c) >= 0:
+				t.Fatalf("QuoteToken(EscapeLiteral(%q)) = %q: unescaped %q", name, tok, c)
+			}
+		}
+		back, err := profiles.UnescapeLiteral(inner)
+		if err != nil || back != name {
+			t.Fatalf("%q -> %q -> %q (%v)", name, tok, back, err)
+		}
+		if !strings.HasPrefix(name, "/") {
+			return // only an absolute path can stand as a file rule
+		}
+		f, err := parser.Parse("fuzz", ruleProfile(tok))
+		if err != nil {
+			t.Fatalf("rule with %q does not parse: %v", tok, err)
+		}
+		ps := f.Profiles()
+		if len(ps) != 1 || len(ps[0].Rules) != 1 {
+			t.Fatalf("rule with %q: want one profile with one rule, got %d", tok, len(ps))
+		}
+		fr, ok := ps[0].Rules[0].(*profiles.FileRule)
+		if !ok || fr.Path != esc || fr.Perms != "r" {
+			t.Fatalf("rule with %q read back as %#v, want path %q", tok, ps[0].Rules[0], esc)
+		}
+	})
+}
