@@ -24,6 +24,7 @@ type Decoder struct {
 	seen  dedupe
 	lost  lostState
 	alloc allocator
+	out   []*Event // block the returned slices are cut from
 
 	// Counts by profile, with the last profile's counters cached: most
 	// consecutive events are about the same profile.
@@ -115,6 +116,24 @@ func (d *Decoder) Feed(line []byte, source string, lineNo int) []*Event {
 	return d.feedRecord(rec, source, lineNo)
 }
 
+// FeedMessage is Feed for the MESSAGE of a journald audit-transport entry
+// ("AVC apparmor=...", "SYSCALL ..."), whose time and serial come from the
+// entry's fields in def when the message has no audit(...) stamp. It does
+// not retain msg.
+func (d *Decoder) FeedMessage(msg []byte, def MessageDefaults, source string, lineNo int) []*Event {
+	d.stats.Lines++
+	rec, err := parse(msg, &def, &d.alloc)
+	if err != nil {
+		d.malformed(source, lineNo, err)
+		return nil
+	}
+	if rec == nil {
+		d.stats.Skipped++
+		return nil
+	}
+	return d.feedRecord(rec, source, lineNo)
+}
+
 // FeedRecord is Feed for a record the caller parsed itself (journald's audit
 // transport, with ParseMessage). It counts one line.
 func (d *Decoder) FeedRecord(rec *Record, source string, lineNo int) []*Event {
@@ -184,7 +203,7 @@ func (d *Decoder) flushPending() []*Event {
 	if len(d.pending) == 0 {
 		return nil
 	}
-	out := make([]*Event, 0, len(d.pending))
+	out := d.outSlice(len(d.pending))
 	for _, e := range d.pending {
 		if d.keep(e) {
 			out = append(out, e)
@@ -193,6 +212,21 @@ func (d *Decoder) flushPending() []*Event {
 	clear(d.pending)
 	d.pending = d.pending[:0]
 	return out
+}
+
+// outSlice returns an empty slice with room for n events, cut from a block
+// so that returning events does not allocate each time. Each returned slice
+// has its own memory (capacity n): a caller may keep or append to it.
+func (d *Decoder) outSlice(n int) []*Event {
+	if n > 64 {
+		return make([]*Event, 0, n)
+	}
+	if cap(d.out)-len(d.out) < n {
+		d.out = make([]*Event, 0, 256)
+	}
+	start := len(d.out)
+	d.out = d.out[:start+n]
+	return d.out[start:start:start+n]
 }
 
 // keep deduplicates e and counts it.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/stretchr/testify/assert"
@@ -314,6 +315,7 @@ func TestDecoderSerialGap(t *testing.T) {
 		require.Len(t, lost, 1)
 		assert.Equal(t, "serial-gap", lost[0].Kind)
 		assert.Equal(t, 31, lost[0].Count)
+		assert.Equal(t, 401, lost[0].Line, "the line where serials first skipped ahead")
 		assert.Equal(t, "audit.log", lost[0].Source)
 		assert.Contains(t, lost[0].Advice, "log_buf_len=")
 	})
@@ -332,3 +334,40 @@ func TestDecoderSerialGap(t *testing.T) {
 }
 
 func decItoa(n int) string { return strconv.Itoa(n) }
+
+func TestDecoderFeedMessage(t *testing.T) {
+	d := NewDecoder()
+	def := MessageDefaults{Time: time.Unix(1700000000, 0).UTC(), Serial: 42}
+	var got []*Event
+	got = append(got, d.FeedMessage([]byte(`AVC apparmor="DENIED" operation="open" profile="svc" name="/etc/shadow" pid=3 comm="svc" requested_mask="r" denied_mask="r"`), def, "journald", 1)...)
+	got = append(got, d.FeedMessage([]byte(`SYSCALL arch=c000003e syscall=257 success=no exit=-13 exe="/usr/bin/svc"`), def, "journald", 2)...)
+	got = append(got, d.FeedMessage([]byte(`AVC apparmor="DENIED" operation="open" profile="svc" name="/etc/x`), def, "journald", 3)...)
+	got = append(got, d.FeedMessage([]byte(`SERVICE_START pid=1 uid=0 msg='unit=svc'`), def, "journald", 4)...)
+	got = append(got, d.Flush()...)
+	require.Len(t, got, 1)
+	assert.Equal(t, uint64(42), got[0].Serial)
+	assert.Equal(t, "/usr/bin/svc", got[0].Exe)
+	assert.Equal(t, "journald", got[0].Source)
+	st := d.Stats()
+	assert.Equal(t, 4, st.Lines)
+	assert.Equal(t, 1, st.Skipped)
+	require.Len(t, st.Malformed, 1)
+	assert.Equal(t, 3, st.Malformed[0].Line)
+}
+
+// The slices Feed returns do not share memory: a caller may append to one.
+func TestDecoderReturnedSlicesIndependent(t *testing.T) {
+	d := NewDecoder()
+	line := func(serial int, name string) []byte {
+		return []byte(`type=AVC msg=audit(1700000000.100:` + strconv.Itoa(serial) + `): apparmor="ALLOWED" operation="open" profile="svc" name="` + name + `"`)
+	}
+	d.Feed(line(1, "/a"), "f", 1)
+	first := d.Feed(line(2, "/b"), "f", 2)
+	require.Len(t, first, 1)
+	first = append(first, &Event{Name: "mine"})
+	second := d.Feed(line(3, "/c"), "f", 3)
+	require.Len(t, second, 1)
+	assert.Equal(t, "/b", second[0].Name)
+	assert.Equal(t, "/a", first[0].Name)
+	assert.Equal(t, "mine", first[1].Name)
+}

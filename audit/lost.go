@@ -10,7 +10,7 @@ import (
 // with what to change so that they are not.
 type Lost struct {
 	Source string // where the evidence was read
-	Line   int    // the line of the evidence (the first gap, for serial-gap)
+	Line   int    // the line of the evidence (for serial-gap: where serials first skipped ahead)
 	// Kind is "rate-limit" (audit: rate limit exceeded), "audit-lost" (the
 	// kernel's audit_lost counter rose), "printk-ratelimit" (N callbacks
 	// suppressed), "backlog" (audit: backlog limit exceeded), "hold-queue"
@@ -50,6 +50,7 @@ type sourceSerials struct {
 	slots     [serialWindow]uint64
 	missing   uint64 // serials that left the window unseen
 	firstGap  int    // line where the first gap was noticed
+	firstJump int    // line of the first serial that skipped ahead
 }
 
 func newLostState() lostState {
@@ -91,6 +92,9 @@ func (l *lostState) serial(source string, lineNo int, n uint64) {
 		}
 	case n >= s.base+serialWindow:
 		s.advance(n-serialWindow+1, lineNo)
+	}
+	if n > s.max+1 && s.firstJump == 0 {
+		s.firstJump = lineNo
 	}
 	s.slots[n%serialWindow] = n
 	s.max = max(s.max, n)
@@ -195,7 +199,10 @@ func (l *lostState) report(certain []Lost) []Lost {
 		if n == 0 {
 			continue
 		}
-		line := s.firstGap
+		line := s.firstJump
+		if line == 0 {
+			line = s.firstGap
+		}
 		out = append(out, Lost{Source: name, Line: line, Kind: "serial-gap", Count: int(n), Advice: adviceGap})
 	}
 	return out

@@ -14,9 +14,9 @@ type allocator struct {
 }
 
 const (
-	eventBlock     = 64
+	eventBlock     = 32
 	companionBlock = 64
-	stringBlock    = 32 << 10
+	stringBlock    = 16 << 10
 )
 
 type recordEvent struct {
