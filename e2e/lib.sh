@@ -21,7 +21,11 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$E2E_DIR/.." && pwd)
 WORK=${E2E_WORK:-$E2E_DIR/work}
 # The kernel package is cached outside the tree so a fresh checkout reuses it.
+# (Not root: the work directory instead.)
 CACHE=${E2E_CACHE:-/var/cache/aa-flow-e2e}
+if ! mkdir -p "$CACHE" 2>/dev/null || [ ! -w "$CACHE" ]; then
+	CACHE=$WORK/cache
+fi
 E2E_TIMEOUT=${E2E_TIMEOUT:-330}
 
 log() { printf '[e2e] %s\n' "$*" >&2; }
