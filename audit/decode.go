@@ -226,7 +226,7 @@ func (d *Decoder) outSlice(n int) []*Event {
 	}
 	start := len(d.out)
 	d.out = d.out[:start+n]
-	return d.out[start:start:start+n]
+	return d.out[start : start : start+n]
 }
 
 // keep deduplicates e and counts it.
