@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -155,7 +157,16 @@ func fileEvents(paths []string) rollout.EventSource {
 			}
 			return nil
 		}
+		var overwritten int64
 		for _, p := range paths {
+			if isCharDevice(p) {
+				n, err := readKmsg(ctx, p, d, emit)
+				if err != nil {
+					return rollout.SourceStats{}, err
+				}
+				overwritten += n
+				continue
+			}
 			if err := readLog(ctx, p, d, emit); err != nil {
 				return rollout.SourceStats{}, err
 			}
@@ -164,7 +175,7 @@ func fileEvents(paths []string) rollout.EventSource {
 			return rollout.SourceStats{}, err
 		}
 		st := d.Stats()
-		out := rollout.SourceStats{Malformed: int64(st.MalformedTotal), Sources: append([]string(nil), paths...)}
+		out := rollout.SourceStats{Malformed: int64(st.MalformedTotal), Sources: append([]string(nil), paths...), Lost: overwritten}
 		for _, l := range st.Lost {
 			if l.Kind == "serial-gap" || l.Line <= before[l.Source] {
 				continue
@@ -203,6 +214,55 @@ func readLog(ctx context.Context, path string, d *audit.Decoder, emit func([]*au
 		return fmt.Errorf("read log %s:%d: %w", path, n, err)
 	}
 	return nil
+}
+
+func isCharDevice(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// readKmsg reads the kernel log ring buffer (/dev/kmsg) from its oldest
+// record to the newest and returns, instead of waiting for more as a plain
+// read would: one record per read(2), non-blocking, until EAGAIN. It
+// returns how many times records were overwritten while it read (EPIPE),
+// which the gate counts as lost.
+func readKmsg(ctx context.Context, path string, d *audit.Decoder, emit func([]*audit.Event) error) (int64, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("read log %s: %w", path, err)
+	}
+	defer syscall.Close(fd)
+	buf := make([]byte, 64<<10) // a read shorter than one record fails with EINVAL
+	var overwritten int64
+	n := 0
+	for {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return overwritten, ctx.Err()
+		}
+		k, err := syscall.Read(fd, buf)
+		switch {
+		case errors.Is(err, syscall.EAGAIN):
+			return overwritten, nil
+		case errors.Is(err, syscall.EPIPE):
+			overwritten++
+			continue
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case err != nil:
+			return overwritten, fmt.Errorf("read log %s: %w", path, err)
+		case k <= 0:
+			return overwritten, nil
+		}
+		n++
+		rec := buf[:k]
+		// Dictionary lines (" KEY=value") follow the message.
+		if i := bytes.IndexByte(rec, '\n'); i >= 0 {
+			rec = rec[:i]
+		}
+		if err := emit(d.Feed(rec, path, n)); err != nil {
+			return overwritten, err
+		}
+	}
 }
 
 // coverage answers "does the profile file as it is now allow what this

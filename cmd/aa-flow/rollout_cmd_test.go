@@ -302,3 +302,18 @@ func BenchmarkGate(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// TestReadKmsgReturns reads this host's /dev/kmsg: it must come back at the
+// end of the ring buffer instead of waiting for new records (a plain read
+// blocks there), having fed every record to the decoder.
+func TestReadKmsgReturns(t *testing.T) {
+	if _, err := os.Stat("/dev/kmsg"); err != nil {
+		t.Fatalf("/dev/kmsg is needed: %v", err)
+	}
+	d := audit.NewDecoder()
+	_, err := readKmsg(context.Background(), "/dev/kmsg", d, func([]*audit.Event) error { return nil })
+	require.NoError(t, err)
+	assert.Positive(t, d.Stats().Lines, "the ring buffer holds at least the boot messages")
+	assert.True(t, isCharDevice("/dev/kmsg"))
+	assert.False(t, isCharDevice("/etc/hostname"))
+}
