@@ -121,7 +121,7 @@ func RenderNode(n profiles.Node, depth int) (string, error) {
 		}
 		return text, nil // comments and trailing are part of the block
 	case *profiles.Comment:
-		text = n.Text
+		text, err = n.Text, checkComment(n.Text)
 	case *profiles.Raw:
 		text = reindentRaw(n, indent)
 	default:
@@ -348,7 +348,7 @@ func reindentRaw(r *profiles.Raw, indent string) string {
 	}
 	lines := strings.Split(text, "\n")
 	for _, l := range lines {
-		if strings.Count(l, `"`)-strings.Count(l, `\"`) != 0 && (strings.Count(l, `"`)-strings.Count(l, `\"`))%2 != 0 {
+		if (strings.Count(l, `"`)-strings.Count(l, `\"`))%2 != 0 {
 			return text // a quoted string spans lines: keep every byte
 		}
 	}
