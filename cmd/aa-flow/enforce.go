@@ -42,9 +42,11 @@ and children (only the flags are edited: comments and layout stay), removes a
 force-complain/ link, reloads with apparmor_parser -r -W, and checks the kernel
 now reports (enforce). If it does not, the previous revision is restored.
 
-Logs are read from --from FILE (repeatable), or from the usual places
-(/var/log/audit/audit.log, /var/log/kern.log, /var/log/syslog), only records
-logged since the last apply.`,
+Logs are read from --from FILE (repeatable; /dev/kmsg is read up to its
+newest record), or else from every one of /var/log/audit/audit.log,
+/var/log/kern.log, /var/log/syslog and /dev/kmsg that is readable (a record
+seen in two of them counts once); only records logged since the last apply
+count.`,
 		Example: `  aa-flow enforce nginx
   aa-flow enforce nginx --quiet-for 2h --from /var/log/audit/audit.log
   aa-flow enforce nginx --dry-run`,
@@ -102,9 +104,10 @@ func (gf *gateFlags) register(f *pflag.FlagSet) {
 	f.DurationVar(&gf.QuietFor, "quiet-for", 24*time.Hour, "shortest complain window since the last apply")
 }
 
-// defaultLogs are the files read when no --from is given, in order.
+// defaultLogs are the logs read when no --from is given: all that are
+// readable, so behaviour any of them shows blocks the gate.
 func defaultLogs() []string {
-	return []string{"/var/log/audit/audit.log", "/var/log/kern.log", "/var/log/syslog"}
+	return []string{"/var/log/audit/audit.log", "/var/log/kern.log", "/var/log/syslog", "/dev/kmsg"}
 }
 
 // options wires the gate to the log files and to a coverage check against
