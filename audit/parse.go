@@ -320,7 +320,9 @@ func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults, al *allo
 	if ih := bytes.Index(line[typEnd:], keyAudit); ih >= 0 {
 		t, serial, end, err := parseStamp(line, typEnd+ih+len(keyAudit))
 		if err != nil {
-			return nil, err
+			// Not an AppArmor record: a companion we cannot place
+			// (ausearch -i dates) is skipped, not malformed.
+			return nil, nil
 		}
 		c.Time, c.Serial, body = t, serial, end
 	} else if def != nil {
@@ -343,7 +345,7 @@ func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults, al *allo
 			s = s[k:]
 			continue
 		}
-		key, keyCol := s[:k], len(line)-len(s)+1
+		key, keyCol := s[:k], len(line)-len(s)+1 // keyCol: 1-based, for errors
 		s = s[k+1:]
 		var val []byte
 		quoted := len(s) > 0 && s[0] == '"'
@@ -362,11 +364,8 @@ func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults, al *allo
 		}
 		switch string(key) {
 		case "syscall":
-			if typ == TypeSyscall {
-				n, err := strconv.ParseInt(string(val), 10, 64)
-				if err != nil {
-					return nil, &ParseError{Column: keyCol, Field: "syscall", Msg: "not a number"}
-				}
+			// ausearch -i prints the name (syscall=openat): keep Unset.
+			if n, err := strconv.ParseInt(string(val), 10, 64); err == nil && typ == TypeSyscall {
 				c.Syscall = n
 			}
 		case "exe":

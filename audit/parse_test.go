@@ -178,7 +178,7 @@ func TestParseErrors(t *testing.T) {
 		{`type=AVC msg=audit(1.000:1): apparmor="DENIED" stray word=1`, 48, "stray"},
 		{`type=AVC msg=audit(1.000:1): apparmor="" operation="x"`, 30, "apparmor"},
 		{`type=APPARMOR msg=audit(1.000:1): REJECTING something odd`, 35, ""},
-		{`type=SYSCALL msg=audit(1.000:1): syscall=x exe="/a"`, 34, "syscall"},
+		{`type=SYSCALL msg=audit(1.000:1): syscall=1 exe="/a`, 44, "exe"},
 	} {
 		rec, err := Parse([]byte(tc.line))
 		assert.Nil(t, rec, tc.line)
@@ -197,6 +197,15 @@ func TestParseCompanions(t *testing.T) {
 	require.NotNil(t, rec.Companion)
 	assert.Nil(t, rec.Event)
 	assert.Equal(t, &Companion{Type: TypeSyscall, Time: time.Unix(1795343902, 456e6).UTC(), Serial: 6, Exe: "/tmp/a b/", Syscall: 1}, rec.Companion)
+
+	rec, err = Parse([]byte(`type=SYSCALL msg=audit(11/22/2026 10:00:00.123:456) : arch=x86_64 syscall=openat exe=/usr/bin/x`))
+	require.NoError(t, err, "ausearch -i form: the stamp is not SEC.MS")
+	assert.Nil(t, rec, "a companion without a usable serial is skipped")
+
+	rec, err = Parse([]byte(`type=SYSCALL msg=audit(1.000:456): arch=x86_64 syscall=openat exe=/usr/bin/x`))
+	require.NoError(t, err)
+	assert.Equal(t, int64(Unset), rec.Companion.Syscall, "a syscall name (ausearch -i) is not a number")
+	assert.Equal(t, "/usr/bin/x", rec.Companion.Exe)
 
 	rec, err = Parse([]byte(`type=PROCTITLE msg=audit(1795343902.456:6): proctitle="/usr/bin/aatest"`))
 	require.NoError(t, err)
