@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,9 +32,10 @@ import (
 
 // State files of learning, under --state-dir/NAME/.
 const (
-	proposalFile = "proposal.json"
-	cursorFile   = "cursor"
-	severityDB   = "/etc/apparmor/severity.db"
+	proposalFile  = "proposal.json"
+	cursorFile    = "cursor"
+	cursorPending = "cursor.pending" // where the pending proposal's reading stopped
+	severityDB    = "/etc/apparmor/severity.db"
 )
 
 // learnTarget is the profile file learning reads and writes: a managed
@@ -232,12 +236,58 @@ type readStats struct {
 	malformed, lost int
 }
 
-// readRecords feeds every record of the sources to fn: the files given
-// with --from (a "-" is standard input), each read from its start.
-func readRecords(ctx context.Context, g *globalOptions, from []string, since time.Time, fn func(*audit.Event)) (readStats, error) {
+// learnCursor is where learning stopped in each source, kept in the state
+// directory so the next learn reads only what came after. It moves on only
+// when a proposal is resolved (every rule applied or rejected): until then
+// learn re-reads the same records and the pending rules come back.
+type learnCursor struct {
+	Sources []sourcePos `json:"sources,omitempty"`
+}
+
+// sourcePos is the position in one source: for a file its identity and
+// the offset and line after the last complete line; for /dev/kmsg the
+// sequence number of the last record.
+type sourcePos struct {
+	Path   string `json:"path"`
+	Dev    uint64 `json:"dev,omitempty"`
+	Ino    uint64 `json:"ino,omitempty"`
+	Offset int64  `json:"offset,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Seq    uint64 `json:"seq,omitempty"`
+}
+
+func (c *learnCursor) get(path string) *sourcePos {
+	if c == nil {
+		return nil
+	}
+	for i := range c.Sources {
+		if c.Sources[i].Path == path {
+			return &c.Sources[i]
+		}
+	}
+	return nil
+}
+
+// defaultSources are where a host's kernel records usually are, in order
+// of preference; learn reads the first that exists.
+var defaultSources = []string{"/var/log/audit/audit.log", "/var/log/kern.log", "/var/log/syslog", "/dev/kmsg"}
+
+// readRecords feeds every record of the sources to fn, each source from
+// the cursor's position (nil: from its start), and returns where it
+// stopped. "-" is standard input (no position).
+func readRecords(ctx context.Context, g *globalOptions, from []string, cur *learnCursor, since time.Time, fn func(*audit.Event)) (readStats, *learnCursor, error) {
 	var st readStats
+	next := &learnCursor{}
 	if len(from) == 0 {
-		return st, usagef("learn needs --from FILE (the audit log, syslog or dmesg output to learn from)")
+		for _, p := range defaultSources {
+			if _, err := os.Stat(p); err == nil {
+				from = []string{p}
+				break
+			}
+		}
+		if len(from) == 0 {
+			return st, nil, usagef("no audit log found (%s): say where the records are with --from FILE", strings.Join(defaultSources, ", "))
+		}
 	}
 	d := audit.NewDecoder()
 	emit := func(es []*audit.Event) {
@@ -250,53 +300,126 @@ func readRecords(ctx context.Context, g *globalOptions, from []string, since tim
 	}
 	for _, src := range from {
 		if err := ctx.Err(); err != nil {
-			return st, err
+			return st, nil, err
 		}
-		var r io.Reader
 		if src == "-" {
-			r = g.In
-		} else {
-			if fi, err := os.Stat(src); err == nil && fi.Mode()&fs.ModeCharDevice != 0 {
-				// /dev/kmsg: one record per read, never an end of file.
-				if err := learnReadKmsg(ctx, src, func(line []byte, n int) { emit(d.Feed(line, src, n)) }); err != nil {
-					return st, err
-				}
-				continue
+			if _, err := readLines(ctx, g.In, 0, 0, src, d, emit); err != nil {
+				return st, nil, err
 			}
-			f, err := os.Open(src)
+			continue
+		}
+		fi, err := os.Stat(src)
+		if err != nil {
+			return st, nil, fmt.Errorf("read records: %w", err)
+		}
+		if fi.Mode()&fs.ModeCharDevice != 0 {
+			// /dev/kmsg: one record per read, never an end of file.
+			pos := sourcePos{Path: src}
+			if old := cur.get(src); old != nil {
+				pos.Seq = old.Seq
+			}
+			last := pos.Seq
+			err := learnReadKmsg(ctx, src, func(line []byte, n int) {
+				if seq, ok := kmsgSeq(line); ok {
+					if seq <= pos.Seq && pos.Seq != 0 {
+						return
+					}
+					last = max(last, seq)
+				}
+				emit(d.Feed(line, src, n))
+			})
 			if err != nil {
-				return st, fmt.Errorf("read records: %w", err)
+				return st, nil, err
 			}
-			defer f.Close()
-			r = f
+			pos.Seq = last
+			next.Sources = append(next.Sources, pos)
+			continue
 		}
-		br := bufio.NewReaderSize(r, 256<<10)
-		n := 0
-		for {
-			line, err := br.ReadSlice('\n')
-			if errors.Is(err, bufio.ErrBufferFull) {
-				// An overlong line: keep its start, skip the rest.
-				for errors.Is(err, bufio.ErrBufferFull) {
-					_, err = br.ReadSlice('\n')
-				}
-			}
-			if len(line) > 0 {
-				n++
-				emit(d.Feed(bytes.TrimRight(line, "\r\n"), src, n))
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-				return st, fmt.Errorf("read records from %s: %w", src, err)
-			}
+		f, err := os.Open(src)
+		if err != nil {
+			return st, nil, fmt.Errorf("read records: %w", err)
 		}
+		pos := sourcePos{Path: src}
+		if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+			pos.Dev, pos.Ino = uint64(sys.Dev), sys.Ino //nolint:unconvert // Dev's width differs between platforms
+		}
+		// Resume where the last learn stopped if it is the same file and
+		// has not shrunk (truncated or replaced: read it all).
+		if old := cur.get(src); old != nil && old.Dev == pos.Dev && old.Ino == pos.Ino && fi.Size() >= old.Offset {
+			if _, err := f.Seek(old.Offset, io.SeekStart); err != nil {
+				f.Close()
+				return st, nil, fmt.Errorf("read records: %w", err)
+			}
+			pos.Offset, pos.Line = old.Offset, old.Line
+		}
+		n, err := readLines(ctx, f, pos.Offset, pos.Line, src, d, emit)
+		f.Close()
+		if err != nil {
+			return st, nil, err
+		}
+		pos.Offset, pos.Line = n.off, n.line
+		next.Sources = append(next.Sources, pos)
 	}
 	emit(d.Flush())
 	s := d.Stats()
 	st.malformed = s.MalformedTotal
 	st.lost = len(s.Lost)
-	return st, nil
+	return st, next, nil
+}
+
+type readPos struct {
+	off  int64
+	line int
+}
+
+// readLines feeds the complete lines of r to the decoder; a last line
+// without its newline is left for the next learn (it may still be being
+// written). off and line are where r starts.
+func readLines(ctx context.Context, r io.Reader, off int64, line int, src string, d *audit.Decoder, emit func([]*audit.Event)) (readPos, error) {
+	br := bufio.NewReaderSize(r, 256<<10)
+	pos := readPos{off, line}
+	var long []byte
+	for {
+		if pos.line%4096 == 0 && ctx.Err() != nil {
+			return pos, ctx.Err()
+		}
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// An overlong line: keep its start (the parser reports it), skip the rest.
+			if long == nil {
+				long = append([]byte(nil), chunk...)
+			}
+			pos.off += int64(len(chunk))
+			continue
+		}
+		if err == io.EOF {
+			return pos, nil // a partial last line waits for the next learn
+		}
+		if err != nil {
+			return pos, fmt.Errorf("read records from %s: %w", src, err)
+		}
+		pos.off += int64(len(chunk))
+		pos.line++
+		if long != nil {
+			chunk, long = long, nil
+		}
+		emit(d.Feed(bytes.TrimRight(chunk, "\r\n"), src, pos.line))
+	}
+}
+
+// kmsgSeq is the sequence number of a /dev/kmsg record ("PRI,SEQ,TS,...;").
+func kmsgSeq(line []byte) (uint64, bool) {
+	i := bytes.IndexByte(line, ',')
+	if i < 0 {
+		return 0, false
+	}
+	rest := line[i+1:]
+	j := bytes.IndexByte(rest, ',')
+	if j <= 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(rest[:j]), 10, 64)
+	return v, err == nil
 }
 
 // learnFlags are learn's own flags.
@@ -307,12 +430,13 @@ type learnFlags struct {
 	profileFile string
 	child       bool
 	noLoad, dry bool
+	fromStart   bool
 }
 
 func newLearnCmd(g *globalOptions) *cobra.Command {
 	var lf learnFlags
 	cmd := &cobra.Command{
-		Use:   "learn NAME --from FILE...",
+		Use:   "learn NAME [--from FILE...]",
 		Short: "Propose rules from the audit records; review and apply them",
 		Long: `learn reads AppArmor's audit records, keeps those about NAME (its hats and
 children too; complain mode's null- children are folded back into NAME as
@@ -326,6 +450,13 @@ Names from the log are written literally. Globs come only as suggestions
 temporary names, many files of one directory), each with the literal rules it
 replaces, and never wider than a whole top-level directory or more dangerous
 than what it replaces.
+
+Records come from the files given with --from (an audit.log, syslog or
+kern.log, dmesg output, /dev/kmsg, - for standard input), else from the first
+of /var/log/audit/audit.log, /var/log/kern.log, /var/log/syslog, /dev/kmsg.
+Each source is read from where the last learn stopped (the cursor in the
+state directory, moved on once a proposal is fully applied or rejected;
+--from-start reads everything again).
 
 The proposal is saved to the state directory (proposal.json) and shown as a
 unified diff of the profile file. On a terminal, learn then asks about each
@@ -348,6 +479,7 @@ too, and writes nothing). learn --yes accepts everything and applies it.`,
 	f.BoolVar(&lf.check, "check", false, "only report: print the diff, exit 3 when there is something new, write nothing")
 	f.BoolVar(&lf.yes, "yes", false, "accept every proposed rule and apply them")
 	f.StringVar(&lf.profileFile, "profile-file", "", "learn into this profile file instead of the managed one")
+	f.BoolVar(&lf.fromStart, "from-start", false, "read the sources from their start, not from where the last learn stopped")
 	f.BoolVar(&lf.child, "child", false, "exec transitions go to child profiles (cx) instead of inheriting (ix)")
 	f.BoolVar(&lf.noLoad, "no-load", false, "when applying, write the file but do not reload it")
 	f.BoolVar(&lf.dry, "dry-run", false, "when applying, print what would be written and loaded, change nothing")
@@ -373,8 +505,14 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	if lf.since > 0 {
 		since = time.Now().Add(-lf.since)
 	}
+	var cur *learnCursor
+	if !lf.fromStart {
+		if cur, err = loadCursor(g, name, cursorFile); err != nil {
+			return err
+		}
+	}
 	p := profiles.NewProposer(t.file, name, opts)
-	st, err := readRecords(ctx, g, lf.from, since, p.Add)
+	st, next, err := readRecords(ctx, g, lf.from, cur, since, p.Add)
 	if err != nil {
 		return err
 	}
@@ -386,7 +524,15 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	prop.Counts.Malformed, prop.Counts.Lost = st.malformed, st.lost
 
 	if !lf.check {
-		if err := saveProposal(g, t, prop); err != nil {
+		if err := saveState(g, name, cursorPending, next); err != nil {
+			return err
+		}
+		if len(prop.Rules) == 0 {
+			// Nothing new: the records are learned, the cursor moves on.
+			if err := resolveProposal(g, t); err != nil {
+				return err
+			}
+		} else if err := saveProposal(g, t, prop); err != nil {
 			return err
 		}
 	}
@@ -493,6 +639,10 @@ func reviewAndApply(ctx context.Context, g *globalOptions, t *learnTarget, prop 
 		return err
 	}
 	if !ok {
+		if len(prop.Apply(d)) == 0 && len(d) == len(prop.Rules) {
+			// Every rule rejected: the proposal is resolved.
+			return resolveProposal(g, t)
+		}
 		fmt.Fprintf(g.Out, "Nothing written; the proposal stays pending (aa-flow review %s, aa-flow apply %s).\n", t.name, t.name)
 		return nil
 	}
@@ -587,10 +737,7 @@ func dropApplied(g *globalOptions, t *learnTarget, prop *profiles.Proposal, d pr
 		}
 	}
 	if len(rest) == 0 {
-		if err := os.Remove(proposalPath(g, t)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove applied proposal: %w", err)
-		}
-		return nil
+		return resolveProposal(g, t)
 	}
 	prop.Rules = rest
 	return saveProposal(g, t, prop)
@@ -629,4 +776,55 @@ func learnReadKmsg(ctx context.Context, path string, fn func(line []byte, n int)
 		}
 		fn(rec, n)
 	}
+}
+
+// stateFile is a file in the target's state directory.
+func stateFile(g *globalOptions, name, file string) string {
+	return filepath.Join(g.StateDir, store.DirName(name), file)
+}
+
+func loadCursor(g *globalOptions, name, file string) (*learnCursor, error) {
+	b, err := os.ReadFile(stateFile(g, name, file))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read cursor: %w", err)
+	}
+	var c learnCursor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("read cursor %s: %w", stateFile(g, name, file), err)
+	}
+	return &c, nil
+}
+
+func saveState(g *globalOptions, name, file string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save %s: %w", file, err)
+	}
+	p := stateFile(g, name, file)
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return fmt.Errorf("save %s: %w", file, err)
+	}
+	if err := store.WriteFileAtomic(p, append(b, '\n'), 0o640); err != nil {
+		return fmt.Errorf("save %s: %w", file, err)
+	}
+	return nil
+}
+
+// resolveProposal ends a proposal whose every rule was applied or
+// rejected: the next learn starts after the records it was made from.
+func resolveProposal(g *globalOptions, t *learnTarget) error {
+	if err := os.Remove(proposalPath(g, t)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove resolved proposal: %w", err)
+	}
+	pending := stateFile(g, t.name, cursorPending)
+	if _, err := os.Stat(pending); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err := os.Rename(pending, stateFile(g, t.name, cursorFile)); err != nil {
+		return fmt.Errorf("advance cursor: %w", err)
+	}
+	return nil
 }
