@@ -319,6 +319,12 @@ func TestProposeAbstraction(t *testing.T) {
 	prop, err = profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Abstractions: []profiles.AbstractionCandidate{ab}, Severity: sevAll})
 	require.NoError(t, err)
 	assert.Len(t, prop.Rules, 3)
+
+	// abstractions/base is suggested for any program.
+	base := profiles.AbstractionCandidate{Name: "abstractions/base", Severity: 9, Always: true, Covers: func(profiles.Access) bool { return false }}
+	prop, err = profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Abstractions: []profiles.AbstractionCandidate{base}, Severity: sevAll})
+	require.NoError(t, err)
+	assert.Contains(t, texts(prop), "include <abstractions/base>")
 }
 
 type raterFunc func(profiles.Node) int
