@@ -160,11 +160,17 @@ func normPerms(p string) string {
 	return string(out)
 }
 
-// rulePerms returns the letters a file rule grants (exec as 'x').
+// rulePerms returns the letters a file rule grants (exec as 'x'). An exec
+// mode that inherits (ix, pix, cix, Pix, Cix) also grants m, as
+// apparmor_parser compiles it: the same profile maps what it runs. On a deny
+// rule, x refuses only x.
 func rulePerms(r *FileRule) string {
 	p := normPerms(r.Perms)
 	if r.Exec != "" {
 		p += "x"
+		if !r.Q.Deny && strings.ContainsRune(r.Exec, 'i') && !strings.ContainsRune(p, 'm') {
+			p += "m"
+		}
 	}
 	return p
 }

@@ -1,0 +1,118 @@
+package profiles_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/internal/aare/dfadump"
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+// kernelPatterns and kernelPaths are a small namespace where generated
+// rules overlap a lot.
+var (
+	kernelPatterns = []string{
+		"/srv/a/*", "/srv/**", "/srv/a/b", "/srv/{a,b}/c", "/srv/*/c", "/srv/a/**", "@{D}/c", "@{D}/**",
+		"/srv/[ab]/?", "/srv/a/*.log", "/srv/**/", "/srv/a/", "@{D}/",
+	}
+	kernelPaths = []string{
+		"/srv/a/b", "/srv/a/c", "/srv/b/c", "/srv/a/x.log", "/srv/a/", "/srv/b/", "/srv/c", "/srv/a/b/c",
+		"/srv/.log", "/srv/a/.log", "/srv/d/c", "/srv/", "/etc/x",
+	}
+	kernelPerms      = []string{"r", "w", "a", "rw", "k", "m", "rk", "ix", "rix", "mr", "wk"}
+	kernelQualifiers = []string{"", "", "", "owner ", "deny ", "audit ", "deny owner ", "other "}
+)
+
+// genKernelProfile writes a profile of 1 to 5 random file rules. Exec
+// rules use ix only: two different exec modes on one path do not compile.
+func genKernelProfile(r *rand.Rand) string {
+	var b strings.Builder
+	b.WriteString("@{D} = /srv/a/ /srv/b\n")
+	b.WriteString("profile t {\n")
+	for range 1 + r.IntN(5) {
+		q := kernelQualifiers[r.IntN(len(kernelQualifiers))]
+		perms := kernelPerms[r.IntN(len(kernelPerms))]
+		if strings.HasPrefix(q, "deny") && strings.Contains(perms, "ix") {
+			perms = strings.Replace(perms, "ix", "x", 1) // deny takes a bare x
+		}
+		fmt.Fprintf(&b, "  %s%s %s,\n", q, kernelPatterns[r.IntN(len(kernelPatterns))], perms)
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// TestPolicyCoversKernel compares Policy.Covers on file accesses with the
+// decision of the DFA apparmor_parser builds for the same profile (what the
+// kernel runs): union of allow rules, deny subtraction, owner and other
+// qualifiers, w granting a, variables with apparmor_parser's slash handling.
+func TestPolicyCoversKernel(t *testing.T) {
+	if _, err := exec.LookPath("apparmor_parser"); err != nil {
+		t.Fatalf("the test needs apparmor_parser (make deps): %v", err)
+	}
+	const profilesToTry = 150
+	r := rand.New(rand.NewPCG(11, 20261122))
+	srcs := make([]string, profilesToTry)
+	for i := range srcs {
+		srcs[i] = genKernelProfile(r)
+	}
+	var mu sync.Mutex
+	var errs []string
+	checked, allowed := 0, 0
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for src := range work {
+				d, err := dfadump.Build("apparmor_parser", src)
+				f, perr := parser.Parse("gen.profile", []byte(src))
+				var pol *profiles.Policy
+				if perr == nil {
+					pol, perr = profiles.NewPolicy(f, "t", nil)
+				}
+				mu.Lock()
+				switch {
+				case err != nil:
+					errs = append(errs, fmt.Sprintf("apparmor_parser rejects a generated profile: %v\n%s", err, src))
+				case perr != nil:
+					errs = append(errs, fmt.Sprintf("aa-flow cannot read a generated profile: %v\n%s", perr, src))
+				default:
+					for _, path := range kernelPaths {
+						perms, _ := d.Run(path)
+						for _, owner := range []bool{true, false} {
+							for _, letter := range "rwakmx" {
+								want := perms.Granted(dfadump.Letter(byte(letter)), owner)
+								a := profiles.Access{Class: profiles.ClassFile, Path: path, Perms: string(letter), Owner: owner}
+								got := pol.Covers(a)
+								checked++
+								if want {
+									allowed++
+								}
+								if got != want && len(errs) < 20 {
+									errs = append(errs, fmt.Sprintf("%s %s owner=%v: kernel DFA %v, Covers %v\n%s", path, string(letter), owner, want, got, src))
+								}
+							}
+						}
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, s := range srcs {
+		work <- s
+	}
+	close(work)
+	wg.Wait()
+	require.Empty(t, errs)
+	require.Greater(t, allowed, checked/20, "the generated profiles must allow a fair share")
+	t.Logf("%d profiles, %d questions (%d allowed): Covers agrees with apparmor_parser's DFA on all", profilesToTry, checked, allowed)
+}
