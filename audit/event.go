@@ -110,10 +110,12 @@ type KV struct {
 }
 
 // ID returns the record's identity, "SEC.MSEC:SERIAL" as the kernel prints
-// it in audit(...). Two records with the same ID are the same record seen
+// it in audit(...), or "" for a record without an audit stamp. Two records with the same ID are the same record seen
 // through two transports.
 func (e *Event) ID() string {
-	if e.Time.IsZero() && e.Serial == 0 {
+	if e.Serial == 0 {
+		// No audit stamp (a dbus-daemon syslog line): no identity, even
+		// when the syslog time is known.
 		return ""
 	}
 	ms := e.Time.Nanosecond() / int(time.Millisecond)

@@ -133,6 +133,10 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 		bodyStart = max(bodyStart, end)
 	} else if def != nil {
 		e.Time, e.Serial = def.Time, def.Serial
+	} else {
+		// No audit stamp (a dbus-daemon syslog line): use the syslog
+		// time when it is a full ISO-8601 one.
+		e.Time = isoPrefixTime(line)
 	}
 	inMsg := false
 	if ia >= 0 {
@@ -160,6 +164,24 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 		return nil, &ParseError{Column: bodyStart + 1, Field: "apparmor", Msg: "no apparmor= mode"}
 	}
 	return &re.rec, nil
+}
+
+// isoPrefixTime parses the RFC 3339 timestamp rsyslog and journalctl -o
+// short-iso put first on a line, truncated to milliseconds like audit
+// stamps; zero when the line does not start with one.
+func isoPrefixTime(line []byte) time.Time {
+	if len(line) < 20 || line[4] != '-' || line[10] != 'T' {
+		return time.Time{}
+	}
+	end := bytes.IndexByte(line, ' ')
+	if end < 0 {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(line[:end]))
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Millisecond)
 }
 
 // findType finds the record type in a line header: type=1400, type=AVC,

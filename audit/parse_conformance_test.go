@@ -121,7 +121,7 @@ func libapparmorView(rec *Record, err error) map[string]string {
 		ModeAllowed: "AA_RECORD_ALLOWED", ModeDenied: "AA_RECORD_DENIED", ModeAudit: "AA_RECORD_AUDIT",
 		ModeStatus: "AA_RECORD_STATUS", ModeHint: "AA_RECORD_HINT", ModeError: "AA_RECORD_ERROR",
 	}[e.Mode]
-	if e.Serial != 0 || !e.Time.IsZero() {
+	if e.Serial != 0 {
 		m["Audit ID"] = e.ID()
 		m["Epoch"] = strconv.FormatInt(e.Time.Unix(), 10)
 		m["Audit subid"] = strconv.FormatUint(e.Serial, 10)

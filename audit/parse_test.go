@@ -101,6 +101,11 @@ func TestParseValues(t *testing.T) {
 				assert.True(t, e.Time.IsZero())
 				assert.Equal(t, "com.apparmor.Test", e.Name)
 			}},
+		{"dbus-daemon ISO syslog line takes the syslog time", `2026-02-11T17:49:21.719707+01:00 host dbus-daemon[3217]: apparmor="DENIED" operation="dbus_method_call"  bus="session" name="org.freedesktop.DBus" mask="send" pid=1234 profile="p"`,
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, time.Date(2026, 2, 11, 16, 49, 21, 719e6, time.UTC), e.Time)
+				assert.Zero(t, e.Serial)
+			}},
 		{"type=1503 without apparmor=", `Aug 24 10:34:43 h kernel: [45334.755142] type=1503 audit(1282671283.411:2199):  operation="mkdir" pid=4786 profile="/usr/sbin/sshd//ubuntu" requested_mask="c::" name="/tmp/x/"`,
 			func(t *testing.T, e *Event) { assert.Equal(t, ModeDenied, e.Mode); assert.Equal(t, 1503, e.Type) }},
 		{"type=APPARMOR_ALLOWED", `type=APPARMOR_ALLOWED msg=audit(1.000:1): operation="open" name="/x" pid=1 profile="p"`,
