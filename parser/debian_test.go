@@ -13,7 +13,8 @@ import (
 // debianPolicyFiles lists every policy file Debian's AppArmor packages
 // install: profiles, abstractions, tunables and local/ includes under
 // /etc/apparmor.d, and the extra profiles. The abi/ feature files are not
-// policy, and disable/ and force-complain/ hold links to profiles.
+// policy, disable/ and force-complain/ hold links to profiles, and the
+// README files are prose.
 func debianPolicyFiles(t testing.TB) []string {
 	t.Helper()
 	var files []string
@@ -53,5 +54,26 @@ func TestParseDebianProfiles(t *testing.T) {
 				require.NotEmpty(t, f.Items)
 			}
 		})
+	}
+}
+
+// BenchmarkParseDebian parses every Debian policy file once per iteration.
+func BenchmarkParseDebian(b *testing.B) {
+	var srcs [][]byte
+	size := 0
+	for _, path := range debianPolicyFiles(b) {
+		src, err := os.ReadFile(path)
+		require.NoError(b, err)
+		srcs = append(srcs, src)
+		size += len(src)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, src := range srcs {
+			if _, err := Parse("bench", src); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

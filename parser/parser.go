@@ -4,6 +4,22 @@
 // child profiles and hats are kept; a construct the model does not cover is
 // kept verbatim as *profiles.Raw, never dropped. Resolver follows includes
 // the way apparmor_parser does.
+//
+// Values in the model are patterns as AppArmor reads them: surrounding
+// quotes are removed and backslash escapes kept (`/tmp/lit\*star`,
+// `"/tmp/q\"uote"` gives `/tmp/q\"uote`), except that an escaped blank in
+// an unquoted word stands for the blank (`/tmp/with\ space` gives
+// `/tmp/with space`, the same as `"/tmp/with space"`) - the form
+// profiles.EscapeLiteral produces. Permission letters are canonical
+// (lower case, in the order r w a l k m).
+//
+// Kept as *profiles.Raw: if/else conditionals, boolean variables,
+// qualifier blocks (`audit { ... }`), exec rules with safe/unsafe, and the
+// rules of newer parsers the model lacks (all, priority=, prompt, ...).
+//
+// Positions count lines and byte columns from 1; Pos.Offset is the byte
+// offset. A rule's End is just after its comma, a block's just after its
+// closing brace (Profile.Close is the brace itself).
 package parser
 
 import (
@@ -330,20 +346,9 @@ func isPathStart(w string) bool {
 // offset of its first token, qualifiers included.
 func (p *parser) parseRule(start int, q profiles.Qualifiers) (profiles.Node, error) {
 	t := p.peek()
-	if t.typ == tokString {
-		return p.parseFileRule(start, q, false)
-	}
-	if t.typ == tokLBrace && q != (profiles.Qualifiers{}) {
-		return p.parseRaw(start) // qualifier block: audit { ... }
-	}
-	if t.typ != tokWord {
-		return nil, p.unexpected(t, "a rule")
-	}
-	w := t.val
-	switch {
-	case qualifierWords[w]:
+	for t.typ == tokWord && qualifierWords[t.val] {
 		p.next()
-		switch w {
+		switch t.val {
 		case "audit":
 			q.Audit = true
 		case "deny":
@@ -355,7 +360,19 @@ func (p *parser) parseRule(start int, q profiles.Qualifiers) (profiles.Node, err
 		case "other":
 			q.Other = true
 		}
-		return p.parseRule(start, q)
+		t = p.peek()
+	}
+	if t.typ == tokString {
+		return p.parseFileRule(start, q, false)
+	}
+	if t.typ == tokLBrace && q != (profiles.Qualifiers{}) {
+		return p.parseRaw(start) // qualifier block: audit { ... }
+	}
+	if t.typ != tokWord {
+		return nil, p.unexpected(t, "a rule")
+	}
+	w := t.val
+	switch {
 	case rawKeywords[w] || strings.HasPrefix(w, "priority="):
 		return p.parseRaw(start)
 	case w == "profile" || w == "hat" || strings.HasPrefix(w, "^"):
