@@ -248,6 +248,8 @@ func TestDecoderLost(t *testing.T) {
 		`Nov 22 10:00:02 host kernel: [ 10.4] net_ratelimit: 7 callbacks suppressed`,
 		`Nov 22 10:00:03 host kernel: [ 10.5] audit: backlog limit exceeded`,
 		`Nov 22 10:00:04 host kernel: [ 10.6] audit: kauditd hold queue overflow`,
+		`Nov 22 10:00:05 host kernel: [ 10.7] audit: kauditd retry queue overflow`,
+		`Nov 22 10:00:06 host kernel: [ 10.8] audit: out of memory in audit_log_start`,
 	}
 	d := NewDecoder()
 	decFeedAll(t, d, "kern.log", lines)
@@ -269,6 +271,8 @@ func TestDecoderLost(t *testing.T) {
 		{"printk-ratelimit", 5, 36},
 		{"backlog", 7, 0},
 		{"hold-queue", 8, 0},
+		{"retry-queue", 9, 0},
+		{"out-of-memory", 10, 0},
 	}, got)
 	advice := map[string]string{}
 	for _, l := range st.Lost {
@@ -370,4 +374,16 @@ func TestDecoderReturnedSlicesIndependent(t *testing.T) {
 	assert.Equal(t, "/b", second[0].Name)
 	assert.Equal(t, "/a", first[0].Name)
 	assert.Equal(t, "mine", first[1].Name)
+}
+
+func TestParseDoesNotRetainLine(t *testing.T) {
+	line := []byte(avc1)
+	rec, err := Parse(line)
+	require.NoError(t, err)
+	for i := range line {
+		line[i] = 'X'
+	}
+	assert.Equal(t, "/etc/a", rec.Event.Name)
+	assert.Equal(t, "svc", rec.Event.Profile)
+	assert.Equal(t, ModeAllowed, rec.Event.Mode)
 }

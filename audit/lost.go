@@ -14,7 +14,9 @@ type Lost struct {
 	// Kind is "rate-limit" (audit: rate limit exceeded), "audit-lost" (the
 	// kernel's audit_lost counter rose), "printk-ratelimit" (N callbacks
 	// suppressed), "backlog" (audit: backlog limit exceeded), "hold-queue"
-	// (kauditd hold queue overflow), or "serial-gap" — only a hint: serials
+	// (kauditd hold queue overflow), "retry-queue" (kauditd retry queue
+	// overflow), "out-of-memory" (out of memory in audit_log_start), or
+	// "serial-gap" — only a hint: serials
 	// no line explained, which records filtered by audit rules or sent to
 	// another transport also cause.
 	Kind   string
@@ -133,6 +135,8 @@ var (
 	lostRateLimit  = []byte("audit: rate limit exceeded")
 	lostBacklog    = []byte("audit: backlog limit exceeded")
 	lostHold       = []byte("kauditd hold queue overflow")
+	lostRetry      = []byte("kauditd retry queue overflow")
+	lostOOM        = []byte("audit: out of memory in audit_log_start")
 	lostAuditLost  = []byte("audit_lost=")
 	lostSuppressed = []byte(" callbacks suppressed")
 	lostAudit      = []byte("audit")
@@ -165,6 +169,10 @@ func (l *lostState) line(st *Stats, line []byte, source string, lineNo int) {
 		st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "backlog", Advice: adviceBacklog})
 	case bytes.Contains(line, lostHold):
 		st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "hold-queue", Advice: adviceHold})
+	case bytes.Contains(line, lostRetry):
+		st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "retry-queue", Advice: adviceHold})
+	case bytes.Contains(line, lostOOM):
+		st.Lost = append(st.Lost, Lost{Source: source, Line: lineNo, Kind: "out-of-memory", Advice: adviceBacklog})
 	}
 	if i := bytes.Index(line, lostAuditLost); i >= 0 {
 		j := i + len(lostAuditLost)
