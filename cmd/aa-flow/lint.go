@@ -43,7 +43,8 @@ each with its file:line:col, a severity on severity.db's 0-10 scale and why:
   unknown-variable   a variable neither the file nor the usual tunables define
 
 An argument is a profile file, or a profile's name looked up in --profile-dir
-(by file name, then by the profile names the files declare). Severities come
+(by file name, then by the profile names the files declare). Variables come
+from the tunables the file includes, searched in --profile-dir. Severities come
 from --severity-db (AppArmor's severity.db) where it rates the rule, otherwise
 from fixed values. lint exits 1 when any warning is at or above
 --min-severity.`,
@@ -82,6 +83,7 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 		}
 		db = nil // no apparmor-utils: built-in ratings
 	}
+	resolver := &parser.Resolver{Dirs: []string{g.ProfileDir}}
 	var reports []lintReport
 	for _, arg := range args {
 		path, err := resolveProfileArg(g.ProfileDir, arg)
@@ -92,9 +94,14 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 		if err != nil {
 			return fmt.Errorf("lint: %w", err)
 		}
-		vars, err := profiles.CollectVars(f, nil)
+		// variables come from the tunables the file includes; a file whose
+		// includes are missing here is still linted, with the usual values
+		vars, err := profiles.CollectVars(f, resolver.Load)
 		if err != nil {
-			return fmt.Errorf("lint %s: %w", path, err)
+			fmt.Fprintf(g.Err, "aa-flow: lint %s: includes not followed (%v); using Debian's usual variable values\n", path, err)
+			if vars, err = profiles.CollectVars(f, nil); err != nil {
+				return fmt.Errorf("lint %s: %w", path, err)
+			}
 		}
 		ws := profiles.Lint(f, profiles.LintOptions{Severity: db, Vars: vars})
 		if ws == nil {

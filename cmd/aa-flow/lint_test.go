@@ -114,3 +114,22 @@ func TestLintCmdJSON(t *testing.T) {
 	assert.Equal(t, 2, w.Pos.Line)
 	assert.Equal(t, "@{PROC}/*/mem r,", w.Rule)
 }
+
+// Variables defined in the tunables a profile includes (from --profile-dir)
+// are expanded; without the include, lint says so and uses the usual values.
+func TestLintCmdTunables(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "tunables"), 0o755))
+	writeProfile(t, dir, "tunables/global", "@{svcroot} = /\n")
+	p := writeProfile(t, dir, "svc", "include <tunables/global>\nprofile svc {\n  @{svcroot}** r,\n}\n")
+	code, out, errs := runLintCmd(t, "--profile-dir", dir, "--severity-db", "/etc/apparmor/severity.db", p)
+	assert.Equal(t, exitError, code, out)
+	assert.Contains(t, out, "[broad-path] @{svcroot}** reaches the whole filesystem")
+	assert.NotContains(t, errs, "includes not followed")
+
+	q := writeProfile(t, t.TempDir(), "svc2", "include <tunables/nowhere>\nprofile svc2 {\n  @{PROC}/*/mem r,\n}\n")
+	code, out, errs = runLintCmd(t, "--profile-dir", dir, "--severity-db", "/etc/apparmor/severity.db", q)
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, errs, "includes not followed")
+	assert.Contains(t, out, "[sensitive-path]")
+}
