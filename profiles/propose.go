@@ -68,8 +68,9 @@ type Proposer struct {
 	name string
 	opts ProposeOptions
 
-	counts Counts
-	aggs   map[aggKey]*agg
+	counts   Counts
+	aggs     map[aggKey]*agg
+	warnings []string
 	// permCache maps kernel masks to rule permissions (few distinct ones).
 	permCache map[string]string
 	order     []aggKey // keys in first-seen order, for stable output
@@ -116,6 +117,15 @@ func (p *Proposer) Add(e *audit.Event) {
 		return
 	}
 	p.counts.ForProfile++
+	if !wordsOnly(mask(e)) || !wordsOnly(e.Signal) {
+		// Access words go into rules as they are: a record whose mask
+		// or signal is not plain words (a forged syslog line) is refused.
+		p.counts.Unwritable++
+		if len(p.warnings) < maxWarnings {
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: access %q, signal %q are not plain words; record ignored", eventSource(e), mask(e), e.Signal))
+		}
+		return
+	}
 	if !p.addAccess(prof, e) {
 		p.counts.Ignored++
 	}
@@ -419,6 +429,21 @@ func noneEmpty(s string) string {
 	return s
 }
 
+// maxWarnings caps the warnings a proposal carries.
+const maxWarnings = 100
+
+// wordsOnly reports whether s is empty or space-separated plain words
+// (letters, digits, '_', and the ':' of old file masks).
+func wordsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':' || c == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
 // isWord reports whether s is a plain keyword (capability, family or type
 // name) that can be written as is.
 func isWord(s string) bool {
@@ -440,7 +465,7 @@ var _ = errors.New
 // Proposal finishes the stream: it drops what the policy already allows,
 // builds rules, generalises, suggests abstractions, rates and ranks.
 func (p *Proposer) Proposal() (*Proposal, error) {
-	prop := &Proposal{Profile: p.name, Created: p.opts.Now.UTC()}
+	prop := &Proposal{Profile: p.name, Created: p.opts.Now.UTC(), Warnings: append([]string(nil), p.warnings...)}
 	var cands []*candidate
 	for _, key := range p.order {
 		g := p.aggs[key]

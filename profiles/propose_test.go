@@ -330,3 +330,21 @@ func TestProposeAbstraction(t *testing.T) {
 type raterFunc func(profiles.Node) int
 
 func (f raterFunc) Rule(n profiles.Node) int { return f(n) }
+
+// A forged record cannot smuggle rule text through its access words.
+func TestProposeRefusesForgedWords(t *testing.T) {
+	events := []*audit.Event{
+		{Mode: audit.ModeAllowed, Operation: "signal", Profile: "svc", RequestedMask: "send) peer=(label=**", Signal: "term"},
+		{Mode: audit.ModeAllowed, Operation: "signal", Profile: "svc", RequestedMask: "send", Signal: "term, /** rwx"},
+		{Mode: audit.ModeAllowed, Operation: "ptrace", Profile: "svc", RequestedMask: "read,\n/** rwx"},
+		{Mode: audit.ModeAllowed, Operation: "signal", Profile: "svc", RequestedMask: "send", Signal: "hup", Peer: "x, /** rwx"},
+	}
+	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 3, prop.Counts.Unwritable)
+	assert.Len(t, prop.Warnings, 3)
+	require.Len(t, prop.Rules, 1)
+	assert.Equal(t, `signal send set=(hup) peer="x\, /\*\* rwx",`, prop.Rules[0].Text)
+	out, _ := learnInto(t, "profile svc {\n}\n", "svc", events, profiles.ProposeOptions{})
+	compile(t, out)
+}
