@@ -273,6 +273,9 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 
 	case e.Family == "unix" && (class == "net" || class == "unix") && (e.Addr != "" || e.PeerAddr != ""):
 		acc := mask(e)
+		if e.SockType != "" && !isWord(e.SockType) {
+			return false
+		}
 		a := query{Class: "unix", SockType: e.SockType, Path: noneEmpty(e.Addr), Target: noneEmpty(e.PeerAddr)}
 		p.put("unix", a.SockType+"\x00"+a.Path, a.Target, prof, a, e).addAll(strings.Fields(acc), e)
 		return true
