@@ -214,8 +214,12 @@ func scanHeader(src []byte, off int) (header, error) {
 	h := header{start: off, flagsStart: -1, flagsEnd: -1, brace: -1}
 	i := off
 	atWordStart := true
+	var last byte // the last byte of the previous word
 	for i < len(src) {
 		c := src[i]
+		if !isBlank(c) && c != '#' && c != '(' && c != '{' {
+			last = c
+		}
 		switch {
 		case isBlank(c):
 			atWordStart = true
@@ -239,16 +243,18 @@ func scanHeader(src []byte, off int) (header, error) {
 			return h, nil
 		case c == '(':
 			// A group at the start of a word is the old flags form,
-			// "/bin/foo (complain) {"; after key= it belongs to the key.
+			// "/bin/foo (complain) {"; after key= (or key = ) it
+			// belongs to the key.
 			s := i
 			for i < len(src) && src[i] != ')' {
 				i++
 			}
 			i++
-			if atWordStart && h.flagsStart < 0 {
+			if atWordStart && last != '=' && h.flagsStart < 0 {
 				h.flagsStart, h.flagsEnd = s, min(i, len(src))
 			}
 			atWordStart = true
+			last = ')'
 		default:
 			if atWordStart && hasWord(src[i:], "flags") {
 				j := i + len("flags")

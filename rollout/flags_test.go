@@ -77,6 +77,13 @@ func TestSetModeHandWritten(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "/usr/bin/foo {\n}\n", string(c))
 
+	// A spaced key = (group) is not the old flags form.
+	for _, xa := range []string{"xattrs=(user.x=1)", "xattrs = (user.x=1)"} {
+		c, err = SetMode([]byte("profile foo /usr/bin/foo "+xa+" {\n}\n"), "foo", ModeComplain)
+		require.NoError(t, err)
+		assert.Equal(t, "profile foo /usr/bin/foo "+xa+" flags=(complain) {\n}\n", string(c))
+	}
+
 	_, err = SetMode([]byte(handWritten), "nope", ModeEnforce)
 	assert.ErrorContains(t, err, `no profile "nope"`)
 	_, err = SetMode([]byte(handWritten), "web", "kill")
