@@ -232,6 +232,18 @@ func (db *SeverityDB) Path(path, perms string) int {
 	return v
 }
 
+// Matching returns the db's path entries (as written in the file) that match
+// path, in file order: the ones Path takes the maximum over.
+func (db *SeverityDB) Matching(path string) []string {
+	var out []string
+	for i := range db.paths {
+		if db.paths[i].glob.Match(path) {
+			out = append(out, db.paths[i].pattern)
+		}
+	}
+	return out
+}
+
 // Pattern returns the severity of perms on every path a rule pattern could
 // name: the maximum over db entries whose glob overlaps the pattern's.
 // Unknown variables count as any path.

@@ -1,7 +1,9 @@
 package profiles_test
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,6 +58,10 @@ func TestSeverityPath(t *testing.T) {
 		{"/usr/lib/libfoo.so.1", "m", 4}, // m maps executable: the x column
 		{"/tmp/foo", "rw", profiles.SeverityUnknown},
 		{"/etc/ssh/ssh_host_rsa_key", "r", 8},
+		{"/usr/lib/x86_64-linux-gnu/libc.so.6", "mr", profiles.SeverityUnknown}, // no entry: /usr/lib/lib*so* is one level up
+		{"/proc/sys/kernel/hostname", "r", 6},
+		{"/proc/sys/kernel/hostname", "w", 9},
+		{"/home/al/.ssh/", "r", 4}, // the directory: /home/*/.ssh/** needs a byte after it
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, db.Path(tt.path, tt.perms), "%s %s", tt.path, tt.perms)
@@ -77,7 +83,11 @@ func TestSeverityRule(t *testing.T) {
 		{"@{HOME}/.ssh/** r,", 7}, // with variables
 		{"@{HOME}/.ssh/** w,", 9},
 		{"@{PROC}/*/mem rw,", 9},
-		{"@{UNKNOWN}/x w,", 10}, // an unknown variable may be anything
+		{"/proc/sys/kernel/* r,", 6},
+		{"/proc/sys/kernel/* w,", 10}, // reaches /proc/sys/kernel/modprobe and hotplug
+		{"/usr/lib/x86_64-linux-gnu/libc.so.6 mr,", profiles.SeverityUnknown},
+		{"/{usr/,}lib{,32,64}/**.so* mr,", 8}, // m maps executable: /usr/lib/lsb/** rates exec 8
+		{"@{UNKNOWN}/x w,", 10},               // an unknown variable may be anything
 		{"/** rwx,", 10},
 		{"/tmp/** rw,", 5}, // /**/lost+found/**
 		{"/tmp/foo rw,", profiles.SeverityUnknown},
@@ -142,5 +152,50 @@ func BenchmarkSeverityRuleCached(b *testing.B) {
 	rule := &profiles.FileRule{Path: "/{usr/,}lib{,32,64}/**.so*", Perms: "mr"}
 	for b.Loop() {
 		db.Rule(rule)
+	}
+}
+
+// python3-apparmor's Severity.rank_path takes the most specific entry where
+// Path takes the maximum: they must agree when one entry matches, and Path
+// is never below python otherwise.
+func TestSeverityPythonOracle(t *testing.T) {
+	db := loadSeverity(t)
+	paths := []string{
+		"/etc/shadow", "/etc/passwd", "/etc/group-", "/etc/sudoers", "/etc/fstab", "/etc/ssh/sshd_config",
+		"/etc/ssh/ssh_host_ed25519_key", "/etc/apparmor.d/usr.bin.x", "/etc/cron.d/x", "/etc/resolv.conf",
+		"/proc/sys/kernel/modprobe", "/proc/sys/kernel/hostname", "/proc/kallsyms", "/proc/1/mem",
+		"/sys/power/state", "/sys/firmware/efi/x", "/sys/class/net/eth0", "/dev/kmem", "/dev/sda1",
+		"/home/al/.ssh/id_rsa", "/home/al/.gnupg/pubring.kbx", "/home/al/x", "/boot/vmlinuz",
+		"/var/log/syslog", "/usr/share/doc/x", "/usr/lib/libc.so.6", "/tmp/foo", "/srv/www/index.html",
+	}
+	var in strings.Builder
+	for _, p := range paths {
+		in.WriteString(p + "\n")
+	}
+	script := `
+import sys
+from apparmor.severity import Severity
+s = Severity("` + severityDB + `", -1)
+for line in sys.stdin:
+    p = line.strip()
+    print(s.rank_path(p, "r"), s.rank_path(p, "w"))
+`
+	cmd := exec.Command("/usr/bin/python3", "-c", script)
+	cmd.Stdin = strings.NewReader(in.String())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "python3-apparmor (make deps): %s", out)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, len(paths))
+	for i, p := range paths {
+		var pr, pw int
+		_, err := fmt.Sscanf(lines[i], "%d %d", &pr, &pw)
+		require.NoError(t, err, lines[i])
+		r, w := db.Path(p, "r"), db.Path(p, "w")
+		if len(db.Matching(p)) <= 1 {
+			assert.Equal(t, []int{pr, pw}, []int{r, w}, "%s (entries %v)", p, db.Matching(p))
+			continue
+		}
+		assert.GreaterOrEqual(t, r, pr, "%s read (entries %v)", p, db.Matching(p))
+		assert.GreaterOrEqual(t, w, pw, "%s write (entries %v)", p, db.Matching(p))
 	}
 }
