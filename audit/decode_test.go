@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/stretchr/testify/assert"
@@ -386,4 +387,24 @@ func TestParseDoesNotRetainLine(t *testing.T) {
 	assert.Equal(t, "/etc/a", rec.Event.Name)
 	assert.Equal(t, "svc", rec.Event.Profile)
 	assert.Equal(t, ModeAllowed, rec.Event.Mode)
+}
+
+// Clone shares no memory with the original: every string and Extra are
+// copies, the values equal.
+func TestEventClone(t *testing.T) {
+	d := NewDecoder()
+	events := decFeedAll(t, d, "f", []string{avc1, sys1, pt1, `type=AVC msg=audit(1.000:99): apparmor="DENIED" operation="x" odd=1 profile="p"`})
+	require.Len(t, events, 2)
+	for _, e := range events {
+		c := e.Clone()
+		assert.Equal(t, e, c)
+		assert.NotSame(t, e, c)
+		if len(e.Name) > 0 {
+			assert.NotSame(t, unsafe.StringData(e.Name), unsafe.StringData(c.Name))
+		}
+		if len(e.Extra) > 0 {
+			assert.NotSame(t, &e.Extra[0], &c.Extra[0])
+		}
+	}
+	assert.Equal(t, "/usr/bin/svc --foo", events[0].Clone().Proctitle)
 }

@@ -5,8 +5,10 @@ import "unsafe"
 // allocator hands out records and string bytes in blocks, so that a
 // Decoder does not call the allocator once or twice per line. A nil
 // allocator allocates each record on its own (Parse). Blocks are never
-// written again once handed out; an event kept alive keeps its block
-// (eventBlock events, or stringBlock bytes of line text) alive.
+// written again once handed out; an event kept alive keeps its blocks
+// (eventBlock events, stringBlock bytes of line text: about 20 KiB) alive.
+// A caller that keeps a few events out of many can detach them with
+// Event.Clone.
 type allocator struct {
 	events     []recordEvent
 	companions []recordCompanion
@@ -14,9 +16,9 @@ type allocator struct {
 }
 
 const (
-	eventBlock     = 32
-	companionBlock = 64
-	stringBlock    = 16 << 10
+	eventBlock     = 16
+	companionBlock = 32
+	stringBlock    = 8 << 10
 )
 
 type recordEvent struct {
@@ -71,4 +73,43 @@ func (a *allocator) string(b []byte) string {
 	start := len(a.bytes)
 	a.bytes = append(a.bytes, b...)
 	return unsafe.String(&a.bytes[start], len(b))
+}
+
+// Clone returns a deep copy of e that shares no memory with the Decoder's
+// blocks (nor with e): keep clones when keeping a few events out of many.
+func (e *Event) Clone() *Event {
+	c := *e
+	fields := [...]*string{&c.Operation, &c.Class, &c.Profile, &c.Label, &c.Name, &c.Name2, &c.Target,
+		&c.RequestedMask, &c.DeniedMask, &c.Family, &c.SockType, &c.Laddr, &c.Faddr, &c.Addr, &c.PeerAddr,
+		&c.Capname, &c.Signal, &c.Peer, &c.PeerProfile, &c.Bus, &c.Path, &c.Interface, &c.Member,
+		&c.PeerLabel, &c.DestName, &c.Fstype, &c.Flags, &c.SrcName, &c.Info, &c.Attribute, &c.Execpath,
+		&c.Namespace, &c.Comm, &c.Exe, &c.Proctitle, &c.Source}
+	n := len(c.Mode)
+	for _, f := range fields {
+		n += len(*f)
+	}
+	for _, kv := range c.Extra {
+		n += len(kv.Key) + len(kv.Value)
+	}
+	buf := make([]byte, 0, n)
+	clone := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		start := len(buf)
+		buf = append(buf, s...)
+		return unsafe.String(&buf[start], len(s))
+	}
+	c.Mode = Mode(clone(string(c.Mode)))
+	for _, f := range fields {
+		*f = clone(*f)
+	}
+	if c.Extra != nil {
+		extra := make([]KV, len(c.Extra))
+		for i, kv := range c.Extra {
+			extra[i] = KV{clone(kv.Key), clone(kv.Value)}
+		}
+		c.Extra = extra
+	}
+	return &c
 }
