@@ -206,6 +206,11 @@ func (p *parser) parseBlock(open *token) ([]profiles.Node, token, error) {
 					continue
 				}
 			}
+			if len(pending) == 0 && line == lastEnd && len(nodes) == 0 && open != nil {
+				// On the line of the opening brace: a comment of its own.
+				nodes = append(nodes, &profiles.Comment{Meta: p.meta(t.off, t), Text: t.val})
+				continue
+			}
 			pending = append(pending, t)
 			continue
 		case tokError:

@@ -1,10 +1,13 @@
 package parser
 
 import (
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -104,4 +107,65 @@ func TestPositionsDebian(t *testing.T) {
 		require.NoError(t, err)
 		checkPositions(t, path, src, f.Items, 0, len(src))
 	}
+}
+
+// modelComments gathers every comment the model holds: Comments, Trailing,
+// Comment nodes, and the comments inside Raw text.
+func modelComments(nodes []profiles.Node) []string {
+	var out []string
+	for _, n := range nodes {
+		m := n.NodeMeta()
+		out = append(out, m.Comments...)
+		if m.Trailing != "" {
+			out = append(out, m.Trailing)
+		}
+		switch n := n.(type) {
+		case *profiles.Comment:
+			out = append(out, n.Text)
+		case *profiles.Raw:
+			for _, tok := range lex(n.Text) {
+				if tok.typ == tokComment {
+					out = append(out, tok.val)
+				}
+			}
+		case *profiles.Profile:
+			out = append(out, modelComments(n.Rules)...)
+		}
+	}
+	return out
+}
+
+// TestCommentsKept: no comment of any Debian profile or simple_tests case
+// is dropped.
+func TestCommentsKept(t *testing.T) {
+	check := func(name string, src []byte) {
+		f, err := Parse(name, src)
+		if err != nil {
+			return // rejected input: nothing to keep
+		}
+		var want []string
+		for _, tok := range lex(string(src)) {
+			if tok.typ == tokComment {
+				want = append(want, tok.val)
+			}
+		}
+		assert.ElementsMatch(t, want, modelComments(f.Items), name)
+	}
+	for _, path := range debianPolicyFiles(t) {
+		src, err := os.ReadFile(path)
+		require.NoError(t, err)
+		check(path, src)
+	}
+	dir := testutil.Shared(t, "corpus", "parser-simple_tests")
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(path, ".sd") {
+			return err
+		}
+		src, err := os.ReadFile(path)
+		if err == nil {
+			check(path, src)
+		}
+		return err
+	}))
+	check("header", []byte("profile p # on the header\n  flags=(complain) { # after brace\n  /x r, # trailing\n}\n"))
 }

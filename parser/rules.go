@@ -52,10 +52,13 @@ func (p *parser) parseProfile(start int, q profiles.Qualifiers) (profiles.Node, 
 		t := p.next()
 		switch {
 		case t.typ == tokLBrace:
+			header := p.inner // comments inside the header stay with the profile
+			p.inner = nil
 			rules, closer, err := p.parseBlock(&t)
 			if err != nil {
 				return nil, err
 			}
+			p.inner = header
 			pr.Rules = rules
 			pr.Close = p.pos(closer.off)
 			pr.Meta = p.meta(start, closer)
