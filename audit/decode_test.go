@@ -59,6 +59,12 @@ func TestKernelCorpus(t *testing.T) {
 			want := 0
 			for i, l := range lines {
 				if !strings.Contains(l, `apparmor="`) {
+					if strings.Contains(l, "apparmor=") {
+						// The kernel command line (apparmor=1): not a record.
+						rec, err := Parse([]byte(l))
+						require.NoError(t, err, "line %d", i+1)
+						require.Nil(t, rec, "line %d", i+1)
+					}
 					continue
 				}
 				want++

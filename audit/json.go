@@ -64,8 +64,14 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 	w.str("execpath", e.Execpath)
 	w.str("namespace", e.Namespace)
 	for _, kv := range e.Extra {
-		if !w.has(kv.Key) {
-			w.key(kv.Key)
+		k := kv.Key
+		if w.has(k) || isTrailingKey(k) {
+			// A record repeating a key, or using one of the names below:
+			// keep the value under a name that cannot collide.
+			k = "x-" + k
+		}
+		if !w.has(k) {
+			w.key(k)
 			w.quote(kv.Value)
 		}
 	}
@@ -95,6 +101,15 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 	}
 	w.b = append(w.b, '}')
 	return w.b, nil
+}
+
+// isTrailingKey reports the keys MarshalJSON writes after Extra.
+func isTrailingKey(k string) bool {
+	switch k {
+	case "exe", "proctitle", "syscall", "type", "serial", "epoch", "time", "source", "line":
+		return true
+	}
+	return false
 }
 
 // jsonWriter appends the members of one object, remembering the keys.

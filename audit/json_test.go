@@ -71,3 +71,28 @@ func TestEventJSONValues(t *testing.T) {
 	}, m)
 	assert.True(t, strings.Contains(string(b), `"epoch":1462045985.636,`), "epoch keeps exactly three decimals: %s", b)
 }
+
+// Extra keys never duplicate a key of the object: a repeated or reserved
+// name is kept as x-NAME.
+func TestEventJSONExtraCollisions(t *testing.T) {
+	rec, err := Parse([]byte(`type=AVC msg=audit(1.000:5): apparmor="DENIED" operation="open" time="t" line="l" zz="1" zz="2"`))
+	require.NoError(t, err)
+	b, err := json.Marshal(rec.Event)
+	require.NoError(t, err)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	require.NoError(t, err)
+	require.Equal(t, json.Delim('{'), tok)
+	seen := map[string]bool{}
+	for dec.More() {
+		k, err := dec.Token()
+		require.NoError(t, err)
+		require.False(t, seen[k.(string)], "duplicate key %q in %s", k, b)
+		seen[k.(string)] = true
+		var v any
+		require.NoError(t, dec.Decode(&v))
+	}
+	for _, k := range []string{"x-time", "x-line", "zz", "x-zz", "time", "serial"} {
+		assert.True(t, seen[k], "%s missing from %s", k, b)
+	}
+}
