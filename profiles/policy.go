@@ -174,22 +174,23 @@ func (p *Policy) coversOne(a Access) bool {
 }
 
 // coversLink answers for a hard link: a link rule naming both ends, or a
-// file rule granting l on the link's name (which, like `link subset`, needs
-// the link to grant no more than the target has). Subset rules are checked
-// when the target is known.
+// file rule granting l on the link's name (which is `link subset NAME ->
+// /**`). As in the kernel, the permissions of every matching rule are
+// unioned first: if any of them asks for the subset test, the link may
+// grant no more than the target has (checked when the target is known).
 func (p *Policy) coversLink(a Access) bool {
-	allowed := false
+	allowed, subset := false, false
 	for _, r := range p.Rules {
-		var subset bool
 		switch x := r.(type) {
 		case *LinkRule:
 			if !p.m.RuleMatches(r, a) {
 				continue
 			}
-			subset = x.Subset
 			if x.Q.Deny {
 				return false
 			}
+			allowed = true
+			subset = subset || x.Subset
 		case *FileRule:
 			if !p.m.RuleMatches(r, a) {
 				continue
@@ -197,14 +198,12 @@ func (p *Policy) coversLink(a Access) bool {
 			if x.Q.Deny {
 				return false
 			}
+			allowed = true
 			subset = true
-		default:
-			continue
 		}
-		if subset && a.Target != "" && !p.subsetOK(a) {
-			continue
-		}
-		allowed = true
+	}
+	if allowed && subset && a.Target != "" {
+		return p.subsetOK(a)
 	}
 	return allowed
 }

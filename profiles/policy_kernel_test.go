@@ -116,3 +116,75 @@ func TestPolicyCoversKernel(t *testing.T) {
 	require.Greater(t, allowed, checked/20, "the generated profiles must allow a fair share")
 	t.Logf("%d profiles, %d questions (%d allowed): Covers agrees with apparmor_parser's DFA on all", profilesToTry, checked, allowed)
 }
+
+var (
+	linkRules = []string{
+		"/srv/a/* l,", "/srv/a/b rl,", "owner /srv/a/* l,", "deny /srv/a/c l,", "link /srv/a/b -> /srv/b/*,",
+		"link subset /srv/a/* -> /srv/b/**,", "/srv/b/** r,", "/srv/b/c rw,", "/srv/a/* rw,", "/srv/a/b r,",
+		"deny link /srv/a/b -> /srv/b/c,", "/srv/b/* rwk,",
+	}
+	linkNames   = []string{"/srv/a/b", "/srv/a/c", "/srv/b/x"}
+	linkTargets = []string{"/srv/b/c", "/srv/b/x", "/srv/b/d/e", "/srv/a/c", "/etc/passwd"}
+)
+
+// kernelLink decides a hard link the way the kernel does with the DFA: the
+// link pair (name, NUL, target) must grant l; when it carries the subset
+// flag, every permission the name has must also be granted on the target.
+func kernelLink(d *dfadump.DFA, name, target string, owner bool) bool {
+	pair, _ := d.Run(name + "\x00" + target)
+	if !pair.Granted(dfadump.PermLink, owner) {
+		return false
+	}
+	if pair.Allow&^pair.Deny&(dfadump.PermLock|dfadump.PermLock<<dfadump.OtherShift) == 0 {
+		return true // no subset flag (0x20 in a link pair's second entry)
+	}
+	np, _ := d.Run(name)
+	tp, _ := d.Run(target)
+	for _, bit := range []uint32{dfadump.PermRead, dfadump.PermWrite, dfadump.PermAppend, dfadump.PermExec, dfadump.PermLock, dfadump.PermMmap} {
+		if np.Granted(bit, owner) && !tp.Granted(bit, owner) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestPolicyLinkKernel compares hard-link decisions with the kernel's DFA:
+// l in a file rule is `link subset NAME -> /**`, link rules name both ends,
+// deny subtracts, the subset test compares the two ends' permissions.
+func TestPolicyLinkKernel(t *testing.T) {
+	if _, err := exec.LookPath("apparmor_parser"); err != nil {
+		t.Fatalf("the test needs apparmor_parser (make deps): %v", err)
+	}
+	r := rand.New(rand.NewPCG(13, 20261122))
+	checked, allowed := 0, 0
+	for range 60 {
+		var b strings.Builder
+		b.WriteString("profile t {\n")
+		for range 1 + r.IntN(5) {
+			b.WriteString("  " + linkRules[r.IntN(len(linkRules))] + "\n")
+		}
+		b.WriteString("}\n")
+		src := b.String()
+		d, err := dfadump.Build("apparmor_parser", src)
+		require.NoError(t, err, src)
+		f, err := parser.Parse("gen.profile", []byte(src))
+		require.NoError(t, err, src)
+		pol, err := profiles.NewPolicy(f, "t", nil)
+		require.NoError(t, err)
+		for _, name := range linkNames {
+			for _, target := range linkTargets {
+				for _, owner := range []bool{true, false} {
+					want := kernelLink(d, name, target, owner)
+					got := pol.Covers(profiles.Access{Class: profiles.ClassLink, Path: name, Target: target, Owner: owner})
+					checked++
+					if want {
+						allowed++
+					}
+					require.Equal(t, want, got, "link %s -> %s owner=%v\n%s", name, target, owner, src)
+				}
+			}
+		}
+	}
+	require.Greater(t, allowed, checked/20)
+	t.Logf("%d link questions (%d allowed) agree with apparmor_parser's DFA", checked, allowed)
+}
