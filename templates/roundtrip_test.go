@@ -27,7 +27,7 @@ import (
 
 var (
 	update     = flag.Bool("update", false, "rewrite golden files, the compile cache and the exceptions list")
-	fullCorpus = flag.Bool("corpus", false, "round-trip every parser-simple_tests case, not the default sample")
+	fullCorpus = flag.Bool("corpus", false, "round-trip every parser-simple_tests case, not the default sample (also AAFLOW_FULL_CORPUS=1)")
 )
 
 // featuresFile pins the features the judge compiles for. Without it,
@@ -212,10 +212,14 @@ func TestRoundTripDebian(t *testing.T) {
 		jobs = append(jobs, job{path: p, abstract: true})
 	}
 	tmp := t.TempDir()
+	cache := loadCompileCache(debianCachePath, parserVersion(t)+" tree "+treeHash(t, "/etc/apparmor.d", "/usr/share/apparmor/extra-profiles"))
 	errs := make([]error, len(jobs))
 	parallel(len(jobs), func(i int) {
-		errs[i] = roundTripDebian(r, tmp, i, jobs[i].path, jobs[i].abstract)
+		errs[i] = roundTripDebian(r, cache, tmp, i, jobs[i].path, jobs[i].abstract)
 	})
+	if *update {
+		require.NoError(t, cache.save())
+	}
 	failed := 0
 	for i, err := range errs {
 		if err != nil {
@@ -226,7 +230,7 @@ func TestRoundTripDebian(t *testing.T) {
 	t.Logf("Debian round trip: %d/%d files identical (%d profiles, %d abstractions)", len(jobs)-failed, len(jobs), len(profs), len(abstractions))
 }
 
-func roundTripDebian(r *aaparser.Runner, tmp string, i int, path string, abstract bool) error {
+func roundTripDebian(r *aaparser.Runner, cache *compileCache, tmp string, i int, path string, abstract bool) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -247,9 +251,10 @@ func roundTripDebian(r *aaparser.Runner, tmp string, i int, path string, abstrac
 		orig = []byte(fmt.Sprintf(wrap, path))
 		fmtd = []byte(fmt.Sprintf(wrap, copyPath))
 	}
-	want, err := policyHash(r, path, orig)
-	if err != nil {
-		return fmt.Errorf("the original does not compile: %w", err)
+	want, _ := cache.original(r, path, orig)
+	if want == "FAIL" || want == "TIMEOUT" {
+		_, err := policyHash(r, path, orig)
+		return fmt.Errorf("the original does not compile: %v", err)
 	}
 	got, err := policyHash(r, path+" (formatted)", fmtd)
 	if err != nil {
@@ -261,16 +266,23 @@ func roundTripDebian(r *aaparser.Runner, tmp string, i int, path string, abstrac
 	return nil
 }
 
-// simpleCache is the compiled sha256 of each parser-simple_tests case under
-// the installed apparmor_parser, keyed by the case file's sha256, so a
-// normal run compiles only the formatted side. "FAIL" marks a case the
-// parser rejects, "TIMEOUT" one it loops on.
-type simpleCache struct {
-	version string
+// compileCache holds the compiled sha256 of original policy texts under
+// the installed apparmor_parser, keyed by the text's sha256, so a normal run
+// compiles only the formatted side. "FAIL" marks a text the parser rejects,
+// "TIMEOUT" one it loops on. The header names the parser (and, for the
+// Debian suite, the profile tree): a cache written under another is ignored.
+// A missing entry is compiled live; -update rewrites the file.
+type compileCache struct {
+	path    string
+	header  string
+	mu      sync.Mutex
 	entries map[string]string
 }
 
-const simpleCachePath = "testdata/simple_tests_compiled.txt"
+const (
+	simpleCachePath = "testdata/simple_tests_compiled.txt"
+	debianCachePath = "testdata/debian_compiled.txt"
+)
 
 func parserVersion(t *testing.T) string {
 	out, _, err := aaparser.SystemExec(context.Background(), "apparmor_parser", []string{"--version"}, nil)
@@ -279,16 +291,16 @@ func parserVersion(t *testing.T) string {
 	return strings.TrimSpace(first) + " -M " + featuresFile
 }
 
-func loadSimpleCache(version string) *simpleCache {
-	c := &simpleCache{version: version, entries: map[string]string{}}
-	f, err := os.Open(simpleCachePath)
+func loadCompileCache(path, header string) *compileCache {
+	c := &compileCache{path: path, header: header, entries: map[string]string{}}
+	f, err := os.Open(path)
 	if err != nil {
 		return c
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
-	if !sc.Scan() || sc.Text() != "# "+version {
-		return c // another parser: every entry is stale
+	if !sc.Scan() || sc.Text() != "# "+header {
+		return c // another parser or tree: every entry is stale
 	}
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), " ")
@@ -299,18 +311,65 @@ func loadSimpleCache(version string) *simpleCache {
 	return c
 }
 
-func (c *simpleCache) save() error {
+// original returns the cached result for src, compiling it on a miss, and
+// whether it came from the cache.
+func (c *compileCache) original(r *aaparser.Runner, name string, src []byte) (string, bool) {
+	key := sha(src)
+	c.mu.Lock()
+	want, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok {
+		return want, true
+	}
+	h, err := policyHash(r, name, src)
+	switch {
+	case err == nil:
+		want = h
+	case errors.Is(err, errCompileTimeout):
+		want = "TIMEOUT"
+	default:
+		want = "FAIL"
+	}
+	c.mu.Lock()
+	c.entries[key] = want
+	c.mu.Unlock()
+	return want, false
+}
+
+func (c *compileCache) save() error {
 	keys := make([]string, 0, len(c.entries))
 	for k := range c.entries {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# %s\n", c.version)
+	fmt.Fprintf(&b, "# %s\n", c.header)
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s %s\n", k, c.entries[k])
 	}
-	return os.WriteFile(simpleCachePath, b.Bytes(), 0o644)
+	return os.WriteFile(c.path, b.Bytes(), 0o644)
+}
+
+// treeHash is the sha256 of every file under dirs (names and contents): the
+// includes a Debian profile's compiled policy depends on.
+func treeHash(t *testing.T, dirs ...string) string {
+	h := sha256.New()
+	for _, d := range dirs {
+		err := filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err != nil || !e.Type().IsRegular() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s %d\n", p, len(b))
+			h.Write(b)
+			return nil
+		})
+		require.NoError(t, err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 const exceptionsPath = "testdata/simple_tests_exceptions.txt"
@@ -376,12 +435,12 @@ func TestRoundTripSimpleTests(t *testing.T) {
 	sort.Strings(cases)
 
 	exceptions := loadExceptions(t)
-	full := *fullCorpus || *update
+	full := *fullCorpus || *update || os.Getenv("AAFLOW_FULL_CORPUS") == "1"
 	run := cases
 	if !full {
 		run = sampleCases(cases, exceptions)
 	}
-	cache := loadSimpleCache(parserVersion(t))
+	cache := loadCompileCache(simpleCachePath, parserVersion(t))
 	r := judge(root)
 
 	type result struct {
@@ -391,31 +450,13 @@ func TestRoundTripSimpleTests(t *testing.T) {
 		cached   bool
 	}
 	results := make([]result, len(run))
-	var mu sync.Mutex
 	parallel(len(run), func(i int) {
 		src, err := os.ReadFile(filepath.Join(root, run[i]))
 		if err != nil {
 			results[i] = result{accepted: true, failure: err.Error()}
 			return
 		}
-		key := sha(src)
-		mu.Lock()
-		want, ok := cache.entries[key]
-		mu.Unlock()
-		if !ok {
-			h, err := policyHash(r, run[i], src)
-			switch {
-			case err == nil:
-				want = h
-			case errors.Is(err, errCompileTimeout):
-				want = "TIMEOUT"
-			default:
-				want = "FAIL"
-			}
-			mu.Lock()
-			cache.entries[key] = want
-			mu.Unlock()
-		}
+		want, ok := cache.original(r, run[i], src)
 		res := result{accepted: want != "FAIL" && want != "TIMEOUT", timeout: want == "TIMEOUT", cached: ok}
 		if !res.accepted {
 			results[i] = res
@@ -517,4 +558,25 @@ func sampleCases(cases []string, exceptions map[string]string) []string {
 func TestCountComments(t *testing.T) {
 	src := "# top\n#include <x>\nprofile p { # trailing\n  /a#b r, # c\n  \"/x #y\" r,\n  #comment\n}\n"
 	assert.Equal(t, 4, countComments([]byte(src)))
+}
+
+// TestFormatTunables: Debian's tunables files (variables, aliases) parse,
+// fmt keeps their comments and is idempotent. Their compiled policy is
+// covered by the profile round trip, which includes them.
+func TestFormatTunables(t *testing.T) {
+	var files []string
+	err := filepath.WalkDir("/etc/apparmor.d/tunables", func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files = append(files, p)
+		}
+		return err
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, p := range files {
+		src, err := os.ReadFile(p)
+		require.NoError(t, err)
+		_, err = formatChecked(p, src)
+		assert.NoError(t, err, p)
+	}
 }
