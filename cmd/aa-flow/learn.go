@@ -463,7 +463,10 @@ unified diff of the profile file. On a terminal, learn then asks about each
 rule: accept, reject, or the literal rules instead of a glob. Without a
 terminal it never waits: it prints the diff and exits 3 when there is
 something new, 0 when there is not (learn --check does that on a terminal
-too, and writes nothing). learn --yes accepts everything and applies it.`,
+too, and writes nothing). learn --yes accepts everything and applies it.
+
+Exit status: 0 nothing new (or the review ended), 3 new behaviour proposed and
+not applied, 1 error, 2 usage.`,
 		Example: `  aa-flow learn nginx --from /var/log/audit/audit.log
   aa-flow learn nginx --from /var/log/kern.log --since 2h
   journalctl -k -o cat | aa-flow learn nginx --from -
