@@ -295,6 +295,8 @@ func TestStatus(t *testing.T) {
 	assert.Equal(t, "complain", st.KernelMode)
 	assert.Equal(t, 1, st.Revision)
 	assert.Equal(t, start, st.Since)
+	assert.Equal(t, start, st.ComplainSince)
+	assert.True(t, st.EnforceSince.IsZero())
 	require.NotNil(t, st.Gate)
 	assert.False(t, st.Gate.Pass)
 	assert.Equal(t, 1, st.Gate.Uncovered)

@@ -28,13 +28,17 @@ type Status struct {
 	ForceComplain bool   `json:"force_complain"`
 	// Revision is the stored revision the file holds; 0 with Modified when
 	// the file was edited outside aa-flow.
-	Revision  int              `json:"revision"`
-	Revisions int              `json:"revisions"`
-	Modified  bool             `json:"modified,omitempty"`
-	Stage     string           `json:"stage"` // complain, enforce, disabled, unloaded, unmanaged
-	Since     time.Time        `json:"since,omitzero"`
-	LastApply time.Time        `json:"last_apply,omitzero"`
-	Processes []kernel.Process `json:"processes,omitempty"`
+	Revision  int       `json:"revision"`
+	Revisions int       `json:"revisions"`
+	Modified  bool      `json:"modified,omitempty"`
+	Stage     string    `json:"stage"` // complain, enforce, disabled, unloaded, unmanaged
+	Since     time.Time `json:"since,omitzero"`
+	// ComplainSince and EnforceSince are when the profile last entered
+	// each mode, from the journal (zero when it never did).
+	ComplainSince time.Time        `json:"complain_since,omitzero"`
+	EnforceSince  time.Time        `json:"enforce_since,omitzero"`
+	LastApply     time.Time        `json:"last_apply,omitzero"`
+	Processes     []kernel.Process `json:"processes,omitempty"`
 	// Gate is the enforce gate evaluated now (complain stage only, and only
 	// when a log source was given).
 	Gate     *GateReport `json:"gate,omitempty"`
@@ -83,7 +87,7 @@ func (h *Host) Status(ctx context.Context, name string, gate *GateOptions) (*Sta
 		if ws, err := h.WindowStart(name); err == nil {
 			st.LastApply = ws
 		}
-		st.Since = h.stageSince(name)
+		st.Since, st.ComplainSince, st.EnforceSince = h.stageSince(name)
 	}
 	if err := h.Kernel.Available(); err != nil {
 		st.Kernel = err.Error()
@@ -123,21 +127,25 @@ func (h *Host) Status(ctx context.Context, name string, gate *GateOptions) (*Sta
 	return st, nil
 }
 
-// stageSince is when the profile entered its current mode, from the journal.
-func (h *Host) stageSince(name string) time.Time {
+// stageSince is when the profile entered its current mode, and when it last
+// entered complain and enforce mode, from the journal.
+func (h *Host) stageSince(name string) (current, complain, enforce time.Time) {
 	j, err := h.Store.Journal(name)
-	if err != nil || len(j) == 0 {
-		return time.Time{}
+	if err != nil {
+		return
 	}
 	mode := ""
-	var since time.Time
 	for _, e := range j {
-		if e.Mode == "" || e.Event == store.EventRefused {
+		if e.Mode == "" || e.Event == store.EventRefused || e.Mode == mode {
 			continue
 		}
-		if e.Mode != mode {
-			mode, since = e.Mode, e.Time
+		mode, current = e.Mode, e.Time
+		switch mode {
+		case ModeComplain:
+			complain = e.Time
+		case ModeEnforce:
+			enforce = e.Time
 		}
 	}
-	return since
+	return current, complain, enforce
 }

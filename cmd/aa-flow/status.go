@@ -126,6 +126,9 @@ func printStatus(w io.Writer, st *rollout.Status) {
 		}
 		fmt.Fprintf(w, "  confines: %s\n", strings.Join(ps, ", "))
 	}
+	if !st.EnforceSince.IsZero() && st.Stage != rollout.ModeEnforce {
+		fmt.Fprintf(w, "  enforced: last %s\n", st.EnforceSince.Local().Format(time.RFC3339))
+	}
 	if !st.LastApply.IsZero() {
 		fmt.Fprintf(w, "  applied:  %s\n", st.LastApply.Local().Format(time.RFC3339))
 	}
