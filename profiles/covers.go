@@ -267,11 +267,38 @@ func (m *Matcher) linkMatches(r *LinkRule, a Access) bool {
 	return a.Target == "" || m.glob(r.Target, a.Target)
 }
 
-// protocolNumbers maps protocol names used in network rules to the numbers
-// the kernel logs.
-var protocolNumbers = map[string]string{
-	"ip": "0", "icmp": "1", "igmp": "2", "tcp": "6", "udp": "17", "ipv6": "41",
-	"gre": "47", "esp": "50", "ah": "51", "icmpv6": "58", "sctp": "132", "udplite": "136", "raw": "255",
+// protocolNumber returns the number the kernel logs for a protocol name
+// used in network rules, "" for an unknown name.
+func protocolNumber(name string) string {
+	switch name {
+	case "ip":
+		return "0"
+	case "icmp":
+		return "1"
+	case "igmp":
+		return "2"
+	case "tcp":
+		return "6"
+	case "udp":
+		return "17"
+	case "ipv6":
+		return "41"
+	case "gre":
+		return "47"
+	case "esp":
+		return "50"
+	case "ah":
+		return "51"
+	case "icmpv6":
+		return "58"
+	case "sctp":
+		return "132"
+	case "udplite":
+		return "136"
+	case "raw":
+		return "255"
+	}
+	return ""
 }
 
 func sameProtocol(rule, got string) bool {
@@ -282,7 +309,8 @@ func sameProtocol(rule, got string) bool {
 	if rule == got {
 		return true
 	}
-	return protocolNumbers[rule] == got || protocolNumbers[got] == rule
+	n := protocolNumber(rule)
+	return (n != "" && n == got) || (protocolNumber(got) != "" && protocolNumber(got) == rule)
 }
 
 func (m *Matcher) networkMatches(r *NetworkRule, a Access) bool {
@@ -343,21 +371,27 @@ func accessIncluded(granted, requested []string, aliases map[string][]string) bo
 	return true
 }
 
-// Access word aliases per class, from apparmor.d(5).
-var classAliases = map[string]map[string][]string{
-	ClassSignal: {"r": {"receive"}, "w": {"send"}, "rw": {"send", "receive"}},
-	ClassPtrace: {"r": {"read"}, "w": {"trace"}, "rw": {"read", "trace"}},
-	ClassDbus:   {"r": {"receive"}, "w": {"send"}, "rw": {"send", "receive"}},
-	ClassUnix: {
-		"r":  {"receive", "getattr", "getopt"},
-		"w":  {"create", "connect", "send", "setattr", "setopt"},
-		"rw": {"receive", "getattr", "getopt", "create", "connect", "send", "setattr", "setopt"},
-	},
-	ClassMqueue: {
-		"r":  {"read", "getattr"},
-		"w":  {"write", "create", "setattr", "delete"},
-		"rw": {"read", "getattr", "write", "create", "setattr", "delete"},
-	},
+// classAliases returns a class's access word aliases, from apparmor.d(5).
+func classAliases(class string) map[string][]string {
+	switch class {
+	case ClassSignal, ClassDbus:
+		return map[string][]string{"r": {"receive"}, "w": {"send"}, "rw": {"send", "receive"}}
+	case ClassPtrace:
+		return map[string][]string{"r": {"read"}, "w": {"trace"}, "rw": {"read", "trace"}}
+	case ClassUnix:
+		return map[string][]string{
+			"r":  {"receive", "getattr", "getopt"},
+			"w":  {"create", "connect", "send", "setattr", "setopt"},
+			"rw": {"receive", "getattr", "getopt", "create", "connect", "send", "setattr", "setopt"},
+		}
+	case ClassMqueue:
+		return map[string][]string{
+			"r":  {"read", "getattr"},
+			"w":  {"write", "create", "setattr", "delete"},
+			"rw": {"read", "getattr", "write", "create", "setattr", "delete"},
+		}
+	}
+	return nil
 }
 
 // normSignal strips a SIG prefix and lowercases a signal name.
@@ -370,7 +404,7 @@ func (m *Matcher) classMatches(r *ClassRule, a Access) bool {
 	if r.Class != a.Class {
 		return false
 	}
-	if len(r.Access) > 0 && !accessIncluded(r.Access, a.Access, classAliases[r.Class]) {
+	if len(r.Access) > 0 && !accessIncluded(r.Access, a.Access, classAliases(r.Class)) {
 		return false
 	}
 	for _, c := range r.Peer {

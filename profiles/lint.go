@@ -72,9 +72,11 @@ func DefaultVars() Vars {
 	}
 }
 
-// topLevelTrees are directories whose whole tree a service should never
+// topLevelTrees returns the directories whose whole tree a service should never
 // need.
-var topLevelTrees = []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "media", "mnt", "opt", "proc", "root", "run", "sbin", "srv", "sys", "usr", "var"}
+func topLevelTrees() []string {
+	return []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "media", "mnt", "opt", "proc", "root", "run", "sbin", "srv", "sys", "usr", "var"}
+}
 
 // sensitivePath is a path whose access is dangerous whatever the service.
 type sensitivePath struct {
@@ -86,25 +88,27 @@ type sensitivePath struct {
 
 // sensitivePaths are probed with concrete paths (a rule matching the probe
 // reaches the sensitive object).
-var sensitivePaths = []sensitivePath{
-	{"/proc/1/mem", "rwa", 10, "another process's memory (@{PROC}/*/mem): read secrets, write code"},
-	{"/proc/1/environ", "r", 7, "another process's environment (secrets in variables)"},
-	{"/proc/kcore", "r", 10, "kernel memory (/proc/kcore)"},
-	{"/dev/mem", "rwa", 10, "physical memory (/dev/mem)"},
-	{"/dev/kmem", "rwa", 10, "kernel memory (/dev/kmem)"},
-	{"/dev/port", "rwa", 10, "I/O ports (/dev/port)"},
-	{"/proc/sysrq-trigger", "wa", 10, "magic SysRq: reboot, crash or freeze the host"},
-	{"/proc/sys/kernel/modprobe", "wa", 10, "the module loader path: run any program as root"},
-	{"/proc/sys/kernel/core_pattern", "wa", 10, "the core dump handler: run any program as root"},
-	{"/sys/kernel/security/apparmor/.replace", "wa", 10, "replace AppArmor policy"},
-	{"/etc/apparmor.d/svc", "wa", 10, "AppArmor profiles: rewrite its own confinement"},
-	{"/etc/shadow", "r", 8, "password hashes (/etc/shadow)"},
-	{"/etc/shadow", "wa", 10, "password hashes (/etc/shadow)"},
-	{"/etc/sudoers", "wa", 10, "sudo policy"},
-	{"/etc/ld.so.preload", "wa", 10, "code injected into every program (/etc/ld.so.preload)"},
-	{"/boot/vmlinuz", "wa", 10, "the kernel and boot loader files"},
-	{"/root/.ssh/authorized_keys", "wa", 10, "root's SSH keys"},
-	{"/home/u/.ssh/id_rsa", "r", 8, "users' SSH private keys"},
+func sensitivePaths() []sensitivePath {
+	return []sensitivePath{
+		{"/proc/1/mem", "rwa", 10, "another process's memory (@{PROC}/*/mem): read secrets, write code"},
+		{"/proc/1/environ", "r", 7, "another process's environment (secrets in variables)"},
+		{"/proc/kcore", "r", 10, "kernel memory (/proc/kcore)"},
+		{"/dev/mem", "rwa", 10, "physical memory (/dev/mem)"},
+		{"/dev/kmem", "rwa", 10, "kernel memory (/dev/kmem)"},
+		{"/dev/port", "rwa", 10, "I/O ports (/dev/port)"},
+		{"/proc/sysrq-trigger", "wa", 10, "magic SysRq: reboot, crash or freeze the host"},
+		{"/proc/sys/kernel/modprobe", "wa", 10, "the module loader path: run any program as root"},
+		{"/proc/sys/kernel/core_pattern", "wa", 10, "the core dump handler: run any program as root"},
+		{"/sys/kernel/security/apparmor/.replace", "wa", 10, "replace AppArmor policy"},
+		{"/etc/apparmor.d/svc", "wa", 10, "AppArmor profiles: rewrite its own confinement"},
+		{"/etc/shadow", "r", 8, "password hashes (/etc/shadow)"},
+		{"/etc/shadow", "wa", 10, "password hashes (/etc/shadow)"},
+		{"/etc/sudoers", "wa", 10, "sudo policy"},
+		{"/etc/ld.so.preload", "wa", 10, "code injected into every program (/etc/ld.so.preload)"},
+		{"/boot/vmlinuz", "wa", 10, "the kernel and boot loader files"},
+		{"/root/.ssh/authorized_keys", "wa", 10, "root's SSH keys"},
+		{"/home/u/.ssh/id_rsa", "r", 8, "users' SSH private keys"},
+	}
 }
 
 // Lint reports rules in f that are broader than a service needs. Rules in
@@ -223,8 +227,9 @@ func (l *linter) rules(items []Node, profile string, complain bool) {
 			}
 			var bad []string
 			worst := 0
+			known := dangerousCaps()
 			for _, c := range r.Caps {
-				sev := dangerousCaps[strings.ToLower(c)]
+				sev := known[strings.ToLower(c)]
 				if l.opts.Severity != nil {
 					if v := l.opts.Severity.Capability(c); v != SeverityUnknown {
 						sev = v
@@ -286,13 +291,15 @@ func (l *linter) crossWriteExec(writers, execs []permRule, profile string, sev i
 	}
 }
 
-// dangerousCaps rate capabilities without a severity db (severity.db's
+// dangerousCaps rates capabilities without a severity db (severity.db's
 // 9 and 10 entries).
-var dangerousCaps = map[string]int{
-	"sys_admin": 10, "sys_chroot": 10, "sys_module": 10, "sys_ptrace": 10, "sys_rawio": 10,
-	"mac_admin": 10, "mac_override": 10, "setpcap": 9, "setfcap": 9, "chown": 9, "fsetid": 9,
-	"mknod": 9, "linux_immutable": 9, "dac_override": 9, "setgid": 9, "setuid": 9, "fowner": 9,
-	"bpf": 9, "checkpoint_restore": 9,
+func dangerousCaps() map[string]int {
+	return map[string]int{
+		"sys_admin": 10, "sys_chroot": 10, "sys_module": 10, "sys_ptrace": 10, "sys_rawio": 10,
+		"mac_admin": 10, "mac_override": 10, "setpcap": 9, "setfcap": 9, "chown": 9, "fsetid": 9,
+		"mknod": 9, "linux_immutable": 9, "dac_override": 9, "setgid": 9, "setuid": 9, "fowner": 9,
+		"bpf": 9, "checkpoint_restore": 9,
+	}
 }
 
 func (l *linter) compile(n Node, pattern, profile string) (*aare.Glob, bool) {
@@ -325,7 +332,7 @@ func coversBroad(g *aare.Glob) bool {
 
 // wholeTree returns the top-level directory whose entire tree g matches.
 func wholeTree(g *aare.Glob) string {
-	for _, top := range topLevelTrees {
+	for _, top := range topLevelTrees() {
 		probes := []string{"/" + top + "/a", "/" + top + "/a/b/c", "/" + top + "/a/b/"}
 		all := true
 		for _, p := range probes {
@@ -377,9 +384,10 @@ func (l *linter) fileRule(r *FileRule, profile string, writers, execs, mappers *
 		l.warn(r, profile, CheckWritableExec, 6, text, "%s is writable and can be mapped executable (m)", r.Path)
 	}
 	var worst *sensitivePath
-	for i, s := range sensitivePaths {
+	sens := sensitivePaths()
+	for i, s := range sens {
 		if strings.ContainsAny(perms, s.perms) && g.Match(s.probe) && (worst == nil || s.severity > worst.severity) {
-			worst = &sensitivePaths[i]
+			worst = &sens[i]
 		}
 	}
 	if worst != nil {

@@ -388,7 +388,7 @@ func (db *SeverityDB) Rule(n Node) int {
 			}
 			return sevSignal
 		case ClassPtrace:
-			if len(r.Access) == 0 || accessIncluded(r.Access, []string{"trace"}, classAliases[ClassPtrace]) {
+			if len(r.Access) == 0 || accessIncluded(r.Access, []string{"trace"}, classAliases(ClassPtrace)) {
 				return sevPtraceTrace
 			}
 			return sevPtraceRead

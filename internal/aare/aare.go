@@ -57,10 +57,8 @@ func single(c byte) byteSet {
 }
 
 // anyButNUL matches every byte but NUL; anyButSlash excludes '/' too.
-var (
-	anyButNUL   = single(0).invert()
-	anyButSlash = byteSet(anyButNUL).and(single('/').invert())
-)
+func anyButNUL() byteSet   { return single(0).invert() }
+func anyButSlash() byteSet { return anyButNUL().and(single('/').invert()) }
 
 // state is one NFA state: a consuming transition on set to out (when set is
 // not empty) and epsilon moves to eps.
@@ -168,7 +166,7 @@ func (g *Glob) build(n node, next int) int {
 			return loop
 		}
 		first := g.newState()
-		g.states[first].set, g.states[first].out = anyButSlash, loop
+		g.states[first].set, g.states[first].out = anyButSlash(), loop
 		return first
 	}
 	return next

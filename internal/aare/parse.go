@@ -79,10 +79,10 @@ func (p *parser) parseSeq(depth int) (node, error) {
 			return seq, p.errf("']' without '['")
 		case '*':
 			p.pos++
-			set := anyButSlash
+			set := anyButSlash()
 			if p.pos < len(p.src) && p.src[p.pos] == '*' {
 				p.pos++
-				set = anyButNUL
+				set = anyButNUL()
 			}
 			// apparmor_parser makes * and ** match at least one byte only
 			// when they are a whole path component: right after a '/' and
@@ -94,7 +94,7 @@ func (p *parser) parseSeq(depth int) (node, error) {
 			continue
 		case '?':
 			p.pos++
-			seq.kids = append(seq.kids, node{op: opSet, set: anyButSlash, lit: -1})
+			seq.kids = append(seq.kids, node{op: opSet, set: anyButSlash(), lit: -1})
 			prevSlash = false
 			continue
 		case '@':
@@ -276,7 +276,7 @@ func (p *parser) parseClass() (node, error) {
 	if neg {
 		set = set.invert()
 	}
-	set = set.and(anyButNUL)
+	set = set.and(anyButNUL())
 	if set.empty() {
 		return node{}, p.errf("class matches nothing")
 	}
