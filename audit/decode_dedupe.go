@@ -4,19 +4,25 @@ import "hash/maphash"
 
 // dedupeSerials is how many consecutive audit serials a Decoder remembers
 // to drop a second copy of a record: the same record reaches two transports
-// within seconds. Up to dedupeWays records may share one serial (several
-// AppArmor records of one syscall) or one slot.
+// within seconds, or a few hundred thousand records apart when two logs are
+// read one after the other. Up to dedupeWays records may share one serial
+// (several AppArmor records of one syscall) or one slot. The table (4 MiB)
+// also keeps the garbage collector from running every few megabytes on a
+// long log, which costs more than the table.
 const (
-	dedupeSerials = 1 << 14
+	dedupeSerials = 1 << 17
 	dedupeWays    = 4
 )
 
 // dedupe is a table of record fingerprints indexed by serial: no map, no
-// per-record allocation, constant memory (512 KiB, allocated on first use).
+// per-record allocation, constant memory, allocated a chunk at a time as
+// serials reach it.
 type dedupe struct {
-	seed  maphash.Seed
-	table [][dedupeWays]uint64
+	seed   maphash.Seed
+	chunks [dedupeSerials / dedupeChunk]*[dedupeChunk][dedupeWays]uint64
 }
+
+const dedupeChunk = 1 << 12
 
 func newDedupe() dedupe {
 	return dedupe{seed: maphash.MakeSeed()}
@@ -24,11 +30,14 @@ func newDedupe() dedupe {
 
 // add reports whether e is new, remembering it.
 func (d *dedupe) add(e *Event) bool {
-	if d.table == nil {
-		d.table = make([][dedupeWays]uint64, dedupeSerials)
+	i := e.Serial % dedupeSerials
+	c := d.chunks[i/dedupeChunk]
+	if c == nil {
+		c = new([dedupeChunk][dedupeWays]uint64)
+		d.chunks[i/dedupeChunk] = c
 	}
 	fp := d.fingerprint(e) | 1 // 0 marks an empty way
-	b := &d.table[e.Serial%dedupeSerials]
+	b := &c[i%dedupeChunk]
 	for _, x := range b {
 		if x == fp {
 			return false
