@@ -1,8 +1,8 @@
 package profiles
 
 import (
-	"errors"
 	"fmt"
+	"iter"
 	"sort"
 	"strings"
 	"time"
@@ -56,6 +56,16 @@ type Rater interface {
 func Propose(file *File, profileName string, events []*audit.Event, opts ProposeOptions) (*Proposal, error) {
 	p := NewProposer(file, profileName, opts)
 	for _, e := range events {
+		p.Add(e)
+	}
+	return p.Proposal()
+}
+
+// ProposeSeq is Propose over an iterator of events (a reader's stream),
+// without holding them all in memory.
+func ProposeSeq(file *File, profileName string, events iter.Seq[*audit.Event], opts ProposeOptions) (*Proposal, error) {
+	p := NewProposer(file, profileName, opts)
+	for e := range events {
 		p.Add(e)
 	}
 	return p.Proposal()
@@ -461,9 +471,6 @@ func isWord(s string) bool {
 	}
 	return true
 }
-
-// errNoRules is never returned; kept for errors.Is on future failures.
-var _ = errors.New
 
 // Proposal finishes the stream: it drops what the policy already allows,
 // builds rules, generalises, suggests abstractions, rates and ranks.

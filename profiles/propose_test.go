@@ -2,6 +2,7 @@ package profiles_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -347,4 +348,12 @@ func TestProposeRefusesForgedWords(t *testing.T) {
 	assert.Equal(t, `signal send set=(hup) peer="x\, /\*\* rwx",`, prop.Rules[0].Text)
 	out, _ := learnInto(t, "profile svc {\n}\n", "svc", events, profiles.ProposeOptions{})
 	compile(t, out)
+}
+
+func TestProposeSeq(t *testing.T) {
+	events := []*audit.Event{fileEvent("/etc/hostname", "r", 1, true), fileEvent("/etc/hostname", "r", 2, true)}
+	prop, err := profiles.ProposeSeq(nil, "svc", slices.Values(events), profiles.ProposeOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"owner /etc/hostname r,"}, texts(prop))
+	assert.Equal(t, 2, prop.Rules[0].Evidence.Count)
 }
