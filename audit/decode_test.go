@@ -414,3 +414,23 @@ func TestEventClone(t *testing.T) {
 	}
 	assert.Equal(t, "/usr/bin/svc --foo", events[0].Clone().Proctitle)
 }
+
+// Two logs read one after the other: a record seen again 100,000 serials
+// later (within the 128K-serial window) is still a duplicate.
+func TestDecoderDedupeWindow(t *testing.T) {
+	d := NewDecoder()
+	rec := func(serial int) []byte {
+		return []byte(`type=AVC msg=audit(1700000000.100:` + strconv.Itoa(serial) + `): apparmor="ALLOWED" operation="open" profile="svc" name="/x"`)
+	}
+	n := 0
+	for s := 1; s <= 100000; s++ {
+		n += len(d.Feed(rec(s), "audit.log", s))
+	}
+	for s := 1; s <= 10; s++ {
+		n += len(d.Feed(rec(s), "kern.log", s))
+	}
+	n += len(d.Flush())
+	st := d.Stats()
+	assert.Equal(t, 100000, n)
+	assert.Equal(t, 10, st.Duplicates)
+}
