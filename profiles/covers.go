@@ -62,7 +62,8 @@ func RuleCovers(rule Node, a Access, vars Vars) bool {
 }
 
 // RuleCovers is the package-level RuleCovers with the matcher's variables
-// and glob cache.
+// and glob cache. A file rule granting l answers for the link's name only:
+// the subset test it implies needs the whole policy (Policy.Covers does it).
 func (m *Matcher) RuleCovers(rule Node, a Access) bool {
 	if q := qualifiers(rule); q != nil && q.Deny {
 		return false
@@ -74,6 +75,7 @@ func (m *Matcher) RuleCovers(rule Node, a Access) bool {
 // qualifier: for a deny rule, whether it refuses a (or a part of a's
 // permissions: a deny rule that names any requested permission matches).
 func (m *Matcher) RuleMatches(rule Node, a Access) bool {
+	a = normalizeAccess(a)
 	switch r := rule.(type) {
 	case *FileRule:
 		return m.fileMatches(r, a)
@@ -89,6 +91,23 @@ func (m *Matcher) RuleMatches(rule Node, a Access) bool {
 		return m.changeProfileMatches(r, a)
 	}
 	return false
+}
+
+// normalizeAccess accepts the kernel's class names for the model's: "net"
+// is network, "cap" capability, and "exec" a file access with x.
+func normalizeAccess(a Access) Access {
+	switch a.Class {
+	case "net":
+		a.Class = ClassNetwork
+	case "cap":
+		a.Class = ClassCapability
+	case "exec":
+		a.Class = ClassFile
+		if !strings.ContainsRune(a.Perms, 'x') {
+			a.Perms += "x"
+		}
+	}
+	return a
 }
 
 func qualifiers(n Node) *Qualifiers {

@@ -165,6 +165,9 @@ func TestRuleCovers(t *testing.T) {
 		{"network inet udp,", profiles.Access{Class: "network", Family: "inet", SockType: "stream", Protocol: "6"}, false},
 		{"network netlink raw,", profiles.Access{Class: "network", Family: "netlink", SockType: "raw", Protocol: "15"}, true},
 		{"network inet,", profiles.Access{Class: "capability", Capability: "net_raw"}, false},
+		{"network inet stream,", profiles.Access{Class: "net", Family: "inet", SockType: "stream"}, true}, // the kernel's class name
+		{"capability net_raw,", profiles.Access{Class: "cap", Capability: "net_raw"}, true},
+		{"/usr/bin/ls ix,", profiles.Access{Class: "exec", Path: "/usr/bin/ls"}, true},
 		// signal
 		{"signal,", profiles.Access{Class: "signal", Access: []string{"send"}, Signal: "term", Peer: "x"}, true},
 		{"signal (send) set=(term, kill) peer=foo,", profiles.Access{Class: "signal", Access: []string{"send"}, Signal: "term", Peer: "foo"}, true},

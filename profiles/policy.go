@@ -98,6 +98,7 @@ func (p *Policy) Matcher() *Matcher { return p.m }
 // (owner rules only when a.Owner) and refused by no deny rule. audit
 // qualifiers do not change coverage.
 func (p *Policy) Covers(a Access) bool {
+	a = normalizeAccess(a)
 	switch a.Class {
 	case ClassFile, ClassLink:
 		return p.coversFile(a)
