@@ -231,16 +231,28 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 	if err != nil {
 		return store.Revision{}, err
 	}
+	// prev is the stored revision the file holds now: the newest with its
+	// text (after a failed change that was restored, not the newest).
 	var prev *store.Revision
-	if len(revs) > 0 {
-		prev = &revs[len(revs)-1]
+	if existed {
+		sum := store.SHA256Hex(old)
+		for i := len(revs) - 1; i >= 0; i-- {
+			if revs[i].SHA256 == sum {
+				prev = &revs[i]
+				break
+			}
+		}
+	}
+	perm := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		perm = st.Mode().Perm()
 	}
 	if h.DryRun {
 		next := 1
-		if prev != nil {
-			next = prev.N + 1
+		if len(revs) > 0 {
+			next = revs[len(revs)-1].N + 1
 		}
-		if existed && (prev == nil || prev.SHA256 != store.SHA256Hex(old)) {
+		if existed && prev == nil {
 			h.logf("save the current %s as revision %d", path, next)
 			next++
 		}
@@ -254,7 +266,7 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 
 	// Keep the file being replaced if aa-flow has no copy of it (adopted,
 	// or edited by hand since).
-	if existed && (prev == nil || prev.SHA256 != store.SHA256Hex(old)) {
+	if existed && prev == nil {
 		r, err := h.Store.SaveRevision(name, old, store.Revision{
 			Time: h.now(), Reason: "found on disk before " + reason, Mode: ModeOf(old, name), User: h.user(), Path: path,
 		})
@@ -269,14 +281,14 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 		return store.Revision{}, err
 	}
 	h.hook("revision")
-	if err := store.WriteFileAtomic(path, src, 0o644); err != nil {
+	if err := store.WriteFileAtomic(path, src, perm); err != nil {
 		return store.Revision{}, fmt.Errorf("install %s: %w", name, err)
 	}
 	h.logf("wrote %s (revision %d, %s)", path, rev.N, mode)
 	h.hook("write")
 	if load {
 		if err := h.loadAndVerify(ctx, name, path, src); err != nil {
-			return store.Revision{}, h.restore(ctx, name, path, old, existed, prev, err)
+			return store.Revision{}, h.restore(ctx, name, path, old, perm, existed, prev, err)
 		}
 		h.hook("load")
 	}
@@ -328,7 +340,7 @@ func (h *Host) loadAndVerify(ctx context.Context, name, path string, src []byte)
 // restore puts the previous profile file back after a failed load or
 // verification and reloads it; cause is the failure. With no previous file,
 // the new one is unloaded and removed so nothing half-installed stays.
-func (h *Host) restore(ctx context.Context, name, path string, old []byte, existed bool, prev *store.Revision, cause error) error {
+func (h *Host) restore(ctx context.Context, name, path string, old []byte, perm os.FileMode, existed bool, prev *store.Revision, cause error) error {
 	r := h.runner()
 	if !existed {
 		_ = r.Remove(ctx, path)
@@ -339,7 +351,7 @@ func (h *Host) restore(ctx context.Context, name, path string, old []byte, exist
 		h.logf("removed %s after the failure", path)
 		return fmt.Errorf("%w (the new file was removed; nothing is installed)", cause)
 	}
-	if err := store.WriteFileAtomic(path, old, 0o644); err != nil {
+	if err := store.WriteFileAtomic(path, old, perm); err != nil {
 		return fmt.Errorf("%w; restoring the previous file also failed: %v", cause, err)
 	}
 	h.hook("restore-write")

@@ -173,6 +173,17 @@ func TestInstallVerifyFailureRestores(t *testing.T) {
 	assert.Equal(t, v1, got)
 	j, _ := e.host.Store.Journal("web")
 	assert.Equal(t, store.EventRestore, j[len(j)-1].Event)
+
+	// The next change finds the file at revision 1 (not the failed 2) and
+	// stores no "found on disk" copy of it.
+	e.kern.StuckMode = ""
+	r, err := e.host.Install(ctx, "web", profileText("complain", "/etc/y r,"), "apply", true)
+	require.NoError(t, err)
+	assert.Equal(t, 3, r.N)
+	revs, _ := e.host.Store.Revisions("web")
+	for _, rv := range revs {
+		assert.NotContains(t, rv.Reason, "found on disk")
+	}
 }
 
 func TestInstallFirstVersionFailsLeavesNothing(t *testing.T) {
