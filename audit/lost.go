@@ -28,7 +28,7 @@ type Lost struct {
 const (
 	adviceRateLimit = "the audit rate limit dropped records: disable it while learning (auditctl -r 0, or -r 0 in /etc/audit/rules.d)"
 	adviceBacklog   = "the kernel's audit backlog overflowed: boot with audit_backlog_limit=8192 (or more) on the kernel command line and raise auditd's backlog (-b 8192 in /etc/audit/rules.d)"
-	advicePrintk    = "the kernel log rate limit dropped lines: set /proc/sys/kernel/printk_ratelimit to 0 while learning (sysctl kernel.printk_ratelimit=0), or run auditd so records bypass the kernel log"
+	advicePrintk    = "the kernel log rate limit dropped lines: set /proc/sys/kernel/printk_ratelimit to 0 while learning (sysctl kernel.printk_ratelimit=0) and boot with log_buf_len=16M so the ring buffer keeps them, or run auditd so records bypass the kernel log"
 	adviceHold      = "kauditd's hold queue overflowed (no audit daemon was reading): run auditd, and boot with audit_backlog_limit=8192 on the kernel command line"
 	adviceGap       = "audit serials are missing that no line in this source explains; they may be records filtered by audit rules or sent only to auditd, but if other loss is reported, raise audit_backlog_limit= and log_buf_len= on the kernel command line and auditd's -b"
 )
