@@ -281,7 +281,7 @@ func (h *Host) install(ctx context.Context, name string, src []byte, tmpl store.
 		return store.Revision{}, err
 	}
 	h.hook("revision")
-	if err := store.WriteFileAtomic(path, src, perm); err != nil {
+	if err := store.WriteFileAtomicSteps(path, src, perm, func(s string) { h.hook("write:" + s) }); err != nil {
 		return store.Revision{}, fmt.Errorf("install %s: %w", name, err)
 	}
 	h.logf("wrote %s (revision %d, %s)", path, rev.N, mode)

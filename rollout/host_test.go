@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -248,8 +249,9 @@ func TestInstallUnmanaged(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrNotManaged)
 }
 
-// installSteps are the hook points of install, in order.
-var installSteps = []string{"revision", "write", "load", "journal"}
+// installSteps are the hook points of install, in order: the profile file's
+// atomic write reports its own steps.
+var installSteps = []string{"revision", "write:create", "write:write", "write:fsync", "write:rename", "write:fsync-dir", "write", "load", "journal"}
 
 // TestInstallKilled kills a child process installing v2 over v1 after each
 // step of install (and, through the store's own test, inside each write);
@@ -261,6 +263,7 @@ func TestInstallKilled(t *testing.T) {
 	needParser(t)
 	for i, step := range installSteps {
 		t.Run(step, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			v1 := profileText("complain")
 			_, err := e.host.Install(context.Background(), "web", v1, "init", true)
@@ -278,10 +281,17 @@ func TestInstallKilled(t *testing.T) {
 			got, err := os.ReadFile(e.path)
 			require.NoError(t, err)
 			v2 := profileText("", "/etc/web.conf r,")
-			if i == 0 {
+			if i < 4 { // before the rename
 				assert.Equal(t, v1, got)
 			} else {
 				assert.Equal(t, v2, got)
+			}
+			ents, err := os.ReadDir(e.host.Store.ProfileDir)
+			require.NoError(t, err)
+			for _, en := range ents {
+				// A temporary file a kill leaves is a dotfile, which
+				// apparmor's boot-time loading skips.
+				assert.True(t, en.Name() == "web" || strings.HasPrefix(en.Name(), "."), en.Name())
 			}
 			require.NoError(t, e.host.Validate(context.Background(), "web", got))
 			// The lock died with the child.

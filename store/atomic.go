@@ -14,8 +14,13 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	return writeFileAtomic(path, data, perm, nil)
 }
 
-// writeFileAtomic is WriteFileAtomic with a hook called after each step, so
-// tests can kill the process between any two steps.
+// WriteFileAtomicSteps is WriteFileAtomic calling step after each of its
+// steps ("create", "write", "fsync", "rename", "fsync-dir"), so that crash
+// tests can kill the process between any two of them. step may be nil.
+func WriteFileAtomicSteps(path string, data []byte, perm os.FileMode, step func(string)) error {
+	return writeFileAtomic(path, data, perm, step)
+}
+
 func writeFileAtomic(path string, data []byte, perm os.FileMode, step func(string)) error {
 	if step == nil {
 		step = func(string) {}
