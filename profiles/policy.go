@@ -230,6 +230,7 @@ func (p *Policy) subsetOK(a Access) bool {
 // abstractions/base:12". Deny rules that refuse it come after them. An
 // empty result means nothing in the policy speaks about a.
 func (p *Policy) Explain(a Access) []Node {
+	a = normalizeAccess(a)
 	var allow, deny []Node
 	for _, r := range p.Rules {
 		q := qualifiers(r)
