@@ -17,7 +17,9 @@ import (
 //	LOGPROF-HINT fork pid=27764 child=38229 profile=/p active=/p
 //
 // libapparmor leaves them unparsed; here they become ordinary events so
-// that old logs still teach something. The hat ("active") is kept in Extra.
+// that old logs still teach something: file accesses get class "file" and
+// operation "access" (or the verb the record names: mkdir, link, ...),
+// capabilities class "cap". The hat ("active") is kept in Extra.
 
 var oldVerbs = [...]struct {
 	verb string
@@ -119,6 +121,14 @@ func parseOld(s string, off int, e *Event) error {
 		} else {
 			return bad("unrecognised description " + strconv.Quote(desc))
 		}
+	}
+	switch e.Operation {
+	case "capable":
+		e.Class = "cap"
+	case "syscall":
+	default:
+		// What newer kernels log as class="file".
+		e.Class = "file"
 	}
 	if e.Mode == ModeDenied || e.Mode == ModeAllowed {
 		e.DeniedMask = e.RequestedMask

@@ -125,6 +125,8 @@ func TestParseValues(t *testing.T) {
 		{"2.x access", `type=APPARMOR msg=audit(1157215966.604:46): REJECTING rw access to /bin/d f (s h(7902) profile /usr/sbin/x active hat)`,
 			func(t *testing.T, e *Event) {
 				assert.Equal(t, ModeDenied, e.Mode)
+				assert.Equal(t, "file", e.Class)
+				assert.Equal(t, "access", e.Operation)
 				assert.Equal(t, "rw", e.RequestedMask)
 				assert.Equal(t, "/bin/d f", e.Name)
 				assert.Equal(t, "s h", e.Comm)
