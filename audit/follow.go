@@ -35,8 +35,13 @@ type follower struct {
 	buf  []byte
 	// newest is the identity of the newest rotated sibling last seen: a new
 	// one that is no file the follower had open is logrotate's copy.
-	newest FileID
-	opened map[FileID]bool // files the follower had open: their renames are no copies
+	newest  FileID
+	opened  map[FileID]bool // files the follower had open: their renames are no copies
+	stopped struct {
+		id   FileID
+		off  int64
+		line int
+	}
 }
 
 // tailFile is one open file being followed.
@@ -60,7 +65,12 @@ func newFollower(path string, poll time.Duration) *follower {
 	return &follower{path: path, poll: poll, buf: make([]byte, chunkSize)}
 }
 
-// position returns where the follower stands in the current file.
+// lastPosition returns where the follower stood in the current file when
+// it stopped.
+func (fl *follower) lastPosition() (FileID, int64, int) {
+	return fl.stopped.id, fl.stopped.off, fl.stopped.line
+}
+
 func (fl *follower) position() (FileID, int64, int) {
 	if fl.cur == nil {
 		return FileID{}, 0, 0
@@ -73,6 +83,7 @@ func (fl *follower) position() (FileID, int64, int) {
 // file is waited for.
 func (fl *follower) run(ctx context.Context, start *SourceCursor, emit emitFunc) error {
 	defer fl.close()
+	defer func() { fl.stopped.id, fl.stopped.off, fl.stopped.line = fl.position() }()
 	w, werr := fsnotify.NewWatcher()
 	var events <-chan fsnotify.Event
 	var errs <-chan error

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 )
 
 // This file holds what every line-oriented source shares: splitting a byte
@@ -174,4 +175,38 @@ func readLines(r io.Reader, off int64, lineNo int, emit emitFunc) (*splitter, er
 			return s, err
 		}
 	}
+}
+
+func newGzip(r io.Reader) (io.Reader, error) {
+	return gzip.NewReader(r)
+}
+
+var stampKey = []byte("audit(")
+
+// stampTime returns the time of a line's audit(SEC.MSEC:SERIAL) stamp, or
+// the zero time. It is a cheap look, not a parse: rotated files are dated
+// and cursors timed with it.
+func stampTime(line []byte) time.Time {
+	i := bytes.Index(line, stampKey)
+	if i < 0 {
+		return time.Time{}
+	}
+	b := line[i+len(stampKey):]
+	var sec, ms int64
+	j := 0
+	for ; j < len(b) && b[j] >= '0' && b[j] <= '9' && j < 12; j++ {
+		sec = sec*10 + int64(b[j]-'0')
+	}
+	if j == 0 || j >= len(b) || b[j] != '.' {
+		return time.Time{}
+	}
+	j++
+	k := j
+	for ; j < len(b) && b[j] >= '0' && b[j] <= '9' && j-k < 3; j++ {
+		ms = ms*10 + int64(b[j]-'0')
+	}
+	if j-k != 3 {
+		return time.Time{}
+	}
+	return time.Unix(sec, ms*int64(time.Millisecond))
 }

@@ -1,0 +1,10 @@
+package audit_test
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+func itoa(n int) string                   { return strconv.Itoa(n) }
