@@ -44,6 +44,9 @@ type Options struct {
 	Companions float64
 	// Noise is the number of unrelated lines per record (default 0.05).
 	Noise float64
+	// Class adds the class= key newer kernels log (6.1, Debian 12's, does
+	// not; AppArmor 3.0's libapparmor rejects records that carry it).
+	Class bool
 	// EnforceAt is the fraction of records in complain mode before the
 	// switch to enforce (default 0.7).
 	EnforceAt float64
@@ -242,8 +245,10 @@ func (g *gen) record(mode string) {
 func (g *gen) common(b []byte, op, class, prof string) []byte {
 	b = append(b, ` operation="`...)
 	b = append(b, op...)
-	b = append(b, `" class="`...)
-	b = append(b, class...)
+	if g.opt.Class {
+		b = append(b, `" class="`...)
+		b = append(b, class...)
+	}
 	b = append(b, `" profile="`...)
 	b = append(b, prof...)
 	return append(b, '"')
