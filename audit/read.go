@@ -264,8 +264,13 @@ func sourcesFor(opt ReadOptions) ([]source, error) {
 			srcs = append(srcs, &stdinSource{in: in})
 			continue
 		}
-		if _, err := os.Stat(f); err != nil && !opt.Follow {
+		fi, err := os.Stat(f)
+		if err != nil && !opt.Follow {
 			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		if err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			srcs = append(srcs, newKmsgSource(f, opt)) // /dev/kmsg: one record per read
+			continue
 		}
 		srcs = append(srcs, newFileSource(f, opt))
 	}
