@@ -323,6 +323,34 @@ func TestReadJournal(t *testing.T) {
 	}
 	assert.Positive(t, withExe, "SYSCALL companions from the audit transport attach")
 
+	// Following the journal: the same records, then it waits until
+	// cancelled, and stops without error.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fopt := opt
+	fopt.Follow = true
+	fopt.Log = nil
+	got := make(chan uint64, 64)
+	done := make(chan error, 1)
+	go func() {
+		_, err := audit.Read(ctx, fopt, func(e *audit.Event) error {
+			got <- e.Serial
+			return nil
+		})
+		done <- err
+	}()
+	for i := 0; i < len(evs); i++ {
+		select {
+		case <-got:
+		case err := <-done:
+			t.Fatalf("journal follow stopped after %d records: %v", i, err)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("journal follow: %d of %d records", i, len(evs))
+		}
+	}
+	cancel()
+	require.NoError(t, <-done)
+
 	jc := res.Cursor.Get("journald")
 	require.NotNil(t, jc)
 	assert.Contains(t, jc.Journal, "s=")
@@ -436,6 +464,59 @@ func TestReadFollow(t *testing.T) {
 	select {
 	case e := <-got:
 		t.Fatalf("a record too many: %+v", e)
+	default:
+	}
+}
+
+// Two followed files holding the same records: each record comes out once.
+func TestReadFollowTwoSources(t *testing.T) {
+	dir := t.TempDir()
+	log, st := genLog(t, loggen.AuditLog, 1000, 8)
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	writeFile(t, a, log)
+	writeFile(t, b, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	got := make(chan audit.Event, 4096)
+	done := make(chan error, 1)
+	go func() {
+		_, err := audit.Read(ctx, audit.ReadOptions{From: []string{a, b}, Follow: true, Poll: 20 * time.Millisecond}, func(e *audit.Event) error {
+			got <- *e
+			return nil
+		})
+		done <- err
+	}()
+	n := 0
+	for ; n < st.Records; n++ {
+		select {
+		case <-got:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("followed %d of %d records", n, st.Records)
+		}
+	}
+	// The same records arrive in the second file: all duplicates.
+	writeFile(t, b, log)
+	// And one new record (the first, with a new serial) shows the second
+	// file is read.
+	first := bytes.SplitAfter(log, []byte("\n"))[0]
+	fresh := bytes.Replace(first, []byte(":"), []byte(":9"), 1)
+	f, err := os.OpenFile(b, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write(fresh)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	select {
+	case e := <-got:
+		assert.Equal(t, b, e.Source)
+		assert.Greater(t, e.Serial, uint64(90000))
+	case <-time.After(30 * time.Second):
+		t.Fatal("the new record in the second file never came")
+	}
+	cancel()
+	require.NoError(t, <-done)
+	select {
+	case e := <-got:
+		t.Fatalf("a duplicate came out: %s:%d", e.Source, e.Line)
 	default:
 	}
 }
