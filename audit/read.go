@@ -124,7 +124,10 @@ type reader struct {
 	dec   *Decoder
 	after map[string]time.Time // per source: records up to this time were returned before
 	fed   bool                 // lines fed since the last idle check
-	err   error                // the first error from fn; stops the read
+	// newest is the time of the newest record decoded (filtered or not),
+	// for the cursor of a source read alone.
+	newest time.Time
+	err    error // the first error from fn; stops the read
 }
 
 // line feeds one log line read from source.
@@ -152,6 +155,9 @@ func (r *reader) message(msg []byte, def MessageDefaults, source string, lineNo 
 // deliver filters events and passes them on; r.mu is held.
 func (r *reader) deliver(evs []*Event) error {
 	for _, e := range evs {
+		if e.Time.After(r.newest) {
+			r.newest = e.Time
+		}
 		if !r.wanted(e) {
 			continue
 		}

@@ -133,13 +133,15 @@ func (s *fileSource) readPart(p part, r *reader) error {
 		return fmt.Errorf("read %s: %w", p.path, err)
 	}
 	defer f.Close()
-	var last time.Time
+	r.mu.Lock()
+	r.newest = time.Time{}
+	r.mu.Unlock()
 	sp, err := readLines(rd, p.off, p.lineNo, func(line []byte, lineNo int) error {
-		if t := stampTime(line); !t.IsZero() {
-			last = t
-		}
 		return r.line(line, p.path, lineNo)
 	})
+	r.mu.Lock()
+	last := r.newest // sources are read one after the other here
+	r.mu.Unlock()
 	if err != nil {
 		if r.err != nil {
 			return err
