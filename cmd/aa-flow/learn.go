@@ -1,23 +1,17 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"github.com/aa-flow/aa-flow/aaparser"
@@ -233,193 +227,26 @@ func abstractionCandidates(t *learnTarget, loader *learnIncludes, db *profiles.S
 
 // readStats is what reading the records reported.
 type readStats struct {
-	malformed, lost int
+	records, malformed, lost int
 }
 
-// learnCursor is where learning stopped in each source, kept in the state
-// directory so the next learn reads only what came after. It moves on only
-// when a proposal is resolved (every rule applied or rejected): until then
-// learn re-reads the same records and the pending rules come back.
-type learnCursor struct {
-	Sources []sourcePos `json:"sources,omitempty"`
-}
-
-// sourcePos is the position in one source: for a file its identity and
-// the offset and line after the last complete line; for /dev/kmsg the
-// sequence number of the last record.
-type sourcePos struct {
-	Path   string `json:"path"`
-	Dev    uint64 `json:"dev,omitempty"`
-	Ino    uint64 `json:"ino,omitempty"`
-	Offset int64  `json:"offset,omitempty"`
-	Line   int    `json:"line,omitempty"`
-	Seq    uint64 `json:"seq,omitempty"`
-}
-
-func (c *learnCursor) get(path string) *sourcePos {
-	if c == nil {
-		return nil
-	}
-	for i := range c.Sources {
-		if c.Sources[i].Path == path {
-			return &c.Sources[i]
-		}
-	}
-	return nil
-}
-
-// defaultSources are where a host's kernel records usually are, in order
-// of preference; learn reads the first that exists.
-var defaultSources = []string{"/var/log/audit/audit.log", "/var/log/kern.log", "/var/log/syslog", "/dev/kmsg"}
-
-// readRecords feeds every record of the sources to fn, each source from
-// the cursor's position (nil: from its start), and returns where it
-// stopped. "-" is standard input (no position).
-func readRecords(ctx context.Context, g *globalOptions, from []string, cur *learnCursor, since time.Time, fn func(*audit.Event)) (readStats, *learnCursor, error) {
+// readRecords feeds the records about name from the sources (the files
+// given, else the host's own log: audit.Read detects it) to fn, each
+// source from the cursor's position (nil: from its start), and returns
+// where reading stopped.
+func readRecords(ctx context.Context, g *globalOptions, name string, from []string, cur *audit.Cursor, since time.Time, fn func(*audit.Event)) (readStats, *audit.Cursor, error) {
 	var st readStats
-	next := &learnCursor{}
-	if len(from) == 0 {
-		for _, p := range defaultSources {
-			if _, err := os.Stat(p); err == nil {
-				from = []string{p}
-				break
-			}
-		}
-		if len(from) == 0 {
-			return st, nil, usagef("no audit log found (%s): say where the records are with --from FILE", strings.Join(defaultSources, ", "))
-		}
+	res, err := audit.Read(ctx, audit.ReadOptions{From: from, Since: since, Cursor: cur, Profile: name, Log: g.Err, Stdin: g.In},
+		func(e *audit.Event) error { fn(e); return nil })
+	if err != nil {
+		return st, nil, fmt.Errorf("read records: %w", err)
 	}
-	d := audit.NewDecoder()
-	emit := func(es []*audit.Event) {
-		for _, e := range es {
-			if !since.IsZero() && !e.Time.IsZero() && e.Time.Before(since) {
-				continue
-			}
-			fn(e)
-		}
+	st.records = res.Stats.Records - res.Stats.Duplicates
+	st.malformed = res.Stats.MalformedTotal
+	for _, l := range res.Stats.Lost {
+		st.lost += max(l.Count, 1)
 	}
-	for _, src := range from {
-		if err := ctx.Err(); err != nil {
-			return st, nil, err
-		}
-		if src == "-" {
-			if _, err := readLines(ctx, g.In, 0, 0, src, d, emit); err != nil {
-				return st, nil, err
-			}
-			continue
-		}
-		fi, err := os.Stat(src)
-		if err != nil {
-			return st, nil, fmt.Errorf("read records: %w", err)
-		}
-		if fi.Mode()&fs.ModeCharDevice != 0 {
-			// /dev/kmsg: one record per read, never an end of file.
-			pos := sourcePos{Path: src}
-			if old := cur.get(src); old != nil {
-				pos.Seq = old.Seq
-			}
-			last := pos.Seq
-			err := learnReadKmsg(ctx, src, func(line []byte, n int) {
-				if seq, ok := kmsgSeq(line); ok {
-					if seq <= pos.Seq && pos.Seq != 0 {
-						return
-					}
-					last = max(last, seq)
-				}
-				emit(d.Feed(line, src, n))
-			})
-			if err != nil {
-				return st, nil, err
-			}
-			pos.Seq = last
-			next.Sources = append(next.Sources, pos)
-			continue
-		}
-		f, err := os.Open(src)
-		if err != nil {
-			return st, nil, fmt.Errorf("read records: %w", err)
-		}
-		pos := sourcePos{Path: src}
-		if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-			pos.Dev, pos.Ino = uint64(sys.Dev), sys.Ino //nolint:unconvert // Dev's width differs between platforms
-		}
-		// Resume where the last learn stopped if it is the same file and
-		// has not shrunk (truncated or replaced: read it all).
-		if old := cur.get(src); old != nil && old.Dev == pos.Dev && old.Ino == pos.Ino && fi.Size() >= old.Offset {
-			if _, err := f.Seek(old.Offset, io.SeekStart); err != nil {
-				f.Close()
-				return st, nil, fmt.Errorf("read records: %w", err)
-			}
-			pos.Offset, pos.Line = old.Offset, old.Line
-		}
-		n, err := readLines(ctx, f, pos.Offset, pos.Line, src, d, emit)
-		f.Close()
-		if err != nil {
-			return st, nil, err
-		}
-		pos.Offset, pos.Line = n.off, n.line
-		next.Sources = append(next.Sources, pos)
-	}
-	emit(d.Flush())
-	s := d.Stats()
-	st.malformed = s.MalformedTotal
-	st.lost = len(s.Lost)
-	return st, next, nil
-}
-
-type readPos struct {
-	off  int64
-	line int
-}
-
-// readLines feeds the complete lines of r to the decoder; a last line
-// without its newline is left for the next learn (it may still be being
-// written). off and line are where r starts.
-func readLines(ctx context.Context, r io.Reader, off int64, line int, src string, d *audit.Decoder, emit func([]*audit.Event)) (readPos, error) {
-	br := bufio.NewReaderSize(r, 256<<10)
-	pos := readPos{off, line}
-	var long []byte
-	for {
-		if pos.line%4096 == 0 && ctx.Err() != nil {
-			return pos, ctx.Err()
-		}
-		chunk, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			// An overlong line: keep its start (the parser reports it), skip the rest.
-			if long == nil {
-				long = append([]byte(nil), chunk...)
-			}
-			pos.off += int64(len(chunk))
-			continue
-		}
-		if err == io.EOF {
-			return pos, nil // a partial last line waits for the next learn
-		}
-		if err != nil {
-			return pos, fmt.Errorf("read records from %s: %w", src, err)
-		}
-		pos.off += int64(len(chunk))
-		pos.line++
-		if long != nil {
-			chunk, long = long, nil
-		}
-		emit(d.Feed(bytes.TrimRight(chunk, "\r\n"), src, pos.line))
-	}
-}
-
-// kmsgSeq is the sequence number of a /dev/kmsg record ("PRI,SEQ,TS,...;").
-func kmsgSeq(line []byte) (uint64, bool) {
-	i := bytes.IndexByte(line, ',')
-	if i < 0 {
-		return 0, false
-	}
-	rest := line[i+1:]
-	j := bytes.IndexByte(rest, ',')
-	if j <= 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(rest[:j]), 10, 64)
-	return v, err == nil
+	return st, &res.Cursor, nil
 }
 
 // learnFlags are learn's own flags.
@@ -452,9 +279,10 @@ replaces, and never wider than a whole top-level directory or more dangerous
 than what it replaces.
 
 Records come from the files given with --from (an audit.log, syslog or
-kern.log, dmesg output, /dev/kmsg, - for standard input), else from the first
-of /var/log/audit/audit.log, /var/log/kern.log, /var/log/syslog, /dev/kmsg.
-Each source is read from where the last learn stopped (the cursor in the
+kern.log, dmesg output, /dev/kmsg, gzip-compressed logs, - for standard
+input), else from the host's own log: auditd's audit.log when auditd runs,
+else journald, else the syslog files, else /dev/kmsg. Each source is read
+from where the last learn stopped (the cursor in the
 state directory, moved on once a proposal is fully applied or rejected;
 --from-start reads everything again).
 
@@ -508,14 +336,14 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	if lf.since > 0 {
 		since = time.Now().Add(-lf.since)
 	}
-	var cur *learnCursor
+	var cur *audit.Cursor
 	if !lf.fromStart {
 		if cur, err = loadCursor(g, name, cursorFile); err != nil {
 			return err
 		}
 	}
 	p := profiles.NewProposer(t.file, name, opts)
-	st, next, err := readRecords(ctx, g, lf.from, cur, since, p.Add)
+	st, next, err := readRecords(ctx, g, name, lf.from, cur, since, p.Add)
 	if err != nil {
 		return err
 	}
@@ -525,6 +353,10 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	}
 	prop.ProfileFile = t.path
 	prop.Counts.Malformed, prop.Counts.Lost = st.malformed, st.lost
+	// Read returned only this profile's records; say how many there were
+	// in all.
+	prop.Counts.Read = max(st.records, prop.Counts.Read)
+	prop.Counts.Other = prop.Counts.Read - prop.Counts.ForProfile
 
 	if !lf.check {
 		if err := saveState(g, name, cursorPending, next); err != nil {
@@ -746,47 +578,12 @@ func dropApplied(g *globalOptions, t *learnTarget, prop *profiles.Proposal, d pr
 	return saveProposal(g, t, prop)
 }
 
-// learnReadKmsg reads the kernel's log buffer through /dev/kmsg (or another
-// character device with its one-record-per-read interface) up to the
-// newest record, without waiting for more.
-func learnReadKmsg(ctx context.Context, path string, fn func(line []byte, n int)) error {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("read records: open %s: %w", path, err)
-	}
-	defer unix.Close(fd)
-	buf := make([]byte, 16<<10)
-	for n := 1; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		k, err := unix.Read(fd, buf)
-		switch {
-		case errors.Is(err, unix.EAGAIN):
-			return nil
-		case errors.Is(err, unix.EPIPE):
-			continue // overwritten before we read it: the next read goes on
-		case errors.Is(err, unix.EINTR):
-			continue
-		case err != nil:
-			return fmt.Errorf("read records from %s: %w", path, err)
-		case k <= 0:
-			return nil
-		}
-		rec := buf[:k]
-		if i := bytes.IndexByte(rec, '\n'); i >= 0 {
-			rec = rec[:i] // continuation lines (" KEY=value") carry nothing we need
-		}
-		fn(rec, n)
-	}
-}
-
 // stateFile is a file in the target's state directory.
 func stateFile(g *globalOptions, name, file string) string {
 	return filepath.Join(g.StateDir, store.DirName(name), file)
 }
 
-func loadCursor(g *globalOptions, name, file string) (*learnCursor, error) {
+func loadCursor(g *globalOptions, name, file string) (*audit.Cursor, error) {
 	b, err := os.ReadFile(stateFile(g, name, file))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -794,7 +591,7 @@ func loadCursor(g *globalOptions, name, file string) (*learnCursor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read cursor: %w", err)
 	}
-	var c learnCursor
+	var c audit.Cursor
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("read cursor %s: %w", stateFile(g, name, file), err)
 	}
