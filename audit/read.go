@@ -60,6 +60,10 @@ func Read(ctx context.Context, opt ReadOptions, fn func(*Event) error) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	// Everything Read starts (followers, journalctl, the idle flusher)
+	// stops when it returns.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	r := &reader{opt: opt, fn: fn, dec: NewDecoder(), after: map[string]time.Time{}}
 	for _, s := range srcs {
 		if sc := opt.Cursor.Get(s.name()); sc != nil && !sc.Time.IsZero() {
@@ -86,8 +90,6 @@ func Read(ctx context.Context, opt ReadOptions, fn func(*Event) error) (*Result,
 	// Several followed sources: one goroutine each, one Decoder behind a
 	// lock.
 	r.startIdleFlush(ctx)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	errs := make(chan error, len(srcs))
 	for _, s := range srcs {
 		go func() { errs <- s.run(ctx, r) }()
@@ -128,6 +130,7 @@ type reader struct {
 	// for the cursor of a source read alone.
 	newest time.Time
 	err    error // the first error from fn; stops the read
+	done   bool  // Read has returned: fn is not called again
 }
 
 // line feeds one log line read from source.
@@ -204,6 +207,10 @@ func (r *reader) startIdleFlush(ctx context.Context) {
 			case <-t.C:
 			}
 			r.mu.Lock()
+			if r.done {
+				r.mu.Unlock()
+				return
+			}
 			if !r.fed && r.err == nil {
 				_ = r.deliver(r.dec.Flush())
 			}
@@ -216,6 +223,7 @@ func (r *reader) startIdleFlush(ctx context.Context) {
 func (r *reader) finish(res *Result, srcs []source, err error) (*Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer func() { r.done = true }()
 	if err == nil && r.err == nil {
 		err = r.deliver(r.dec.Flush())
 	}
