@@ -7,7 +7,7 @@ start_webd() {
 	i=0
 	until [ -s /run/webd.pid ] && wget -q -O /dev/null "$URL/" 2>/dev/null; do
 		i=$((i + 1))
-		if [ $i -gt 50 ] || ! kill -0 $WEBD 2>/dev/null; then
+		if [ $i -gt 200 ] || ! kill -0 $WEBD 2>/dev/null; then
 			echo "webd did not start"
 			return 1
 		fi
