@@ -33,29 +33,52 @@ func qualifiers(q profiles.Qualifiers) string {
 	return strings.Join(w, " ") + " "
 }
 
-// conds renders conditions separated by blanks: key=value, key=(v1, v2) or
-// key in (v1, v2).
-func conds(cs []profiles.Cond) string {
+// conds renders a rule's conditions separated by blanks: key=value,
+// key=(v1, v2) or key in (v1, v2).
+func conds(cs []profiles.Cond) string { return condList(cs, false) }
+
+// listConds renders the conditions inside a parenthesised list, peer=(...)
+// or xattrs=(...).
+func listConds(cs []profiles.Cond) string { return condList(cs, true) }
+
+func condList(cs []profiles.Cond, inList bool) string {
 	parts := make([]string, 0, len(cs))
 	for _, c := range cs {
-		parts = append(parts, cond(c))
+		parts = append(parts, cond(c, inList))
 	}
 	return strings.Join(parts, " ")
 }
 
-func cond(c profiles.Cond) string {
+// cond renders one condition. A key alone (xattrs=(name)) stays alone.
+// Inside a parenthesised list apparmor_parser splits on commas, even within
+// {} alternations, so a value holding one is quoted there.
+func cond(c profiles.Cond, inList bool) string {
+	if len(c.Values) == 0 && !c.Paren && !c.In {
+		return c.Key
+	}
+	list := c.Paren || c.In || len(c.Values) != 1
 	vals := make([]string, 0, len(c.Values))
 	for _, v := range c.Values {
-		vals = append(vals, QuoteToken(v))
+		vals = append(vals, quoteListValue(v, inList || list))
 	}
 	op := "="
 	if c.In {
 		op = " in "
 	}
-	if c.Paren || c.In || len(vals) != 1 {
+	if list {
 		return c.Key + op + "(" + strings.Join(vals, ", ") + ")"
 	}
 	return c.Key + op + vals[0]
+}
+
+// quoteListValue is QuoteToken, and also quotes a value with a comma when
+// it stands in a parenthesised list.
+func quoteListValue(v string, inList bool) string {
+	q := QuoteToken(v)
+	if inList && q == v && strings.Contains(v, ",") {
+		return `"` + v + `"`
+	}
+	return q
 }
 
 // access renders an access list: a single word bare, several in parens.
@@ -72,7 +95,7 @@ func peer(class string, cs []profiles.Cond) string {
 	if (class == "signal" || class == "ptrace") && len(cs) == 1 && cs[0].Key == "label" && !cs[0].Paren && !cs[0].In && len(cs[0].Values) == 1 {
 		return "peer=" + QuoteToken(cs[0].Values[0])
 	}
-	return "peer=(" + conds(cs) + ")"
+	return "peer=(" + listConds(cs) + ")"
 }
 
 // Checks: each refuses a node that cannot be written safely.
@@ -100,7 +123,7 @@ func checkValues(what string, vals ...string) error {
 func checkPathToken(what, p string, angle bool) error {
 	bad := "\"\n\r\x00"
 	if angle {
-		bad = "<> \t\n\r\x00"
+		bad = "<>\n\r\x00"
 	}
 	if p == "" {
 		return fmt.Errorf("empty %s path", what)
@@ -124,10 +147,20 @@ func checkVariable(v *profiles.Variable) error {
 // permLetters are the letters a permission set may hold.
 const permLetters = "rwalkmcdx"
 
-var execModes = map[string]bool{
-	"x": true, "ix": true, "px": true, "Px": true, "cx": true, "Cx": true,
-	"ux": true, "Ux": true, "pix": true, "Pix": true, "cix": true, "Cix": true,
-	"pux": true, "PUx": true, "cux": true, "CUx": true,
+// isExecMode reports whether m is an exec mode as apparmor_parser spells
+// them: up to three modifier letters then x (ix, Px, pix, PUx, Pux ...).
+// apparmor_parser judges the combination; here only the letters matter, so
+// nothing but a mode can be written.
+func isExecMode(m string) bool {
+	if len(m) < 1 || len(m) > 4 || m[len(m)-1] != 'x' {
+		return false
+	}
+	for i := 0; i < len(m)-1; i++ {
+		if !strings.ContainsRune("iupPcCU", rune(m[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 func checkFileRule(r *profiles.FileRule) error {
@@ -148,7 +181,7 @@ func checkFileRule(r *profiles.FileRule) error {
 			return fmt.Errorf("file rule %q: invalid permission %q in %q", r.Path, r.Perms[i], r.Perms)
 		}
 	}
-	if r.Exec != "" && !execModes[r.Exec] {
+	if r.Exec != "" && !isExecMode(r.Exec) {
 		return fmt.Errorf("file rule %q: invalid exec mode %q", r.Path, r.Exec)
 	}
 	if r.Target != "" && r.Exec == "" && !strings.Contains(r.Perms, "l") {
@@ -171,9 +204,6 @@ func checkConds(what string, cs []profiles.Cond) error {
 		}
 		if strings.ContainsAny(c.Key, "=") {
 			return fmt.Errorf("%s key %q: '=' cannot be part of a key", what, c.Key)
-		}
-		if len(c.Values) == 0 && !c.Paren && !c.In {
-			return fmt.Errorf("%s %s has no value", what, c.Key)
 		}
 		if err := checkValues(what+" "+c.Key, c.Values...); err != nil {
 			return err

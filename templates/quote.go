@@ -11,7 +11,7 @@ import (
 // back as the same value and compiles to the same policy.
 //
 // The token is quoted when it would not survive unquoted: it is empty, holds
-// whitespace, a quote, a parenthesis, "->", a comma outside {}
+// whitespace, a quote, a parenthesis, '=', "->", a comma outside {}
 // alternations, or starts with '#'. Inside the quotes apparmor_parser reads
 // escapes exactly as outside, so only a raw '"' needs a backslash. Raw
 // control bytes other than a tab are written as octal escapes (the byte
@@ -82,7 +82,7 @@ func needsQuotes(s string) bool {
 			if n := s[i]; n < 0x20 || n == 0x7f || n == ' ' {
 				return true
 			}
-		case c <= ' ' || c == 0x7f || c == '"' || c == '(' || c == ')':
+		case c <= ' ' || c == 0x7f || c == '"' || c == '(' || c == ')' || c == '=':
 			return true
 		case c == '{':
 			depth++

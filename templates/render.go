@@ -37,12 +37,13 @@ var profileFS embed.FS
 // profileTemplates holds the parsed layout and rule templates. It is built
 // once from embedded files and never modified.
 var profileTemplates = template.Must(template.New("profile").Funcs(template.FuncMap{
-	"q":      QuoteToken,
-	"quals":  qualifiers,
-	"conds":  conds,
-	"access": access,
-	"peer":   peer,
-	"join":   strings.Join,
+	"q":         QuoteToken,
+	"quals":     qualifiers,
+	"conds":     conds,
+	"listConds": listConds,
+	"access":    access,
+	"peer":      peer,
+	"join":      strings.Join,
 }).ParseFS(profileFS, "profile/*.tmpl"))
 
 // indentUnit is one level of indentation.
@@ -108,20 +109,21 @@ func RenderNode(n profiles.Node, depth int) (string, error) {
 	}
 	indent := strings.Repeat(indentUnit, depth)
 	m := n.NodeMeta()
-	if err := checkComments(m); err != nil {
+	comments, trailing, err := cleanComments(m)
+	if err != nil {
 		return "", fmt.Errorf("%s at %s: %w", n.Kind(), m.Pos, err)
 	}
 	var text string
-	var err error
 	switch n := n.(type) {
 	case *profiles.Profile:
-		text, err = renderProfile(n, depth)
+		text, err = renderProfile(n, depth, comments, trailing)
 		if err != nil {
 			return "", fmt.Errorf("profile %q at %s: %w", n.DisplayName(), m.Pos, err)
 		}
 		return text, nil // comments and trailing are part of the block
 	case *profiles.Comment:
-		text, err = n.Text, checkComment(n.Text)
+		text = strings.TrimRight(n.Text, "\r")
+		err = checkComment(text)
 	case *profiles.Raw:
 		text = reindentRaw(n, indent)
 	default:
@@ -131,32 +133,40 @@ func RenderNode(n profiles.Node, depth int) (string, error) {
 		return "", fmt.Errorf("%s at %s: %w", n.Kind(), m.Pos, err)
 	}
 	var b strings.Builder
-	for _, c := range m.Comments {
+	for _, c := range comments {
 		b.WriteString(indent)
 		b.WriteString(c)
 		b.WriteByte('\n')
 	}
 	b.WriteString(indent)
 	b.WriteString(text)
-	if m.Trailing != "" {
+	if trailing != "" {
 		b.WriteByte(' ')
-		b.WriteString(m.Trailing)
+		b.WriteString(trailing)
 	}
 	return b.String(), nil
 }
 
-// checkComments refuses comments that would not read back as comments: one
-// that does not start with '#' or spans lines could smuggle in a rule.
-func checkComments(m *profiles.Meta) error {
+// cleanComments returns a node's comments with any carriage return of a
+// DOS line ending removed, refusing comments that would not read back as
+// comments: one that does not start with '#' or spans lines could smuggle
+// in a rule.
+func cleanComments(m *profiles.Meta) ([]string, string, error) {
+	var comments []string
 	for _, c := range m.Comments {
+		c = strings.TrimRight(c, "\r")
 		if err := checkComment(c); err != nil {
-			return err
+			return nil, "", err
+		}
+		comments = append(comments, c)
+	}
+	trailing := strings.TrimRight(m.Trailing, "\r")
+	if trailing != "" {
+		if err := checkComment(trailing); err != nil {
+			return nil, "", err
 		}
 	}
-	if m.Trailing != "" {
-		return checkComment(m.Trailing)
-	}
-	return nil
+	return comments, trailing, nil
 }
 
 func checkComment(c string) error {
@@ -222,7 +232,7 @@ type profileView struct {
 	Trailing string
 }
 
-func renderProfile(p *profiles.Profile, depth int) (string, error) {
+func renderProfile(p *profiles.Profile, depth int, comments []string, trailing string) (string, error) {
 	if err := checkProfileHeader(p); err != nil {
 		return "", err
 	}
@@ -236,10 +246,10 @@ func renderProfile(p *profiles.Profile, depth int) (string, error) {
 	}
 	v := profileView{
 		Indent:   strings.Repeat(indentUnit, depth),
-		Comments: p.Comments,
+		Comments: comments,
 		Header:   header.String(),
 		Groups:   groups,
-		Trailing: p.Trailing,
+		Trailing: trailing,
 	}
 	var b strings.Builder
 	if err := profileTemplates.ExecuteTemplate(&b, "profile", v); err != nil {
@@ -342,7 +352,7 @@ func rank(n profiles.Node) int {
 // move by the same amount as its first line, but only when that is safe: no
 // quoted string may span lines, and only blanks are ever removed.
 func reindentRaw(r *profiles.Raw, indent string) string {
-	text := strings.TrimLeft(r.Text, " \t")
+	text := strings.ReplaceAll(strings.TrimLeft(r.Text, " \t"), "\r\n", "\n")
 	if !strings.Contains(text, "\n") || r.Pos.Col < 1 {
 		return text
 	}
