@@ -43,13 +43,7 @@ func run() error {
 		return fmt.Errorf("open access log: %w", err)
 	}
 	defer lf.Close()
-	s := &server{notes: filepath.Join(*state, "notes.txt"), log: log.New(lf, "", log.LstdFlags)}
-
-	mux := http.NewServeMux()
-	mux.Handle("/", http.FileServer(http.Dir(*root)))
-	mux.HandleFunc("/api/hello", s.hello)
-	mux.HandleFunc("/api/notes", s.addNote)
-	mux.HandleFunc("/debug/read", s.debugRead)
+	h := newHandler(*root, filepath.Join(*state, "notes.txt"), log.New(lf, "", log.LstdFlags))
 
 	ln, err := net.Listen("tcp4", *listen)
 	if err != nil {
@@ -60,7 +54,7 @@ func run() error {
 			return fmt.Errorf("pidfile: %w", err)
 		}
 	}
-	srv := &http.Server{Handler: s.logged(mux), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	go func() {
@@ -73,6 +67,18 @@ func run() error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// newHandler serves root's files, the API (notes appended to notes) and the
+// debug hole, logging each request to logger.
+func newHandler(root, notes string, logger *log.Logger) http.Handler {
+	s := &server{notes: notes, log: logger}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(root)))
+	mux.HandleFunc("/api/hello", s.hello)
+	mux.HandleFunc("/api/notes", s.addNote)
+	mux.HandleFunc("/debug/read", s.debugRead)
+	return s.logged(mux)
 }
 
 type server struct {
