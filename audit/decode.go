@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"strconv"
+	"time"
 )
 
 // Decoder turns a stream of log lines into Events: it parses each line,
@@ -25,10 +26,13 @@ type Decoder struct {
 	pendingSerial uint64
 	pendingSource string
 
-	seen  dedupe
-	lost  lostState
-	alloc allocator
-	out   []*Event // block the returned slices are cut from
+	seen dedupe
+	lost lostState
+	// lastTime is the time of the last record fed, to date loss reports
+	// whose syslog stamp has no year.
+	lastTime time.Time
+	alloc    allocator
+	out      []*Event // block the returned slices are cut from
 
 	// Counts by profile, with the last profile's counters cached: most
 	// consecutive events are about the same profile.
@@ -113,7 +117,7 @@ func (d *Decoder) Feed(line []byte, source string, lineNo int) []*Event {
 			}
 			d.lost.serial(source, lineNo, serial)
 		} else {
-			d.lost.line(&d.stats, line, source, lineNo)
+			d.lost.line(&d.stats, line, source, lineNo, d.lastTime)
 		}
 		return out
 	}
@@ -178,6 +182,9 @@ func (d *Decoder) feedRecord(rec *Record, source string, lineNo int) []*Event {
 	}
 	e := rec.Event
 	d.stats.Records++
+	if !e.Time.IsZero() {
+		d.lastTime = e.Time
+	}
 	e.Source, e.Line = source, lineNo
 	if len(d.pending) > 0 && (e.Serial != d.pendingSerial || source != d.pendingSource) {
 		out = d.flushPending()

@@ -288,6 +288,51 @@ func TestDecoderLost(t *testing.T) {
 	assert.Contains(t, advice["printk-ratelimit"], "/proc/sys/kernel/printk_ratelimit")
 	assert.Contains(t, advice["backlog"], "audit_backlog_limit=")
 	assert.Contains(t, advice["backlog"], "-b")
+	for _, l := range st.Lost {
+		assert.True(t, l.Time.IsZero(), "%s at line %d: no record dated the syslog stamps", l.Kind, l.Line)
+	}
+}
+
+func TestDecoderLostTime(t *testing.T) {
+	ref := time.Date(2026, 11, 22, 9, 0, 0, 0, time.Local)
+	refStamp := decItoa(int(ref.Unix()))
+	lines := []string{
+		`2026-11-22T10:00:00.250+00:00 host kernel: audit: rate limit exceeded`,
+		`type=AVC msg=audit(` + refStamp + `.000:7): apparmor="ALLOWED" operation="open" profile="svc" name="/x" pid=5 comm="svc"`,
+		`Nov 22 10:00:01 host kernel: [ 10.3] audit: backlog limit exceeded`,
+		`[ 10.4] audit: kauditd hold queue overflow`,
+	}
+	d := NewDecoder()
+	decFeedAll(t, d, "kern.log", lines)
+	st := d.Stats()
+	require.Len(t, st.Lost, 3)
+	assert.Equal(t, time.Date(2026, 11, 22, 10, 0, 0, 250e6, time.UTC), st.Lost[0].Time, "ISO-8601 syslog time")
+	assert.Equal(t, time.Date(2026, 11, 22, 10, 0, 1, 0, time.Local).UTC(), st.Lost[1].Time, "traditional syslog time, year from the record before")
+	assert.True(t, st.Lost[2].Time.IsZero(), "a dmesg line has no wall-clock time")
+}
+
+func TestLineTime(t *testing.T) {
+	ref := time.Date(2027, 1, 1, 0, 30, 0, 0, time.Local)
+	tests := []struct {
+		name string
+		line string
+		ref  time.Time
+		want time.Time
+	}{
+		{"audit stamp", `type=KERNEL msg=audit(1700000000.123:9): audit_lost=3`, time.Time{}, time.Unix(1700000000, 123e6).UTC()},
+		{"iso", `2026-11-22T10:00:00.000001+01:00 h kernel: audit: backlog limit exceeded`, time.Time{}, time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)},
+		{"syslog same year", `Jan  1 00:10:00 h kernel: audit: rate limit exceeded`, ref, time.Date(2027, 1, 1, 0, 10, 0, 0, time.Local).UTC()},
+		{"syslog across new year", `Dec 31 23:59:00 h kernel: audit: rate limit exceeded`, ref, time.Date(2026, 12, 31, 23, 59, 0, 0, time.Local).UTC()},
+		{"syslog without ref", `Dec 31 23:59:00 h kernel: audit: rate limit exceeded`, time.Time{}, time.Time{}},
+		{"bad syslog", `Foo 31 23:59:00 h kernel: audit: rate limit exceeded`, ref, time.Time{}},
+		{"dmesg", `[ 10.4] audit: rate limit exceeded`, ref, time.Time{}},
+		{"bad stamp", `audit(12x): audit_lost=1`, time.Time{}, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, lineTime([]byte(tt.line), tt.ref))
+		})
+	}
 }
 
 func TestDecoderSerialGap(t *testing.T) {

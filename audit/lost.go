@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"strconv"
+	"time"
 )
 
 // Lost is evidence that records were lost between the kernel and the log,
@@ -22,6 +23,12 @@ type Lost struct {
 	Kind   string
 	Count  int // records (or log lines) lost as the log says; 0 when it does not say
 	Advice string
+	// Time is when the loss was logged: the line's audit(...) stamp, its
+	// ISO-8601 syslog time, or its traditional syslog time ("Nov 22
+	// 10:00:00", local time, the year taken from the records read before
+	// it); zero when unknown (a dmesg line, a serial-gap hint, a
+	// traditional syslog line before any dated record).
+	Time time.Time `json:",omitzero"`
 }
 
 // The advice for each kind of loss.
@@ -142,8 +149,57 @@ var (
 	lostAudit      = []byte("audit")
 )
 
-// line looks for loss reports in a line that is not an audit record.
-func (l *lostState) line(st *Stats, line []byte, source string, lineNo int) {
+// line looks for loss reports in a line that is not an audit record; ref is
+// the time of the last record read (zero if none), to date traditional
+// syslog stamps, which have no year.
+func (l *lostState) line(st *Stats, line []byte, source string, lineNo int, ref time.Time) {
+	n := len(st.Lost)
+	l.detect(st, line, source, lineNo)
+	if len(st.Lost) > n {
+		t := lineTime(line, ref)
+		for i := n; i < len(st.Lost); i++ {
+			st.Lost[i].Time = t
+		}
+	}
+}
+
+// lineTime is when a log line was logged: its audit(...) stamp, a leading
+// ISO-8601 time, or a leading traditional syslog time dated by ref; zero
+// when none of these.
+func lineTime(line []byte, ref time.Time) time.Time {
+	if i := bytes.Index(line, keyAudit); i >= 0 {
+		if t, _, _, err := parseStamp(line, i+len(keyAudit)); err == nil {
+			return t
+		}
+	}
+	if t := isoPrefixTime(line); !t.IsZero() {
+		return t
+	}
+	return syslogTime(line, ref)
+}
+
+// syslogTime parses a leading "Jan _2 15:04:05" (RFC 3164, local time). The
+// year is ref's, or the year before when that would put the line more than a
+// day after ref (a log that crossed New Year). Zero without ref.
+func syslogTime(line []byte, ref time.Time) time.Time {
+	const layout = "Jan _2 15:04:05"
+	if ref.IsZero() || len(line) < len(layout) || line[3] != ' ' || line[9] != ':' {
+		return time.Time{}
+	}
+	t, err := time.ParseInLocation(layout, string(line[:len(layout)]), time.Local)
+	if err != nil {
+		return time.Time{}
+	}
+	ref = ref.In(time.Local)
+	t = t.AddDate(ref.Year(), 0, 0)
+	if t.After(ref.Add(24 * time.Hour)) {
+		t = t.AddDate(-1, 0, 0)
+	}
+	return t.UTC()
+}
+
+// detect appends the loss reports in line to st.Lost.
+func (l *lostState) detect(st *Stats, line []byte, source string, lineNo int) {
 	if i := bytes.Index(line, lostSuppressed); i >= 0 {
 		// "__ratelimit: 36 callbacks suppressed",
 		// "kauditd_printk_skb: 12 callbacks suppressed". Other subsystems'
