@@ -18,7 +18,8 @@ var ErrGateRefused = errors.New("enforce gate refused")
 
 // EventSource reads the audit records logged at or after since and calls fn
 // for each; it reports what it could not read (lost and malformed records)
-// and which sources it read. The cmd layer wires audit.Read here.
+// and which sources it read. An event is valid only during fn (Clone to
+// keep it). learn.Events wires audit.Read here.
 type EventSource func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (SourceStats, error)
 
 // SourceStats is what an EventSource could not see.
@@ -29,7 +30,7 @@ type SourceStats struct {
 }
 
 // Coverage reports whether the current profile already allows what a record
-// shows. The cmd layer wires the learner's coverage check here.
+// shows. learn.Coverage.Event, the learner's own check, is wired here.
 type Coverage func(*audit.Event) (covered bool, err error)
 
 // GateOptions are the enforce gate's inputs.
@@ -135,6 +136,8 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 		}
 		r.Uncovered++
 		if len(r.Samples) < maxSamples {
+			// The record is valid only during this call: keep a copy.
+			e = e.Clone()
 			r.Samples = append(r.Samples, Sample{Time: e.Time, Profile: e.ProfileName(), Operation: e.Operation, Name: e.Name,
 				Requested: e.RequestedMask, Comm: e.Comm, PID: max(e.PID, 0), Source: e.Source, Line: e.Line})
 		}

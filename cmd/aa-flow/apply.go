@@ -31,11 +31,7 @@ proposal.`,
 			if !sel.All && len(sel.Only) == 0 && len(sel.Except) == 0 && len(sel.Literal) == 0 {
 				return usagef("say which rules: --all, --only IDS or --except IDS (see aa-flow diff %s)", args[0])
 			}
-			t, err := loadTarget(g, args[0], profileFile)
-			if err != nil {
-				return err
-			}
-			prop, err := loadProposal(g, t)
+			t, prop, err := loadPending(g, args[0], profileFile)
 			if err != nil {
 				return err
 			}

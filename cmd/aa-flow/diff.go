@@ -17,11 +17,7 @@ proposal itself (rules, literal alternatives, severity, evidence, counts).`,
   aa-flow diff nginx --json | jq '.rules[] | select(.severity >= 7)'`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := loadTarget(g, args[0], profileFile)
-			if err != nil {
-				return err
-			}
-			prop, err := loadProposal(g, t)
+			t, prop, err := loadPending(g, args[0], profileFile)
 			if err != nil {
 				return err
 			}

@@ -24,11 +24,7 @@ closing brace, validated, stored as a new revision and reloaded.`,
 		Example: `  aa-flow review nginx`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := loadTarget(g, args[0], profileFile)
-			if err != nil {
-				return err
-			}
-			prop, err := loadProposal(g, t)
+			t, prop, err := loadPending(g, args[0], profileFile)
 			if err != nil {
 				return err
 			}

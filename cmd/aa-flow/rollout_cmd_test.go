@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/rollout/rollouttest"
 )
@@ -252,68 +251,4 @@ func TestInitTemplatesAndAdopt(t *testing.T) {
 	code, out, _ = e.run("history", "dnsmasq")
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "adopted "+dn)
-}
-
-// BenchmarkGate measures the enforce gate over a generated audit log of
-// 10^5 records (half of them for the profile, a tenth of those uncovered),
-// against a starter profile that includes abstractions/base: reading,
-// decoding and the coverage check, as enforce runs them.
-func BenchmarkGate(b *testing.B) {
-	d := b.TempDir()
-	prof := filepath.Join(d, "web")
-	src := "abi <abi/3.0>,\ninclude <tunables/global>\nprofile web /usr/bin/web flags=(complain) {\n  include <abstractions/base>\n  /usr/bin/web mr,\n  /srv/www/** r,\n  /var/log/web/*.log w,\n}\n"
-	require.NoError(b, os.WriteFile(prof, []byte(src), 0o644))
-	logPath := filepath.Join(d, "audit.log")
-	var buf bytes.Buffer
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	const n = 100000
-	for i := 0; i < n; i++ {
-		t := start.Add(time.Duration(i) * time.Millisecond)
-		switch {
-		case i%2 == 1:
-			buf.WriteString(avc(t, i+1, "other", "/etc/x"))
-		case i%20 == 0:
-			buf.WriteString(avc(t, i+1, "web", fmt.Sprintf("/etc/secret/%d", i%100)))
-		default:
-			buf.WriteString(avc(t, i+1, "web", fmt.Sprintf("/srv/www/site/%d.html", i%1000)))
-		}
-	}
-	require.NoError(b, os.WriteFile(logPath, buf.Bytes(), 0o644))
-	src2 := fileEvents([]string{logPath})
-	b.ResetTimer()
-	for b.Loop() {
-		cov, err := newCoverage(prof, []string{"/etc/apparmor.d"})
-		require.NoError(b, err)
-		records, uncovered := 0, 0
-		_, err = src2(context.Background(), start, func(e *audit.Event) error {
-			if e.ProfileName() != "web" {
-				return nil
-			}
-			records++
-			ok, err := cov.covered(e)
-			if !ok {
-				uncovered++
-			}
-			return err
-		})
-		require.NoError(b, err)
-		require.Equal(b, n/2, records)
-		require.Equal(b, n/20, uncovered)
-	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-}
-
-// TestReadKmsgReturns reads this host's /dev/kmsg: it must come back at the
-// end of the ring buffer instead of waiting for new records (a plain read
-// blocks there), having fed every record to the decoder.
-func TestReadKmsgReturns(t *testing.T) {
-	if _, err := os.Stat("/dev/kmsg"); err != nil {
-		t.Fatalf("/dev/kmsg is needed: %v", err)
-	}
-	d := audit.NewDecoder()
-	_, err := readKmsg(context.Background(), "/dev/kmsg", d, func([]*audit.Event) error { return nil })
-	require.NoError(t, err)
-	assert.Positive(t, d.Stats().Lines, "the ring buffer holds at least the boot messages")
-	assert.True(t, isCharDevice("/dev/kmsg"))
-	assert.False(t, isCharDevice("/etc/hostname"))
 }

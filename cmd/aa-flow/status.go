@@ -47,12 +47,16 @@ files.`,
 			var out []*rollout.Status
 			for _, n := range names {
 				var gate *rollout.GateOptions
-				if opts, err := gf.options(g, n); err == nil {
+				opts, gerr := gf.options(g, n)
+				if gerr == nil {
 					gate = &opts
 				}
 				st, err := h.Status(cmd.Context(), n, gate)
 				if err != nil {
 					return err
+				}
+				if gerr != nil && st.Managed && st.FileMode == rollout.ModeComplain {
+					st.GateErr = gerr.Error()
 				}
 				out = append(out, st)
 			}
@@ -142,8 +146,6 @@ func printStatus(w io.Writer, st *rollout.Status) {
 		}
 	case st.GateErr != "":
 		fmt.Fprintf(w, "  gate:     unknown: %s\n", st.GateErr)
-	case st.FileMode == rollout.ModeComplain:
-		fmt.Fprintln(w, "  gate:     unknown (no readable log; pass --from FILE)")
 	}
 	for _, p := range st.Problems {
 		fmt.Fprintf(w, "  problem:  %s\n", p)

@@ -1,0 +1,116 @@
+package learn
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/review"
+	"github.com/aa-flow/aa-flow/rollout"
+	"github.com/aa-flow/aa-flow/store"
+)
+
+// ApplyOptions say how Apply installs the new profile text.
+type ApplyOptions struct {
+	Dirs
+	Parser     string // apparmor_parser ("" finds it in PATH)
+	Securityfs string // where securityfs is mounted ("" the default)
+	NoLoad     bool   // write the file, do not reload it
+	// DryRun changes nothing: the diff of the file and each action that
+	// would be taken go to Log.
+	DryRun bool
+	Color  bool // colour the dry run's diff
+	Log    io.Writer
+	// Now dates the comment above the new rules (nil: time.Now).
+	Now func() time.Time
+}
+
+// Applied is what Apply did.
+type Applied struct {
+	Rules    int    // rule lines written
+	Path     string // the profile file
+	Revision int    // the new revision of a managed profile (0 otherwise)
+	Loaded   bool   // the file was reloaded into the kernel
+	DryRun   bool   // nothing was changed
+}
+
+// Apply writes the rules d accepts into the profile file (before each
+// profile's closing brace, under a dated comment), validates it, stores a
+// managed profile as a new revision and reloads it; the rules decided on
+// leave the pending proposal. With no rule accepted it writes nothing and
+// returns Rules 0.
+func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *profiles.Proposal, d profiles.Decisions) (*Applied, error) {
+	chosen := prop.Apply(d)
+	if len(chosen) == 0 {
+		return &Applied{Path: t.Path, DryRun: o.DryRun}, nil
+	}
+	log := o.Log
+	if log == nil {
+		log = io.Discard
+	}
+	var h *rollout.Host
+	if t.Managed {
+		h = rollout.NewHost(o.ProfileDir, o.StateDir, o.Parser, o.Securityfs)
+		h.DryRun, h.Log = o.DryRun, log
+		// Hold the profile's lock from reading the file to installing the
+		// new one, so a concurrent change is not overwritten.
+		unlock, err := h.Store.Lock(t.Name)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
+	// Re-read the file: it may have changed since the proposal was made.
+	cur, err := t.reload(o.Dirs)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	out, err := profiles.InsertRules(cur.Src, cur.File, chosen, "# learned by aa-flow "+now().Format("2006-01-02"))
+	if err != nil {
+		return nil, fmt.Errorf("add rules to %s: %w", cur.Path, err)
+	}
+	res := &Applied{Rules: len(chosen), Path: cur.Path, DryRun: o.DryRun}
+	if o.DryRun {
+		fmt.Fprint(log, review.Unified(cur.Path, cur.Path+" (new)", cur.Src, out, o.Color))
+	}
+	if cur.Managed {
+		rev, err := h.Install(ctx, t.Name, out, fmt.Sprintf("learn: %d rule(s) applied", len(chosen)), !o.NoLoad)
+		if err != nil {
+			return nil, err
+		}
+		if o.DryRun {
+			return res, nil
+		}
+		res.Revision, res.Loaded = rev.N, !o.NoLoad
+	} else {
+		r := &aaparser.Runner{Path: o.Parser, IncludeDirs: []string{o.ProfileDir}}
+		if err := r.Validate(ctx, cur.Path, out); err != nil {
+			return nil, fmt.Errorf("the profile with the new rules does not compile, nothing written: %w", err)
+		}
+		if o.DryRun {
+			fmt.Fprintf(log, "would write %s", cur.Path)
+			if !o.NoLoad {
+				fmt.Fprintf(log, " and run %s -r -W %s", r.Path, cur.Path)
+			}
+			fmt.Fprintln(log)
+			return res, nil
+		}
+		if err := store.WriteFileAtomic(cur.Path, out, 0o644); err != nil {
+			return nil, fmt.Errorf("write %s: %w", cur.Path, err)
+		}
+		if !o.NoLoad {
+			if err := r.Replace(ctx, cur.Path); err != nil {
+				return nil, fmt.Errorf("%s was written but not loaded: %w", cur.Path, err)
+			}
+			res.Loaded = true
+		}
+	}
+	return res, dropDecided(o.Dirs, t, prop, d)
+}

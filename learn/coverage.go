@@ -1,0 +1,90 @@
+package learn
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+// Coverage answers "does the profile file as it is now allow this?" for
+// the learner (one access of one profile) and for the enforce gate (every
+// access one record shows), so both judge a record the same way.
+type Coverage struct {
+	file     *profiles.File
+	load     profiles.IncludeLoader
+	policies map[string]*profiles.Policy
+	errs     map[string]error
+	// seen caches the gate's answers by profile and accesses: a log
+	// repeats the same few accesses many times.
+	seen map[string]bool
+}
+
+// maxCoverageCache bounds the answer cache.
+const maxCoverageCache = 1 << 16
+
+// NewCoverage checks accesses against the profiles of f, following its
+// includes with r.
+func NewCoverage(f *profiles.File, r *parser.Resolver) *Coverage {
+	return &Coverage{file: f, load: r.Load, policies: map[string]*profiles.Policy{}, errs: map[string]error{}, seen: map[string]bool{}}
+}
+
+// Policy is the policy of one profile or hat of the file (nil, nil when the
+// file does not define it).
+func (c *Coverage) Policy(profile string) (*profiles.Policy, error) {
+	if p, ok := c.policies[profile]; ok {
+		return p, c.errs[profile]
+	}
+	// The name may point into a decoder's block: keep a copy.
+	profile = strings.Clone(profile)
+	var p *profiles.Policy
+	var err error
+	if c.file.Find(profile) != nil {
+		if p, err = profiles.NewPolicy(c.file, profile, c.load); err != nil {
+			p, err = nil, fmt.Errorf("read the current policy of %s: %w", profile, err)
+		}
+	}
+	c.policies[profile], c.errs[profile] = p, err
+	return p, err
+}
+
+// Covers reports whether profile allows a; a profile the file does not
+// define (or cannot be read) allows nothing.
+func (c *Coverage) Covers(profile string, a profiles.Access) bool {
+	p, err := c.Policy(profile)
+	return err == nil && p != nil && p.Covers(a)
+}
+
+// Event reports whether every access the record shows is allowed. A record
+// the learner cannot turn into an access counts as not covered: the gate
+// errs on the side of not enforcing. So does a record of a profile the file
+// does not define, such as complain mode's "NAME//null-/bin/x" for a
+// program NAME ran without an exec rule.
+func (c *Coverage) Event(e *audit.Event) (bool, error) {
+	name := e.ProfileName()
+	p, err := c.Policy(name)
+	if err != nil || p == nil {
+		return false, err
+	}
+	acc := profiles.EventAccesses(e)
+	if len(acc) == 0 {
+		return false, nil
+	}
+	key := fmt.Sprintf("%s\x00%+v", name, acc)
+	if cached, hit := c.seen[key]; hit {
+		return cached, nil
+	}
+	all := true
+	for _, a := range acc {
+		if !p.Covers(a) {
+			all = false
+			break
+		}
+	}
+	if len(c.seen) < maxCoverageCache {
+		c.seen[key] = all
+	}
+	return all, nil
+}

@@ -1,0 +1,52 @@
+package learn
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/rollout"
+)
+
+// GateSource says where the enforce gate reads records.
+type GateSource struct {
+	Dirs
+	From  []string  // logs to read; empty: the host's own (audit.Read detects it)
+	Log   io.Writer // notes such as which source is read
+	Stdin io.Reader // for From "-"
+}
+
+// GateOptions wires the enforce gate of the managed profile name to the
+// logs (through audit.Read) and to the coverage check the learner uses,
+// against the profile file as it is now.
+func GateOptions(src GateSource, name string, quietFor time.Duration) (rollout.GateOptions, error) {
+	path, err := src.store().ProfilePath(name)
+	if err != nil {
+		return rollout.GateOptions{}, err
+	}
+	f, err := parser.ParseFile(path)
+	if err != nil {
+		return rollout.GateOptions{}, err
+	}
+	cov := NewCoverage(f, Resolver(src.ProfileDir))
+	return rollout.GateOptions{QuietFor: quietFor, Events: Events(src, name), Covered: cov.Event}, nil
+}
+
+// Events is a rollout.EventSource over audit.Read: the records about name
+// (its hats and children too) logged at or after since, and the records
+// lost since then (see LostCount).
+func Events(src GateSource, name string) rollout.EventSource {
+	return func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (rollout.SourceStats, error) {
+		res, err := audit.Read(ctx, audit.ReadOptions{From: src.From, Since: since, Profile: name, Log: src.Log, Stdin: src.Stdin}, fn)
+		if err != nil {
+			return rollout.SourceStats{}, err
+		}
+		return rollout.SourceStats{
+			Lost:      int64(LostCount(res.Stats.Lost, since)),
+			Malformed: int64(res.Stats.MalformedTotal),
+			Sources:   res.Sources,
+		}, nil
+	}
+}

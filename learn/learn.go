@@ -1,0 +1,205 @@
+// Package learn is aa-flow's learning loop as the commands run it: read
+// the audit records about a profile from where the last learn stopped,
+// propose the rules the profile file lacks and keep the proposal (learn);
+// write accepted rules into the file and install it (apply). It also
+// gives the enforce gate its view of the same records: which are covered
+// by the profile as it is now (Coverage) and which were lost (Events).
+package learn
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/templates"
+)
+
+// DefaultSeverityDB is apparmor-utils' severity database.
+const DefaultSeverityDB = "/etc/apparmor/severity.db"
+
+// Options say what Learn reads and where it keeps its state.
+type Options struct {
+	Dirs
+	// ProfileFile learns into this file instead of the managed profile's.
+	ProfileFile string
+	// From lists the logs to read; empty: the host's own (audit.Read
+	// detects it).
+	From []string
+	// Since drops records older than this (zero: none).
+	Since time.Time
+	// FromStart reads the sources from their start instead of from the
+	// cursor.
+	FromStart bool
+	// Check only reports: no proposal, cursor or other state is written.
+	Check bool
+	// Child sends exec transitions to child profiles (cx) instead of ix.
+	Child bool
+	// SeverityDB is the severity database ("" for DefaultSeverityDB; a
+	// missing file means no ratings).
+	SeverityDB string
+	Log        io.Writer // notes such as which source is read
+	Stdin      io.Reader // for From "-"
+}
+
+// Result is what Learn proposes.
+type Result struct {
+	Target   *Target
+	Proposal *profiles.Proposal
+}
+
+// Learn reads the records about name (its hats and children too) and
+// proposes the rules its profile does not have yet. Unless Check, the
+// proposal is saved as pending (or, when nothing is new, the records count
+// as learned and the cursor moves on).
+func Learn(ctx context.Context, name string, o Options) (*Result, error) {
+	t, err := LoadTarget(o.Dirs, name, o.ProfileFile)
+	if err != nil {
+		return nil, err
+	}
+	popts, err := proposeOptions(o, t)
+	if err != nil {
+		return nil, err
+	}
+	var cur *audit.Cursor
+	if !o.FromStart {
+		if cur, err = loadCursor(o.Dirs, name); err != nil {
+			return nil, err
+		}
+	}
+	p := profiles.NewProposer(t.File, name, popts)
+	res, err := audit.Read(ctx, audit.ReadOptions{From: o.From, Since: o.Since, Cursor: cur, Profile: name, Log: o.Log, Stdin: o.Stdin},
+		func(e *audit.Event) error {
+			// The proposal keeps names and samples from the record,
+			// which is valid only during this call.
+			p.Add(e.Clone())
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read records: %w", err)
+	}
+	prop, err := p.Proposal()
+	if err != nil {
+		return nil, err
+	}
+	prop.ProfileFile = t.Path
+	prop.Counts.Malformed = res.Stats.MalformedTotal
+	prop.Counts.Lost = LostCount(res.Stats.Lost, o.Since)
+	// Read returned only this profile's records; say how many there were
+	// in all.
+	prop.Counts.Read = max(res.Stats.Records-res.Stats.Duplicates, prop.Counts.Read)
+	prop.Counts.Other = prop.Counts.Read - prop.Counts.ForProfile
+	if o.Check {
+		return &Result{Target: t, Proposal: prop}, nil
+	}
+	if err := savePendingCursor(o.Dirs, name, &res.Cursor); err != nil {
+		return nil, err
+	}
+	if len(prop.Rules) == 0 {
+		// Nothing new: the records are learned, the cursor moves on.
+		err = Resolve(o.Dirs, name)
+	} else {
+		err = SaveProposal(o.Dirs, t, prop)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Target: t, Proposal: prop}, nil
+}
+
+// LostCount is how many records the loss evidence says were lost at or
+// after since. Serial gaps are only hints (audit rules and other
+// transports cause them too) and do not count; a loss of unknown time
+// counts, and one that does not say how many counts as one.
+func LostCount(lost []audit.Lost, since time.Time) int {
+	n := 0
+	for _, l := range lost {
+		if l.Kind == "serial-gap" || (!l.Time.IsZero() && l.Time.Before(since)) {
+			continue
+		}
+		n += max(l.Count, 1)
+	}
+	return n
+}
+
+// commonAbstractions are the abstractions learning may suggest.
+func commonAbstractions() []string {
+	return []string{"base", "nameservice", "ssl_certs", "openssl", "user-tmp", "fonts", "consoles", "bash", "perl", "python"}
+}
+
+// proposeOptions wires the host into the proposer: the current policy of
+// each (sub)profile, variables, severity, abstractions, exec targets.
+func proposeOptions(o Options, t *Target) (profiles.ProposeOptions, error) {
+	r := Resolver(o.ProfileDir)
+	cov := NewCoverage(t.File, r)
+	main, err := cov.Policy(t.Name)
+	if err != nil {
+		return profiles.ProposeOptions{}, err
+	}
+	opts := profiles.ProposeOptions{
+		Vars:      main.Vars,
+		ChildExec: o.Child,
+		Render:    func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) },
+		Covers:    cov.Covers,
+		ProfileFor: func(path string) bool {
+			base := strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", ".")
+			_, err := os.Stat(filepath.Join(o.ProfileDir, base))
+			return err == nil
+		},
+		Setuid: func(path string) bool {
+			fi, err := os.Stat(path)
+			return err == nil && fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0
+		},
+	}
+	dbPath := o.SeverityDB
+	if dbPath == "" {
+		dbPath = DefaultSeverityDB
+	}
+	if db, err := profiles.LoadSeverity(dbPath); err == nil {
+		db = db.WithVars(main.Vars)
+		opts.Severity = db
+		opts.Abstractions = abstractionCandidates(t, r, db)
+	}
+	return opts, nil
+}
+
+// abstractionCandidates builds, for each common abstraction the profile
+// does not include yet, its policy and the highest severity it grants.
+func abstractionCandidates(t *Target, r *parser.Resolver, db *profiles.SeverityDB) []profiles.AbstractionCandidate {
+	have := map[string]bool{}
+	if p := t.File.Find(t.Name); p != nil {
+		for _, n := range p.Rules {
+			if inc, ok := n.(*profiles.Include); ok {
+				have[inc.Path] = true
+			}
+		}
+	}
+	var out []profiles.AbstractionCandidate
+	for _, a := range commonAbstractions() {
+		name := "abstractions/" + a
+		if have[name] {
+			continue
+		}
+		f := &profiles.File{Path: "<" + name + ">", Items: []profiles.Node{
+			&profiles.Include{Path: "tunables/global", Angle: true},
+			&profiles.Profile{Keyword: "profile", Name: "abstraction", Rules: []profiles.Node{&profiles.Include{Path: name, Angle: true}}},
+		}}
+		pol, err := profiles.NewPolicy(f, "abstraction", r.Load)
+		if err != nil {
+			continue // not installed here
+		}
+		sev := -1
+		for _, rule := range pol.Rules {
+			sev = max(sev, db.Rule(rule))
+		}
+		out = append(out, profiles.AbstractionCandidate{Name: name, Covers: pol.Covers, Severity: sev, Always: a == "base"})
+	}
+	return out
+}
