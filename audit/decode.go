@@ -33,6 +33,9 @@ type Decoder struct {
 	lastTime time.Time
 	alloc    allocator
 	out      []*Event // block the returned slices are cut from
+	// reuse: the events returned are handed back with release once used
+	// (Read), so their storage, and the returned slice, is reused.
+	reuse bool
 
 	// Counts by profile, with the last profile's counters cached: most
 	// consecutive events are about the same profile.
@@ -218,6 +221,8 @@ func (d *Decoder) flushPending() []*Event {
 	for _, e := range d.pending {
 		if d.keep(e) {
 			out = append(out, e)
+		} else if d.reuse {
+			d.alloc.free = append(d.alloc.free, e)
 		}
 	}
 	clear(d.pending)
@@ -229,6 +234,9 @@ func (d *Decoder) flushPending() []*Event {
 // so that returning events does not allocate each time. Each returned slice
 // has its own memory (capacity n): a caller may keep or append to it.
 func (d *Decoder) outSlice(n int) []*Event {
+	if d.reuse {
+		return d.out[:0]
+	}
 	if n > 64 {
 		return make([]*Event, 0, n)
 	}
@@ -238,6 +246,27 @@ func (d *Decoder) outSlice(n int) []*Event {
 	start := len(d.out)
 	d.out = d.out[:start+n]
 	return d.out[start : start : start+n]
+}
+
+// newReusingDecoder returns a Decoder whose returned events (and the slice
+// holding them) are valid only until they are passed to release, which
+// must happen before the next Feed, FeedMessage or Flush. Only events from
+// Feed and FeedMessage may be released (not FeedRecord's).
+func newReusingDecoder() *Decoder {
+	d := NewDecoder()
+	d.reuse = true
+	return d
+}
+
+// release hands back events this Decoder returned, for reuse.
+func (d *Decoder) release(evs []*Event) {
+	if d.reuse {
+		d.alloc.release(evs)
+		// Keep the slice's array for the next result.
+		if cap(evs) > cap(d.out) {
+			d.out = evs[:0]
+		}
+	}
 }
 
 // keep deduplicates e and counts it.

@@ -116,9 +116,8 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	}
 
 	// The Record and its Event are one allocation.
-	re := al.event()
-	re.rec.Event = &re.ev
-	e := &re.ev
+	rec := al.event()
+	e := rec.Event
 	// Set the absent markers one by one: cheaper than copying a literal.
 	e.Type = max(typ, 0)
 	e.FSUID, e.OUID, e.Protocol, e.Lport, e.Fport = Unset, Unset, Unset, Unset, Unset
@@ -152,7 +151,7 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 		if err := parseOld(s, bodyStart, e); err != nil {
 			return nil, err
 		}
-		return &re.rec, nil
+		return rec, nil
 	}
 	if err := scanBody(s, bodyStart, inMsg, e); err != nil {
 		return nil, err
@@ -163,7 +162,7 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	if e.Mode == "" {
 		return nil, &ParseError{Column: bodyStart + 1, Field: "apparmor", Msg: "no apparmor= mode"}
 	}
-	return &re.rec, nil
+	return rec, nil
 }
 
 // isoPrefixTime parses the RFC 3339 timestamp rsyslog and journalctl -o
@@ -334,9 +333,8 @@ func digits(line []byte, i int) (uint64, int, bool) {
 // from a PROCTITLE record. Records without an audit serial are skipped: they
 // cannot be matched to an event.
 func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults, al *allocator) (*Record, error) {
-	rc := al.companion()
-	rc.rec.Companion = &rc.c
-	c := &rc.c
+	rec := al.companion()
+	c := rec.Companion
 	c.Type, c.Syscall = typ, Unset
 	body := typEnd
 	if ih := bytes.Index(line[typEnd:], keyAudit); ih >= 0 {
@@ -404,7 +402,7 @@ func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults, al *allo
 			}
 		}
 	}
-	return &rc.rec, nil
+	return rec, nil
 }
 
 // decodeString turns a kernel string value into its bytes: quoted values

@@ -4,21 +4,27 @@ import "unsafe"
 
 // allocator hands out records and string bytes in blocks, so that a
 // Decoder does not call the allocator once or twice per line. A nil
-// allocator allocates each record on its own (Parse). Blocks are never
-// written again once handed out; an event kept alive keeps its blocks
-// (eventBlock events, stringBlock bytes of line text: about 20 KiB) alive.
-// A caller that keeps a few events out of many can detach them with
-// Event.Clone.
+// allocator allocates each record on its own (Parse). String blocks are
+// never written again once handed out, so strings cut from them stay valid
+// as long as anyone holds them; a string kept alive keeps its block
+// (stringBlock bytes of line text) alive. A caller that keeps a few events
+// out of many can detach them with Event.Clone.
+//
+// Events come from blocks too, or, once the Decoder's user has handed them
+// back (release, which only Read does), from the free list: Read's events
+// are valid only during its callback. The Record and Companion wrappers
+// are consumed by the Decoder at once and reused for every line.
 type allocator struct {
-	events     []recordEvent
-	companions []recordCompanion
-	bytes      []byte
+	events []Event
+	free   []*Event
+	rec    Record
+	comp   Companion
+	bytes  []byte
 }
 
 const (
-	eventBlock     = 16
-	companionBlock = 32
-	stringBlock    = 8 << 10
+	eventBlock  = 16
+	stringBlock = 8 << 10
 )
 
 type recordEvent struct {
@@ -31,28 +37,44 @@ type recordCompanion struct {
 	c   Companion
 }
 
-func (a *allocator) event() *recordEvent {
+// event returns a Record holding a zeroed Event.
+func (a *allocator) event() *Record {
 	if a == nil {
-		return &recordEvent{}
+		re := &recordEvent{}
+		re.rec.Event = &re.ev
+		return &re.rec
 	}
-	if len(a.events) == 0 {
-		a.events = make([]recordEvent, eventBlock)
+	var e *Event
+	if n := len(a.free); n > 0 {
+		e = a.free[n-1]
+		a.free = a.free[:n-1]
+		*e = Event{}
+	} else {
+		if len(a.events) == 0 {
+			a.events = make([]Event, eventBlock)
+		}
+		e = &a.events[0]
+		a.events = a.events[1:]
 	}
-	re := &a.events[0]
-	a.events = a.events[1:]
-	return re
+	a.rec = Record{Event: e}
+	return &a.rec
 }
 
-func (a *allocator) companion() *recordCompanion {
+// companion returns a Record holding a zeroed Companion.
+func (a *allocator) companion() *Record {
 	if a == nil {
-		return &recordCompanion{}
+		rc := &recordCompanion{}
+		rc.rec.Companion = &rc.c
+		return &rc.rec
 	}
-	if len(a.companions) == 0 {
-		a.companions = make([]recordCompanion, companionBlock)
-	}
-	rc := &a.companions[0]
-	a.companions = a.companions[1:]
-	return rc
+	a.comp = Companion{}
+	a.rec = Record{Companion: &a.comp}
+	return &a.rec
+}
+
+// release hands events back for reuse: nothing may use them afterwards.
+func (a *allocator) release(evs []*Event) {
+	a.free = append(a.free, evs...)
 }
 
 // string copies b into the current block and returns it as a string. The

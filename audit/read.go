@@ -55,6 +55,11 @@ type Result struct {
 // Decoder, so a record seen through two of them (kernel log and audit
 // transport) is returned once. An error from fn stops the read and is
 // returned. With Follow, Read returns when ctx is done (without error).
+//
+// The *Event passed to fn is valid only during the call: Read reuses its
+// storage for later records. To keep an event, keep e.Clone() (or a copy,
+// *e: the strings and Extra an Event holds are never overwritten, only the
+// Event itself is reused).
 func Read(ctx context.Context, opt ReadOptions, fn func(*Event) error) (*Result, error) {
 	srcs, err := sourcesFor(opt)
 	if err != nil {
@@ -64,7 +69,7 @@ func Read(ctx context.Context, opt ReadOptions, fn func(*Event) error) (*Result,
 	// stops when it returns.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &reader{opt: opt, fn: fn, dec: NewDecoder(), after: map[string]time.Time{}}
+	r := &reader{opt: opt, fn: fn, dec: newReusingDecoder(), after: map[string]time.Time{}}
 	for _, s := range srcs {
 		if sc := opt.Cursor.Get(s.name()); sc != nil && !sc.Time.IsZero() {
 			r.after[s.name()] = sc.Time
@@ -155,8 +160,10 @@ func (r *reader) message(msg []byte, def MessageDefaults, source string, lineNo 
 	return r.deliver(r.dec.FeedMessage(msg, def, source, lineNo))
 }
 
-// deliver filters events and passes them on; r.mu is held.
+// deliver filters events and passes them on, then hands them back to the
+// Decoder for reuse; r.mu is held.
 func (r *reader) deliver(evs []*Event) error {
+	defer r.dec.release(evs)
 	for _, e := range evs {
 		if e.Time.After(r.newest) {
 			r.newest = e.Time
