@@ -188,38 +188,3 @@ func TestLearnKmsg(t *testing.T) {
 	assert.Contains(t, []int{exitOK, exitNew}, code, errs)
 	assert.Contains(t, out, "aatest: ")
 }
-
-// Once a proposal is resolved, the next learn reads only the records
-// logged after it.
-func TestLearnCursor(t *testing.T) {
-	e := newLearnEnv(t)
-	pf := []string{"--profile-file", e.profile}
-	code, _, errs := e.run("", append([]string{"learn", "aatest", "--from", e.log}, pf...)...)
-	require.Equal(t, exitNew, code, errs)
-	// Partly applied: the cursor stays, the rest comes back.
-	code, _, errs = e.run("", append([]string{"apply", "aatest", "--only", "r1", "--no-load"}, pf...)...)
-	require.Equal(t, exitOK, code, errs)
-	code, out, _ := e.run("", append([]string{"learn", "aatest", "--from", e.log, "--check"}, pf...)...)
-	assert.Equal(t, exitNew, code)
-	assert.Contains(t, out, "from 38 records")
-	// All applied: the cursor moves to the end of the log.
-	code, _, errs = e.run("", append([]string{"apply", "aatest", "--all", "--no-load"}, pf...)...)
-	require.Equal(t, exitOK, code, errs)
-	code, out, _ = e.run("", append([]string{"learn", "aatest", "--from", e.log, "--check"}, pf...)...)
-	assert.Equal(t, exitOK, code, out)
-	assert.Contains(t, out, "from 0 records")
-	// A new record.
-	f, err := os.OpenFile(e.log, os.O_APPEND|os.O_WRONLY, 0)
-	require.NoError(t, err)
-	_, err = f.WriteString(`[    9.000000] audit: type=1400 audit(1795343999.000:900): apparmor="ALLOWED" operation="open" profile="aatest" name="/etc/newfile" pid=130 comm="aatest" requested_mask="r" denied_mask="r" fsuid=0 ouid=1` + "\n")
-	require.NoError(t, err)
-	require.NoError(t, f.Close())
-	code, out, _ = e.run("", append([]string{"learn", "aatest", "--from", e.log}, pf...)...)
-	assert.Equal(t, exitNew, code, out)
-	assert.Contains(t, out, "aatest: 1 new rule from 1 record ")
-	assert.Contains(t, out, "/etc/newfile r,")
-	// --from-start reads it all again.
-	code, out, _ = e.run("", append([]string{"learn", "aatest", "--from", e.log, "--from-start", "--check"}, pf...)...)
-	assert.Equal(t, exitNew, code)
-	assert.Contains(t, out, "from 39 records")
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
 )
@@ -83,7 +84,7 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 		}
 		db = nil // no apparmor-utils: built-in ratings
 	}
-	resolver := &parser.Resolver{Dirs: []string{g.ProfileDir}}
+	resolver := learn.Resolver(g.ProfileDir)
 	var reports []lintReport
 	for _, arg := range args {
 		path, err := resolveProfileArg(g.ProfileDir, arg)

@@ -1,0 +1,174 @@
+package learn
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/rollout"
+)
+
+func avc(t time.Time, serial int, profile, name string) string {
+	return fmt.Sprintf("type=AVC msg=audit(%d.%03d:%d): apparmor=\"ALLOWED\" operation=\"open\" profile=\"%s\" name=\"%s\" pid=4242 comm=\"web\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n",
+		t.Unix(), t.Nanosecond()/1e6, serial, profile, name)
+}
+
+// syslogLine is a record as rsyslog writes it (ISO time), so that loss
+// lines beside it have a time too.
+func syslogLine(t time.Time, msg string) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000-07:00") + " host kernel: " + msg + "\n"
+}
+
+const webProfile = "abi <abi/3.0>,\ninclude <tunables/global>\nprofile web /usr/bin/web flags=(complain) {\n  include <abstractions/base>\n  /usr/bin/web mr,\n  /srv/www/** r,\n  ^hat {\n    /srv/hat r,\n  }\n}\n"
+
+func webCoverage(t testing.TB) *Coverage {
+	p := filepath.Join(t.TempDir(), "web")
+	require.NoError(t, os.WriteFile(p, []byte(webProfile), 0o644))
+	f, err := parser.ParseFile(p)
+	require.NoError(t, err)
+	return NewCoverage(f, Resolver(parser.DefaultIncludeDir))
+}
+
+// The gate and the learner ask the same question of the same policy.
+func TestCoverage(t *testing.T) {
+	c := webCoverage(t)
+	now := time.Now()
+	tests := []struct {
+		profile, name string
+		want          bool
+	}{
+		{"web", "/srv/www/index.html", true},
+		{"web", "/etc/ld.so.cache", true}, // abstractions/base
+		{"web", "/etc/shadow", false},
+		{"web//hat", "/srv/hat", true},
+		{"web//hat", "/srv/www/index.html", false},
+		{"web//null-/usr/bin/curl", "/etc/hosts", false}, // not in the file
+		{"other", "/srv/www/index.html", false},
+	}
+	for i, tc := range tests {
+		t.Run(tc.profile+" "+tc.name, func(t *testing.T) {
+			rec, err := audit.Parse([]byte(avc(now, i+1, tc.profile, tc.name)))
+			require.NoError(t, err)
+			require.NotNil(t, rec.Event)
+			got, err := c.Event(rec.Event)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+			acc := profiles.EventAccesses(rec.Event)
+			require.Len(t, acc, 1)
+			assert.Equal(t, tc.want, c.Covers(tc.profile, acc[0]), "the learner's answer")
+		})
+	}
+}
+
+// Events reads through audit.Read: only the window's records of the
+// profile, and only the losses logged in the window (or of unknown time),
+// never serial-gap hints.
+func TestEvents(t *testing.T) {
+	since := time.Now().Add(-time.Hour).Truncate(time.Second)
+	var b bytes.Buffer
+	b.WriteString(syslogLine(since.Add(-time.Minute), "audit: rate limit exceeded"))
+	b.WriteString(syslogLine(since.Add(-time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(-time.Minute).Unix())+`.000:10): apparmor="ALLOWED" operation="open" profile="web" name="/old" pid=1 comm="web" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))
+	b.WriteString(syslogLine(since.Add(time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(time.Minute).Unix())+`.000:11): apparmor="ALLOWED" operation="open" profile="web" name="/new" pid=1 comm="web" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))
+	b.WriteString(syslogLine(since.Add(time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(time.Minute).Unix())+`.000:12): apparmor="ALLOWED" operation="open" profile="other" name="/new" pid=1 comm="x" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))
+	b.WriteString(syslogLine(since.Add(2*time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(2*time.Minute).Unix())+`.000:90): apparmor="ALLOWED" operation="open" profile="web//hat" name="/gap" pid=1 comm="web" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))
+	b.WriteString(syslogLine(since.Add(3*time.Minute), "audit: backlog limit exceeded"))
+	log := filepath.Join(t.TempDir(), "syslog")
+	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
+
+	var names []string
+	st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), since, func(e *audit.Event) error {
+		names = append(names, e.Name)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/new", "/gap"}, names)
+	assert.Equal(t, int64(1), st.Lost, "the backlog loss only: the rate limit was before the window, the serial gap is a hint")
+	assert.Equal(t, []string{log}, st.Sources)
+}
+
+// /dev/kmsg never ends: the gate reads up to its newest record and returns.
+func TestEventsKmsg(t *testing.T) {
+	_, err := os.Stat("/dev/kmsg")
+	require.NoError(t, err, "/dev/kmsg is needed")
+	st, err := Events(GateSource{From: []string{"/dev/kmsg"}}, "web")(context.Background(), time.Now(), func(*audit.Event) error { return nil })
+	require.NoError(t, err)
+	assert.Len(t, st.Sources, 1)
+}
+
+// GateOptions wires a managed profile's gate: an uncovered record in the
+// window refuses, and is named.
+func TestGateOptions(t *testing.T) {
+	ctx := context.Background()
+	d := t.TempDir()
+	dirs := Dirs{ProfileDir: filepath.Join(d, "apparmor.d"), StateDir: filepath.Join(d, "state")}
+	require.NoError(t, os.MkdirAll(dirs.ProfileDir, 0o755))
+	h := rollout.NewHost(dirs.ProfileDir, dirs.StateDir, "", filepath.Join(d, "nosecfs"))
+	path := filepath.Join(dirs.ProfileDir, "web")
+	_, err := h.Create(ctx, "web", path, "/usr/bin/web", []byte(webProfile), false, false)
+	require.NoError(t, err)
+	now := time.Now()
+	log := filepath.Join(d, "audit.log")
+	require.NoError(t, os.WriteFile(log, []byte(avc(now.Add(-time.Hour), 1, "web", "/etc/old")+avc(now.Add(time.Second), 2, "web", "/srv/www/a")+avc(now.Add(time.Second), 3, "web", "/etc/secret")), 0o644))
+	opts, err := GateOptions(GateSource{Dirs: dirs, From: []string{log}}, "web", 0)
+	require.NoError(t, err)
+	r, err := h.Gate(ctx, "web", opts)
+	require.NoError(t, err)
+	assert.False(t, r.Pass)
+	assert.Equal(t, 2, r.Records)
+	assert.Equal(t, 1, r.Uncovered)
+	require.Len(t, r.Samples, 1)
+	assert.Equal(t, "/etc/secret", r.Samples[0].Name)
+
+	_, err = GateOptions(GateSource{Dirs: dirs}, "nosuch", 0)
+	assert.Error(t, err)
+}
+
+// BenchmarkGate measures the gate's reading and coverage over a generated
+// audit log of 10^5 records (half of them for the profile, a tenth of those
+// uncovered), against a profile that includes abstractions/base.
+func BenchmarkGate(b *testing.B) {
+	logPath := filepath.Join(b.TempDir(), "audit.log")
+	var buf bytes.Buffer
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 100000
+	for i := 0; i < n; i++ {
+		t := start.Add(time.Duration(i) * time.Millisecond)
+		switch {
+		case i%2 == 1:
+			buf.WriteString(avc(t, i+1, "other", "/etc/x"))
+		case i%20 == 0:
+			buf.WriteString(avc(t, i+1, "web", fmt.Sprintf("/etc/secret/%d", i%100)))
+		default:
+			buf.WriteString(avc(t, i+1, "web", fmt.Sprintf("/srv/www/site/%d.html", i%1000)))
+		}
+	}
+	require.NoError(b, os.WriteFile(logPath, buf.Bytes(), 0o644))
+	events := Events(GateSource{From: []string{logPath}}, "web")
+	b.ResetTimer()
+	for b.Loop() {
+		cov := webCoverage(b)
+		records, uncovered := 0, 0
+		_, err := events(context.Background(), start, func(e *audit.Event) error {
+			records++
+			ok, err := cov.Event(e)
+			if !ok {
+				uncovered++
+			}
+			return err
+		})
+		require.NoError(b, err)
+		require.Equal(b, n/2, records)
+		require.Equal(b, n/20, uncovered)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
