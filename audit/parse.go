@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -351,58 +350,104 @@ func parseCompanion(line []byte, typ, typEnd int, def *MessageDefaults, al *allo
 	if c.Serial == 0 {
 		return nil, nil
 	}
-	s := line[body:]
-	for len(s) > 0 {
-		// Tokens without '=' (an AppArmor subj's "(enforce)") are skipped.
-		for len(s) > 0 && (s[0] == ' ' || s[0] == 0x1d || s[0] == ':') {
-			s = s[1:]
-		}
-		k := 0
-		for k < len(s) && s[k] != '=' && s[k] != ' ' {
-			k++
-		}
-		if k >= len(s) || s[k] != '=' {
-			s = s[k:]
-			continue
-		}
-		key, keyCol := s[:k], len(line)-len(s)+1 // keyCol: 1-based, for errors
-		s = s[k+1:]
-		var val []byte
-		quoted := len(s) > 0 && s[0] == '"'
-		if quoted {
-			j := bytes.IndexByte(s[1:], '"')
-			if j < 0 {
-				return nil, &ParseError{Column: keyCol, Field: string(key), Msg: "unterminated quoted value"}
-			}
-			val, s = s[1:1+j], s[2+j:]
-		} else {
-			j := 0
-			for j < len(s) && s[j] != ' ' && s[j] != 0x1d {
-				j++
-			}
-			val, s = s[:j], s[j:]
-		}
-		switch string(key) {
-		case "syscall":
+	// Only the keys this package reads are looked for; other values are
+	// not inspected (companions are lenient).
+	if typ == TypeSyscall {
+		val, _, col := companionValue(line, body, keySyscall)
+		if col > 0 {
 			// ausearch -i prints the name (syscall=openat): keep Unset.
-			if n, err := strconv.ParseInt(string(val), 10, 64); err == nil && typ == TypeSyscall {
+			if n, ok := smallInt(val); ok {
 				c.Syscall = n
 			}
-		case "exe":
-			if typ == TypeSyscall {
-				c.Exe = decodeString(string(val), quoted)
-			}
-		case "proctitle":
-			if typ == TypeProctitle {
-				if quoted {
-					c.Proctitle = string(val)
-				} else {
-					c.Proctitle = decodeProctitle(string(val))
-				}
-			}
+		}
+		val, quoted, col := companionValue(line, body, keyExe)
+		if col < 0 {
+			return nil, &ParseError{Column: -col, Field: "exe", Msg: "unterminated quoted value"}
+		}
+		if col > 0 {
+			c.Exe = al.intern(val, quoted, false, decodeString)
+		}
+	} else {
+		val, quoted, col := companionValue(line, body, keyProctitle)
+		if col < 0 {
+			return nil, &ParseError{Column: -col, Field: "proctitle", Msg: "unterminated quoted value"}
+		}
+		if col > 0 {
+			c.Proctitle = al.intern(val, quoted, true, proctitleValue)
 		}
 	}
 	return rec, nil
+}
+
+var (
+	keySyscall   = []byte("syscall=")
+	keyExe       = []byte("exe=")
+	keyProctitle = []byte("proctitle=")
+)
+
+// companionValue finds key (with its '=') as a key in line from body on:
+// at the start of a token, after a space, 0x1d or ':'. It returns the value
+// (without quotes) and the key's 1-based column; 0 when the key is absent,
+// minus the column when its quoted value is unterminated.
+func companionValue(line []byte, body int, key []byte) (val []byte, quoted bool, col int) {
+	off := body
+	for off < len(line) {
+		i := bytes.Index(line[off:], key)
+		if i < 0 {
+			return nil, false, 0
+		}
+		k := off + i
+		off = k + len(key)
+		if k > body {
+			if p := line[k-1]; p != ' ' && p != 0x1d && p != ':' {
+				continue
+			}
+		}
+		v := line[off:]
+		if len(v) > 0 && v[0] == '"' {
+			j := bytes.IndexByte(v[1:], '"')
+			if j < 0 {
+				return nil, true, -(k + 1)
+			}
+			return v[1 : 1+j], true, k + 1
+		}
+		j := 0
+		for j < len(v) && v[j] != ' ' && v[j] != 0x1d {
+			j++
+		}
+		return v[:j], false, k + 1
+	}
+	return nil, false, 0
+}
+
+// smallInt parses a decimal int64 (optionally negative) without allocating.
+func smallInt(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// proctitleValue decodes a PROCTITLE value: quoted ones are literal.
+func proctitleValue(v string, quoted bool) string {
+	if quoted {
+		return v
+	}
+	return decodeProctitle(v)
 }
 
 // decodeString turns a kernel string value into its bytes: quoted values

@@ -20,6 +20,35 @@ type allocator struct {
 	rec    Record
 	comp   Companion
 	bytes  []byte
+	// interned maps raw companion values (exe=, proctitle=) to their
+	// decoded strings: a service's records repeat a few values.
+	interned map[internKey]string
+}
+
+type internKey struct {
+	raw               string
+	quoted, proctitle bool
+}
+
+// maxInterned bounds the intern table; it starts over when full.
+const maxInterned = 4096
+
+// intern returns decode(raw, quoted), from the table when the same raw
+// value (of the same kind: exe or proctitle) was seen before. The result never refers to raw's memory.
+func (a *allocator) intern(raw []byte, quoted, proctitle bool, decode func(string, bool) string) string {
+	if a == nil {
+		return decode(string(raw), quoted)
+	}
+	if v, ok := a.interned[internKey{string(raw), quoted, proctitle}]; ok {
+		return v
+	}
+	r := a.string(raw) // a copy: the key must not refer to the line
+	v := decode(r, quoted)
+	if a.interned == nil || len(a.interned) >= maxInterned {
+		a.interned = make(map[internKey]string)
+	}
+	a.interned[internKey{r, quoted, proctitle}] = v
+	return v
 }
 
 const (
