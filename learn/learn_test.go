@@ -1,12 +1,10 @@
 package learn
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,33 +28,27 @@ profile aatest flags=(complain) {
 }
 `
 
-// env is a profile file, a state directory and a log of complain-mode
-// records from the kernel capture.
+// env is a profile file, a state directory and a copy of a kernel capture
+// (complain mode, then enforce mode's denials of the same workload).
 type env struct {
 	dirs         Dirs
 	profile, log string
 	learn        Options
 	apply        ApplyOptions
-	dir          string
 }
+
+// captured is how many records of aatest the capture holds.
+const captured = 57
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	d := t.TempDir()
-	e := &env{dir: d, dirs: Dirs{ProfileDir: filepath.Join(d, "apparmor.d"), StateDir: filepath.Join(d, "state")},
-		profile: filepath.Join(d, "aatest.profile"), log: filepath.Join(d, "complain.log")}
+	e := &env{dirs: Dirs{ProfileDir: filepath.Join(d, "apparmor.d"), StateDir: filepath.Join(d, "state")},
+		profile: filepath.Join(d, "aatest.profile"), log: filepath.Join(d, "capture.log")}
 	require.NoError(t, os.WriteFile(e.profile, []byte(aatestProfile), 0o644))
-	in, err := os.Open(testutil.Shared(t, "corpus", "kernel", "debian-6.1-dmesg-scenario.log"))
+	b, err := os.ReadFile(testutil.Shared(t, "corpus", "kernel", "debian-6.1-dmesg-scenario.log"))
 	require.NoError(t, err)
-	defer in.Close()
-	var b bytes.Buffer
-	sc := bufio.NewScanner(in)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "[complain] "); ok {
-			b.WriteString(rest + "\n")
-		}
-	}
-	require.NoError(t, os.WriteFile(e.log, b.Bytes(), 0o644))
+	require.NoError(t, os.WriteFile(e.log, b, 0o644))
 	e.learn = Options{Dirs: e.dirs, ProfileFile: e.profile, From: []string{e.log}}
 	e.apply = ApplyOptions{Dirs: e.dirs, NoLoad: true}
 	return e
@@ -86,8 +78,8 @@ func TestLearnCheck(t *testing.T) {
 	assert.Equal(t, e.profile, res.Target.Path)
 	assert.False(t, res.Target.Managed)
 	assert.Contains(t, texts(res.Proposal), "capability chown,")
-	assert.Equal(t, 38, res.Proposal.Counts.ForProfile)
-	assert.Zero(t, res.Proposal.Counts.Lost)
+	assert.Equal(t, captured, res.Proposal.Counts.ForProfile)
+	assert.Zero(t, res.Proposal.Counts.Lost, "the capture's serial gap (netlink-only records) is a hint, not a loss")
 	_, err = os.Stat(e.dirs.StateDir)
 	assert.True(t, os.IsNotExist(err), "Check writes no state")
 }
@@ -120,7 +112,7 @@ func TestLearnApplyCursor(t *testing.T) {
 	assert.Len(t, prop.Rules, n-1)
 	res, err = Learn(ctx, "aatest", e.learn)
 	require.NoError(t, err)
-	assert.Equal(t, 38, res.Proposal.Counts.ForProfile)
+	assert.Equal(t, captured, res.Proposal.Counts.ForProfile)
 	assert.Len(t, res.Proposal.Rules, n-1)
 
 	// All applied: the proposal is resolved and the cursor at the end.
@@ -143,7 +135,7 @@ func TestLearnApplyCursor(t *testing.T) {
 	o.FromStart, o.Check = true, true
 	res, err = Learn(ctx, "aatest", o)
 	require.NoError(t, err)
-	assert.Equal(t, 38, res.Proposal.Counts.ForProfile)
+	assert.Equal(t, captured, res.Proposal.Counts.ForProfile)
 	assert.Empty(t, res.Proposal.Rules)
 
 	// A new record is all the next learn sees.
