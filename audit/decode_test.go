@@ -479,3 +479,61 @@ func TestDecoderDedupeWindow(t *testing.T) {
 	assert.Equal(t, 100000, n)
 	assert.Equal(t, 10, st.Duplicates)
 }
+
+// TestReusingDecoderSameEvents: the Decoder Read uses (lines read in place,
+// values interned, events handed back and reused after each call) returns
+// the same events as Parse-backed decoding of fresh copies, over the real
+// kernel captures, libapparmor's cases and the benchmark mix; copies (*e)
+// taken during the call stay intact afterwards.
+func TestReusingDecoderSameEvents(t *testing.T) {
+	var lines []string
+	files, err := filepath.Glob(filepath.Join(testutil.Shared(t, "corpus", "kernel"), "*.log"))
+	require.NoError(t, err)
+	more, err := filepath.Glob(filepath.Join(testutil.Shared(t, "corpus", "libapparmor-test_multi"), "*.in"))
+	require.NoError(t, err)
+	require.NotEmpty(t, more)
+	for _, f := range append(files, more...) {
+		lines = append(lines, decReadLines(t, f)...)
+	}
+	for _, l := range benchLines() {
+		lines = append(lines, string(l))
+	}
+	// Twice: the repeats are dropped as duplicates, events handed back
+	// for reuse, in both decoders alike.
+	lines = append(lines, lines...)
+
+	plain := NewDecoder()
+	var want []Event
+	for i, l := range lines {
+		for _, e := range plain.Feed([]byte(l), "x", i+1) {
+			want = append(want, *e)
+		}
+	}
+	for _, e := range plain.Flush() {
+		want = append(want, *e)
+	}
+
+	d := newReusingDecoder()
+	var got []Event
+	take := func(evs []*Event) {
+		for _, e := range evs {
+			got = append(got, *e)
+		}
+		d.release(evs)
+	}
+	buf := make([]byte, 0, 4096)
+	for i, l := range lines {
+		buf = append(buf[:0], l...)
+		take(d.Feed(buf, "x", i+1))
+		for j := range buf {
+			buf[j] = 'X'
+		}
+	}
+	take(d.Flush())
+	require.Equal(t, len(want), len(got))
+	for i := range want {
+		require.Equal(t, want[i], got[i], "event %d (line %d)", i, want[i].Line)
+	}
+	assert.Equal(t, plain.Stats(), d.Stats())
+	assert.Greater(t, len(want), 1000)
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // Record is one parsed log line: an AppArmor Event or a Companion record
@@ -144,15 +145,24 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	for bodyStart < len(line) && (line[bodyStart] == ' ' || line[bodyStart] == ':') {
 		bodyStart++
 	}
-	// One copy of the body: every field not hex-encoded is a substring of it.
-	s := al.string(line[bodyStart:])
+	// Parse (al == nil) copies the body once: every field not hex-encoded
+	// is a substring of it. A Decoder reads the line in place and copies
+	// (or finds interned) only the values it stores (allocator.keep).
+	body := line[bodyStart:]
+	s := string(body)
+	if al != nil {
+		s = unsafe.String(unsafe.SliceData(body), len(body))
+	}
 	if ia < 0 && (typ == TypeAppArmor || isOldVerb(s)) {
+		if al != nil {
+			s = al.string(body) // the 2.x parser keeps substrings
+		}
 		if err := parseOld(s, bodyStart, e); err != nil {
 			return nil, err
 		}
 		return rec, nil
 	}
-	if err := scanBody(s, bodyStart, inMsg, e); err != nil {
+	if err := scanBody(s, bodyStart, inMsg, e, al); err != nil {
 		return nil, err
 	}
 	if e.Mode == "" {

@@ -1,6 +1,9 @@
 package audit
 
-import "unsafe"
+import (
+	"strings"
+	"unsafe"
+)
 
 // allocator hands out records and string bytes in blocks, so that a
 // Decoder does not call the allocator once or twice per line. A nil
@@ -23,6 +26,7 @@ type allocator struct {
 	// interned maps raw companion values (exe=, proctitle=) to their
 	// decoded strings: a service's records repeat a few values.
 	interned map[internKey]string
+	kept     map[string]string // see keep
 }
 
 type internKey struct {
@@ -32,6 +36,42 @@ type internKey struct {
 
 // maxInterned bounds the intern table; it starts over when full.
 const maxInterned = 4096
+
+// keepValues maps values read in place from a line to stable copies; it
+// starts over when maxInterned values are in it. Only values up to
+// maxKeepLen bytes are remembered.
+const maxKeepLen = 128
+
+// keep returns v, or a copy of it when v may refer to a line buffer (a
+// non-nil allocator): the copy interned when v was kept before, so the
+// values a service repeats (profile, operation, masks, comm, names) cost
+// no allocation.
+func (a *allocator) keep(v string) string {
+	if a == nil || v == "" {
+		return v
+	}
+	if k, ok := a.kept[v]; ok {
+		return k
+	}
+	if cap(a.bytes)-len(a.bytes) < len(v) && len(v) <= stringBlock/4 {
+		a.bytes = make([]byte, 0, stringBlock)
+	}
+	var k string
+	if len(v) > stringBlock/4 {
+		k = strings.Clone(v)
+	} else {
+		start := len(a.bytes)
+		a.bytes = append(a.bytes, v...)
+		k = unsafe.String(&a.bytes[start], len(v))
+	}
+	if len(v) <= maxKeepLen {
+		if a.kept == nil || len(a.kept) >= maxInterned {
+			a.kept = make(map[string]string)
+		}
+		a.kept[k] = k
+	}
+	return k
+}
 
 // intern returns decode(raw, quoted), from the table when the same raw
 // value (of the same kind: exe or proctitle) was seen before. The result never refers to raw's memory.

@@ -11,7 +11,10 @@ import (
 // is empty and does not swallow the next key. The 0x1d separator auditd puts
 // before its enriched upper-case fields is treated as a space. inMsg is set
 // for USER_AVC records, whose body ends at the closing quote of msg='...'.
-func scanBody(s string, off int, inMsg bool, e *Event) error {
+//
+// With al, s may refer to a line buffer that is reused afterwards: every
+// value stored goes through al.keep, and errors copy what they quote.
+func scanBody(s string, off int, inMsg bool, e *Event, al *allocator) error {
 	i := 0
 	for i < len(s) {
 		c := s[i]
@@ -28,7 +31,7 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 			i++
 		}
 		if i >= len(s) || s[i] != '=' {
-			return &ParseError{Column: off + k + 1, Field: s[k:i], Msg: "expected key=value"}
+			return &ParseError{Column: off + k + 1, Field: strings.Clone(s[k:i]), Msg: "expected key=value"}
 		}
 		key := s[k:i]
 		i++
@@ -37,7 +40,7 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 		if quoted {
 			j := strings.IndexByte(s[i+1:], '"')
 			if j < 0 {
-				return &ParseError{Column: off + k + 1, Field: key, Msg: "unterminated quoted value"}
+				return &ParseError{Column: off + k + 1, Field: strings.Clone(key), Msg: "unterminated quoted value"}
 			}
 			val = s[i+1 : i+1+j]
 			i += j + 2
@@ -55,16 +58,24 @@ func scanBody(s string, off int, inMsg bool, e *Event) error {
 			val = s[i:j]
 			i = j
 		}
-		if msg := e.set(key, val, quoted, inMsg); msg != "" {
-			return &ParseError{Column: off + k + 1, Field: key, Msg: msg}
+		if msg := e.set(key, val, quoted, inMsg, al); msg != "" {
+			return &ParseError{Column: off + k + 1, Field: strings.Clone(key), Msg: msg}
 		}
 	}
 	return nil
 }
 
 // set stores one key=value in its field; it returns a message when the value
-// is not valid for the key.
-func (e *Event) set(key, val string, quoted, inMsg bool) string {
+// is not valid for the key. With al, key and val may refer to a reused
+// buffer: the value is kept (copied or interned) before the switch stores
+// it, the key wherever Extra stores it.
+func (e *Event) set(key, val string, quoted, inMsg bool, al *allocator) string {
+	switch key {
+	case "fsuid", "ouid", "lport", "fport", "capability", "peer_pid", "error", "pid", "parent":
+		// Numbers: the value is parsed, never stored.
+	default:
+		val = al.keep(val)
+	}
 	switch key {
 	case "apparmor":
 		e.Mode = internMode(val)
@@ -105,7 +116,7 @@ func (e *Event) set(key, val string, quoted, inMsg bool) string {
 		if n, err := strconv.ParseInt(val, 10, 64); err == nil {
 			e.Protocol = n
 		} else {
-			e.Extra = append(e.Extra, KV{key, decodeString(val, quoted)})
+			e.Extra = append(e.Extra, KV{al.keep(key), decodeString(val, quoted)})
 		}
 	case "laddr":
 		e.Laddr = decodeString(val, quoted)
@@ -119,7 +130,7 @@ func (e *Event) set(key, val string, quoted, inMsg bool) string {
 		if inMsg {
 			// USER_AVC: addr= after the AppArmor fields is the sender's
 			// (auditd's "addr=?"), not a unix socket address.
-			e.Extra = append(e.Extra, KV{key, val})
+			e.Extra = append(e.Extra, KV{al.keep(key), val})
 			return ""
 		}
 		e.Addr = decodeString(val, quoted)
@@ -151,7 +162,7 @@ func (e *Event) set(key, val string, quoted, inMsg bool) string {
 	case "dest":
 		if isDigits(val) {
 			// Fine-grained network records: dest= is the destination port.
-			e.Extra = append(e.Extra, KV{key, val})
+			e.Extra = append(e.Extra, KV{al.keep(key), val})
 			return ""
 		}
 		e.DestName = decodeString(val, quoted)
@@ -186,7 +197,7 @@ func (e *Event) set(key, val string, quoted, inMsg bool) string {
 		if !quoted && looksEncoded(val) {
 			val = decodeHex(val)
 		}
-		e.Extra = append(e.Extra, KV{key, val})
+		e.Extra = append(e.Extra, KV{al.keep(key), val})
 	}
 	return ""
 }

@@ -160,7 +160,7 @@ func parseOldHint(s string, off int, e *Event) error {
 		case key == "child":
 			e.Extra = append(e.Extra, KV{"task", val})
 		default:
-			if msg := e.set(key, val, true, false); msg != "" {
+			if msg := e.set(key, val, true, false, nil); msg != "" {
 				return &ParseError{Column: off + i + 1, Field: key, Msg: msg}
 			}
 		}

@@ -12,7 +12,7 @@ func BenchmarkScanBody(b *testing.B) {
 	var e Event
 	for b.Loop() {
 		e = Event{}
-		if err := scanBody(body, 0, false, &e); err != nil {
+		if err := scanBody(body, 0, false, &e, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
