@@ -149,9 +149,11 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	// is a substring of it. A Decoder reads the line in place and copies
 	// (or finds interned) only the values it stores (allocator.keep).
 	body := line[bodyStart:]
-	s := string(body)
+	var s string
 	if al != nil {
 		s = unsafe.String(unsafe.SliceData(body), len(body))
+	} else {
+		s = string(body)
 	}
 	if ia < 0 && (typ == TypeAppArmor || isOldVerb(s)) {
 		if al != nil {
