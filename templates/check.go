@@ -81,6 +81,17 @@ func quoteListValue(v string, inList bool) string {
 	return q
 }
 
+// quoteArg quotes a positional operand of a class rule. Outside the mount
+// family a bare word there would read back as an access word, so anything
+// that is not a path is quoted.
+func quoteArg(class, v string) string {
+	switch class {
+	case "mount", "remount", "umount", "pivot_root":
+		return QuoteToken(v)
+	}
+	return quotePath(v)
+}
+
 // access renders an access list: a single word bare, several in parens.
 func access(a []string) string {
 	if len(a) == 1 {
@@ -121,7 +132,7 @@ func checkValues(what string, vals ...string) error {
 // checkPathToken checks an abi or include path, written as <path> or
 // "path" verbatim.
 func checkPathToken(what, p string, angle bool) error {
-	bad := "\"\n\r\x00"
+	bad := "\"\\\n\r\x00"
 	if angle {
 		bad = "<>\n\r\x00"
 	}

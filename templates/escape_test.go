@@ -167,3 +167,50 @@ func FuzzEscapeQuote(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFormat: whatever text parses, its canonical rendering either is
+// refused with an error or parses again, keeps every comment and formats
+// to itself.
+func FuzzFormat(f *testing.F) {
+	for _, s := range []string{
+		"profile p /usr/bin/p flags=(complain) {\n  /etc/p r,\n  capability chown, # c\n}\n",
+		"# c\n@{V} = /a \"/b c\"\n/usr/bin/x {\n  ^hat {\n    /h r,\n  }\n  signal (send) set=(term) peer=x,\n}\n",
+		"profile q {\n  if $b {\n    /a r,\n  }\n  unix (send) peer=(label=a, addr=\"@x\"),\n  dbus send bus=system member={A,B},\n}\n",
+		"abi <abi/3.0>,\ninclude <tunables/global>\nprofile \"a b\" {\n  \"/x y\" rw,\n  /z Px -> \"a b\",\n}\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if _, err := parser.Parse("fuzz", []byte(src)); err != nil {
+			return
+		}
+		out, err := Format("fuzz", []byte(src))
+		if err != nil {
+			return // refused: the model holds something that cannot be written
+		}
+		again, err := Format("fuzz (formatted)", out)
+		if err != nil {
+			t.Fatalf("formatted text does not parse: %v\nsource:\n%s\nformatted:\n%s", err, src, out)
+		}
+		if string(again) != string(out) {
+			t.Fatalf("not idempotent:\n%s\nsource:\n%q", lineDiff(out, again), src)
+		}
+		if a, b := countComments([]byte(src)), countComments(out); a != b && onlyLineComments(src) {
+			t.Fatalf("comments: %d before, %d after\nsource:\n%q\nformatted:\n%s", a, b, src, out)
+		}
+	})
+}
+
+// onlyLineComments reports whether every '#' in src starts a line (after
+// blanks) and no quote is open: there the comment count is unambiguous.
+func onlyLineComments(src string) bool {
+	if strings.Contains(src, `"`) {
+		return false
+	}
+	for _, l := range strings.Split(src, "\n") {
+		if i := strings.IndexByte(l, '#'); i >= 0 && strings.TrimLeft(l[:i], " \t") != "" {
+			return false
+		}
+	}
+	return true
+}

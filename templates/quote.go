@@ -49,6 +49,17 @@ func QuoteToken(s string) string {
 	return b.String()
 }
 
+// quotePath is QuoteToken for a token in path position (a file rule's
+// path, a profile's attachment): unquoted, only a token starting with '/'
+// or a variable reads back as a path, so anything else is quoted.
+func quotePath(s string) string {
+	q := QuoteToken(s)
+	if q == s && !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "@{") {
+		return `"` + s + `"`
+	}
+	return q
+}
+
 // writeQuotedByte writes one byte inside quotes: a raw quote escaped, a raw
 // control byte as its octal escape.
 func writeQuotedByte(b *strings.Builder, c byte) {
@@ -79,7 +90,10 @@ func needsQuotes(s string) bool {
 				return true
 			}
 			i++
-			if n := s[i]; n < 0x20 || n == 0x7f || n == ' ' {
+			if n := s[i]; n < 0x20 || n == 0x7f || n == ' ' || n >= '0' && n <= '7' || n == 'x' {
+				// A numeric escape is quoted too: a raw control byte
+				// becomes one, and the text must not change when
+				// formatted again.
 				return true
 			}
 		case c <= ' ' || c == 0x7f || c == '"' || c == '(' || c == ')' || c == '=':
@@ -87,16 +101,17 @@ func needsQuotes(s string) bool {
 		case c == '{':
 			depth++
 		case c == '}':
-			if depth > 0 {
-				depth--
+			if depth == 0 {
+				return true // an unbalanced brace would read as a block's end
 			}
+			depth--
 		case c == ',' && depth == 0:
 			return true
 		case c == '-' && i+1 < len(s) && s[i+1] == '>':
 			return true // read as the arrow of a transition
 		}
 	}
-	return false
+	return depth > 0
 }
 
 // checkValue refuses a value that cannot be written as a token: a NUL byte

@@ -38,6 +38,8 @@ var profileFS embed.FS
 // once from embedded files and never modified.
 var profileTemplates = template.Must(template.New("profile").Funcs(template.FuncMap{
 	"q":         QuoteToken,
+	"qpath":     quotePath,
+	"qarg":      quoteArg,
 	"quals":     qualifiers,
 	"conds":     conds,
 	"listConds": listConds,
@@ -126,6 +128,9 @@ func RenderNode(n profiles.Node, depth int) (string, error) {
 		err = checkComment(text)
 	case *profiles.Raw:
 		text = reindentRaw(n, indent)
+		if strings.HasSuffix(text, `\`) {
+			err = fmt.Errorf("raw text %q ends in a backslash that would escape the line end", text)
+		}
 	default:
 		text, err = renderRule(n)
 	}
@@ -352,7 +357,14 @@ func rank(n profiles.Node) int {
 // move by the same amount as its first line, but only when that is safe: no
 // quoted string may span lines, and only blanks are ever removed.
 func reindentRaw(r *profiles.Raw, indent string) string {
-	text := strings.ReplaceAll(strings.TrimLeft(r.Text, " \t"), "\r\n", "\n")
+	text := strings.TrimLeft(r.Text, " \t")
+	if strings.Contains(text, "\r") { // DOS line ends: drop the carriage returns
+		ls := strings.Split(text, "\n")
+		for i := range ls {
+			ls[i] = strings.TrimRight(ls[i], "\r")
+		}
+		text = strings.Join(ls, "\n")
+	}
 	if !strings.Contains(text, "\n") || r.Pos.Col < 1 {
 		return text
 	}
