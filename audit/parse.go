@@ -90,6 +90,16 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
 		line = line[:len(line)-1]
 	}
+	// auditd's companion lines (type=SYSCALL, type=PROCTITLE) are a
+	// large share of an audit.log: know them by their first word without
+	// scanning the whole line for apparmor=.
+	if bytes.HasPrefix(line, keyType) {
+		if sp := bytes.IndexByte(line, ' '); sp > 0 {
+			if typ, typEnd := findType(line[:sp]); typ == TypeSyscall || typ == TypeProctitle {
+				return parseCompanion(line, typ, typEnd, def, al)
+			}
+		}
+	}
 	ia := bytes.Index(line, keyAppArmor)
 	hdrEnd := len(line)
 	if ia >= 0 {

@@ -27,6 +27,7 @@ type allocator struct {
 	// decoded strings: a service's records repeat a few values.
 	interned map[internKey]string
 	kept     map[string]string // see keep
+	recent   [256]string       // see keep
 }
 
 type internKey struct {
@@ -50,7 +51,15 @@ func (a *allocator) keep(v string) string {
 	if a == nil || v == "" {
 		return v
 	}
+	// A direct-mapped cache in front of the table: consecutive records
+	// mostly repeat the last values, and a string compare is cheaper than
+	// hashing.
+	slot := &a.recent[(uint(len(v))*31+uint(v[0])*7+uint(v[len(v)/2])*131+uint(v[len(v)-1]))%uint(len(a.recent))]
+	if *slot == v {
+		return *slot
+	}
 	if k, ok := a.kept[v]; ok {
+		*slot = k
 		return k
 	}
 	if cap(a.bytes)-len(a.bytes) < len(v) && len(v) <= stringBlock/4 {
@@ -69,6 +78,7 @@ func (a *allocator) keep(v string) string {
 			a.kept = make(map[string]string)
 		}
 		a.kept[k] = k
+		*slot = k
 	}
 	return k
 }
