@@ -84,6 +84,8 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 	defer out.Flush()
 	p := &logview.Printer{Color: logsColor(g, g.Out), Loc: time.Local}
 	shown := map[string]map[audit.Mode]int{}
+	var lastProfile string // the profile lastCounts counts (a string kept: never overwritten)
+	var lastCounts map[audit.Mode]int
 	opt := audit.ReadOptions{
 		From: lf.From, Since: since, Follow: lf.Follow, Profile: profile,
 		Log: g.Err, Stdin: g.In,
@@ -92,12 +94,17 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 		if !mode.Keep(e) {
 			return nil
 		}
-		m := shown[e.ProfileName()]
-		if m == nil {
-			m = map[audit.Mode]int{}
-			shown[e.ProfileName()] = m
+		// Consecutive records are mostly about one profile: look its
+		// counts up only when the profile changes.
+		if p := e.ProfileName(); lastCounts == nil || p != lastProfile {
+			lastCounts = shown[p]
+			if lastCounts == nil {
+				lastCounts = map[audit.Mode]int{}
+				shown[p] = lastCounts
+			}
+			lastProfile = p
 		}
-		m[e.Mode]++
+		lastCounts[e.Mode]++
 		switch {
 		case lf.Summary:
 			return nil
