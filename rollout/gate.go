@@ -50,10 +50,13 @@ type Sample struct {
 	Operation string    `json:"operation"`
 	Name      string    `json:"name,omitempty"`
 	Requested string    `json:"requested,omitempty"`
-	Comm      string    `json:"comm,omitempty"`
-	PID       int64     `json:"pid,omitempty"`
-	Source    string    `json:"source,omitempty"`
-	Line      int       `json:"line,omitempty"`
+	// Detail names what a record without a file name is about:
+	// "capability net_admin", "network inet stream", "signal term peer=x".
+	Detail string `json:"detail,omitempty"`
+	Comm   string `json:"comm,omitempty"`
+	PID    int64  `json:"pid,omitempty"`
+	Source string `json:"source,omitempty"`
+	Line   int    `json:"line,omitempty"`
 }
 
 // GateReport is the gate's decision and the evidence for it; it is stored in
@@ -139,7 +142,7 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 			// The record is valid only during this call: keep a copy.
 			e = e.Clone()
 			r.Samples = append(r.Samples, Sample{Time: e.Time, Profile: e.ProfileName(), Operation: e.Operation, Name: e.Name,
-				Requested: e.RequestedMask, Comm: e.Comm, PID: max(e.PID, 0), Source: e.Source, Line: e.Line})
+				Requested: e.RequestedMask, Detail: detail(e), Comm: e.Comm, PID: max(e.PID, 0), Source: e.Source, Line: e.Line})
 		}
 		return nil
 	})
@@ -166,6 +169,27 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	return r, nil
 }
 
+// detail names the object of a record that has no file name.
+func detail(e *audit.Event) string {
+	peer := e.Peer
+	if peer == "" {
+		peer = e.PeerProfile
+	}
+	switch {
+	case e.Name != "":
+		return ""
+	case e.Capname != "":
+		return "capability " + e.Capname
+	case e.Family != "":
+		return strings.TrimSpace("network " + e.Family + " " + e.SockType)
+	case e.Signal != "":
+		return "signal " + e.Signal + " peer=" + peer
+	case peer != "":
+		return "peer=" + peer
+	}
+	return ""
+}
+
 // Error is the refusal as one message: every reason, then what to do.
 func (r *GateReport) Error() string {
 	var b strings.Builder
@@ -174,7 +198,7 @@ func (r *GateReport) Error() string {
 		b.WriteString("\n  - " + s)
 	}
 	for _, s := range r.Samples {
-		fmt.Fprintf(&b, "\n      %s %s %s %s comm=%q (%s:%d)", s.Time.Format(time.RFC3339), s.Profile, s.Operation, s.Name, s.Comm, s.Source, s.Line)
+		fmt.Fprintf(&b, "\n      %s %s %s %s comm=%q (%s:%d)", s.Time.Format(time.RFC3339), s.Profile, s.Operation, s.Name+s.Detail, s.Comm, s.Source, s.Line)
 	}
 	for _, s := range r.Advice {
 		b.WriteString("\n  next: " + s)
