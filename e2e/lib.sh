@@ -70,16 +70,19 @@ e2e_build() {
 			rm -rf "$WORK/src" && mkdir -p "$WORK/src"
 			git archive HEAD | tar -x -C "$WORK/src"
 			cd "$WORK/src"
-			CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$ver" -o "$WORK/bin/aa-flow" ./cmd/aa-flow ||
+			CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=$ver" -o "$WORK/bin/aa-flow.tmp" ./cmd/aa-flow ||
 				die "go build aa-flow (HEAD) failed"
+			mv "$WORK/bin/aa-flow.tmp" "$WORK/bin/aa-flow"
 		else
 			# The same static binary `make build` makes (CGO_ENABLED=0, bin/aa-flow).
 			make -s build >&2 || die "make build failed"
-			cp bin/aa-flow "$WORK/bin/aa-flow"
+			cp bin/aa-flow "$WORK/bin/aa-flow.tmp"
+			mv "$WORK/bin/aa-flow.tmp" "$WORK/bin/aa-flow"
 		fi
 		for d in "$E2E_DIR"/cmd/*/; do
-			CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$WORK/bin/$(basename "$d")" "./e2e/cmd/$(basename "$d")" ||
+			CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$WORK/bin/$(basename "$d").tmp" "./e2e/cmd/$(basename "$d")" ||
 				die "go build $d failed"
+			mv "$WORK/bin/$(basename "$d").tmp" "$WORK/bin/$(basename "$d")"
 		done
 		e2e_base
 	) 9>"$WORK/.build.lock"
