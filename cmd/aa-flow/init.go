@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/templates"
 )
@@ -90,7 +91,7 @@ aa-flow's management as it is.`,
 			}
 			s := templates.Starter{Template: tmpl, Name: name, Exec: exe, Local: filepath.Base(path)}
 			if tmpl == "script" {
-				if err := templates.ReadShebang(&s, g.ProfileDir, "/etc/apparmor.d"); err != nil {
+				if err := templates.ReadShebang(&s, learn.Resolver(g.ProfileDir).Dirs...); err != nil {
 					return err
 				}
 			} else if exe != "" {
