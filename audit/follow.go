@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -9,34 +11,65 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
 
 // A follower reads the lines appended to a log file as they are written,
-// across both ways logrotate rotates a file:
+// across logrotate's rotations, however quickly they follow each other.
 //
-//   - rename + create: the old file is read to its end, and kept open and
-//     drained until the new file receives data, so lines the writer still
-//     sends to the old file after the rename are not lost;
-//   - copytruncate: the shrink is noticed (by size, or by the bytes before
-//     the read offset no longer being what was read), the rest of the old
-//     content is read from the rotated copy when it can be found, and
-//     reading restarts at offset 0.
+// Every file the log has been (a generation: the file at the path, renamed
+// away by rename+create, or a copy made by copytruncate) is tracked by
+// identity and kept open until it is drained, because an open descriptor
+// survives rename and unlink. The rotated siblings (NAME.1, NAME.2.gz,
+// NAME-DATE, ...) form the log's history in the order they were rotated;
+// each round the follower lists them with the file at the path, oldest
+// first, and reads any file it has not seen in that order:
+//
+//   - rename + create: a renamed generation stays open and is read until a
+//     newer generation holds data (the writer moves to the new file once,
+//     so every late line is in the old one by then); generations rotated
+//     away before the follower looked (back-to-back rotations, rename
+//     chains .1 -> .2) are found among the siblings by identity and read
+//     in order, whole;
+//   - copytruncate: a file shorter than what was read, or whose bytes just
+//     before the read offset changed, was truncated; the unread rest is
+//     read from the copy (the sibling rotated just before the file that
+//     holds those same bytes), then every later copy whole, then the file
+//     again from offset 0;
+//   - compressed siblings (.gz) that hold no content the follower read are
+//     decompressed and read whole; those that do are skipped.
+//
+// Guarantee: no line is lost or read twice as long as every rotated file
+// still exists (plain or compressed) when the follower next looks. When a
+// generation may have been deleted unread, or the copy holding a truncated
+// file's unread tail is gone, the follower records a Lost ("rotation")
+// instead of staying silent. Lines written in copytruncate's own window,
+// after the copy and before the truncation, are in neither file: that
+// loss is logrotate's and cannot be seen (use rename+create).
 //
 // It wakes on fsnotify events for the file's directory and, as a fallback
 // (network filesystems, inotify limits), on a poll interval.
 type follower struct {
-	path string
-	poll time.Duration
-	cur  *tailFile
-	old  *tailFile // the renamed file, drained until the new one has data
-	buf  []byte
-	// newest is the identity of the newest rotated sibling last seen: a new
-	// one that is no file the follower had open is logrotate's copy.
-	newest  FileID
-	opened  map[FileID]bool // files the follower had open: their renames are no copies
+	path  string
+	poll  time.Duration
+	watch bool // wake on fsnotify events as well as the poll interval
+	// gens are the open generations, oldest first; the last is the newest
+	// file seen at the path. All but the last are drained until a newer
+	// one holds data.
+	gens []*tailFile
+	// known are the identities whose content is read or was there before
+	// following started: files the follower need not read again.
+	known map[FileID]bool
+	// heads are the first bytes of files read, to recognise their
+	// compressed copies.
+	heads  [][]byte
+	losses []Lost
+	buf    []byte
+	// started is false until the path was first opened.
+	started bool
 	stopped struct {
 		id   FileID
 		off  int64
@@ -44,38 +77,51 @@ type follower struct {
 	}
 }
 
-// tailFile is one open file being followed.
+// tailFile is one open generation being read.
 type tailFile struct {
 	f   *os.File
 	id  FileID
 	sp  splitter
 	pos int64 // file offset of the next read
-	// tail holds the last bytes before sp.off, to notice a copytruncate
-	// that was followed by enough new writes to hide the shrink.
-	tail   []byte
-	opened time.Time
+	// tail holds the bytes just before pos, to notice a copytruncate that
+	// was followed by enough new writes to hide the shrink.
+	tail []byte
+	cut  bool // seen truncated before the last listing
 }
 
-const tailCheck = 64
+const (
+	tailCheck = 64
+	headSize  = 256
+	maxHeads  = 64
+)
+
+// adviceRotation is the advice for a loss across rotations.
+const adviceRotation = "a rotated log file was removed or compressed before it could be read, or logrotate's copytruncate lost its copy: keep more rotations (rotate N, delaycompress) and prefer rename+create to copytruncate"
 
 func newFollower(path string, poll time.Duration) *follower {
 	if poll <= 0 {
 		poll = 250 * time.Millisecond
 	}
-	return &follower{path: path, poll: poll, buf: make([]byte, chunkSize)}
+	return &follower{path: path, poll: poll, watch: true, buf: make([]byte, chunkSize), known: map[FileID]bool{}}
 }
 
-// lastPosition returns where the follower stood in the current file when
-// it stopped.
+// lastPosition returns where the follower stood when it stopped: the
+// oldest generation not yet drained.
 func (fl *follower) lastPosition() (FileID, int64, int) {
 	return fl.stopped.id, fl.stopped.off, fl.stopped.line
 }
 
+// lost returns the possible losses noticed across rotations.
+func (fl *follower) lost() []Lost {
+	return fl.losses
+}
+
 func (fl *follower) position() (FileID, int64, int) {
-	if fl.cur == nil {
+	if len(fl.gens) == 0 {
 		return FileID{}, 0, 0
 	}
-	return fl.cur.id, fl.cur.sp.off, fl.cur.sp.lineNo
+	t := fl.gens[0]
+	return t.id, t.sp.off, t.sp.lineNo
 }
 
 // run follows the file until ctx is done, emitting every line. If start
@@ -84,22 +130,22 @@ func (fl *follower) position() (FileID, int64, int) {
 func (fl *follower) run(ctx context.Context, start *SourceCursor, emit emitFunc) error {
 	defer fl.close()
 	defer func() { fl.stopped.id, fl.stopped.off, fl.stopped.line = fl.position() }()
-	w, werr := fsnotify.NewWatcher()
 	var events <-chan fsnotify.Event
 	var errs <-chan error
-	if werr == nil {
-		defer w.Close()
-		if err := w.Add(filepath.Dir(fl.path)); err == nil {
-			events, errs = w.Events, w.Errors
+	if fl.watch {
+		if w, err := fsnotify.NewWatcher(); err == nil {
+			defer w.Close()
+			if err := w.Add(filepath.Dir(fl.path)); err == nil {
+				events, errs = w.Events, w.Errors
+			}
 		}
 	}
 	tick := time.NewTicker(fl.poll)
 	defer tick.Stop()
 
-	if err := fl.open(start); err != nil {
+	if err := fl.begin(start); err != nil {
 		return err
 	}
-	fl.newest, _ = fl.newestRotated()
 	for {
 		if err := fl.step(emit); err != nil {
 			return err
@@ -114,17 +160,25 @@ func (fl *follower) run(ctx context.Context, start *SourceCursor, emit emitFunc)
 	}
 }
 
-func (fl *follower) close() {
-	for _, t := range []*tailFile{fl.old, fl.cur} {
-		if t != nil {
-			_ = t.f.Close()
-		}
+// begin takes what is rotated already as history, not to be read, and
+// opens the file.
+func (fl *follower) begin(start *SourceCursor) error {
+	for _, e := range fl.scanSiblings() {
+		fl.known[e.id] = true
 	}
-	fl.old, fl.cur = nil, nil
+	return fl.open(start)
 }
 
-// open opens the path as the current file, at the cursor's offset when the
-// cursor names this very file. A missing file is not an error: step retries.
+func (fl *follower) close() {
+	for _, t := range fl.gens {
+		_ = t.f.Close()
+	}
+	fl.gens = nil
+}
+
+// open opens the path as the first generation, at the cursor's offset when
+// the cursor names this very file. A missing file is not an error: step
+// retries.
 func (fl *follower) open(start *SourceCursor) error {
 	f, err := os.Open(fl.path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -138,206 +192,617 @@ func (fl *follower) open(start *SourceCursor) error {
 		_ = f.Close()
 		return fmt.Errorf("follow %s: %w", fl.path, err)
 	}
-	t := &tailFile{f: f, id: idOf(fi), opened: time.Now()}
+	t := &tailFile{f: f, id: idOf(fi)}
 	if start != nil && start.ID == t.id && start.Offset <= fi.Size() {
-		if _, err := f.Seek(start.Offset, io.SeekStart); err != nil {
-			_ = f.Close()
-			return fmt.Errorf("follow %s: seek: %w", fl.path, err)
-		}
 		t.pos, t.sp.off, t.sp.lineNo = start.Offset, start.Offset, start.Line
+		t.tail = tailBefore(f, t.pos)
 	}
-	fl.cur = t
-	fl.remember(t.id)
+	fl.gens = []*tailFile{t}
+	fl.known[t.id] = true
+	fl.started = true
 	return nil
 }
 
-// step does one round: drain a renamed file, notice rotation or truncation,
-// and read what is new.
+// tailBefore reads up to tailCheck bytes before off.
+func tailBefore(f *os.File, off int64) []byte {
+	n := min(off, tailCheck)
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, off-n); err != nil {
+		return nil
+	}
+	return b
+}
+
+// step does one round: look for new generations and copies, then drain.
+// A truncation noticed while reading sends it back to looking (a few times
+// at most; the next round goes on).
 func (fl *follower) step(emit emitFunc) error {
-	if fl.cur == nil {
+	if !fl.started {
 		return fl.open(nil)
 	}
-	fi, err := os.Stat(fl.path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// Renamed away and not yet re-created: keep reading the open file.
-		return fl.read(fl.cur, emit)
-	case err != nil:
-		return fmt.Errorf("follow %s: %w", fl.path, err)
-	}
-	if id := idOf(fi); id != fl.cur.id {
-		// Rename + create: finish the old file first. A previous old file
-		// still draining is finished for good now.
-		if fl.old != nil {
-			if err := fl.finishOld(emit); err != nil {
+	for range 3 {
+		// Truncation is noticed before listing: logrotate makes the copy
+		// before it truncates, so the listing holds the copy.
+		for _, g := range fl.gens {
+			cut, err := fl.truncated(g)
+			if err != nil {
+				return err
+			}
+			g.cut = cut
+		}
+		if ents, ok := fl.scan(); ok {
+			if err := fl.discover(ents, emit); err != nil {
 				return err
 			}
 		}
-		prev := fl.cur
-		if err := fl.read(prev, emit); err != nil {
-			return err
-		}
-		fl.cur = nil
-		if err := fl.open(nil); err != nil {
-			return err
-		}
-		if fl.cur == nil { // vanished again between stat and open
-			fl.cur = prev
-			return nil
-		}
-		// Several rotations since the last look: the files rotated after
-		// prev are read too, the newest of them drained like prev.
-		fl.old = prev
-		if err := fl.skipToNewest(prev, emit); err != nil {
+		again, err := fl.drain(emit)
+		if err != nil || !again {
 			return err
 		}
 	}
-	if fl.old != nil {
-		// The writer switches files once: when the new file has data, every
-		// late line is already in the old one, so a last drain gets them all.
-		newHasData := false
-		if nfi, err := fl.cur.f.Stat(); err == nil && nfi.Size() > 0 {
-			newHasData = true
+	return nil
+}
+
+// entry is one file of the log's history: a rotated sibling or the path.
+type entry struct {
+	name string
+	id   FileID
+	size int64
+	gz   bool
+}
+
+// scanSiblings lists the rotated siblings, oldest first.
+func (fl *follower) scanSiblings() []entry {
+	names := rotatedNewestFirst(fl.path)
+	out := make([]entry, 0, len(names))
+	seen := map[FileID]bool{}
+	for i := len(names) - 1; i >= 0; i-- {
+		fi, err := os.Stat(names[i])
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
 		}
-		if newHasData {
-			if err := fl.finishOld(emit); err != nil {
+		id := idOf(fi)
+		if seen[id] { // moved by a rotation during the listing
+			continue
+		}
+		seen[id] = true
+		out = append(out, entry{name: names[i], id: id, size: fi.Size(), gz: strings.HasSuffix(names[i], ".gz")})
+	}
+	return out
+}
+
+// scan lists the log's history oldest first, the file at the path last
+// (absent while renamed away and not yet re-created). ok is false when the
+// path changed during the listing: the order may be wrong, look again.
+func (fl *follower) scan() ([]entry, bool) {
+	before, berr := os.Stat(fl.path)
+	ents := fl.scanSiblings()
+	// A rotation during the listing may have hidden a file (moved past
+	// the names not yet looked at): list until two listings agree.
+	for range 3 {
+		again := fl.scanSiblings()
+		if sameIDs(ents, again) {
+			break
+		}
+		ents = again
+	}
+	after, aerr := os.Stat(fl.path)
+	if (berr == nil) != (aerr == nil) || berr == nil && idOf(before) != idOf(after) {
+		return nil, false
+	}
+	if aerr == nil {
+		id := idOf(after)
+		for i, e := range ents {
+			if e.id == id { // renamed and back? treat the path as the newest
+				ents = append(ents[:i], ents[i+1:]...)
+				break
+			}
+		}
+		ents = append(ents, entry{name: fl.path, id: id, size: after.Size()})
+	}
+	return ents, true
+}
+
+func sameIDs(a, b []entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].id != b[i].id {
+			return false
+		}
+	}
+	return true
+}
+
+func (fl *follower) gen(id FileID) *tailFile {
+	for _, t := range fl.gens {
+		if t.id == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// discover walks the history oldest first. Unknown files just before a
+// generation being read are its copytruncate copies; unknown files after
+// everything known are generations (or their copies) rotated before the
+// follower looked, read in order.
+func (fl *follower) discover(ents []entry, emit emitFunc) error {
+	var pending []entry
+	anchored := false // a known file precedes pending: no gap before them
+	for _, e := range ents {
+		if t := fl.gen(e.id); t != nil {
+			if err := fl.resolveCopies(t, pending, emit); err != nil {
 				return err
 			}
-		} else {
-			// The new file stays unread until the old one is finished, so
-			// lines come out in the order they were written.
-			return fl.read(fl.old, emit)
+			pending, anchored = nil, true
+			continue
+		}
+		if fl.known[e.id] {
+			pending, anchored = nil, true
+			continue
+		}
+		pending = append(pending, e)
+	}
+	// A tracked generation gone from the listing (deleted or compressed)
+	// may have been truncated with its copies gone too.
+	for _, t := range fl.gens {
+		if !inEntries(ents, t.id) {
+			if t.cut {
+				fl.loss(fmt.Sprintf("%s was truncated and its copy is gone", fl.path))
+				if err := fl.rewind(t); err != nil {
+					return err
+				}
+			}
 		}
 	}
-	if err := fl.checkCopy(emit); err != nil {
-		return err
-	}
-	return fl.read(fl.cur, emit)
-}
-
-func (fl *follower) remember(id FileID) {
-	if fl.opened == nil || len(fl.opened) > 64 {
-		fl.opened = map[FileID]bool{}
-		if fl.cur != nil {
-			fl.opened[fl.cur.id] = true
-		}
-	}
-	fl.opened[id] = true
-}
-
-// newestRotated returns the identity and name of the newest rotated sibling.
-func (fl *follower) newestRotated() (FileID, string) {
-	for _, name := range rotatedNewestFirst(fl.path) {
-		if fi, err := os.Stat(name); err == nil {
-			return idOf(fi), name
-		}
-	}
-	return FileID{}, ""
-}
-
-// checkCopy notices a file truncated by copytruncate before the follower
-// read anything new from it: nothing before the read offset changed, yet
-// the newest rotated sibling is a new copy, longer than the file now, that
-// holds what was read. The rest is read from that copy and the file is
-// read again from 0.
-func (fl *follower) checkCopy(emit emitFunc) error {
-	id, name := fl.newestRotated()
-	if id == fl.newest {
+	if len(pending) == 0 {
 		return nil
 	}
-	t := fl.cur
-	if name == "" || fl.opened[id] {
-		fl.newest = id // a rename, handled in step
-		return nil
+	var later *entry // a copy of the new file, resolved as its copy later
+	if last := pending[len(pending)-1]; last.name == fl.path && len(pending) > 1 {
+		// A copy of the new file still being made (or not yet followed by
+		// the truncation): the new file is read from 0 meanwhile, the copy
+		// resolved once the file is seen truncated.
+		if prev := pending[len(pending)-2]; !prev.gz && fl.copyPending(last.name, prev) {
+			later = &pending[len(pending)-2]
+		}
 	}
+	if !anchored || !fl.newestGenListed(ents) {
+		// The files between the newest generation read and the first
+		// unknown one may have been deleted unread.
+		if !fl.gzAnchors(pending) {
+			fl.loss(fmt.Sprintf("%s was rotated more often than it could be followed: files rotated in between may be gone", fl.path))
+		}
+	}
+	for i := range pending {
+		if later == &pending[i] {
+			continue
+		}
+		if err := fl.addMissed(pending[i], emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// openEntry opens a file of the history by identity: a rotation since
+// the listing may have moved it to another name (NAME.1 -> NAME.2), so it
+// is looked for among the siblings again. fs.ErrNotExist when it is gone.
+func (fl *follower) openEntry(e entry) (*os.File, error) {
+	name := e.name
+	for range 4 {
+		if f, err := os.Open(name); err == nil {
+			if fi, err := f.Stat(); err == nil && idOf(fi) == e.id {
+				return f, nil
+			}
+			_ = f.Close()
+		}
+		name = ""
+		for _, s := range fl.scanSiblings() {
+			if s.id == e.id {
+				name = s.name
+				break
+			}
+		}
+		if name == "" {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%s: %w", e.name, fs.ErrNotExist)
+}
+
+// logReader reads f's text, decompressing gzip (by content, not name).
+func logReader(f *os.File) (io.Reader, error) {
+	br := bufio.NewReaderSize(f, chunkSize)
+	if !isGzip(br) {
+		return br, nil
+	}
+	return gzip.NewReader(br)
+}
+
+func inEntries(ents []entry, id FileID) bool {
+	for _, e := range ents {
+		if e.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// newestGenListed reports whether the newest generation being read is
+// still among the files listed (then nothing newer can have been deleted).
+func (fl *follower) newestGenListed(ents []entry) bool {
+	return len(fl.gens) > 0 && inEntries(ents, fl.gens[len(fl.gens)-1].id)
+}
+
+// gzAnchors reports whether the oldest pending file is preceded in time by
+// a compressed copy of a file read: the first pending entries that are
+// compressed files already read anchor the rest.
+func (fl *follower) gzAnchors(pending []entry) bool {
+	for _, e := range pending {
+		if !e.gz {
+			return false
+		}
+		if fl.gzKnown(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// copyPending reports whether copy looks like logrotate's copy of name
+// still being made (or not yet followed by the truncation): the file is at
+// least as long and starts with the same bytes.
+func (fl *follower) copyPending(name string, copy entry) bool {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil //nolint:nilerr // gone again: nothing to catch up from
+		return false
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	cfi, cerr := t.f.Stat()
-	if err != nil || cerr != nil || idOf(fi) != id {
-		return nil //nolint:nilerr // looked at again next time
+	c, err := fl.openEntry(copy)
+	if err != nil {
+		return false
 	}
-	if cfi.Size() >= fi.Size() {
-		return nil // not truncated (yet): look again next time
+	defer c.Close()
+	return prefixPending(f, c)
+}
+
+// prefixPending reports whether f is at least as long as c and starts with
+// c's first bytes: c is a copy of f not yet followed by the truncation.
+func prefixPending(f, c *os.File) bool {
+	fi, err1 := f.Stat()
+	ci, err2 := c.Stat()
+	if err1 != nil || err2 != nil || fi.Size() < ci.Size() {
+		return false
 	}
-	fl.newest = id
-	if fi.Size() < t.sp.off || t.sp.off == 0 && !fi.ModTime().After(t.opened) || t.sp.off > 0 && !sameBytesAt(f, t.sp.off, t.tail) {
-		return nil // not a copy of what was read
+	if ci.Size() == 0 {
+		// Just created, or a copy of an empty file: the same unless the
+		// file has data.
+		return fi.Size() > 0
 	}
-	if _, err := f.Seek(t.sp.off, io.SeekStart); err != nil {
-		return fmt.Errorf("follow %s: %s: %w", fl.path, name, err)
+	n := min(ci.Size(), headSize)
+	a, b := make([]byte, n), make([]byte, n)
+	if _, err := f.ReadAt(a, 0); err != nil {
+		return false
 	}
-	if _, err := readLines(f, t.sp.off, t.sp.lineNo, emit); err != nil {
-		return fmt.Errorf("follow %s: read the copy %s: %w", fl.path, name, err)
+	if _, err := c.ReadAt(b, 0); err != nil {
+		return false
+	}
+	return bytes.Equal(a, b)
+}
+
+// resolveCopies handles the unknown files rotated just before t: copies
+// of t made by copytruncate. They are read only once t is seen truncated
+// (before that a copy may still be being made).
+func (fl *follower) resolveCopies(t *tailFile, copies []entry, emit emitFunc) error {
+	cut := t.cut
+	var plain []entry
+	for _, c := range copies {
+		if c.gz && fl.gzKnown(c) {
+			fl.known[c.id] = true
+			continue
+		}
+		plain = append(plain, c)
+	}
+	if t.pos == 0 {
+		if len(plain) == 0 {
+			return nil
+		}
+		// Nothing read from t: every copy holds unread lines, unless the
+		// newest is still being made.
+		newest := plain[len(plain)-1]
+		if !newest.gz {
+			if c, err := fl.openEntry(newest); err == nil {
+				pending := prefixPending(t.f, c)
+				_ = c.Close()
+				if pending {
+					return nil
+				}
+			}
+		}
+		full := false
+		for _, c := range plain {
+			full = full || c.size > 0
+		}
+		if full {
+			// Lines were written after those of the older generations:
+			// those are complete.
+			if err := fl.finishBefore(t, emit); err != nil {
+				return err
+			}
+		}
+		for _, c := range plain {
+			if err := fl.readWhole(c, emit); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if !cut {
+		return nil
+	}
+	if err := fl.finishBefore(t, emit); err != nil {
+		return err
+	}
+	// The first copy holding the bytes just before t's offset has the
+	// unread rest; later copies were made by later truncations.
+	first := -1
+	for i, c := range plain {
+		if c.gz || c.size < t.pos {
+			continue
+		}
+		f, err := fl.openEntry(c)
+		if err != nil {
+			continue
+		}
+		if !sameBytesAt(f, t.pos, t.tail) {
+			_ = f.Close()
+			continue
+		}
+		first = i
+		err = fl.readRest(f, t, emit)
+		_ = f.Close()
+		if err != nil {
+			return fmt.Errorf("follow %s: read the copy %s: %w", fl.path, c.name, err)
+		}
+		fl.known[c.id] = true
+		break
+	}
+	if first < 0 {
+		fl.loss(fmt.Sprintf("%s was truncated (copytruncate) before it was read to its end and the copy holding the rest is gone", fl.path))
+		if err := t.sp.finish(emit); err != nil {
+			return err
+		}
+	}
+	for _, c := range plain[:max(first, 0)] {
+		fl.known[c.id] = true // copies of what was read before
+	}
+	for _, c := range plain[first+1:] {
+		if err := fl.readWhole(c, emit); err != nil {
+			return err
+		}
 	}
 	return fl.rewind(t)
 }
 
-// rewind starts t again at offset 0 after a truncation whose copy has been
-// read; that copy is not looked at again.
+// readRest reads the copy f from t's offset to its end, continuing t's
+// lines, and ends the last one.
+func (fl *follower) readRest(f *os.File, t *tailFile, emit emitFunc) error {
+	fl.addHead(f)
+	for off := t.pos; ; {
+		n, err := f.ReadAt(fl.buf, off)
+		if n > 0 {
+			off += int64(n)
+			if ferr := t.sp.feed(fl.buf[:n], emit); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF || n == 0 {
+			return t.sp.finish(emit)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// readWhole reads a file of the history (plain or compressed) whole.
+func (fl *follower) readWhole(e entry, emit emitFunc) error {
+	f, err := fl.openEntry(e)
+	if err != nil {
+		fl.loss(fmt.Sprintf("%s: rotated file %s vanished before it was read", fl.path, e.name))
+		return nil //nolint:nilerr // reported as a loss
+	}
+	defer f.Close()
+	r, err := logReader(f)
+	if err != nil {
+		return fmt.Errorf("follow %s: %s: %w", fl.path, e.name, err)
+	}
+	fl.known[e.id] = true
+	var head bytes.Buffer
+	if _, err := readLines(io.TeeReader(r, &limitWriter{&head, headSize}), 0, 0, emit); err != nil {
+		return fmt.Errorf("follow %s: read %s: %w", fl.path, e.name, err)
+	}
+	fl.rememberHead(head.Bytes())
+	return nil
+}
+
+// limitWriter keeps the first n bytes written to it.
+type limitWriter struct {
+	b *bytes.Buffer
+	n int
+}
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	if room := w.n - w.b.Len(); room > 0 {
+		w.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+// addMissed takes a file rotated before the follower looked: a compressed
+// one is read whole now (unless it holds what was read), a plain one
+// becomes a generation, read in turn and drained like the others.
+func (fl *follower) addMissed(e entry, emit emitFunc) error {
+	if e.gz {
+		if fl.gzKnown(e) {
+			fl.known[e.id] = true
+			return nil
+		}
+		if err := fl.finishBefore(nil, emit); err != nil {
+			return err
+		}
+		return fl.readWhole(e, emit)
+	}
+	f, err := fl.openEntry(e)
+	if err != nil {
+		fl.loss(fmt.Sprintf("%s: rotated file %s vanished before it was read", fl.path, e.name))
+		return nil //nolint:nilerr // reported as a loss
+	}
+	fl.gens = append(fl.gens, &tailFile{f: f, id: e.id})
+	fl.known[e.id] = true
+	return nil
+}
+
+// finishBefore reads and ends every generation before t (all of them when
+// t is nil): newer content was written, so they receive no more lines.
+func (fl *follower) finishBefore(t *tailFile, emit emitFunc) error {
+	for len(fl.gens) > 0 && fl.gens[0] != t {
+		if t == nil && len(fl.gens) == 1 {
+			// The newest generation too: a compressed file rotated after
+			// it holds newer lines.
+			return fl.finish(fl.gens[0], emit)
+		}
+		if err := fl.finish(fl.gens[0], emit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish reads g to its end, ends its last line and closes it.
+func (fl *follower) finish(g *tailFile, emit emitFunc) error {
+	if _, err := fl.read(g, emit); err != nil {
+		return err
+	}
+	if err := g.sp.finish(emit); err != nil {
+		return err
+	}
+	fl.addHead(g.f)
+	_ = g.f.Close()
+	for i, x := range fl.gens {
+		if x == g {
+			fl.gens = append(fl.gens[:i], fl.gens[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+// drain reads the generations in order: each is read to its end, and
+// finished when a newer one holds data. again reports a truncation noticed
+// while reading: look for the copy before going on.
+func (fl *follower) drain(emit emitFunc) (again bool, err error) {
+	for len(fl.gens) > 0 {
+		g := fl.gens[0]
+		final := len(fl.gens) > 1 && fl.newerHasData()
+		if again, err := fl.read(g, emit); err != nil || again {
+			return again, err
+		}
+		if !final {
+			return false, nil
+		}
+		if err := g.sp.finish(emit); err != nil {
+			return false, err
+		}
+		fl.addHead(g.f)
+		_ = g.f.Close()
+		fl.gens = fl.gens[1:]
+	}
+	return false, nil
+}
+
+// newerHasData reports whether a generation after the first holds data.
+func (fl *follower) newerHasData() bool {
+	for _, t := range fl.gens[1:] {
+		if fi, err := t.f.Stat(); err == nil && fi.Size() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// rewind starts t again at offset 0 after a truncation whose copies have
+// been read.
 func (fl *follower) rewind(t *tailFile) error {
 	t.sp.reset()
 	t.pos = 0
 	t.tail = t.tail[:0]
-	t.opened = time.Now()
-	fl.newest, _ = fl.newestRotated()
-	if _, err := t.f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("follow %s: seek: %w", fl.path, err)
-	}
+	t.cut = false
 	return nil
 }
 
-// skipToNewest handles rotations the follower slept through: the rotated
-// files newer than prev (found by identity among the rotated siblings) are
-// read in order; prev and all but the newest of them are finished, and the
-// newest becomes the file drained until the current one has data.
-func (fl *follower) skipToNewest(prev *tailFile, emit emitFunc) error {
-	names := rotatedNewestFirst(fl.path)
-	idx := -1
-	for i, n := range names {
-		if fi, err := os.Stat(n); err == nil && idOf(fi) == prev.id {
-			idx = i
-			break
-		}
-	}
-	for i := idx - 1; i >= 0; i-- {
-		f, err := os.Open(names[i])
-		if err != nil {
-			continue
-		}
-		fi, err := f.Stat()
-		if err != nil || idOf(fi) == fl.cur.id {
-			_ = f.Close()
-			continue
-		}
-		if err := fl.finishOld(emit); err != nil {
-			_ = f.Close()
-			return err
-		}
-		fl.old = &tailFile{f: f, id: idOf(fi), opened: time.Now()}
-		fl.remember(fl.old.id)
-		if err := fl.read(fl.old, emit); err != nil {
-			return err
-		}
-	}
-	return nil
+func (fl *follower) loss(what string) {
+	fl.losses = append(fl.losses, Lost{Source: fl.path, Kind: "rotation", Advice: what + "; " + adviceRotation})
 }
 
-func (fl *follower) finishOld(emit emitFunc) error {
-	t := fl.old
-	fl.old = nil
-	defer t.f.Close()
-	if err := fl.read(t, emit); err != nil {
-		return err
-	}
-	return t.sp.finish(emit)
+// addHead remembers the first bytes of f, to recognise its compressed copy.
+func (fl *follower) addHead(f *os.File) {
+	b := make([]byte, headSize)
+	n, _ := f.ReadAt(b, 0)
+	fl.rememberHead(b[:n])
 }
 
-// truncated reports whether the file was truncated (copytruncate) since the
-// last read: it is shorter than what was read, or the bytes just before the
+func (fl *follower) rememberHead(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if len(fl.heads) >= maxHeads {
+		fl.heads = fl.heads[1:]
+	}
+	fl.heads = append(fl.heads, bytes.Clone(b))
+}
+
+// gzKnown reports whether a compressed sibling holds a file already read:
+// it is empty or starts like one (the live generations included).
+func (fl *follower) gzKnown(e entry) bool {
+	if fl.known[e.id] {
+		return true
+	}
+	f, err := fl.openEntry(e)
+	if err != nil {
+		return true //nolint:nilerr // gone: nothing to read from it either
+	}
+	defer f.Close()
+	r, err := logReader(f)
+	if err != nil {
+		return true //nolint:nilerr // not gzip after all: no text to compare
+	}
+	head := make([]byte, headSize)
+	n, _ := io.ReadFull(r, head)
+	head = head[:n]
+	if n == 0 {
+		return true
+	}
+	heads := fl.heads
+	for _, t := range fl.gens {
+		b := make([]byte, headSize)
+		m, _ := t.f.ReadAt(b, 0)
+		heads = append(heads, b[:m])
+	}
+	for _, h := range heads {
+		m := min(len(h), len(head))
+		if m > 0 && bytes.Equal(h[:m], head[:m]) {
+			return true
+		}
+	}
+	return false
+}
+
+// truncated reports whether t was truncated (copytruncate) since the last
+// read: it is shorter than what was read, or the bytes just before the
 // read offset changed.
 func (fl *follower) truncated(t *tailFile) (bool, error) {
 	fi, err := t.f.Stat()
@@ -350,67 +815,7 @@ func (fl *follower) truncated(t *tailFile) (bool, error) {
 	if len(t.tail) == 0 {
 		return false, nil
 	}
-	got := make([]byte, len(t.tail))
-	if _, err := t.f.ReadAt(got, t.sp.off-int64(len(t.tail))); err != nil {
-		return true, nil //nolint:nilerr // a short read means the file shrank
-	}
-	return !bytes.Equal(got, t.tail), nil
-}
-
-// catchUpFromCopy reads what the follower had not read yet from the copy
-// logrotate made before truncating: the newest rotated sibling that is long
-// enough and holds the same bytes before the read offset. Copies made by
-// later truncations the follower slept through are newer siblings; they
-// are read whole, up to the file itself if it was renamed since.
-func (fl *follower) catchUpFromCopy(t *tailFile, emit emitFunc) error {
-	names := rotatedNewestFirst(fl.path)
-	for k, name := range names {
-		f, err := os.Open(name)
-		if err != nil {
-			continue
-		}
-		fi, err := f.Stat()
-		// With nothing read yet there are no bytes to compare: only a copy
-		// made after the file was opened can hold its lost beginning.
-		fresh := t.sp.off > 0 || fi.ModTime().After(t.opened)
-		if err != nil || !fresh || idOf(fi) == t.id || fi.Size() < t.sp.off || !sameBytesAt(f, t.sp.off, t.tail) {
-			_ = f.Close()
-			continue
-		}
-		_, err = f.Seek(t.sp.off, io.SeekStart)
-		if err == nil {
-			_, err = readLines(f, t.sp.off, t.sp.lineNo, emit)
-		}
-		_ = f.Close()
-		if err != nil {
-			return fmt.Errorf("follow %s: read the rotated copy %s: %w", fl.path, name, err)
-		}
-		for j := k - 1; j >= 0; j-- {
-			f, err := os.Open(names[j])
-			if err != nil {
-				continue
-			}
-			fi, err := f.Stat()
-			if err != nil || idOf(fi) == t.id || idOf(fi) == fl.curID() {
-				_ = f.Close()
-				break
-			}
-			_, err = readLines(f, 0, 0, emit)
-			_ = f.Close()
-			if err != nil {
-				return fmt.Errorf("follow %s: read the rotated copy %s: %w", fl.path, names[j], err)
-			}
-		}
-		return nil
-	}
-	return nil
-}
-
-func (fl *follower) curID() FileID {
-	if fl.cur == nil {
-		return FileID{}
-	}
-	return fl.cur.id
+	return !sameBytesAt(t.f, t.pos, t.tail), nil
 }
 
 func sameBytesAt(f *os.File, end int64, want []byte) bool {
@@ -424,65 +829,82 @@ func sameBytesAt(f *os.File, end int64, want []byte) bool {
 	return bytes.Equal(got, want)
 }
 
-// read reads t from its position to the current end. A truncation noticed
-// before or during the read restarts the file at offset 0 (after reading
-// the rest of the old content from logrotate's copy).
-func (fl *follower) read(t *tailFile, emit emitFunc) error {
+// read reads t from its position to the current end. again reports a
+// truncation noticed before or during the read: nothing of the new
+// content was taken, the caller looks for the copy first.
+func (fl *follower) read(t *tailFile, emit emitFunc) (again bool, err error) {
 	for {
-		shrunk, err := fl.truncated(t)
-		if err != nil {
-			return err
+		cut, err := fl.truncated(t)
+		if err != nil || cut {
+			return cut, err
 		}
-		if shrunk {
-			if err := fl.restart(t, emit); err != nil {
-				return err
-			}
+		n, err := t.f.ReadAt(fl.buf, t.pos)
+		if n > 0 && t.pos == 0 && fl.unreadCopy(t) {
+			return true, nil
 		}
-		n, err := t.f.Read(fl.buf)
 		if n > 0 {
 			// A truncation between the check and the read yields bytes
-			// from the middle of the new content: check again and drop
-			// the chunk if the bytes before it changed.
-			if len(t.tail) > 0 && !sameBytesAt(t.f, t.sp.off, t.tail) {
-				if err := fl.restart(t, emit); err != nil {
-					return err
-				}
-				continue
+			// of the new content: check again and drop the chunk.
+			if len(t.tail) > 0 && !sameBytesAt(t.f, t.pos, t.tail) {
+				return true, nil
 			}
 			chunk := fl.buf[:n]
-			start := t.pos
 			t.pos += int64(n)
 			if ferr := t.sp.feed(chunk, emit); ferr != nil {
-				return ferr
+				return false, ferr
 			}
-			t.rememberTail(chunk, start)
+			t.rememberTail(chunk)
 		}
 		if err == io.EOF || n == 0 {
-			return nil
+			return false, nil
 		}
 		if err != nil {
-			return fmt.Errorf("follow %s: %w", fl.path, err)
+			return false, fmt.Errorf("follow %s: %w", fl.path, err)
 		}
 	}
 }
 
-// restart handles a truncated file: what was not read yet is read from the
-// copy, and reading starts again at offset 0.
-func (fl *follower) restart(t *tailFile, emit emitFunc) error {
-	if err := fl.catchUpFromCopy(t, emit); err != nil {
-		return err
+// unreadCopy reports, for the newest generation about to be read from
+// offset 0, whether a copy with other content was made since the last
+// listing: the file was truncated before this read (which holds what came
+// after), so the copy must be read first. A copy made after the read
+// starts with what was read.
+func (fl *follower) unreadCopy(t *tailFile) bool {
+	if fl.gens[len(fl.gens)-1] != t {
+		return false // renamed away: no longer truncated
 	}
-	return fl.rewind(t)
+	ents := fl.scanSiblings()
+	for i := len(ents) - 1; i >= 0; i-- {
+		e := ents[i]
+		if fl.known[e.id] {
+			break
+		}
+		if e.gz || e.size == 0 {
+			continue
+		}
+		c, err := fl.openEntry(e)
+		if err != nil {
+			continue
+		}
+		pending := prefixPending(t.f, c)
+		_ = c.Close()
+		if !pending {
+			return true
+		}
+	}
+	return false
 }
 
-// rememberTail keeps the bytes just before sp.off that lie in chunk (which
-// starts at file offset start). Any non-empty suffix will do: a truncated
-// and re-grown file is unlikely to hold the same bytes at the same place.
-func (t *tailFile) rememberTail(chunk []byte, start int64) {
-	end := t.sp.off - start // sp.off relative to chunk
-	if end <= 0 || end > int64(len(chunk)) {
-		return // no line ended in this chunk: the old tail still applies
+// rememberTail keeps the last bytes before pos, chunk being the bytes just
+// read. A truncated and re-grown file is unlikely to hold the same bytes
+// at the same place.
+func (t *tailFile) rememberTail(chunk []byte) {
+	if len(chunk) >= tailCheck {
+		t.tail = append(t.tail[:0], chunk[len(chunk)-tailCheck:]...)
+		return
 	}
-	from := max(end-tailCheck, 0)
-	t.tail = append(t.tail[:0], chunk[from:end]...)
+	t.tail = append(t.tail, chunk...)
+	if over := len(t.tail) - tailCheck; over > 0 {
+		t.tail = append(t.tail[:0], t.tail[over:]...)
+	}
 }

@@ -18,6 +18,7 @@ type fileSource struct {
 	path string
 	opt  ReadOptions
 	pos  SourceCursor
+	gone []Lost // possible losses across rotations while following
 }
 
 func newFileSource(path string, opt ReadOptions) *fileSource {
@@ -25,7 +26,7 @@ func newFileSource(path string, opt ReadOptions) *fileSource {
 }
 
 func (s *fileSource) name() string           { return s.path }
-func (s *fileSource) lost() []Lost           { return nil }
+func (s *fileSource) lost() []Lost           { return s.gone }
 func (s *fileSource) position() SourceCursor { return s.pos }
 
 // part is one file to read, from an offset.
@@ -67,6 +68,7 @@ func (s *fileSource) run(ctx context.Context, r *reader) error {
 		}
 		return r.line(line, s.path, lineNo)
 	})
+	s.gone = fl.lost()
 	id, off, lineNo := fl.lastPosition()
 	if id != (FileID{}) {
 		s.pos.ID, s.pos.Offset, s.pos.Line = id, off, lineNo
