@@ -83,6 +83,7 @@ not applied, 1 error, 2 usage.`,
 	return cmd
 }
 
+// dirs is where the global options put profiles and state.
 func dirs(g *globalOptions) learn.Dirs {
 	return learn.Dirs{ProfileDir: g.ProfileDir, StateDir: g.StateDir}
 }
