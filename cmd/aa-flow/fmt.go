@@ -129,9 +129,24 @@ func fmtOne(ctx context.Context, g *globalOptions, arg string, write, check bool
 // verifySame refuses a rewrite whose text does not compile to the policy
 // the original compiles to. An original the parser cannot compile on its
 // own (an abstraction, a tunables file) is written unverified, with a note.
+//
+// The comparison pins the features to the profile directory's abi/3.0 when
+// it has one: without a features file, apparmor_parser on a host without
+// AppArmor drops signal, ptrace, unix, dbus and mount rules from the
+// compiled policy and could not tell a wrong rendering of them.
 func verifySame(ctx context.Context, g *globalOptions, name string, src, out []byte) error {
-	r := &aaparser.Runner{Path: g.Parser}
+	plain := &aaparser.Runner{Path: g.Parser}
+	r := plain
+	if features := filepath.Join(g.ProfileDir, "abi", "3.0"); fileExists(features) {
+		r = &aaparser.Runner{Path: g.Parser, Exec: func(ctx context.Context, bin string, args []string, stdin []byte) ([]byte, []byte, error) {
+			return aaparser.SystemExec(ctx, bin, append([]string{"-M", features}, args...), stdin)
+		}}
+	}
 	want, err := r.Compile(ctx, name, src)
+	if err != nil && r != plain {
+		r = plain // the original needs features beyond abi/3.0
+		want, err = r.Compile(ctx, name, src)
+	}
 	if err != nil {
 		fmt.Fprintf(g.Err, "aa-flow fmt: %s: not verified with apparmor_parser (the original does not compile on its own)\n", name)
 		return nil
@@ -144,4 +159,9 @@ func verifySame(ctx context.Context, g *globalOptions, name string, src, out []b
 		return fmt.Errorf("%s: not rewritten: the canonical text compiles to different policy (please report this bug)", name)
 	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
