@@ -12,9 +12,11 @@ import (
 // content, e.g. through the kernel log and the audit transport), counts
 // skipped and malformed lines and detects lost records.
 //
-// For speed the events a Decoder returns share memory in small blocks
-// (about 20 KiB for 16 events and their text): a kept event keeps its
-// block alive. To keep a few events out of very many, keep e.Clone().
+// For speed the events a Decoder returns share memory in small blocks (16
+// events; their text in 8 KiB blocks, values a service repeats interned
+// once): a kept event keeps its blocks alive. To keep a few events out of
+// very many, keep e.Clone(). Events from Feed, FeedMessage, FeedRecord and
+// Flush stay valid (unlike Read's, which reuses them).
 //
 // A Decoder is not safe for concurrent use; feed it from one goroutine.
 type Decoder struct {
