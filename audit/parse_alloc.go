@@ -83,6 +83,15 @@ func (a *allocator) keep(v string) string {
 	return k
 }
 
+// decode is decodeString for a value that may refer to a line buffer: the
+// result is kept (or freshly decoded from hex).
+func (a *allocator) decode(raw string, quoted bool) string {
+	if !quoted && isUpperHex(raw) {
+		return decodeHex(raw)
+	}
+	return a.keep(raw)
+}
+
 // intern returns decode(raw, quoted), from the table when the same raw
 // value (of the same kind: exe or proctitle) was seen before. The result never refers to raw's memory.
 func (a *allocator) intern(raw []byte, quoted, proctitle bool, decode func(string, bool) string) string {

@@ -66,138 +66,135 @@ func scanBody(s string, off int, inMsg bool, e *Event, al *allocator) error {
 }
 
 // set stores one key=value in its field; it returns a message when the value
-// is not valid for the key. With al, key and val may refer to a reused
-// buffer: the value is kept (copied or interned) before the switch stores
-// it, the key wherever Extra stores it.
-func (e *Event) set(key, val string, quoted, inMsg bool, al *allocator) string {
-	switch key {
-	case "fsuid", "ouid", "lport", "fport", "capability", "peer_pid", "error", "pid", "parent":
-		// Numbers: the value is parsed, never stored.
-	default:
-		val = al.keep(val)
-	}
+// is not valid for the key. With al, key and raw may refer to a reused
+// buffer: whatever is stored goes through al.keep (al.decode), numbers are
+// parsed.
+func (e *Event) set(key, raw string, quoted, inMsg bool, al *allocator) string {
 	switch key {
 	case "apparmor":
-		e.Mode = internMode(val)
+		e.Mode = internMode(raw)
 		if e.Mode == "" {
 			return "empty mode"
 		}
 	case "operation":
-		e.Operation = val
+		e.Operation = al.keep(raw)
 	case "class":
-		e.Class = val
+		e.Class = al.keep(raw)
 	case "profile":
-		e.Profile = decodeString(val, quoted)
+		e.Profile = al.decode(raw, quoted)
 	case "label":
-		e.Label = decodeString(val, quoted)
+		e.Label = al.decode(raw, quoted)
 	case "name":
-		e.Name = decodeString(val, quoted)
+		e.Name = al.decode(raw, quoted)
 	case "name2":
-		e.Name2 = decodeString(val, quoted)
+		e.Name2 = al.decode(raw, quoted)
 	case "target":
-		e.Target = decodeString(val, quoted)
+		e.Target = al.decode(raw, quoted)
 	case "requested_mask", "requested":
-		e.RequestedMask = val
+		e.RequestedMask = al.keep(raw)
 	case "denied_mask", "denied":
-		e.DeniedMask = val
+		e.DeniedMask = al.keep(raw)
 	case "mask":
 		// D-Bus records carry one mask: the access asked for.
-		e.RequestedMask = val
+		e.RequestedMask = al.keep(raw)
 	case "fsuid":
-		return setInt(&e.FSUID, val)
+		return setInt(&e.FSUID, raw)
 	case "ouid":
-		return setInt(&e.OUID, val)
+		return setInt(&e.OUID, raw)
 	case "family":
-		e.Family = decodeString(val, quoted)
+		e.Family = al.decode(raw, quoted)
 	case "sock_type":
-		e.SockType = decodeString(val, quoted)
+		e.SockType = al.decode(raw, quoted)
 	case "protocol":
 		// 2.x records sometimes name the protocol ("tcp"); keep it as is.
-		if n, err := strconv.ParseInt(val, 10, 64); err == nil {
+		if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
 			e.Protocol = n
 		} else {
-			e.Extra = append(e.Extra, KV{al.keep(key), decodeString(val, quoted)})
+			e.Extra = append(e.Extra, KV{al.keep(key), al.decode(raw, quoted)})
 		}
 	case "laddr":
-		e.Laddr = decodeString(val, quoted)
+		e.Laddr = al.decode(raw, quoted)
 	case "lport":
-		return setInt(&e.Lport, val)
+		return setInt(&e.Lport, raw)
 	case "faddr":
-		e.Faddr = decodeString(val, quoted)
+		e.Faddr = al.decode(raw, quoted)
 	case "fport":
-		return setInt(&e.Fport, val)
+		return setInt(&e.Fport, raw)
 	case "addr":
 		if inMsg {
 			// USER_AVC: addr= after the AppArmor fields is the sender's
 			// (auditd's "addr=?"), not a unix socket address.
-			e.Extra = append(e.Extra, KV{al.keep(key), val})
+			e.Extra = append(e.Extra, KV{al.keep(key), al.keep(raw)})
 			return ""
 		}
-		e.Addr = decodeString(val, quoted)
+		e.Addr = al.decode(raw, quoted)
 	case "peer_addr":
-		e.PeerAddr = decodeString(val, quoted)
+		e.PeerAddr = al.decode(raw, quoted)
 	case "capability":
-		return setInt(&e.Capability, val)
+		return setInt(&e.Capability, raw)
 	case "capname":
-		e.Capname = decodeString(val, quoted)
+		e.Capname = al.decode(raw, quoted)
 	case "signal":
-		e.Signal = decodeString(val, quoted)
+		e.Signal = al.decode(raw, quoted)
 	case "peer":
-		e.Peer = decodeString(val, quoted)
+		e.Peer = al.decode(raw, quoted)
 	case "peer_profile":
-		e.PeerProfile = decodeString(val, quoted)
+		e.PeerProfile = al.decode(raw, quoted)
 	case "peer_pid":
-		return setInt(&e.PeerPID, val)
+		return setInt(&e.PeerPID, raw)
 	case "bus":
-		e.Bus = decodeString(val, quoted)
+		e.Bus = al.decode(raw, quoted)
 	case "path":
-		e.Path = decodeString(val, quoted)
+		e.Path = al.decode(raw, quoted)
 	case "interface":
-		e.Interface = decodeString(val, quoted)
+		e.Interface = al.decode(raw, quoted)
 	case "member", "method":
 		// dbus-broker logs method= where dbus-daemon logs member=.
-		e.Member = decodeString(val, quoted)
+		e.Member = al.decode(raw, quoted)
 	case "peer_label":
-		e.PeerLabel = decodeString(val, quoted)
+		e.PeerLabel = al.decode(raw, quoted)
 	case "dest":
-		if isDigits(val) {
+		if isDigits(raw) {
 			// Fine-grained network records: dest= is the destination port.
-			e.Extra = append(e.Extra, KV{al.keep(key), val})
+			e.Extra = append(e.Extra, KV{al.keep(key), al.keep(raw)})
 			return ""
 		}
-		e.DestName = decodeString(val, quoted)
+		e.DestName = al.decode(raw, quoted)
 	case "fstype":
-		e.Fstype = decodeString(val, quoted)
+		e.Fstype = al.decode(raw, quoted)
 	case "flags":
-		e.Flags = decodeString(val, quoted)
+		e.Flags = al.decode(raw, quoted)
 	case "srcname":
-		e.SrcName = decodeString(val, quoted)
+		e.SrcName = al.decode(raw, quoted)
 	case "info":
-		e.Info = decodeString(val, quoted)
+		e.Info = al.decode(raw, quoted)
 	case "error":
 		e.ErrorSet = true
-		return setInt(&e.Error, val)
+		return setInt(&e.Error, raw)
 	case "attribute":
-		e.Attribute = decodeString(val, quoted)
+		e.Attribute = al.decode(raw, quoted)
 	case "execpath":
-		e.Execpath = decodeString(val, quoted)
+		e.Execpath = al.decode(raw, quoted)
 	case "namespace":
-		e.Namespace = decodeString(val, quoted)
+		e.Namespace = al.decode(raw, quoted)
 	case "pid":
-		return setInt(&e.PID, val)
+		return setInt(&e.PID, raw)
 	case "parent":
-		return setInt(&e.Parent, val)
+		return setInt(&e.Parent, raw)
 	case "comm":
-		e.Comm = decodeString(val, quoted)
+		e.Comm = al.decode(raw, quoted)
 	case "exe":
-		e.Exe = decodeString(val, quoted)
+		e.Exe = al.decode(raw, quoted)
 	case "type":
 		// 2.x records repeat their type in the body (type=1503).
 	default:
-		if !quoted && looksEncoded(val) {
-			val = decodeHex(val)
+		var v string
+		if !quoted && looksEncoded(raw) {
+			v = decodeHex(raw)
+		} else {
+			v = al.keep(raw)
 		}
-		e.Extra = append(e.Extra, KV{al.keep(key), val})
+		e.Extra = append(e.Extra, KV{al.keep(key), v})
 	}
 	return ""
 }
