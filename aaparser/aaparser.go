@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // Exec runs name with args and stdin and returns its standard output and
@@ -52,6 +54,18 @@ func (r *Runner) run(ctx context.Context, args []string, stdin []byte) ([]byte, 
 // SystemExec is the real Exec: it starts the program.
 func SystemExec(ctx context.Context, name string, args []string, stdin []byte) ([]byte, []byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	// apparmor_parser forks workers that inherit the output pipes: killing
+	// only the parent on cancellation would leave Wait blocked until they
+	// finish (forever, on some inputs). Run it in its own process group and
+	// kill the whole group; WaitDelay bounds the wait for the pipes.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		if cmd.Process == nil {
+			return nil
+		}
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = 2 * time.Second
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}

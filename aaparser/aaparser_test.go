@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,4 +55,23 @@ func TestReplaceUsesInjectedExec(t *testing.T) {
 	}}
 	require.NoError(t, r.Replace(context.Background(), "/etc/apparmor.d/x"))
 	assert.Equal(t, []string{"/sbin/apparmor_parser", "-I", "/tmp/inc", "-r", "-W", "/etc/apparmor.d/x"}, got)
+}
+
+// A cancelled context stops the program and everything it forked, even when
+// a child holds the output pipe open.
+func TestSystemExecCancelKillsProcessGroup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		// The shell forks a sleeper that inherits stdout, then waits.
+		_, _, err := SystemExec(ctx, "/bin/sh", []string{"-c", "sleep 60 & wait"}, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.Error(t, err, "a cancelled run must report failure")
+	case <-time.After(20 * time.Second):
+		t.Fatal("SystemExec did not return after its context was cancelled: a forked child kept it waiting")
+	}
 }
