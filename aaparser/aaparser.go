@@ -28,9 +28,21 @@ type Runner struct {
 	// IncludeDirs are added with -I, searched before the parser's default
 	// (/etc/apparmor.d) for include <...> and include "...".
 	IncludeDirs []string
+	// FeaturesFile, when set, is passed with -M: compile against that
+	// feature set instead of the running kernel's (or the parser's default).
+	// Comparisons of compiled policy on a host without AppArmor need it:
+	// with the default feature set apparmor_parser 3.0 silently drops
+	// signal, ptrace, unix, dbus and mount rules from its output, so two
+	// profiles differing only in those rules would compare equal.
+	// ABI30Features is the usual value.
+	FeaturesFile string
 	// Exec runs the parser; exec.CommandContext when nil.
 	Exec Exec
 }
+
+// ABI30Features is Debian's AppArmor 3.0 feature set, the one aa-flow's
+// profiles pin with abi <abi/3.0>.
+const ABI30Features = "/etc/apparmor.d/abi/3.0"
 
 func (r *Runner) bin() string {
 	if r.Path == "" {
@@ -40,7 +52,10 @@ func (r *Runner) bin() string {
 }
 
 func (r *Runner) run(ctx context.Context, args []string, stdin []byte) ([]byte, []byte, error) {
-	full := make([]string, 0, len(args)+2*len(r.IncludeDirs))
+	full := make([]string, 0, len(args)+2*len(r.IncludeDirs)+2)
+	if r.FeaturesFile != "" {
+		full = append(full, "-M", r.FeaturesFile)
+	}
 	for _, d := range r.IncludeDirs {
 		full = append(full, "-I", d)
 	}

@@ -75,3 +75,19 @@ func TestSystemExecCancelKillsProcessGroup(t *testing.T) {
 		t.Fatal("SystemExec did not return after its context was cancelled: a forked child kept it waiting")
 	}
 }
+
+// Without a features file, apparmor_parser 3.0 on a kernel-less host drops
+// signal and ptrace rules from the compiled policy; with ABI30Features it
+// keeps them, so comparisons can see them.
+func TestFeaturesFileKeepsSignalRules(t *testing.T) {
+	needParser(t)
+	ctx := context.Background()
+	plain := []byte("abi <abi/3.0>,\nprofile t {\n  /x r,\n}\n")
+	withSignal := []byte("abi <abi/3.0>,\nprofile t {\n  /x r,\n  signal (send) set=(term) peer=foo,\n}\n")
+	r := &Runner{FeaturesFile: ABI30Features}
+	a, err := r.Compile(ctx, "plain", plain)
+	require.NoError(t, err)
+	b, err := r.Compile(ctx, "signal", withSignal)
+	require.NoError(t, err)
+	assert.NotEqual(t, a, b, "with -M the signal rule must change the compiled policy")
+}
