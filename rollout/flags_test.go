@@ -104,7 +104,7 @@ func TestSetModeDebianProfiles(t *testing.T) {
 		{"/etc/apparmor.d/usr.sbin.dnsmasq", "dnsmasq", ModeComplain, 1},
 		{"/usr/share/apparmor/extra-profiles/usr.sbin.httpd2-prefork", "/usr/sbin/httpd2-prefork", ModeEnforce, 2},
 	}
-	r := &aaparser.Runner{}
+	r := &aaparser.Runner{FeaturesFile: aaparser.ABI30Features}
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
