@@ -163,7 +163,8 @@ func (fl *follower) run(ctx context.Context, start *SourceCursor, emit emitFunc)
 // begin takes what is rotated already as history, not to be read, and
 // opens the file.
 func (fl *follower) begin(start *SourceCursor) error {
-	for _, e := range fl.scanSiblings() {
+	ents, _ := fl.scanSiblings()
+	for _, e := range ents {
 		fl.known[e.id] = true
 	}
 	return fl.open(start)
@@ -251,24 +252,34 @@ type entry struct {
 	gz   bool
 }
 
-// scanSiblings lists the rotated siblings, oldest first.
-func (fl *follower) scanSiblings() []entry {
+// scanSiblings lists the rotated siblings, oldest first. stable is false
+// when a listed name was gone by the time it was looked at: a rotation
+// was under way, and a file may be missing from the list.
+func (fl *follower) scanSiblings() (ents []entry, stable bool) {
 	names := rotatedNewestFirst(fl.path)
 	out := make([]entry, 0, len(names))
 	seen := map[FileID]bool{}
+	stable = true
 	for i := len(names) - 1; i >= 0; i-- {
 		fi, err := os.Stat(names[i])
-		if err != nil || !fi.Mode().IsRegular() {
+		if err != nil {
+			if _, lerr := os.Lstat(names[i]); errors.Is(lerr, fs.ErrNotExist) {
+				stable = false
+			}
+			continue
+		}
+		if !fi.Mode().IsRegular() {
 			continue
 		}
 		id := idOf(fi)
 		if seen[id] { // moved by a rotation during the listing
+			stable = false
 			continue
 		}
 		seen[id] = true
 		out = append(out, entry{name: names[i], id: id, size: fi.Size(), gz: strings.HasSuffix(names[i], ".gz")})
 	}
-	return out
+	return out, stable
 }
 
 // scan lists the log's history oldest first, the file at the path last
@@ -276,15 +287,13 @@ func (fl *follower) scanSiblings() []entry {
 // path changed during the listing: the order may be wrong, look again.
 func (fl *follower) scan() ([]entry, bool) {
 	before, berr := os.Stat(fl.path)
-	ents := fl.scanSiblings()
 	// A rotation during the listing may have hidden a file (moved past
-	// the names not yet looked at): list until two listings agree.
-	for range 3 {
-		again := fl.scanSiblings()
-		if sameIDs(ents, again) {
-			break
-		}
-		ents = again
+	// the names not yet looked at): two listings must agree, neither
+	// seeing a name vanish.
+	ents, stable := fl.scanSiblings()
+	again, stable2 := fl.scanSiblings()
+	if !stable || !stable2 || !sameIDs(ents, again) {
+		return nil, false
 	}
 	after, aerr := os.Stat(fl.path)
 	if (berr == nil) != (aerr == nil) || berr == nil && idOf(before) != idOf(after) {
@@ -333,7 +342,7 @@ func (fl *follower) discover(ents []entry, emit emitFunc) error {
 	anchored := false // a known file precedes pending: no gap before them
 	for _, e := range ents {
 		if t := fl.gen(e.id); t != nil {
-			if err := fl.resolveCopies(t, pending, emit); err != nil {
+			if err := fl.resolveCopies(t, pending, ents, emit); err != nil {
 				return err
 			}
 			pending, anchored = nil, true
@@ -400,7 +409,8 @@ func (fl *follower) openEntry(e entry) (*os.File, error) {
 			_ = f.Close()
 		}
 		name = ""
-		for _, s := range fl.scanSiblings() {
+		ents, _ := fl.scanSiblings()
+		for _, s := range ents {
 			if s.id == e.id {
 				name = s.name
 				break
@@ -496,7 +506,7 @@ func prefixPending(f, c *os.File) bool {
 // resolveCopies handles the unknown files rotated just before t: copies
 // of t made by copytruncate. They are read only once t is seen truncated
 // (before that a copy may still be being made).
-func (fl *follower) resolveCopies(t *tailFile, copies []entry, emit emitFunc) error {
+func (fl *follower) resolveCopies(t *tailFile, copies, ents []entry, emit emitFunc) error {
 	cut := t.cut
 	var plain []entry
 	for _, c := range copies {
@@ -506,24 +516,23 @@ func (fl *follower) resolveCopies(t *tailFile, copies []entry, emit emitFunc) er
 		}
 		plain = append(plain, c)
 	}
+	atPath := len(ents) > 0 && ents[len(ents)-1].name == fl.path && ents[len(ents)-1].id == t.id
 	if t.pos == 0 {
-		if len(plain) == 0 {
-			return nil
-		}
-		// Nothing read from t: every copy holds unread lines, unless the
-		// newest is still being made.
-		newest := plain[len(plain)-1]
-		if !newest.gz {
-			if c, err := fl.openEntry(newest); err == nil {
+		// Nothing read from t: every copy holds unread lines, except the
+		// newest when it may still be being made (only the file at the
+		// path is copied; an older copy is complete).
+		n := len(plain)
+		if n > 0 && atPath && !plain[n-1].gz {
+			if c, err := fl.openEntry(plain[n-1]); err == nil {
 				pending := prefixPending(t.f, c)
 				_ = c.Close()
 				if pending {
-					return nil
+					n--
 				}
 			}
 		}
 		full := false
-		for _, c := range plain {
+		for _, c := range plain[:n] {
 			full = full || c.size > 0
 		}
 		if full {
@@ -533,7 +542,7 @@ func (fl *follower) resolveCopies(t *tailFile, copies []entry, emit emitFunc) er
 				return err
 			}
 		}
-		for _, c := range plain {
+		for _, c := range plain[:n] {
 			if err := fl.readWhole(c, emit); err != nil {
 				return err
 			}
@@ -541,6 +550,13 @@ func (fl *follower) resolveCopies(t *tailFile, copies []entry, emit emitFunc) er
 		return nil
 	}
 	if !cut {
+		if !atPath {
+			// Renamed and never truncated since it was read: the copies
+			// hold what was read before.
+			for _, c := range plain {
+				fl.known[c.id] = true
+			}
+		}
 		return nil
 	}
 	if err := fl.finishBefore(t, emit); err != nil {
@@ -873,7 +889,10 @@ func (fl *follower) unreadCopy(t *tailFile) bool {
 	if fl.gens[len(fl.gens)-1] != t {
 		return false // renamed away: no longer truncated
 	}
-	ents := fl.scanSiblings()
+	ents, stable := fl.scanSiblings()
+	if !stable {
+		return true // a rotation under way: look again first
+	}
 	for i := len(ents) - 1; i >= 0; i-- {
 		e := ents[i]
 		if fl.known[e.id] {
