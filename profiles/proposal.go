@@ -31,10 +31,13 @@ type Counts struct {
 	ForProfile int `json:"for_profile"` // records about this profile, its hats and children
 	Covered    int `json:"covered"`     // of those, already allowed by the profile
 	Ignored    int `json:"ignored"`     // status records and records no rule can grant
-	Other      int `json:"other"`       // records about other profiles
-	Unwritable int `json:"unwritable"`  // records whose names cannot be written safely
-	Malformed  int `json:"malformed"`   // lines that were not valid records (set by the reader)
-	Lost       int `json:"lost"`        // records the kernel or the reader lost (set by the reader)
+	// Optional counts the ignored records the kernel marked as optional
+	// requests (info="optional: no audit"; see Optional).
+	Optional   int `json:"optional,omitempty"`
+	Other      int `json:"other"`      // records about other profiles
+	Unwritable int `json:"unwritable"` // records whose names cannot be written safely
+	Malformed  int `json:"malformed"`  // lines that were not valid records (set by the reader)
+	Lost       int `json:"lost"`       // records the kernel or the reader lost (set by the reader)
 }
 
 // Rule is one proposed rule.

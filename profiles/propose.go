@@ -127,6 +127,12 @@ func (p *Proposer) Add(e *audit.Event) {
 		return
 	}
 	p.counts.ForProfile++
+	if Optional(e) {
+		// The kernel asked in passing and copes with a refusal: no rule.
+		p.counts.Ignored++
+		p.counts.Optional++
+		return
+	}
 	if !wordsOnly(mask(e)) || !wordsOnly(e.Signal) {
 		// Access words go into rules as they are: a record whose mask
 		// or signal is not plain words (a forged syslog line) is refused.
@@ -166,6 +172,34 @@ func (p *Proposer) route(label string) (string, bool) {
 		out += "//" + part
 	}
 	return out, true
+}
+
+// OptionalInfo is the info= the kernel gives a request it makes in
+// passing and marks as not to be audited (CAP_OPT_NOAUDIT: Go reading
+// /proc/sys/net/core/somaxconn probes net_admin). Complain mode logs it;
+// enforce mode denies it silently and the program copes.
+const OptionalInfo = "optional: no audit"
+
+// Optional reports whether a record is such an optional request: nothing
+// needs a rule for it, so the learner proposes none and the enforce gate
+// does not count it as uncovered.
+func Optional(e *audit.Event) bool {
+	return e.Info == OptionalInfo
+}
+
+// peer is the label a record's peer has from the profile's point of view:
+// complain mode's null- children of the profile (or of its hats) become
+// the (sub)profile they are folded into, as their own records are, since
+// once the parent grants the exec (ix) the child runs as the parent.
+// Other labels stay as they are.
+func (p *Proposer) peer(label string) string {
+	if !strings.Contains(label, "//null-") {
+		return label
+	}
+	if r, ok := p.route(label); ok {
+		return r
+	}
+	return label
 }
 
 func (p *Proposer) put(kind, k1, k2 string, prof string, a query, e *audit.Event) *agg {
@@ -222,7 +256,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 		return true
 
 	case op == "signal" || class == "signal":
-		peer := firstNonEmpty(e.Peer, e.PeerProfile)
+		peer := p.peer(firstNonEmpty(e.Peer, e.PeerProfile))
 		acc := mask(e)
 		if e.Signal == "" || acc == "" {
 			return false
@@ -236,7 +270,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 		if acc == "" {
 			return false
 		}
-		peer := firstNonEmpty(e.Peer, e.PeerProfile)
+		peer := p.peer(firstNonEmpty(e.Peer, e.PeerProfile))
 		p.put("ptrace", peer, "", prof, query{Class: "ptrace", Peer: peer}, e).addAll(strings.Fields(acc), e)
 		return true
 
@@ -253,7 +287,7 @@ func (p *Proposer) addAccess(prof string, e *audit.Event) bool {
 			if a.Member == "" {
 				a.Member = extra(e, "method")
 			}
-			a.Peer = firstNonEmpty(e.PeerLabel, e.PeerProfile)
+			a.Peer = p.peer(firstNonEmpty(e.PeerLabel, e.PeerProfile))
 		}
 		p.put("dbus", a.Access+"\x00"+a.Bus+"\x00"+a.DbusPath+"\x00"+a.Interface+"\x00"+a.Member+"\x00"+a.PeerName+"\x00"+a.Peer, "", prof, a, e)
 		return true
