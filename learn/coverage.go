@@ -61,8 +61,12 @@ func (c *Coverage) Covers(profile string, a profiles.Access) bool {
 // the learner cannot turn into an access counts as not covered: the gate
 // errs on the side of not enforcing. So does a record of a profile the file
 // does not define, such as complain mode's "NAME//null-/bin/x" for a
-// program NAME ran without an exec rule.
+// program NAME ran without an exec rule. A request the kernel marks as
+// optional (profiles.Optional) needs no rule and counts as covered.
 func (c *Coverage) Event(e *audit.Event) (bool, error) {
+	if profiles.Optional(e) {
+		return true, nil
+	}
 	name := e.ProfileName()
 	p, err := c.Policy(name)
 	if err != nil || p == nil {
