@@ -95,9 +95,10 @@ func parseOld(s string, off int, e *Event) error {
 	desc := t[:o]
 
 	switch {
-	case strings.HasPrefix(desc, "access to syscall '") && strings.HasSuffix(desc, "'"):
+	// len > prefix: the closing quote must not be the prefix's own.
+	case strings.HasPrefix(desc, "access to syscall '") && len(desc) > len("access to syscall '") && strings.HasSuffix(desc, "'"):
 		e.Operation, e.Name = "syscall", desc[len("access to syscall '"):len(desc)-1]
-	case strings.HasPrefix(desc, "access to capability '") && strings.HasSuffix(desc, "'"):
+	case strings.HasPrefix(desc, "access to capability '") && len(desc) > len("access to capability '") && strings.HasSuffix(desc, "'"):
 		e.Operation = "capable"
 		e.Name = desc[len("access to capability '") : len(desc)-1]
 		e.Capname = e.Name
