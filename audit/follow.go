@@ -338,6 +338,20 @@ func (fl *follower) gen(id FileID) *tailFile {
 // everything known are generations (or their copies) rotated before the
 // follower looked, read in order.
 func (fl *follower) discover(ents []entry, emit emitFunc) error {
+	// Forget files no longer listed: an inode number is reused once its
+	// file is deleted, and a new copy must not pass for a file read.
+	if len(fl.known) > len(ents)+len(fl.gens) {
+		keep := make(map[FileID]bool, len(ents)+len(fl.gens))
+		for _, e := range ents {
+			if fl.known[e.id] {
+				keep[e.id] = true
+			}
+		}
+		for _, g := range fl.gens {
+			keep[g.id] = true
+		}
+		fl.known = keep
+	}
 	var pending []entry
 	anchored := false // a known file precedes pending: no gap before them
 	for _, e := range ents {
@@ -566,19 +580,12 @@ func (fl *follower) resolveCopies(t *tailFile, copies, ents []entry, emit emitFu
 	// unread rest; later copies were made by later truncations.
 	first := -1
 	for i, c := range plain {
-		if c.gz || c.size < t.pos {
-			continue
-		}
-		f, err := fl.openEntry(c)
-		if err != nil {
-			continue
-		}
-		if !sameBytesAt(f, t.pos, t.tail) {
-			_ = f.Close()
+		r, f, ok := fl.copyAt(c, t)
+		if !ok {
 			continue
 		}
 		first = i
-		err = fl.readRest(f, t, emit)
+		err := fl.readRest(r, t, emit)
 		_ = f.Close()
 		if err != nil {
 			return fmt.Errorf("follow %s: read the copy %s: %w", fl.path, c.name, err)
@@ -603,19 +610,50 @@ func (fl *follower) resolveCopies(t *tailFile, copies, ents []entry, emit emitFu
 	return fl.rewind(t)
 }
 
-// readRest reads the copy f from t's offset to its end, continuing t's
+// copyAt opens c, a copy of t (plain or compressed), at t's offset when
+// it holds the bytes t read just before it.
+func (fl *follower) copyAt(c entry, t *tailFile) (io.Reader, *os.File, bool) {
+	if !c.gz && c.size < t.pos {
+		return nil, nil, false
+	}
+	f, err := fl.openEntry(c)
+	if err != nil {
+		return nil, nil, false
+	}
+	if !c.gz {
+		if !sameBytesAt(f, t.pos, t.tail) {
+			_ = f.Close()
+			return nil, nil, false
+		}
+		fl.addHead(f)
+		return io.NewSectionReader(f, t.pos, 1<<62), f, true
+	}
+	r, err := logReader(f)
+	if err == nil {
+		_, err = io.CopyN(io.Discard, r, t.pos-int64(len(t.tail)))
+	}
+	got := make([]byte, len(t.tail))
+	if err == nil {
+		_, err = io.ReadFull(r, got)
+	}
+	if err != nil || !bytes.Equal(got, t.tail) {
+		_ = f.Close()
+		return nil, nil, false
+	}
+	return r, f, true
+}
+
+// readRest reads a copy of t from t's offset to its end, continuing t's
 // lines, and ends the last one.
-func (fl *follower) readRest(f *os.File, t *tailFile, emit emitFunc) error {
-	fl.addHead(f)
-	for off := t.pos; ; {
-		n, err := f.ReadAt(fl.buf, off)
+func (fl *follower) readRest(r io.Reader, t *tailFile, emit emitFunc) error {
+	for {
+		n, err := r.Read(fl.buf)
 		if n > 0 {
-			off += int64(n)
 			if ferr := t.sp.feed(fl.buf[:n], emit); ferr != nil {
 				return ferr
 			}
 		}
-		if err == io.EOF || n == 0 {
+		if err == io.EOF {
 			return t.sp.finish(emit)
 		}
 		if err != nil {

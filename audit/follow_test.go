@@ -404,6 +404,31 @@ func TestFollowRotationsWhileAsleep(t *testing.T) {
 			lost: true,
 		},
 		{
+			name: "copytruncate twice, the copies compressed before they were read",
+			rotate: func(t *testing.T, path string) {
+				appendLines(t, path, "a3")
+				copyTrunc(t, path)
+				appendLines(t, path, "b")
+				copyTrunc(t, path)
+				appendLines(t, path, "c")
+				gzipFile(t, path+".2")
+				gzipFile(t, path+".1")
+			},
+			want: []string{"a1", "a2", "a3", "b", "c"},
+		},
+		{
+			name: "rename+create, then copytruncate of the new file",
+			rotate: func(t *testing.T, path string) {
+				appendLines(t, path, "a3")
+				shiftRotated(t, path)
+				rename(t, path, path+".1")
+				appendLines(t, path, "b1", "b2")
+				copyTrunc(t, path)
+				appendLines(t, path, "c")
+			},
+			want: []string{"a1", "a2", "a3", "b1", "b2", "c"},
+		},
+		{
 			name: "copytruncate whose copy is deleted",
 			rotate: func(t *testing.T, path string) {
 				appendLines(t, path, "a3")
