@@ -146,16 +146,22 @@ func (fl *follower) run(ctx context.Context, start *SourceCursor, emit emitFunc)
 	if err := fl.begin(start); err != nil {
 		return err
 	}
+	list := true
 	for {
-		if err := fl.step(emit); err != nil {
+		if err := fl.step(emit, list); err != nil {
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-events:
+		case ev := <-events:
+			// Writes alone (to this log or another in the directory)
+			// need no listing; creates, renames and removals do.
+			list = ev.Op&^fsnotify.Write != 0
 		case <-errs:
+			list = true
 		case <-tick.C:
+			list = true
 		}
 	}
 }
@@ -216,8 +222,9 @@ func tailBefore(f *os.File, off int64) []byte {
 
 // step does one round: look for new generations and copies, then drain.
 // A truncation noticed while reading sends it back to looking (a few times
-// at most; the next round goes on).
-func (fl *follower) step(emit emitFunc) error {
+// at most; the next round goes on). Without list, the directory is listed
+// only when a file was truncated or the path is another file.
+func (fl *follower) step(emit emitFunc, list bool) error {
 	if !fl.started {
 		return fl.open(nil)
 	}
@@ -230,16 +237,24 @@ func (fl *follower) step(emit emitFunc) error {
 				return err
 			}
 			g.cut = cut
+			list = list || cut
 		}
-		if ents, ok := fl.scan(); ok {
-			if err := fl.discover(ents, emit); err != nil {
-				return err
+		if !list {
+			fi, err := os.Stat(fl.path)
+			list = err != nil || len(fl.gens) == 0 || idOf(fi) != fl.gens[len(fl.gens)-1].id
+		}
+		if list { // else nothing rotated: go on reading
+			if ents, ok := fl.scan(); ok {
+				if err := fl.discover(ents, emit); err != nil {
+					return err
+				}
 			}
 		}
 		again, err := fl.drain(emit)
 		if err != nil || !again {
 			return err
 		}
+		list = true
 	}
 	return nil
 }

@@ -292,7 +292,7 @@ func (s *stepFollower) step(t *testing.T) {
 	require.NoError(t, s.fl.step(func(line []byte, _ int) error {
 		s.got = append(s.got, string(line))
 		return nil
-	}))
+	}, true))
 }
 
 func appendLines(t *testing.T, path string, lines ...string) {
