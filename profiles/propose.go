@@ -81,6 +81,8 @@ type Proposer struct {
 	counts   Counts
 	aggs     map[aggKey]*agg
 	warnings []string
+	// optional is the optional requests already noted in warnings.
+	optional map[string]bool
 	// permCache maps kernel masks to rule permissions (few distinct ones).
 	permCache map[string]string
 	order     []aggKey // keys in first-seen order, for stable output
@@ -131,6 +133,7 @@ func (p *Proposer) Add(e *audit.Event) {
 		// The kernel asked in passing and copes with a refusal: no rule.
 		p.counts.Ignored++
 		p.counts.Optional++
+		p.noteOptional(e)
 		return
 	}
 	if !wordsOnly(mask(e)) || !wordsOnly(e.Signal) {
@@ -185,6 +188,28 @@ const OptionalInfo = "optional: no audit"
 // does not count it as uncovered.
 func Optional(e *audit.Event) bool {
 	return e.Info == OptionalInfo
+}
+
+// noteOptional says once per request why an optional one got no rule.
+func (p *Proposer) noteOptional(e *audit.Event) {
+	what := e.Operation
+	if e.Capname != "" {
+		what = "capability " + e.Capname
+	}
+	if !wordsOnly(what) || p.optional[what] {
+		return
+	}
+	if p.optional == nil {
+		p.optional = map[string]bool{}
+	}
+	p.optional[what] = true
+	if len(p.warnings) < maxWarnings {
+		msg := fmt.Sprintf("%s was asked for as optional (info=%q); no rule: enforce mode refuses it silently and the program copes", what, OptionalInfo)
+		if src := eventSource(e); src != "" {
+			msg = src + ": " + msg
+		}
+		p.warnings = append(p.warnings, msg)
+	}
 }
 
 // peer is the label a record's peer has from the profile's point of view:

@@ -53,6 +53,13 @@ func TestProposeIgnoresOptionalRequests(t *testing.T) {
 			assert.Equal(t, len(tc.lines), prop.Counts.ForProfile)
 			assert.Equal(t, tc.ignored, prop.Counts.Ignored)
 			assert.Equal(t, tc.optional, prop.Counts.Optional)
+			if tc.optional > 0 {
+				// One note per optional request, with the reason.
+				require.Len(t, prop.Warnings, 1)
+				assert.Equal(t, `test.log:1: capability net_admin was asked for as optional (info="optional: no audit"); no rule: enforce mode refuses it silently and the program copes`, prop.Warnings[0])
+			} else {
+				assert.Empty(t, prop.Warnings)
+			}
 			// The gate's view of the same records: an optional request
 			// asks for nothing.
 			for _, e := range events {
