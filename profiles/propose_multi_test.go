@@ -85,7 +85,7 @@ func emptyLike(expected []byte) (string, string, error) {
 func TestLearnTestMulti(t *testing.T) {
 	cases := multiCases(t)
 	require.Greater(t, len(cases), 100)
-	r := &aaparser.Runner{}
+	r := &aaparser.Runner{FeaturesFile: aaparser.ABI30Features}
 	ctx := context.Background()
 
 	type result struct {
