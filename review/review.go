@@ -47,8 +47,10 @@ func note(r *profiles.Rule) string {
 	switch {
 	case len(r.Covers) > 0:
 		s += ", covers " + strings.Join(r.Covers, " ")
-	case r.Generalisation != "":
+	case r.Generalisation != "" && len(r.Replaces) > 0:
 		s += fmt.Sprintf(", %s replaces %s", r.Generalisation, listPaths(r.Replaces))
+	case r.Generalisation != "":
+		s += ", " + r.Generalisation
 	}
 	return s
 }
