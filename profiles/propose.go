@@ -647,6 +647,34 @@ func (p *Proposer) covered(profile string, q query) bool {
 	return p.opts.Covers != nil && p.opts.Covers(profile, q.access())
 }
 
+// uncoveredMembers returns the members of the aggregate's set (signals,
+// access words) that the policy does not allow yet; set writes one member
+// into a copy of the query.
+func (p *Proposer) uncoveredMembers(g *agg, a query, set func(q *query, member string)) []string {
+	var need []string
+	for _, s := range g.setList() {
+		q := a
+		set(&q, s)
+		if !p.covered(g.profile, q) {
+			need = append(need, s)
+		}
+	}
+	return need
+}
+
+// peerLabel is the peer=LABEL condition for a peer label from a log, written
+// as a literal; none when the record named no peer.
+func peerLabel(label string) ([]Cond, error) {
+	if label == "" {
+		return nil, nil
+	}
+	peer, err := escapeLabel(label)
+	if err != nil {
+		return nil, err
+	}
+	return []Cond{{Key: "label", Values: []string{peer}}}, nil
+}
+
 // build makes the literal rule for one aggregate, or nil when the policy
 // already allows it all.
 func (p *Proposer) build(g *agg) (*candidate, error) {
@@ -676,47 +704,27 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 		}
 		c.node = &ChangeProfileRule{Targets: []string{t}}
 	case "signal":
-		var need []string
-		for _, s := range g.setList() {
-			q := a
-			q.Signal = s
-			if !p.covered(g.profile, q) {
-				need = append(need, s)
-			}
-		}
+		need := p.uncoveredMembers(g, a, func(q *query, s string) { q.Signal = s })
 		if len(need) == 0 {
 			return nil, nil
 		}
 		c.ev = g.evidenceOf(need)
 		r := &ClassRule{Class: "signal", Access: []string{a.Access}, Conds: []Cond{{Key: "set", Values: need, Paren: true}}}
-		if a.Peer != "" {
-			peer, err := escapeLabel(a.Peer)
-			if err != nil {
-				return nil, err
-			}
-			r.Peer = []Cond{{Key: "label", Values: []string{peer}}}
+		var err error
+		if r.Peer, err = peerLabel(a.Peer); err != nil {
+			return nil, err
 		}
 		c.node = r
 	case "ptrace":
-		var need []string
-		for _, s := range g.setList() {
-			q := a
-			q.Access = s
-			if !p.covered(g.profile, q) {
-				need = append(need, s)
-			}
-		}
+		need := p.uncoveredMembers(g, a, func(q *query, s string) { q.Access = s })
 		if len(need) == 0 {
 			return nil, nil
 		}
 		c.ev = g.evidenceOf(need)
 		r := &ClassRule{Class: "ptrace", Access: need}
-		if a.Peer != "" {
-			peer, err := escapeLabel(a.Peer)
-			if err != nil {
-				return nil, err
-			}
-			r.Peer = []Cond{{Key: "label", Values: []string{peer}}}
+		var err error
+		if r.Peer, err = peerLabel(a.Peer); err != nil {
+			return nil, err
 		}
 		c.node = r
 	case "dbus":
@@ -734,23 +742,13 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 			}
 			r.Conds = append(r.Conds, Cond{Key: kv[0], Values: []string{v}})
 		}
-		if a.Peer != "" {
-			peer, err := escapeLabel(a.Peer)
-			if err != nil {
-				return nil, err
-			}
-			r.Peer = []Cond{{Key: "label", Values: []string{peer}}}
+		var err error
+		if r.Peer, err = peerLabel(a.Peer); err != nil {
+			return nil, err
 		}
 		c.node = r
 	case "unix":
-		var need []string
-		for _, s := range g.setList() {
-			q := a
-			q.Access = s
-			if !p.covered(g.profile, q) {
-				need = append(need, s)
-			}
-		}
+		need := p.uncoveredMembers(g, a, func(q *query, s string) { q.Access = s })
 		if len(need) == 0 {
 			return nil, nil
 		}
