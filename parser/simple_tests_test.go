@@ -2,7 +2,6 @@ package parser
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,7 +15,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -103,23 +101,6 @@ func loadExceptions(t *testing.T) map[string]string {
 	return out
 }
 
-// groupExec runs the parser in its own process group and kills the whole
-// group when ctx ends: apparmor_parser forks, and killing only the parent
-// leaves the child holding the output pipe, so Wait would never return.
-func groupExec(ctx context.Context, name string, args []string, stdin []byte) ([]byte, []byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return out.Bytes(), errb.Bytes(), err
-}
-
 // simpleCases reads the suite's profiles (*.sd) and gets the installed
 // parser's verdict on each, from the cache or by compiling it.
 func simpleCases(t *testing.T) []*simpleCase {
@@ -154,7 +135,7 @@ func simpleCases(t *testing.T) []*simpleCase {
 	}
 	if len(missing) > 0 {
 		t.Logf("compiling %d cases with %s", len(missing), version)
-		runner := &aaparser.Runner{IncludeDirs: []string{dir}, Exec: groupExec}
+		runner := &aaparser.Runner{IncludeDirs: []string{dir}} // SystemExec kills the parser's whole process group on timeout
 		work := make(chan *simpleCase)
 		var wg sync.WaitGroup
 		for range 2 {

@@ -10,13 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -36,35 +34,12 @@ var (
 // apparmor_parser on a host with no AppArmor kernel drops signal, ptrace,
 // unix, dbus and mount rules from the compiled policy, and a wrong rendering
 // of them would go unnoticed.
-const featuresFile = "/etc/apparmor.d/abi/3.0"
+const featuresFile = aaparser.ABI30Features
 
 // judge returns the apparmor_parser runner the round-trip tests compare
 // compiled policy with.
 func judge(includeDirs ...string) *aaparser.Runner {
-	return &aaparser.Runner{
-		IncludeDirs: includeDirs,
-		Exec: func(ctx context.Context, name string, args []string, stdin []byte) ([]byte, []byte, error) {
-			return execGroup(ctx, name, append([]string{"-M", featuresFile}, args...), stdin)
-		},
-	}
-}
-
-// execGroup runs the parser in its own process group and kills the whole
-// group when ctx ends: apparmor_parser forks compile workers, and killing
-// only the parent leaves a looping worker holding the output pipes, so the
-// wait would never return.
-func execGroup(ctx context.Context, name string, args []string, stdin []byte) ([]byte, []byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return out.Bytes(), errb.Bytes(), err
+	return &aaparser.Runner{IncludeDirs: includeDirs, FeaturesFile: featuresFile}
 }
 
 // compileTimeout bounds one compile: apparmor_parser 3.0.8 loops forever on
