@@ -578,15 +578,24 @@ func (fl *follower) resolveCopies(t *tailFile, copies, ents []entry, emit emitFu
 		}
 		return nil
 	}
-	if !cut {
-		if !atPath {
+	if !cut && !atPath {
+		// Renamed before the listing, so truncated (if at all) before it
+		// too: look again, the copy is listed.
+		var err error
+		if cut, err = fl.truncated(t); err != nil {
+			return err
+		}
+		if !cut {
 			// Renamed and never truncated since it was read: the copies
 			// hold what was read before.
 			for _, c := range plain {
 				fl.known[c.id] = true
 			}
+			return nil
 		}
-		return nil
+	}
+	if !cut {
+		return nil // a copy not yet followed by the truncation
 	}
 	if err := fl.finishBefore(t, emit); err != nil {
 		return err
