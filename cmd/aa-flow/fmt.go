@@ -138,9 +138,7 @@ func verifySame(ctx context.Context, g *globalOptions, name string, src, out []b
 	plain := &aaparser.Runner{Path: g.Parser}
 	r := plain
 	if features := filepath.Join(g.ProfileDir, "abi", "3.0"); fileExists(features) {
-		r = &aaparser.Runner{Path: g.Parser, Exec: func(ctx context.Context, bin string, args []string, stdin []byte) ([]byte, []byte, error) {
-			return aaparser.SystemExec(ctx, bin, append([]string{"-M", features}, args...), stdin)
-		}}
+		r = &aaparser.Runner{Path: g.Parser, FeaturesFile: features}
 	}
 	want, err := r.Compile(ctx, name, src)
 	if err != nil && r != plain {
