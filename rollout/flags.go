@@ -99,17 +99,40 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 	}
 	var edits []edit
 	var werr error
+	want := map[string][]string{} // every profile's flags after the edit
 	walk(top, name, func(p *profiles.Profile, full string) {
 		if werr != nil {
 			return
 		}
-		flags := newFlags(p.Flags, mode)
-		if equalFlags(flags, p.Flags) {
-			return
+		want[full] = newFlags(p.Flags, mode)
+		for _, f := range p.Flags {
+			if !plainFlag(f) {
+				werr = fmt.Errorf("set mode of %s: profile %s at %s: flag %q is not a flag aa-flow can rewrite safely; fix the profile's flags=(...) by hand", name, full, p.Meta.Pos, f)
+				return
+			}
 		}
+		// Every header is scanned, also when its flags stay as they are,
+		// so that a header aa-flow could not edit is refused in both
+		// directions, not only when it would need the edit.
 		h, err := scanHeader(src, p.Meta.Pos.Offset)
 		if err != nil {
 			werr = fmt.Errorf("set mode of %s: profile %s at %s: %w", name, full, p.Meta.Pos, err)
+			return
+		}
+		// The scanner must read the same flags as the parser, or the
+		// header is too unusual to edit as text.
+		var written []string
+		if h.flagsStart >= 0 {
+			raw := strings.TrimPrefix(string(src[h.flagsStart:h.flagsEnd]), "flags")
+			raw = strings.Trim(strings.TrimLeft(raw, " \t="), "()")
+			written = strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		}
+		if !equalFlags(written, p.Flags) {
+			werr = fmt.Errorf("set mode of %s: profile %s at %s: its header is too unusual to edit safely (flags read as %v, parsed as %v); fix it by hand", name, full, p.Meta.Pos, written, p.Flags)
+			return
+		}
+		flags := newFlags(p.Flags, mode)
+		if equalFlags(flags, p.Flags) {
 			return
 		}
 		switch {
@@ -120,10 +143,24 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 			for s > h.start && (src[s-1] == ' ' || src[s-1] == '\t') {
 				s--
 			}
-			edits = append(edits, edit{s, h.flagsEnd, ""})
+			// "NAME flags=(complain){" must become "NAME {", not
+			// "NAME{": glued to the name, the brace would read as part
+			// of it (found by FuzzSetMode).
+			text := ""
+			if h.flagsEnd < len(src) && !isBlank(src[h.flagsEnd]) {
+				text = " "
+			}
+			edits = append(edits, edit{s, h.flagsEnd, text})
 		case h.flagsStart >= 0:
 			sep := flagSep(string(src[h.flagsStart:h.flagsEnd]), len(p.Flags))
-			edits = append(edits, edit{h.flagsStart, h.flagsEnd, "flags=(" + strings.Join(flags, sep) + ")"})
+			written := src[h.flagsStart:h.flagsEnd]
+			text := "flags=(" + strings.Join(flags, sep) + ")"
+			if written[0] == '(' {
+				text = "(" + strings.Join(flags, sep) + ")" // the old "NAME (flags) {" form
+			}
+			// "flags=complain" without parentheses, which apparmor_parser
+			// 3.0 rejects, is written back with them.
+			edits = append(edits, edit{h.flagsStart, h.flagsEnd, text})
 		default:
 			// Insert before the brace, after the last word of the header.
 			at := h.brace
@@ -149,6 +186,25 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 	for full, m := range modes {
 		if m != mode {
 			return nil, fmt.Errorf("set mode of %s: %s is still (%s) after the edit", name, full, m)
+		}
+	}
+	// And every profile has exactly the flags intended, no more, no less:
+	// a header the text edit misread (unusual spelling) is refused here
+	// rather than written.
+	ef, err := parser.Parse(name, out)
+	if err != nil {
+		return nil, fmt.Errorf("set mode of %s: the edited text does not parse: %w", name, err)
+	}
+	got := map[string][]string{}
+	if etop := ef.Find(name); etop != nil {
+		walk(etop, name, func(c *profiles.Profile, full string) { got[full] = c.Flags })
+	}
+	if len(got) != len(want) {
+		return nil, fmt.Errorf("set mode of %s: the edit changed the profiles it defines; fix the profile header by hand", name)
+	}
+	for full, w := range want {
+		if !equalFlags(got[full], w) {
+			return nil, fmt.Errorf("set mode of %s: %s has flags %v after the edit, want %v; fix the profile header by hand", name, full, got[full], w)
 		}
 	}
 	return out, nil
@@ -191,6 +247,24 @@ func equalFlags(a, b []string) bool {
 	}
 	for i := range a {
 		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// plainFlag reports whether f looks like an AppArmor profile flag
+// (complain, attach_disconnected, error=EPERM,
+// attach_disconnected.path=/x, ...): a word with no parentheses, commas,
+// quotes or blanks, which can be written back verbatim.
+func plainFlag(f string) bool {
+	if f == "" {
+		return false
+	}
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_.=/-", c) >= 0
+		if !ok {
 			return false
 		}
 	}
@@ -241,7 +315,9 @@ func scanHeader(src []byte, off int) (header, error) {
 		case c == '{' && atWordStart:
 			h.brace = i
 			return h, nil
-		case c == '(':
+		case c == '(' && (atWordStart || (i > off && src[i-1] == '=')):
+			// Inside a word (a name such as "/opt/a(b)") a parenthesis
+			// is part of the word: the default case takes it.
 			// A group at the start of a word is the old flags form,
 			// "/bin/foo (complain) {"; after key= (or key = ) it
 			// belongs to the key.

@@ -72,7 +72,7 @@ func TestSetModeHandWritten(t *testing.T) {
 	// The old "(flags)" form is edited in place.
 	c, err = SetMode([]byte("/usr/bin/foo (complain,attach_disconnected) {\n}\n"), "/usr/bin/foo", ModeEnforce)
 	require.NoError(t, err)
-	assert.Equal(t, "/usr/bin/foo flags=(attach_disconnected) {\n}\n", string(c))
+	assert.Equal(t, "/usr/bin/foo (attach_disconnected) {\n}\n", string(c))
 	c, err = SetMode([]byte("/usr/bin/foo (complain) {\n}\n"), "/usr/bin/foo", ModeEnforce)
 	require.NoError(t, err)
 	assert.Equal(t, "/usr/bin/foo {\n}\n", string(c))
@@ -146,4 +146,53 @@ func TestModeOf(t *testing.T) {
 	assert.Equal(t, "kill", ModeOf([]byte("profile x flags=(kill) {\n}\n"), "x"))
 	// Text the parser cannot read falls back to the header.
 	assert.Equal(t, "complain", ModeOf([]byte("profile x flags=(complain) {\n  @@@ garbage (\n"), "x"))
+}
+
+// Removing the flags must leave the brace apart from the name, also when the
+// person wrote no blank between ")" and "{".
+func TestSetModeNoBlankBeforeBrace(t *testing.T) {
+	tests := []struct {
+		src, name, mode, want string
+	}{
+		{"profile foo flags=(complain){}\n", "foo", ModeEnforce, "profile foo {}\n"},
+		{"/usr/bin/foo flags=(complain){}\n", "/usr/bin/foo", ModeEnforce, "/usr/bin/foo {}\n"},
+		{"/usr/bin/foo (complain){}\n", "/usr/bin/foo", ModeEnforce, "/usr/bin/foo {}\n"},
+		{"profile foo flags=(complain) {}\n", "foo", ModeEnforce, "profile foo {}\n"},
+		{"profile foo flags=(complain,attach_disconnected){}\n", "foo", ModeEnforce, "profile foo flags=(attach_disconnected){}\n"},
+		{"profile foo {}\n", "foo", ModeComplain, "profile foo flags=(complain) {}\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			out, err := SetMode([]byte(tt.src), tt.name, tt.mode)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, string(out))
+		})
+	}
+}
+
+// Parentheses inside a profile's name are part of the name, not flags.
+func TestSetModeParenInName(t *testing.T) {
+	for _, tt := range []struct{ src, name, mode, want string }{
+		{"/opt/a(b {}\n", "/opt/a(b", ModeComplain, "/opt/a(b flags=(complain) {}\n"},
+		{"/opt/a(b) flags=(complain) {}\n", "/opt/a(b)", ModeEnforce, "/opt/a(b) {}\n"},
+		{"profile x(1) /usr/bin/x (complain) {}\n", "x(1)", ModeEnforce, "profile x(1) /usr/bin/x {}\n"},
+		// flags= without parentheses (rejected by apparmor_parser 3.0)
+		// comes back with them.
+		{"profile x flags=audit {}\n", "x", ModeComplain, "profile x flags=(audit, complain) {}\n"},
+		{"profile x flags=complain {}\n", "x", ModeEnforce, "profile x {}\n"},
+	} {
+		out, err := SetMode([]byte(tt.src), tt.name, tt.mode)
+		require.NoError(t, err, tt.src)
+		assert.Equal(t, tt.want, string(out))
+	}
+}
+
+// A flag that is not a plain word is refused, whatever the requested mode:
+// aa-flow does not rewrite a header it cannot write back safely.
+func TestSetModeRefusesStrangeFlags(t *testing.T) {
+	for _, mode := range []string{ModeComplain, ModeEnforce} {
+		_, err := SetMode([]byte("profile x flags=0( {}\n"), "x", mode)
+		require.Error(t, err, mode)
+		assert.Contains(t, err.Error(), `flag "0("`)
+	}
 }
