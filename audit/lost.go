@@ -16,7 +16,10 @@ type Lost struct {
 	// kernel's audit_lost counter rose), "printk-ratelimit" (N callbacks
 	// suppressed), "backlog" (audit: backlog limit exceeded), "hold-queue"
 	// (kauditd hold queue overflow), "retry-queue" (kauditd retry queue
-	// overflow), "out-of-memory" (out of memory in audit_log_start), or
+	// overflow), "out-of-memory" (out of memory in audit_log_start),
+	// "rotation" (the follower found a rotated log file deleted or
+	// truncated before it was read to its end), "kmsg-overwritten" (the kernel ring
+	// buffer overwrote records before they were read), or
 	// "serial-gap" — only a hint: serials
 	// no line explained, which records filtered by audit rules or sent to
 	// another transport also cause.
