@@ -4,7 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
+
+// staleTemp is how old a leftover temporary file must be before a later
+// write removes it: far longer than any write takes, so a concurrent
+// writer's file is never touched.
+const staleTemp = 15 * time.Minute
 
 // WriteFileAtomic replaces path with data so that a crash or a kill at any
 // moment leaves either the old file or the new one, never a partial file: the
@@ -26,6 +32,7 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode, step func(strin
 		step = func(string) {}
 	}
 	dir := filepath.Dir(path)
+	removeStaleTemps(dir, filepath.Base(path), time.Now())
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -76,4 +83,33 @@ func syncDir(dir string) error {
 		return fmt.Errorf("fsync dir %s: %w", dir, err)
 	}
 	return nil
+}
+
+// removeStaleTemps deletes the temporary files an earlier write of base left
+// in dir when it was killed before its rename (".BASE.tmp-*" older than
+// staleTemp). AppArmor ignores dotfiles, so they do no harm, but they should
+// not pile up. Failures are ignored: this is housekeeping.
+func removeStaleTemps(dir, base string, now time.Time) {
+	matches, err := filepath.Glob(filepath.Join(dir, "."+escapeGlob(base)+".tmp-*"))
+	if err != nil {
+		return
+	}
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > staleTemp {
+			_ = os.Remove(m)
+		}
+	}
+}
+
+// escapeGlob escapes filepath.Match's special characters in a file name.
+func escapeGlob(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', ']', '\\':
+			out = append(out, '\\')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,4 +87,30 @@ func TestAtomicChild(t *testing.T) {
 	})
 	fmt.Fprintln(os.Stderr, "child not killed:", err)
 	os.Exit(3)
+}
+
+// A temporary file left by a killed write is removed by a later write of the
+// same file once it is stale; a fresh one (a concurrent writer's) and other
+// files' temporaries are kept.
+func TestWriteFileAtomicRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "usr.bin.a[1]")
+	stale := filepath.Join(dir, ".usr.bin.a[1].tmp-111")
+	fresh := filepath.Join(dir, ".usr.bin.a[1].tmp-222")
+	other := filepath.Join(dir, ".usr.bin.b.tmp-333")
+	for _, f := range []string{stale, fresh, other} {
+		require.NoError(t, os.WriteFile(f, []byte("partial"), 0o600))
+	}
+	old := time.Now().Add(-time.Hour)
+	require.NoError(t, os.Chtimes(stale, old, old))
+	require.NoError(t, os.Chtimes(other, old, old))
+
+	require.NoError(t, WriteFileAtomic(path, []byte("profile a {}\n"), 0o644))
+
+	assert.NoFileExists(t, stale)
+	assert.FileExists(t, fresh)
+	assert.FileExists(t, other)
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, "profile a {}\n", string(got))
 }
