@@ -142,6 +142,12 @@ type reader struct {
 func (r *reader) line(line []byte, source string, lineNo int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.lineLocked(line, source, lineNo)
+}
+
+// lineLocked is line with r.mu already held, for a source that takes the
+// lock once for many lines.
+func (r *reader) lineLocked(line []byte, source string, lineNo int) error {
 	if r.err != nil {
 		return r.err
 	}
