@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -123,16 +124,14 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 		// header is too unusual to edit as text.
 		var written []string
 		if h.flagsStart >= 0 {
-			raw := strings.TrimPrefix(string(src[h.flagsStart:h.flagsEnd]), "flags")
-			raw = strings.Trim(strings.TrimLeft(raw, " \t="), "()")
-			written = strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+			written = clauseFlags(string(src[h.flagsStart:h.flagsEnd]))
 		}
-		if !equalFlags(written, p.Flags) {
+		if !slices.Equal(written, p.Flags) {
 			werr = fmt.Errorf("set mode of %s: profile %s at %s: its header is too unusual to edit safely (flags read as %v, parsed as %v); fix it by hand", name, full, p.Meta.Pos, written, p.Flags)
 			return
 		}
 		flags := newFlags(p.Flags, mode)
-		if equalFlags(flags, p.Flags) {
+		if slices.Equal(flags, p.Flags) {
 			return
 		}
 		switch {
@@ -203,7 +202,7 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 		return nil, fmt.Errorf("set mode of %s: the edit changed the profiles it defines; fix the profile header by hand", name)
 	}
 	for full, w := range want {
-		if !equalFlags(got[full], w) {
+		if !slices.Equal(got[full], w) {
 			return nil, fmt.Errorf("set mode of %s: %s has flags %v after the edit, want %v; fix the profile header by hand", name, full, got[full], w)
 		}
 	}
@@ -239,18 +238,6 @@ func flagSep(written string, n int) string {
 		return " "
 	}
 	return ", "
-}
-
-func equalFlags(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // plainFlag reports whether f looks like an AppArmor profile flag
@@ -386,10 +373,15 @@ func headerFlags(src string) []string {
 		if err != nil || h.flagsStart < 0 {
 			continue
 		}
-		raw := strings.TrimPrefix(t[h.flagsStart:h.flagsEnd], "flags")
-		raw = strings.TrimLeft(raw, " \t=")
-		raw = strings.Trim(raw, "()")
-		return strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+		return clauseFlags(t[h.flagsStart:h.flagsEnd])
 	}
 	return nil
+}
+
+// clauseFlags splits a flags clause as written ("flags=(a, b)", "(a,b)",
+// "flags=a") into its flags.
+func clauseFlags(clause string) []string {
+	raw := strings.TrimPrefix(clause, "flags")
+	raw = strings.Trim(strings.TrimLeft(raw, " \t="), "()")
+	return strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 }
