@@ -177,26 +177,24 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 	for _, e := range edits {
 		out = append(out[:e.start:e.start], append([]byte(e.text), out[e.end:]...)...)
 	}
-	// Check the edit: every profile under name now has the mode.
-	modes, err := Modes(out, name)
-	if err != nil {
-		return nil, fmt.Errorf("set mode of %s: the edited text does not parse: %w", name, err)
-	}
-	for full, m := range modes {
-		if m != mode {
-			return nil, fmt.Errorf("set mode of %s: %s is still (%s) after the edit", name, full, m)
-		}
-	}
-	// And every profile has exactly the flags intended, no more, no less:
-	// a header the text edit misread (unusual spelling) is refused here
-	// rather than written.
+	// Check the edit, on one parse of the result: every profile under name
+	// now has the mode, and exactly the flags intended, no more, no less (a
+	// header the text edit misread, an unusual spelling, is refused here
+	// rather than written).
 	ef, err := parser.Parse(name, out)
 	if err != nil {
 		return nil, fmt.Errorf("set mode of %s: the edited text does not parse: %w", name, err)
 	}
+	etop := ef.Find(name)
+	if etop == nil {
+		return nil, fmt.Errorf("set mode of %s: the edited text does not parse: no profile %q in the file (it has %s)", name, name, profileNames(ef))
+	}
 	got := map[string][]string{}
-	if etop := ef.Find(name); etop != nil {
-		walk(etop, name, func(c *profiles.Profile, full string) { got[full] = c.Flags })
+	walk(etop, name, func(c *profiles.Profile, full string) { got[full] = c.Flags })
+	for full, flags := range got {
+		if m := modeFromFlags(flags); m != mode {
+			return nil, fmt.Errorf("set mode of %s: %s is still (%s) after the edit", name, full, m)
+		}
 	}
 	if len(got) != len(want) {
 		return nil, fmt.Errorf("set mode of %s: the edit changed the profiles it defines; fix the profile header by hand", name)
