@@ -21,7 +21,7 @@ func TestCoverageOptionalAndNullPeers(t *testing.T) {
 	require.NoError(t, os.WriteFile(p, []byte("profile aatest /usr/bin/aatest flags=(complain) {\n  /usr/bin/busybox rmix,\n  ptrace trace peer=aatest,\n}\n"), 0o644))
 	f, err := parser.ParseFile(p)
 	require.NoError(t, err)
-	c := NewCoverage(f, Resolver(parser.DefaultIncludeDir))
+	c := NewCoverage(f, parser.ForProfileDir(parser.DefaultIncludeDir))
 	tests := []struct {
 		name, line string
 		want       bool

@@ -30,7 +30,7 @@ func GateOptions(src GateSource, name string, quietFor time.Duration) (rollout.G
 	if err != nil {
 		return rollout.GateOptions{}, err
 	}
-	cov := NewCoverage(f, Resolver(src.ProfileDir))
+	cov := NewCoverage(f, parser.ForProfileDir(src.ProfileDir))
 	return rollout.GateOptions{QuietFor: quietFor, Events: Events(src, name), Covered: cov.Event}, nil
 }
 

@@ -36,7 +36,7 @@ func webCoverage(t testing.TB) *Coverage {
 	require.NoError(t, os.WriteFile(p, []byte(webProfile), 0o644))
 	f, err := parser.ParseFile(p)
 	require.NoError(t, err)
-	return NewCoverage(f, Resolver(parser.DefaultIncludeDir))
+	return NewCoverage(f, parser.ForProfileDir(parser.DefaultIncludeDir))
 }
 
 // The gate and the learner ask the same question of the same policy.

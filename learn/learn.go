@@ -137,7 +137,7 @@ func commonAbstractions() []string {
 // proposeOptions wires the host into the proposer: the current policy of
 // each (sub)profile, variables, severity, abstractions, exec targets.
 func proposeOptions(o Options, t *Target) (profiles.ProposeOptions, error) {
-	r := Resolver(o.ProfileDir)
+	r := parser.ForProfileDir(o.ProfileDir)
 	cov := NewCoverage(t.File, r)
 	main, err := cov.Policy(t.Name)
 	if err != nil {

@@ -222,12 +222,6 @@ func TestApplyManaged(t *testing.T) {
 	assert.Equal(t, got.Revision, revs[len(revs)-1].N)
 }
 
-func TestResolver(t *testing.T) {
-	assert.Equal(t, []string{"/x", "/etc/apparmor.d"}, Resolver("/x").Dirs)
-	assert.Equal(t, []string{"/etc/apparmor.d"}, Resolver("/etc/apparmor.d").Dirs)
-	assert.Empty(t, Resolver("").Dirs)
-}
-
 func TestLostCount(t *testing.T) {
 	since := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	tests := []struct {

@@ -3,7 +3,6 @@ package learn
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
@@ -63,17 +62,4 @@ func (t *Target) reload(d Dirs) (*Target, error) {
 		file = t.Path
 	}
 	return LoadTarget(d, t.Name, file)
-}
-
-// Resolver is the include resolver every command uses: include <x> is
-// searched in profileDir, then in /etc/apparmor.d (apparmor_parser's
-// default), "x" relative to the including file first.
-func Resolver(profileDir string) *parser.Resolver {
-	dirs := []string{profileDir}
-	if profileDir == "" {
-		dirs = nil
-	} else if filepath.Clean(profileDir) != parser.DefaultIncludeDir {
-		dirs = append(dirs, parser.DefaultIncludeDir)
-	}
-	return &parser.Resolver{Dirs: dirs}
 }

@@ -224,3 +224,16 @@ func includeText(inc *profiles.Include) string {
 	}
 	return `"` + inc.Path + `"`
 }
+
+// ForProfileDir is the include resolver every command uses: include <x> is
+// searched in profileDir, then in /etc/apparmor.d (apparmor_parser's
+// default), "x" relative to the including file first.
+func ForProfileDir(profileDir string) *Resolver {
+	dirs := []string{profileDir}
+	if profileDir == "" {
+		dirs = nil
+	} else if filepath.Clean(profileDir) != DefaultIncludeDir {
+		dirs = append(dirs, DefaultIncludeDir)
+	}
+	return &Resolver{Dirs: dirs}
+}

@@ -143,3 +143,9 @@ func TestResolverSimpleTests(t *testing.T) {
 		assert.Equal(t, []string{filepath.Join(dir, want)}, paths(files), name)
 	}
 }
+
+func TestForProfileDir(t *testing.T) {
+	assert.Equal(t, []string{"/x", "/etc/apparmor.d"}, ForProfileDir("/x").Dirs)
+	assert.Equal(t, []string{"/etc/apparmor.d"}, ForProfileDir("/etc/apparmor.d").Dirs)
+	assert.Empty(t, ForProfileDir("").Dirs)
+}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aa-flow/aa-flow/learn"
+	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/templates"
 )
@@ -91,7 +91,7 @@ aa-flow's management as it is.`,
 			}
 			s := templates.Starter{Template: tmpl, Name: name, Exec: exe, Local: filepath.Base(path)}
 			if tmpl == "script" {
-				if err := templates.ReadShebang(&s, learn.Resolver(g.ProfileDir).Dirs...); err != nil {
+				if err := templates.ReadShebang(&s, parser.ForProfileDir(g.ProfileDir).Dirs...); err != nil {
 					return err
 				}
 			} else if exe != "" {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
 )
@@ -84,7 +83,7 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 		}
 		db = nil // no apparmor-utils: built-in ratings
 	}
-	resolver := learn.Resolver(g.ProfileDir)
+	resolver := parser.ForProfileDir(g.ProfileDir)
 	var reports []lintReport
 	for _, arg := range args {
 		path, err := resolveProfileArg(g.ProfileDir, arg)
