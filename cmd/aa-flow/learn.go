@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/profiles"
@@ -126,20 +124,6 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	}
 }
 
-// isTerminal reports whether a stream is an interactive terminal.
-func isTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// useColor: on a terminal, unless --no-color or NO_COLOR.
-func useColor(g *globalOptions) bool {
-	if g.NoColor || os.Getenv("NO_COLOR") != "" {
-		return false
-	}
-	return isTerminal(g.Out)
-}
-
 // showProposal prints the proposal: JSON with --json, else the annotated
 // diff and a summary.
 func showProposal(g *globalOptions, t *learn.Target, prop *profiles.Proposal) error {
@@ -152,7 +136,7 @@ func showProposal(g *globalOptions, t *learn.Target, prop *profiles.Proposal) er
 		return err
 	}
 	if len(prop.Rules) > 0 {
-		d, err := review.Annotated(prop, t.Path, t.Src, t.File, useColor(g))
+		d, err := review.Annotated(prop, t.Path, t.Src, t.File, colorFor(g, g.Out))
 		if err != nil {
 			return err
 		}
@@ -177,7 +161,7 @@ func loadPending(g *globalOptions, name, profileFile string) (*learn.Target, *pr
 }
 
 func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop *profiles.Proposal, noLoad, dry bool) error {
-	d, ok, err := review.Review(g.In, g.Out, prop, useColor(g))
+	d, ok, err := review.Review(g.In, g.Out, prop, colorFor(g, g.Out))
 	if err != nil {
 		return err
 	}
@@ -194,7 +178,7 @@ func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop
 // applyDecisions writes the accepted rules and says what was done.
 func applyDecisions(ctx context.Context, g *globalOptions, t *learn.Target, prop *profiles.Proposal, d profiles.Decisions, noLoad, dry bool) error {
 	res, err := learn.Apply(ctx, learn.ApplyOptions{Dirs: dirs(g), Parser: g.Parser, Securityfs: g.Securityfs,
-		NoLoad: noLoad, DryRun: dry, Color: useColor(g), Log: g.Out}, t, prop, d)
+		NoLoad: noLoad, DryRun: dry, Color: colorFor(g, g.Out), Log: g.Out}, t, prop, d)
 	switch {
 	case err != nil:
 		return err

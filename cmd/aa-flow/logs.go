@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/internal/logview"
@@ -82,7 +81,7 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 	}
 	out := bufio.NewWriterSize(g.Out, 64<<10)
 	defer out.Flush()
-	p := &logview.Printer{Color: logsColor(g, g.Out), Loc: time.Local}
+	p := &logview.Printer{Color: colorFor(g, g.Out), Loc: time.Local}
 	shown := map[string]map[audit.Mode]int{}
 	var lastProfile string // the profile lastCounts counts (a string kept: never overwritten)
 	var lastCounts map[audit.Mode]int
@@ -137,7 +136,7 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 			if !lf.Summary {
 				w = g.Err
 			}
-			logview.WriteSummary(w, res, shown, logsColor(g, w))
+			logview.WriteSummary(w, res, shown, colorFor(g, w))
 		}
 	}
 	return err
@@ -167,14 +166,4 @@ func firstMalformed(st audit.Stats) any {
 		return nil
 	}
 	return st.Malformed[0]
-}
-
-// logsColor: colour only when w is a terminal, and not with --no-color or
-// NO_COLOR.
-func logsColor(g *globalOptions, w any) bool {
-	if g.NoColor || os.Getenv("NO_COLOR") != "" {
-		return false
-	}
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

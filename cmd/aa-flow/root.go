@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+
+	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
 )
@@ -120,3 +123,18 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 // Used by learn --check (exit 3) and enforce (exit 4); referenced here so the
 // linters accept it before those commands land.
 var _ = withCode
+
+// isTerminal reports whether a stream is an interactive terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// colorFor reports whether output to w is coloured: only on a terminal, and
+// never with --no-color or NO_COLOR set.
+func colorFor(g *globalOptions, w any) bool {
+	if g.NoColor || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	return isTerminal(w)
+}
