@@ -93,9 +93,11 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	// auditd's companion lines (type=SYSCALL, type=PROCTITLE) are a
 	// large share of an audit.log: know them by their first word without
 	// scanning the whole line for apparmor=.
+	typ, typEnd := -1, -1
 	if bytes.HasPrefix(line, keyType) {
 		if sp := bytes.IndexByte(line, ' '); sp > 0 {
-			if typ, typEnd := findType(line[:sp]); typ == TypeSyscall || typ == TypeProctitle {
+			typ, typEnd = findType(line[:sp])
+			if typ == TypeSyscall || typ == TypeProctitle {
 				return parseCompanion(line, typ, typEnd, def, al)
 			}
 		}
@@ -105,7 +107,11 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	if ia >= 0 {
 		hdrEnd = ia
 	}
-	typ, typEnd := findType(line[:hdrEnd])
+	if typ < 0 || typEnd > hdrEnd {
+		// The first word was not a type= (or apparmor= came first):
+		// look for type= in the whole header.
+		typ, typEnd = findType(line[:hdrEnd])
+	}
 	if typ < 0 && def != nil {
 		typ, typEnd = leadingTypeWord(line)
 	}
@@ -412,14 +418,21 @@ var (
 // (without quotes) and the key's 1-based column; 0 when the key is absent,
 // minus the column when its quoted value is unterminated.
 func companionValue(line []byte, body int, key []byte) (val []byte, quoted bool, col int) {
-	off := body
+	// The search is for key without its first byte, which is checked
+	// after: a SYSCALL line is full of words starting with 'e' (euid,
+	// egid, exit, ses) but has one "xe=", and bytes.Index skips ahead by
+	// the first byte of what it looks for.
+	off := body + 1
 	for off < len(line) {
-		i := bytes.Index(line[off:], key)
+		i := bytes.Index(line[off:], key[1:])
 		if i < 0 {
 			return nil, false, 0
 		}
-		k := off + i
+		k := off + i - 1
 		off = k + len(key)
+		if line[k] != key[0] {
+			continue
+		}
 		if k > body {
 			if p := line[k-1]; p != ' ' && p != 0x1d && p != ':' {
 				continue
