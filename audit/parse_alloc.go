@@ -25,9 +25,10 @@ type allocator struct {
 	bytes  []byte
 	// interned maps raw companion values (exe=, proctitle=) to their
 	// decoded strings: a service's records repeat a few values.
-	interned map[internKey]string
-	kept     map[string]string // see keep
-	recent   [256]string       // see keep
+	interned   map[internKey]internedValue
+	lastIntern [2]internedValue  // the last exe= and proctitle= values
+	kept       map[string]string // see keep
+	recent     [256]string       // see keep
 }
 
 type internKey struct {
@@ -98,16 +99,34 @@ func (a *allocator) intern(raw []byte, quoted, proctitle bool, decode func(strin
 	if a == nil {
 		return decode(string(raw), quoted)
 	}
-	if v, ok := a.interned[internKey{string(raw), quoted, proctitle}]; ok {
-		return v
+	// The last value of each kind first: a service's companions mostly
+	// repeat the one before, and comparing bytes is cheaper than hashing.
+	last := &a.lastIntern[0]
+	if proctitle {
+		last = &a.lastIntern[1]
+	}
+	if last.key.raw != "" && last.key.quoted == quoted && last.key.raw == string(raw) {
+		return last.val
+	}
+	if in, ok := a.interned[internKey{string(raw), quoted, proctitle}]; ok {
+		*last = in
+		return in.val
 	}
 	r := a.string(raw) // a copy: the key must not refer to the line
-	v := decode(r, quoted)
+	in := internedValue{internKey{r, quoted, proctitle}, decode(r, quoted)}
 	if a.interned == nil || len(a.interned) >= maxInterned {
-		a.interned = make(map[internKey]string)
+		a.interned = make(map[internKey]internedValue)
 	}
-	a.interned[internKey{r, quoted, proctitle}] = v
-	return v
+	a.interned[in.key] = in
+	*last = in
+	return in.val
+}
+
+// internedValue is an intern table entry: the key (whose raw is a stable
+// copy) with its decoded value.
+type internedValue struct {
+	key internKey
+	val string
 }
 
 const (
