@@ -3,6 +3,7 @@ package audit
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // scanBody reads the key=value pairs of an AppArmor record body s, which
@@ -200,6 +201,11 @@ func (e *Event) set(key, raw string, quoted, inMsg bool, al *allocator) string {
 }
 
 func setInt(dst *int64, val string) string {
+	if n, ok := smallInt(unsafe.Slice(unsafe.StringData(val), len(val))); ok {
+		*dst = n
+		return ""
+	}
+	// Anything smallInt does not take (a sign, 19 digits) as strconv does.
 	n, err := strconv.ParseInt(val, 10, 64)
 	if err != nil {
 		return "not a number: " + strconv.Quote(val)
