@@ -480,6 +480,34 @@ func TestDecoderDedupeWindow(t *testing.T) {
 	assert.Equal(t, 10, st.Duplicates)
 }
 
+// TestDecoderDedupeSameSerial: several records of one syscall share a
+// serial; each is recognised when it arrives again, however many there are
+// and wherever the serial falls in the table, and a further record of that
+// serial is still new.
+func TestDecoderDedupeSameSerial(t *testing.T) {
+	for _, serial := range []int{7, dedupeSerials - 1, dedupeSerials + 7, 3*dedupeSerials + dedupeOverflowSerials + 5} {
+		t.Run(strconv.Itoa(serial), func(t *testing.T) {
+			d := NewDecoder()
+			rec := func(name string) []byte {
+				return []byte(`type=AVC msg=audit(1700000000.100:` + strconv.Itoa(serial) + `): apparmor="ALLOWED" operation="open" profile="svc" name="` + name + `"`)
+			}
+			names := []string{"/a", "/b", "/c", "/d"}
+			n := 0
+			for _, src := range []string{"audit.log", "kern.log"} {
+				for i, name := range names {
+					n += len(d.Feed(rec(name), src, i+1))
+				}
+				n += len(d.Flush())
+			}
+			n += len(d.Feed(rec("/e"), "kern.log", 9))
+			n += len(d.Flush())
+			st := d.Stats()
+			assert.Equal(t, 5, n)
+			assert.Equal(t, 4, st.Duplicates)
+		})
+	}
+}
+
 // TestReusingDecoderSameEvents: the Decoder Read uses (lines read in place,
 // values interned, events handed back and reused after each call) returns
 // the same events as Parse-backed decoding of fresh copies, over the real
