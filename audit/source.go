@@ -177,6 +177,68 @@ func readLines(r io.Reader, off int64, lineNo int, emit emitFunc) (*splitter, er
 	}
 }
 
+// aheadChunks is how many chunks readLinesAhead reads before they are used.
+const aheadChunks = 3
+
+// readLinesAhead is readLines with the reading (gzip's decompression)
+// done in a goroutine of its own, up to
+// aheadChunks chunks ahead of the lines being parsed: on a machine with a
+// second CPU the two overlap. For regular files only: it returns only once
+// the goroutine has stopped, which a pipe could delay indefinitely.
+func readLinesAhead(r io.Reader, off int64, lineNo int, emit emitFunc) (*splitter, error) {
+	type chunk struct {
+		b   []byte
+		err error
+	}
+	full := make(chan chunk, aheadChunks)
+	free := make(chan []byte, aheadChunks+1)
+	for range aheadChunks + 1 {
+		free <- make([]byte, chunkSize)
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			var b []byte
+			select {
+			case b = <-free:
+			case <-done:
+				return
+			}
+			n, err := r.Read(b)
+			select {
+			case full <- chunk{b[:n], err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(done)
+		<-stopped
+	}()
+	s := &splitter{off: off, lineNo: lineNo}
+	for c := range full {
+		if len(c.b) > 0 {
+			if ferr := s.feed(c.b, emit); ferr != nil {
+				return s, ferr
+			}
+		}
+		free <- c.b[:cap(c.b)]
+		if c.err == io.EOF {
+			return s, s.finish(emit)
+		}
+		if c.err != nil {
+			return s, c.err
+		}
+	}
+	panic("unreachable: the reading goroutine stops only after an error or when told")
+}
+
 func newGzip(r io.Reader) (io.Reader, error) {
 	return gzip.NewReader(r)
 }
