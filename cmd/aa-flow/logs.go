@@ -82,9 +82,7 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 	out := bufio.NewWriterSize(g.Out, 64<<10)
 	defer out.Flush()
 	p := &logview.Printer{Color: colorFor(g, g.Out), Loc: time.Local}
-	shown := map[string]map[audit.Mode]int{}
-	var lastProfile string // the profile lastCounts counts (a string kept: never overwritten)
-	var lastCounts map[audit.Mode]int
+	var shown logview.Tally
 	opt := audit.ReadOptions{
 		From: lf.From, Since: since, Follow: lf.Follow, Profile: profile,
 		Log: g.Err, Stdin: g.In,
@@ -93,17 +91,7 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 		if !mode.Keep(e) {
 			return nil
 		}
-		// Consecutive records are mostly about one profile: look its
-		// counts up only when the profile changes.
-		if p := e.ProfileName(); lastCounts == nil || p != lastProfile {
-			lastCounts = shown[p]
-			if lastCounts == nil {
-				lastCounts = map[audit.Mode]int{}
-				shown[p] = lastCounts
-			}
-			lastProfile = p
-		}
-		lastCounts[e.Mode]++
+		shown.Add(e.ProfileName(), e.Mode)
 		switch {
 		case lf.Summary:
 			return nil
@@ -130,13 +118,13 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 	}
 	if res != nil {
 		if lf.Summary && g.JSON {
-			writeSummaryJSON(g, res, shown)
+			writeSummaryJSON(g, res, shown.Counts())
 		} else {
 			w := g.Out
 			if !lf.Summary {
 				w = g.Err
 			}
-			logview.WriteSummary(w, res, shown, colorFor(g, w))
+			logview.WriteSummary(w, res, shown.Counts(), colorFor(g, w))
 		}
 	}
 	return err

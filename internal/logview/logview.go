@@ -324,3 +324,54 @@ func modeList(m map[audit.Mode]int) string {
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
 }
+
+// Tally counts the records shown, by profile and mode. Consecutive records
+// are mostly about one profile, so the row of the last profile is kept at
+// hand, and a row counts its modes in a small array: counting costs no map
+// operation per record.
+type Tally struct {
+	rows    map[string]*tallyRow
+	last    string
+	lastRow *tallyRow
+}
+
+type tallyRow struct {
+	modes []audit.Mode
+	n     []int
+}
+
+// Add counts one record of profile in mode m.
+func (t *Tally) Add(profile string, m audit.Mode) {
+	r := t.lastRow
+	if r == nil || profile != t.last {
+		if t.rows == nil {
+			t.rows = map[string]*tallyRow{}
+		}
+		if r = t.rows[profile]; r == nil {
+			r = &tallyRow{}
+			t.rows[profile] = r
+		}
+		t.last, t.lastRow = profile, r
+	}
+	for i, k := range r.modes {
+		if k == m {
+			r.n[i]++
+			return
+		}
+	}
+	r.modes = append(r.modes, m)
+	r.n = append(r.n, 1)
+}
+
+// Counts returns the counts by profile and mode (what WriteSummary takes).
+func (t *Tally) Counts() map[string]map[audit.Mode]int {
+	out := make(map[string]map[audit.Mode]int, len(t.rows))
+	for p, r := range t.rows {
+		m := make(map[audit.Mode]int, len(r.modes))
+		for i, k := range r.modes {
+			m[k] = r.n[i]
+		}
+		out[p] = m
+	}
+	return out
+}
