@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +96,44 @@ func TestReadFilesGzipStdin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadGzipStopsEarly: a callback's error ends the read of a gzip file
+// (decompressed ahead of parsing in a goroutine of its own) with that
+// error, and the goroutine stops with it; so does a corrupt stream.
+func TestReadGzipStopsEarly(t *testing.T) {
+	dir := t.TempDir()
+	log, _ := genLog(t, loggen.AuditLog, 20000, 3)
+	zipped := filepath.Join(dir, "old.log.gz")
+	z := gz(t, log)
+	writeFile(t, zipped, z)
+	corrupt := filepath.Join(dir, "corrupt.log.gz")
+	writeFile(t, corrupt, append(bytes.Clone(z[:len(z)/2]), bytes.Repeat([]byte{0xff}, 4096)...))
+
+	before := runtime.NumGoroutine()
+	stop := errors.New("enough")
+	n := 0
+	_, err := audit.Read(context.Background(), audit.ReadOptions{From: []string{zipped}}, func(*audit.Event) error {
+		n++
+		if n == 100 {
+			return stop
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, stop)
+	assert.Equal(t, 100, n)
+
+	n = 0
+	_, err = audit.Read(context.Background(), audit.ReadOptions{From: []string{corrupt}}, func(*audit.Event) error {
+		n++
+		return nil
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), corrupt)
+	assert.Positive(t, n, "records before the corruption are delivered")
+
+	// Read returns only once its goroutines have stopped.
+	assert.LessOrEqual(t, runtime.NumGoroutine(), before)
 }
 
 func countChildren(by map[string]map[audit.Mode]int, m audit.Mode) int {
