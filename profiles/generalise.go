@@ -69,6 +69,16 @@ func (p *Proposer) hasVar(name string) bool {
 	return ok
 }
 
+// homeHasRoot reports whether the profile's @{HOME} names /root/.
+func (p *Proposer) homeHasRoot() bool {
+	for _, v := range p.opts.Vars["HOME"] {
+		if v == "/root/" || v == "/root" {
+			return true
+		}
+	}
+	return false
+}
+
 // generalisePath proposes a pattern for one logged path, or "" when none
 // of the per-path generalisations applies.
 func (p *Proposer) generalisePath(name string) (string, string) {
@@ -90,6 +100,13 @@ func (p *Proposer) generalisePath(name string) (string, string) {
 		ps = append(ps, piece{m[4], false})
 		if pat, err := pattern(ps); err == nil {
 			return pat, GenProcPID
+		}
+		return "", ""
+	}
+	if rest, ok := strings.CutPrefix(name, "/root/"); ok && rest != "" && p.homeHasRoot() {
+		// root's home is one of @{HOME}'s (Debian's tunables/home).
+		if pat, err := pattern([]piece{{"@{HOME}", true}, {"/" + rest, false}}); err == nil {
+			return pat, GenHome
 		}
 		return "", ""
 	}
@@ -327,6 +344,20 @@ func (p *Proposer) suggest(g *group) *candidate {
 	}
 	c.node = &FileRule{Q: Qualifiers{Owner: c.owner}, Path: g.pat, Perms: perms}
 	c.sev = p.rate(c.node)
+	if g.kind == GenHome && p.opts.Severity != nil {
+		// @{HOME} stands for the users' homes, and each logged path is in
+		// one: the rule grants in every home what it grants in these, so
+		// it rates as they do, with the merged permissions. Rating the
+		// glob itself would count /home/lost+found/ (which /home/*/
+		// also names, and severity.db rates as the filesystem's own) as
+		// a home.
+		c.sev = -1
+		for _, m := range g.members {
+			if fr, ok := m.node.(*FileRule); ok {
+				c.sev = max(c.sev, p.rate(&FileRule{Q: fr.Q, Path: fr.Path, Perms: perms}))
+			}
+		}
+	}
 	if p.opts.Severity != nil && c.sev > maxSev {
 		return nil
 	}

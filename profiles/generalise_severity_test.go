@@ -34,8 +34,11 @@ func TestGeneraliseSeverityGuard(t *testing.T) {
 	}{
 		{"proc pid stat", []string{"/proc/812/stat", "/proc/813/stat"}, "r", []string{"owner @{PROC}/@{pid}/stat r,"}},
 		// @{HOME}/ is /home/*/, which also names /home/lost+found/ (rated 5
-		// by /**/lost+found/**), more than the literal's 4: kept literal.
-		{"home config", []string{"/home/alice/.config/app/settings.ini"}, "r", []string{"owner /home/alice/.config/app/settings.ini r,"}},
+		// by /**/lost+found/**); a home rule rates as the homes it was
+		// learned from (4), not as lost+found.
+		{"home config", []string{"/home/alice/.config/app/settings.ini"}, "r", []string{"owner @{HOME}/.config/app/settings.ini r,"}},
+		{"homes of several users and root's", []string{"/home/alice/.config/app/settings.ini", "/home/bob/.config/app/settings.ini", "/root/.config/app/settings.ini"}, "r",
+			[]string{"owner @{HOME}/.config/app/settings.ini r,"}},
 		{"home ssh stays as dangerous as its literal", []string{"/home/alice/.ssh/known_hosts"}, "r", []string{"owner @{HOME}/.ssh/known_hosts r,"}},
 		{"versioned library", []string{"/usr/lib/x86_64-linux-gnu/libssl.so.3"}, "mr", []string{"owner /usr/lib/x86_64-linux-gnu/libssl.so* rm,"}},
 		{"spool siblings", many("/var/spool/app/q%02d", 8), "rw", []string{"owner /var/spool/app/* rw,"}},
