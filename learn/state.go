@@ -66,7 +66,7 @@ func Resolve(d Dirs, name string) error {
 	if _, err := os.Stat(pending); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if err := os.Rename(pending, d.stateFile(name, cursorFile)); err != nil {
+	if err := store.Rename(pending, d.stateFile(name, cursorFile)); err != nil {
 		return fmt.Errorf("advance cursor: %w", err)
 	}
 	return nil

@@ -72,6 +72,23 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode, step func(strin
 	return nil
 }
 
+// Rename moves oldpath to newpath (in one directory or on one filesystem)
+// and makes the move durable: the directory holding newpath, and oldpath's
+// when it is another, are synced, so a crash after Rename returns cannot
+// bring the old name back.
+func Rename(oldpath, newpath string) error {
+	if err := os.Rename(oldpath, newpath); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(newpath)); err != nil {
+		return err
+	}
+	if od := filepath.Dir(oldpath); od != filepath.Dir(newpath) {
+		return syncDir(od)
+	}
+	return nil
+}
+
 // syncDir makes a rename or a new directory entry in dir durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

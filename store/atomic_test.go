@@ -114,3 +114,34 @@ func TestWriteFileAtomicRemovesStaleTemps(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "profile a {}\n", string(got))
 }
+
+func TestRename(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	require.NoError(t, os.Mkdir(sub, 0o755))
+	tests := []struct {
+		name, from, to string
+		wantErr        bool
+	}{
+		{"same directory", filepath.Join(dir, "a"), filepath.Join(dir, "b"), false},
+		{"another directory", filepath.Join(dir, "c"), filepath.Join(sub, "c"), false},
+		{"missing source", filepath.Join(dir, "nope"), filepath.Join(dir, "x"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.wantErr {
+				require.NoError(t, os.WriteFile(tt.from, []byte(tt.name), 0o600))
+			}
+			err := Rename(tt.from, tt.to)
+			if tt.wantErr {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			b, err := os.ReadFile(tt.to)
+			require.NoError(t, err)
+			assert.Equal(t, tt.name, string(b))
+			assert.NoFileExists(t, tt.from)
+		})
+	}
+}
