@@ -1046,7 +1046,14 @@ func mergeExec(cands []*candidate) []*candidate {
 // EventAccesses are the accesses one record asks for, as Policy.Covers
 // takes them; none for records no rule grants (status records, ...).
 func EventAccesses(e *audit.Event) []Access {
-	p := NewProposer(nil, e.ProfileName(), ProposeOptions{})
+	return EventAccessesAs(e, e.ProfileName())
+}
+
+// EventAccessesAs is EventAccesses for a record judged as profile's, as
+// the learner of profile would: complain mode's null- children of profile
+// (the record's own label, its peers) are profile.
+func EventAccessesAs(e *audit.Event, profile string) []Access {
+	p := NewProposer(nil, profile, ProposeOptions{})
 	p.Add(e)
 	var out []Access
 	for _, k := range p.order {
