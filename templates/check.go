@@ -129,12 +129,12 @@ func checkValues(what string, vals ...string) error {
 	return nil
 }
 
-// checkPathToken checks an abi or include path, written as <path> or
-// "path" verbatim.
+// checkPathToken checks an abi or include path, written as <path> (or
+// <"path">, see anglePath) or "path" verbatim.
 func checkPathToken(what, p string, angle bool) error {
 	bad := "\"\\\n\r\x00"
 	if angle {
-		bad = "<>\n\r\x00"
+		bad = "<>\"\n\r\x00"
 	}
 	if p == "" {
 		return fmt.Errorf("empty %s path", what)
@@ -297,4 +297,15 @@ func checkProfileHeader(p *profiles.Profile) error {
 		return err
 	}
 	return checkWords("profile flag", p.Flags...)
+}
+
+// anglePath writes an abi or include path between angle brackets.
+// apparmor_parser trims the blanks at the ends of <path> and takes no tab
+// inside it; such a path is quoted within the brackets, <"path">, which it
+// reads verbatim.
+func anglePath(p string) string {
+	if strings.ContainsRune(p, '\t') || strings.TrimSpace(p) != p {
+		return `<"` + p + `">`
+	}
+	return "<" + p + ">"
 }

@@ -38,6 +38,7 @@ var profileFS embed.FS
 // once from embedded files and never modified.
 var profileTemplates = template.Must(template.New("profile").Funcs(template.FuncMap{
 	"q":         QuoteToken,
+	"angle":     anglePath,
 	"qpath":     quotePath,
 	"qarg":      quoteArg,
 	"quals":     qualifiers,

@@ -38,6 +38,10 @@ func TestRenderNode(t *testing.T) {
 		{"include", &profiles.Include{Path: "abstractions/base", Angle: true, IfExists: true}, 1, "  include if exists <abstractions/base>"},
 		{"hash include", &profiles.Include{Path: "/etc/x y", Hash: true}, 0, `#include "/etc/x y"`},
 		{"abi", &profiles.Abi{Path: "abi/3.0", Angle: true}, 0, "abi <abi/3.0>,"},
+		// apparmor_parser trims blanks at the ends of <path>: quoted inside.
+		{"abi with a blank at an end", &profiles.Abi{Path: " 0", Angle: true}, 0, `abi <" 0">,`},
+		{"include with a tab", &profiles.Include{Path: "a\tb", Angle: true}, 0, "include <\"a\tb\">"},
+		{"include with an inner blank", &profiles.Include{Path: "a b", Angle: true}, 0, "include <a b>"},
 		{"variable", &profiles.Variable{Name: "D", Append: true, Values: []string{"/a", "/b c"}}, 0, `@{D} += /a "/b c"`},
 		{"alias", &profiles.Alias{From: "/usr/", To: "/mnt/usr/"}, 0, "alias /usr/ -> /mnt/usr/,"},
 		{"comment", &profiles.Comment{Text: "# hi"}, 1, "  # hi"},
@@ -117,6 +121,7 @@ func TestRenderRefuses(t *testing.T) {
 		{"nameless profile", &profiles.Profile{Keyword: "profile"}},
 		{"hat name needing quotes", &profiles.Profile{Keyword: "^", Name: "a b"}},
 		{"include path with >", &profiles.Include{Path: "a>b", Angle: true}},
+		{"angle include path with quote", &profiles.Include{Path: `a"b`, Angle: true}},
 		{"include path with quote", &profiles.Include{Path: `a"b`}},
 		{"rlimit value", &profiles.RlimitRule{Resource: "nofile", Value: "1, /etc/shadow r"}},
 		{"variable name", &profiles.Variable{Name: "a}b"}},
