@@ -22,7 +22,10 @@ type journalSource struct {
 	entries int
 }
 
-func newJournalSource(opt ReadOptions) *journalSource {
+// newJournalctlSource is the journalctl source; newJournalSource (one
+// per build: journald_default.go, journald_sdjournal.go) chooses it or the
+// sd-journal one.
+func newJournalctlSource(opt ReadOptions) *journalSource {
 	return &journalSource{opt: opt, pos: SourceCursor{Source: "journald"}}
 }
 
@@ -101,37 +104,63 @@ type journalEntry struct {
 func (s *journalSource) entry(line []byte, r *reader) error {
 	var e journalEntry
 	if err := json.Unmarshal(line, &e); err != nil {
-		r.mu.Lock()
-		r.dec.Malformed("journald", s.entries, fmt.Errorf("journal entry: %w", err))
-		r.mu.Unlock()
+		journalMalformed(r, s.entries, fmt.Errorf("journal entry: %w", err))
 		return nil
 	}
 	msgs, err := journalMessages(e.Message)
 	if err != nil {
-		r.mu.Lock()
-		r.dec.Malformed("journald", s.entries, err)
-		r.mu.Unlock()
+		journalMalformed(r, s.entries, err)
 		return nil
 	}
-	for _, m := range msgs {
-		if e.Transport == "audit" {
-			def := MessageDefaults{Time: usecTime(e.SourceTime, e.Realtime)}
-			def.Serial, _ = strconv.ParseUint(e.AuditID, 10, 64)
-			err = r.message(m, def, "journald", s.entries)
+	rec := journalRecord{
+		cursor: e.Cursor,
+		time:   usecTime(e.SourceTime, e.Realtime),
+		audit:  e.Transport == "audit",
+		msgs:   msgs,
+	}
+	rec.serial, _ = strconv.ParseUint(e.AuditID, 10, 64)
+	return rec.deliver(r, &s.pos, s.entries)
+}
+
+// journalRecord is what aa-flow uses of one journal entry, whichever way
+// it was read (journalctl's JSON or sd-journal).
+type journalRecord struct {
+	cursor string    // __CURSOR
+	time   time.Time // _SOURCE_REALTIME_TIMESTAMP, else __REALTIME_TIMESTAMP
+	audit  bool      // _TRANSPORT=audit: each message is an audit record body
+	serial uint64    // _AUDIT_ID
+	msgs   [][]byte  // MESSAGE's values
+}
+
+// deliver passes the entry's messages to r (the audit transport's with the
+// entry's serial and time, the kernel's as log lines), then moves pos past
+// the entry. entryNo numbers entries for error reports.
+func (rec *journalRecord) deliver(r *reader, pos *SourceCursor, entryNo int) error {
+	for _, m := range rec.msgs {
+		var err error
+		if rec.audit {
+			err = r.message(m, MessageDefaults{Time: rec.time, Serial: rec.serial}, "journald", entryNo)
 		} else {
-			err = r.line(m, "journald", s.entries)
+			err = r.line(m, "journald", entryNo)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if e.Cursor != "" {
-		s.pos.Journal = e.Cursor
+	if rec.cursor != "" {
+		pos.Journal = rec.cursor
 	}
-	if t := usecTime(e.SourceTime, e.Realtime); !t.IsZero() {
-		s.pos.Time = t
+	if !rec.time.IsZero() {
+		pos.Time = rec.time
 	}
 	return nil
+}
+
+// journalMalformed counts an entry that could not be read.
+func journalMalformed(r *reader, entryNo int, err error) {
+	r.mu.Lock()
+	r.dec.Malformed("journald", entryNo, err)
+	r.mu.Unlock()
 }
 
 // journalMessages decodes MESSAGE as journalctl writes it: a string, an

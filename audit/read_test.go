@@ -326,20 +326,28 @@ func TestReadKmsg(t *testing.T) {
 	assert.Contains(t, kl[0].Advice, "log_buf_len")
 }
 
-func TestReadJournal(t *testing.T) {
+// writeJournal writes the entries of the journal export file export into
+// the journal file jf (created, or appended to) with systemd-journal-remote:
+// a real journal, as journald writes it.
+func writeJournal(t *testing.T, jf, export string) {
+	t.Helper()
 	remote := "/lib/systemd/systemd-journal-remote"
 	if _, err := os.Stat(remote); err != nil {
 		t.Fatalf("systemd-journal-remote is needed (Debian package systemd-journal-remote; make deps): %v", err)
 	}
-	dir := t.TempDir()
-	jf := filepath.Join(dir, "test.journal")
-	in, err := os.Open(filepath.Join("testdata", "sources", "journal.export"))
+	in, err := os.Open(export)
 	require.NoError(t, err)
 	defer in.Close()
 	cmd := exec.Command(remote, "-o", jf, "-")
 	cmd.Stdin = in
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
+}
+
+func TestReadJournal(t *testing.T) {
+	dir := t.TempDir()
+	jf := filepath.Join(dir, "test.journal")
+	writeJournal(t, jf, filepath.Join("testdata", "sources", "journal.export"))
 
 	opt := noHost(dir)
 	opt.JournalFile = jf
