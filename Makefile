@@ -35,13 +35,18 @@ deps-e2e:
 test: deps lint unit fuzz
 
 unit:
+	@./scripts/apt-need gcc libc6-dev libsystemd-dev
 	$(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -count=1 -tags sdjournal -run 'Journal' ./audit/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	@./scripts/apt-need gcc libc6-dev libsystemd-dev
 	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) vet -tags sdjournal ./audit/
 	$(GO) tool staticcheck ./...
+	CGO_ENABLED=1 $(GO) tool staticcheck -tags sdjournal ./audit/
 
 # Short fuzz runs of every fuzz target (CI); FUZZTIME=5m for a longer run.
 fuzz:
