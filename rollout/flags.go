@@ -163,7 +163,7 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 		default:
 			// Insert before the brace, after the last word of the header.
 			at := h.brace
-			for at > h.start && isBlank(src[at-1]) {
+			for at > h.start && isBlank(src[at-1]) && !escapedAt(src, at-1) {
 				at--
 			}
 			edits = append(edits, edit{at, at, " flags=(" + strings.Join(flags, ", ") + ")"})
@@ -343,11 +343,24 @@ func scanHeader(src []byte, off int) (header, error) {
 					continue
 				}
 			}
+			if c == '\\' && i+1 < len(src) {
+				i++ // an escaped byte (a blank, a brace) is part of the word
+			}
 			i++
 			atWordStart = false
 		}
 	}
 	return h, fmt.Errorf("no '{' after the profile header")
+}
+
+// escapedAt reports whether src[i] is escaped: an odd number of
+// backslashes stands right before it ("^\ " names a hat " ").
+func escapedAt(src []byte, i int) bool {
+	n := 0
+	for i-n-1 >= 0 && src[i-n-1] == '\\' {
+		n++
+	}
+	return n%2 == 1
 }
 
 func hasWord(b []byte, w string) bool {

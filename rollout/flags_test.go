@@ -180,6 +180,10 @@ func TestSetModeParenInName(t *testing.T) {
 		// comes back with them.
 		{"profile x flags=audit {}\n", "x", ModeComplain, "profile x flags=(audit, complain) {}\n"},
 		{"profile x flags=complain {}\n", "x", ModeEnforce, "profile x {}\n"},
+		// An escaped blank ends a name: the flags go after it (found by
+		// FuzzSetMode: "^\\ " is a hat named " ").
+		{"profile x {^\\   {}}\n", "x", ModeComplain, "profile x flags=(complain) {^\\  flags=(complain)  {}}\n"},
+		{"profile a\\ b\\  {}\n", "a b ", ModeComplain, "profile a\\ b\\  flags=(complain) {}\n"},
 	} {
 		out, err := SetMode([]byte(tt.src), tt.name, tt.mode)
 		require.NoError(t, err, tt.src)
