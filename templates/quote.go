@@ -16,10 +16,11 @@ import (
 // escapes exactly as outside, so only a raw '"' needs a backslash. Raw
 // control bytes other than a tab are written as octal escapes (the byte
 // they stand for), and a dangling final backslash is doubled so it cannot
-// swallow the closing quote. A NUL is written as `\000`, a pattern that
-// matches no kernel path; the renderer refuses such values before they get
-// here.
+// swallow what follows (closeDangling). A NUL is written as `\000`, a
+// pattern that matches no kernel path; the renderer refuses such values
+// before they get here.
 func QuoteToken(s string) string {
+	s = closeDangling(s)
 	if !needsQuotes(s) {
 		return s
 	}
@@ -30,10 +31,6 @@ func QuoteToken(s string) string {
 		c := s[i]
 		switch {
 		case c == '\\':
-			if i+1 == len(s) {
-				b.WriteString(`\\`)
-				continue
-			}
 			i++
 			if n := s[i]; n < 0x20 || n == 0x7f {
 				fmt.Fprintf(&b, `\%03o`, n) // an escaped control byte is the byte
@@ -53,6 +50,7 @@ func QuoteToken(s string) string {
 // path, a profile's attachment): unquoted, only a token starting with '/'
 // or a variable reads back as a path, so anything else is quoted.
 func quotePath(s string) string {
+	s = closeDangling(s)
 	q := QuoteToken(s)
 	if q == s && !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "@{") {
 		return `"` + s + `"`
@@ -73,6 +71,18 @@ func writeQuotedByte(b *strings.Builder, c byte) {
 	default:
 		b.WriteByte(c)
 	}
+}
+
+// closeDangling doubles a dangling final backslash (one that escapes
+// nothing), so that it cannot swallow what the renderer writes after it.
+// The result is what the value reads back as, whether quoted or not, so
+// formatting it again changes nothing.
+func closeDangling(s string) string {
+	n := len(s) - len(strings.TrimRight(s, `\`))
+	if n%2 == 1 {
+		return s + `\`
+	}
+	return s
 }
 
 // needsQuotes reports whether s must be quoted to read back as one token
