@@ -11,8 +11,10 @@ BIN       := bin/aa-flow
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Debian packages the tests use: the real parser and profiles, AppArmor's
-# Python tools as an oracle, a real journal writer, and the VM for e2e.
-APT_TEST  := apparmor apparmor-utils apparmor-profiles apparmor-profiles-extra python3-apparmor systemd-journal-remote
+# Python tools as an oracle, a real journal writer, the C toolchain and
+# headers of the optional sd-journal build (-tags sdjournal), and the VM for e2e.
+APT_TEST  := apparmor apparmor-utils apparmor-profiles apparmor-profiles-extra python3-apparmor systemd-journal-remote \
+             gcc libc6-dev libsystemd-dev
 APT_E2E   := qemu-system-x86 busybox-static cpio gzip
 FUZZTIME  ?= 10s
 
@@ -35,14 +37,12 @@ deps-e2e:
 test: deps lint unit fuzz
 
 unit:
-	@./scripts/apt-need gcc libc6-dev libsystemd-dev
 	$(GO) test -count=1 ./...
 	CGO_ENABLED=1 $(GO) test -count=1 -tags sdjournal -run 'Journal' ./audit/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
-	@./scripts/apt-need gcc libc6-dev libsystemd-dev
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) vet -tags sdjournal ./audit/
 	$(GO) tool staticcheck ./...
