@@ -77,9 +77,9 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 	p := profiles.NewProposer(t.File, name, popts)
 	res, err := audit.Read(ctx, audit.ReadOptions{From: o.From, Since: o.Since, Cursor: cur, Profile: name, Log: o.Log, Stdin: o.Stdin},
 		func(e *audit.Event) error {
-			// The proposal keeps names and samples from the record,
-			// which is valid only during this call.
-			p.Add(e.Clone())
+			// The record is valid only during this call: Add copies
+			// what it keeps.
+			p.Add(e)
 			return nil
 		})
 	if err != nil {

@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
@@ -33,11 +34,12 @@ func (ev *Evidence) add(e *audit.Event) {
 		}
 	}
 	if ev.Count == 1 {
-		ev.Comm = e.Comm
+		// Copies: an Evidence outlives the record (Proposer.Add).
+		ev.Comm = strings.Clone(e.Comm)
 		if e.PID != audit.Unset {
 			ev.PID = e.PID
 		}
-		ev.Source = eventSource(e)
+		ev.Source = strings.Clone(eventSource(e))
 	}
 }
 

@@ -115,7 +115,9 @@ type agg struct {
 	set map[string]*Evidence
 }
 
-// Add feeds one event.
+// Add feeds one event. It keeps neither e nor its strings: what the
+// proposal needs from it is copied, so e may be reused (audit.Read's
+// events) and a long log's line memory is not held by a few rules.
 func (p *Proposer) Add(e *audit.Event) {
 	p.counts.Read++
 	prof, ok := p.route(e.ProfileName())
@@ -202,7 +204,7 @@ func (p *Proposer) noteOptional(e *audit.Event) {
 	if p.optional == nil {
 		p.optional = map[string]bool{}
 	}
-	p.optional[what] = true
+	p.optional[strings.Clone(what)] = true
 	if len(p.warnings) < maxWarnings {
 		msg := fmt.Sprintf("%s was asked for as optional (info=%q); no rule: enforce mode refuses it silently and the program copes", what, OptionalInfo)
 		if src := eventSource(e); src != "" {
@@ -231,7 +233,9 @@ func (p *Proposer) put(kind, k1, k2 string, prof string, a query, e *audit.Event
 	key := aggKey{prof, kind, k1, k2}
 	g := p.aggs[key]
 	if g == nil {
-		g = &agg{profile: prof, a: a, owner: true}
+		// A new access: the strings kept are copies (see Add).
+		key = aggKey{strings.Clone(prof), kind, strings.Clone(k1), strings.Clone(k2)}
+		g = &agg{profile: key.prof, a: a.clone(), owner: true}
 		p.aggs[key] = g
 		p.order = append(p.order, key)
 	}
@@ -394,7 +398,9 @@ func (p *Proposer) addFile(prof string, e *audit.Event) bool {
 	m := mask(e)
 	if op == "exec" {
 		g := p.put("exec", name, "", prof, query{Class: "file", Path: name, Perms: "x"}, e)
-		g.a.Target = e.Target
+		if g.a.Target != e.Target {
+			g.a.Target = strings.Clone(e.Target)
+		}
 		g.owner = false
 		return true
 	}
@@ -409,8 +415,8 @@ func (p *Proposer) addFile(prof string, e *audit.Event) bool {
 	}
 	perms, ok := p.permCache[m]
 	if !ok {
-		perms = filePerms(m)
-		p.permCache[m] = perms
+		perms = strings.Clone(filePerms(m))
+		p.permCache[strings.Clone(m)] = perms
 	}
 	if perms == "" {
 		return false
@@ -456,7 +462,7 @@ func addSet(g *agg, v string, e *audit.Event) {
 	ev := g.set[v]
 	if ev == nil {
 		ev = &Evidence{}
-		g.set[v] = ev
+		g.set[strings.Clone(v)] = ev
 	}
 	ev.add(e)
 }
@@ -953,6 +959,16 @@ type query struct {
 	PeerName   string // dbus bind name
 	Fstype     string
 	Flags      string
+}
+
+// clone returns q with its strings copied, so that it keeps no event's
+// memory alive (see Proposer.Add).
+func (q query) clone() query {
+	for _, f := range [...]*string{&q.Class, &q.Path, &q.Target, &q.Perms, &q.Capability, &q.Family, &q.SockType,
+		&q.Access, &q.Signal, &q.Peer, &q.Bus, &q.DbusPath, &q.Interface, &q.Member, &q.PeerName, &q.Fstype, &q.Flags} {
+		*f = strings.Clone(*f)
+	}
+	return q
 }
 
 // queries lists the accesses an aggregate stands for, one per signal or
