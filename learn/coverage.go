@@ -2,6 +2,7 @@ package learn
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/aa-flow/aa-flow/audit"
@@ -17,9 +18,45 @@ type Coverage struct {
 	load     profiles.IncludeLoader
 	policies map[string]*profiles.Policy
 	errs     map[string]error
-	// seen caches the gate's answers by profile and accesses: a log
-	// repeats the same few accesses many times.
-	seen map[string]bool
+	// seen caches the gate's answers by profile and accesses (accessKey):
+	// a log repeats the same few accesses many times.
+	seen   map[string]bool
+	key    []byte
+	reader profiles.AccessReader
+}
+
+// accessKey appends to b a key that tells apart any two different
+// (profile, accesses) pairs: every field of every access, each ended by a
+// byte that no field holds, and the length of each list.
+func accessKey(b []byte, profile string, acc []profiles.Access) []byte {
+	str := func(s string) {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	list := func(l []string) {
+		b = strconv.AppendInt(b, int64(len(l)), 10)
+		b = append(b, '[')
+		for _, s := range l {
+			str(s)
+		}
+	}
+	str(profile)
+	for _, a := range acc {
+		b = append(b, '|')
+		for _, s := range [...]string{a.Class, a.Path, a.Target, a.Perms, a.Capability, a.Family, a.SockType, a.Protocol,
+			a.Signal, a.Peer, a.PeerAddr, a.Bus, a.DbusPath, a.Interface, a.Member, a.PeerName, a.Fstype} {
+			str(s)
+		}
+		if a.Owner {
+			b = append(b, 'o')
+		} else {
+			b = append(b, '-')
+		}
+		list(a.Access)
+		list(a.Flags)
+	}
+	return b
 }
 
 // maxCoverageCache bounds the answer cache.
@@ -117,14 +154,15 @@ func (c *Coverage) Event(e *audit.Event) (bool, error) {
 	if err != nil || p == nil {
 		return false, err
 	}
-	acc := profiles.EventAccessesAs(e, name)
+	acc := c.reader.Accesses(e, name)
 	if len(acc) == 0 {
 		return false, nil
 	}
-	key := fmt.Sprintf("%s\x00%+v", name, acc)
-	if cached, hit := c.seen[key]; hit {
+	c.key = accessKey(c.key[:0], name, acc)
+	if cached, hit := c.seen[string(c.key)]; hit {
 		return cached, nil
 	}
+	key := string(c.key)
 	all := true
 	for _, a := range acc {
 		if !p.Covers(a) {

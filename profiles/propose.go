@@ -86,6 +86,9 @@ type Proposer struct {
 	// permCache maps kernel masks to rule permissions (few distinct ones).
 	permCache map[string]string
 	order     []aggKey // keys in first-seen order, for stable output
+	// transient: nothing outlives the record being added (AccessReader),
+	// so nothing is copied.
+	transient bool
 }
 
 // NewProposer starts a proposal for profileName.
@@ -233,9 +236,12 @@ func (p *Proposer) put(kind, k1, k2 string, prof string, a query, e *audit.Event
 	key := aggKey{prof, kind, k1, k2}
 	g := p.aggs[key]
 	if g == nil {
-		// A new access: the strings kept are copies (see Add).
-		key = aggKey{strings.Clone(prof), kind, strings.Clone(k1), strings.Clone(k2)}
-		g = &agg{profile: key.prof, a: a.clone(), owner: true}
+		if !p.transient {
+			// A new access: the strings kept are copies (see Add).
+			key = aggKey{strings.Clone(prof), kind, strings.Clone(k1), strings.Clone(k2)}
+			a = a.clone()
+		}
+		g = &agg{profile: key.prof, a: a, owner: true}
 		p.aggs[key] = g
 		p.order = append(p.order, key)
 	}
@@ -1069,15 +1075,36 @@ func EventAccesses(e *audit.Event) []Access {
 // the learner of profile would: complain mode's null- children of profile
 // (the record's own label, its peers) are profile.
 func EventAccessesAs(e *audit.Event, profile string) []Access {
-	p := NewProposer(nil, profile, ProposeOptions{})
+	return new(AccessReader).Accesses(e, profile)
+}
+
+// AccessReader is EventAccessesAs for many records: it reuses its work
+// between calls. The accesses it returns refer to the record's strings and
+// are valid until the next call. Not safe for concurrent use.
+type AccessReader struct {
+	p   *Proposer
+	out []Access
+}
+
+// Accesses returns the accesses e asks for, judged as profile's.
+func (r *AccessReader) Accesses(e *audit.Event, profile string) []Access {
+	if r.p == nil {
+		r.p = NewProposer(nil, profile, ProposeOptions{})
+		r.p.transient = true
+	}
+	p := r.p
+	p.name = profile
+	clear(p.aggs)
+	p.order = p.order[:0]
+	p.warnings = p.warnings[:0]
 	p.Add(e)
-	var out []Access
+	r.out = r.out[:0]
 	for _, k := range p.order {
 		for _, q := range p.aggs[k].queries() {
-			out = append(out, q.access())
+			r.out = append(r.out, q.access())
 		}
 	}
-	return out
+	return r.out
 }
 
 // evidenceOf is the evidence of the records that asked for any of the set
