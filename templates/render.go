@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -375,24 +376,34 @@ func reindentRaw(r *profiles.Raw, indent string) string {
 			return text // a quoted string spans lines: keep every byte
 		}
 	}
+	// A line of blanks is an empty line, whether or not the rest can be
+	// moved: otherwise the text would change when formatted again, where
+	// it starts at another column.
+	for i := 1; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) == "" {
+			lines[i] = ""
+		}
+	}
 	old := r.Pos.Col - 1
 	shift := len(indent) - old
-	for i := 1; i < len(lines); i++ {
-		l := lines[i]
-		if strings.TrimSpace(l) == "" {
-			lines[i] = ""
+	moved := slices.Clone(lines)
+	for i := 1; i < len(moved); i++ {
+		l := moved[i]
+		if l == "" {
 			continue
 		}
 		switch {
 		case shift > 0:
-			lines[i] = strings.Repeat(" ", shift) + l
+			moved[i] = strings.Repeat(" ", shift) + l
 		case shift < 0:
 			cut := -shift
 			if len(l) < cut || strings.TrimLeft(l[:cut], " ") != "" {
-				return text // not only blanks to remove: keep as is
+				// Not only blanks to remove: keep the lines where
+				// they are.
+				return strings.Join(lines, "\n")
 			}
-			lines[i] = l[cut:]
+			moved[i] = l[cut:]
 		}
 	}
-	return strings.Join(lines, "\n")
+	return strings.Join(moved, "\n")
 }

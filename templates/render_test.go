@@ -47,6 +47,10 @@ func TestRenderNode(t *testing.T) {
 		{"comment", &profiles.Comment{Text: "# hi"}, 1, "  # hi"},
 		{"raw", &profiles.Raw{Text: "all,"}, 1, "  all,"},
 		{"raw block re-indented", &profiles.Raw{Meta: profiles.Meta{Pos: profiles.Pos{Line: 3, Col: 5}}, Text: "if $x {\n      /a r,\n    }"}, 1, "  if $x {\n    /a r,\n  }"},
+		// Found by FuzzFormat: a line of blanks is emptied also when the
+		// block cannot move (its last line starts left of the first).
+		{"raw block kept in place", &profiles.Raw{Meta: profiles.Meta{Pos: profiles.Pos{Line: 1, Col: 2}}, Text: "$=\n \n0"}, 0, "$=\n\n0"},
+		{"raw block moved, blank line emptied", &profiles.Raw{Meta: profiles.Meta{Pos: profiles.Pos{Line: 1, Col: 3}}, Text: "if $x {\n  \t\n    /a r,\n  }"}, 0, "if $x {\n\n  /a r,\n}"},
 		{"hat", &profiles.Profile{Keyword: "^", Name: "h", Rules: []profiles.Node{&profiles.FileRule{Path: "/h", Perms: "r"}}}, 1, "  ^h {\n    /h r,\n  }"},
 		{"empty profile", &profiles.Profile{Attachment: "/usr/bin/x", Flags: []string{"complain", "attach_disconnected"}}, 0, "/usr/bin/x flags=(complain,attach_disconnected) {\n}"},
 	}
