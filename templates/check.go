@@ -301,10 +301,10 @@ func checkProfileHeader(p *profiles.Profile) error {
 
 // anglePath writes an abi or include path between angle brackets.
 // apparmor_parser trims the blanks at the ends of <path> and takes no tab
-// inside it; such a path is quoted within the brackets, <"path">, which it
-// reads verbatim.
+// inside it, and "<=" reads as the operator of an rlimit rule; such a path
+// is quoted within the brackets, <"path">, which is read verbatim.
 func anglePath(p string) string {
-	if strings.ContainsRune(p, '\t') || strings.TrimSpace(p) != p {
+	if strings.ContainsRune(p, '\t') || strings.TrimSpace(p) != p || strings.HasPrefix(p, "=") {
 		return `<"` + p + `">`
 	}
 	return "<" + p + ">"

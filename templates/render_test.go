@@ -42,6 +42,7 @@ func TestRenderNode(t *testing.T) {
 		{"abi with a blank at an end", &profiles.Abi{Path: " 0", Angle: true}, 0, `abi <" 0">,`},
 		{"include with a tab", &profiles.Include{Path: "a\tb", Angle: true}, 0, "include <\"a\tb\">"},
 		{"include with an inner blank", &profiles.Include{Path: "a b", Angle: true}, 0, "include <a b>"},
+		{"abi starting with =", &profiles.Abi{Path: "=x", Angle: true}, 0, `abi <"=x">,`},
 		{"variable", &profiles.Variable{Name: "D", Append: true, Values: []string{"/a", "/b c"}}, 0, `@{D} += /a "/b c"`},
 		{"alias", &profiles.Alias{From: "/usr/", To: "/mnt/usr/"}, 0, "alias /usr/ -> /mnt/usr/,"},
 		{"comment", &profiles.Comment{Text: "# hi"}, 1, "  # hi"},
