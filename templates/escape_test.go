@@ -97,6 +97,11 @@ func TestQuoteToken(t *testing.T) {
 		{"/a->b", `"/a->b"`},
 		{`/a b\`, `"/a b\\"`},
 		{"@{HOME}/x", "@{HOME}/x"},
+		{"<", `"<"`},     // would start an <include path>
+		{"<=x", `"<=x"`}, // or the rlimit operator
+		{"a<b", "a<b"},
+		{`\`, `\\`},      // a dangling backslash is closed, then written bare
+		{`/a\\`, `/a\\`}, // an escaped backslash is not dangling
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, QuoteToken(tt.in), "QuoteToken(%q)", tt.in)

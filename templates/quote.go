@@ -88,7 +88,8 @@ func closeDangling(s string) string {
 // needsQuotes reports whether s must be quoted to read back as one token
 // with the same meaning.
 func needsQuotes(s string) bool {
-	if s == "" || s[0] == '#' {
+	if s == "" || s[0] == '#' || s[0] == '<' {
+		// '<' starts an <include path> (or the rlimit "<=").
 		return true
 	}
 	depth := 0 // {} alternation depth
