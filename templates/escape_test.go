@@ -99,7 +99,8 @@ func TestQuoteToken(t *testing.T) {
 		{"@{HOME}/x", "@{HOME}/x"},
 		{"<", `"<"`},     // would start an <include path>
 		{"<=x", `"<=x"`}, // or the rlimit operator
-		{"a<b", "a<b"},
+		{"a<b", `"a<b"`}, // outside a path '<' ends the word
+		{"/a<b", "/a<b"},
 		{`\`, `\\`},      // a dangling backslash is closed, then written bare
 		{`/a\\`, `/a\\`}, // an escaped backslash is not dangling
 	}

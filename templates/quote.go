@@ -88,8 +88,12 @@ func closeDangling(s string) string {
 // needsQuotes reports whether s must be quoted to read back as one token
 // with the same meaning.
 func needsQuotes(s string) bool {
-	if s == "" || s[0] == '#' || s[0] == '<' {
-		// '<' starts an <include path> (or the rlimit "<=").
+	if s == "" || s[0] == '#' {
+		return true
+	}
+	if s[0] != '/' && s[0] != '@' && strings.IndexByte(s, '<') >= 0 {
+		// Outside a path, '<' ends a word and starts an <include
+		// path> (or the rlimit "<=").
 		return true
 	}
 	depth := 0 // {} alternation depth
