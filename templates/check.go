@@ -309,3 +309,14 @@ func anglePath(p string) string {
 	}
 	return "<" + p + ">"
 }
+
+// permWord writes a file rule's permissions and exec mode as one word:
+// the letters, then the mode (rix), or the mode first when the letters
+// hold the old create letter c, which would read as the start of the mode
+// (c then Cx reads as the unknown mode cCx; Cx then c does not).
+func permWord(perms, exec string) string {
+	if exec != "" && strings.ContainsRune(perms, 'c') {
+		return exec + perms
+	}
+	return perms + exec
+}

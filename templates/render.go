@@ -40,6 +40,7 @@ var profileFS embed.FS
 var profileTemplates = template.Must(template.New("profile").Funcs(template.FuncMap{
 	"q":         QuoteToken,
 	"angle":     anglePath,
+	"permword":  permWord,
 	"qpath":     quotePath,
 	"qarg":      quoteArg,
 	"quals":     qualifiers,

@@ -43,6 +43,8 @@ func TestRenderNode(t *testing.T) {
 		{"include with a tab", &profiles.Include{Path: "a\tb", Angle: true}, 0, "include <\"a\tb\">"},
 		{"include with an inner blank", &profiles.Include{Path: "a b", Angle: true}, 0, "include <a b>"},
 		{"abi starting with =", &profiles.Abi{Path: "=x", Angle: true}, 0, `abi <"=x">,`},
+		{"exec mode before the old create letter", &profiles.FileRule{Path: "/x", Perms: "c", Exec: "Cx"}, 0, "/x Cxc,"},
+		{"exec mode after the letters", &profiles.FileRule{Path: "/x", Perms: "rm", Exec: "ix"}, 0, "/x rmix,"},
 		{"variable", &profiles.Variable{Name: "D", Append: true, Values: []string{"/a", "/b c"}}, 0, `@{D} += /a "/b c"`},
 		{"alias", &profiles.Alias{From: "/usr/", To: "/mnt/usr/"}, 0, "alias /usr/ -> /mnt/usr/,"},
 		{"comment", &profiles.Comment{Text: "# hi"}, 1, "  # hi"},
