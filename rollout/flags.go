@@ -139,7 +139,7 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 			// Remove " flags=(...)" (or the old " (...)") with the blank
 			// before it.
 			s := h.flagsStart
-			for s > h.start && (src[s-1] == ' ' || src[s-1] == '\t') {
+			for s > h.start && (src[s-1] == ' ' || src[s-1] == '\t') && !escapedAt(src, s-1) {
 				s--
 			}
 			// "NAME flags=(complain){" must become "NAME {", not

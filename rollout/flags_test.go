@@ -184,6 +184,7 @@ func TestSetModeParenInName(t *testing.T) {
 		// FuzzSetMode: "^\\ " is a hat named " ").
 		{"profile x {^\\   {}}\n", "x", ModeComplain, "profile x flags=(complain) {^\\  flags=(complain)  {}}\n"},
 		{"profile a\\ b\\  {}\n", "a b ", ModeComplain, "profile a\\ b\\  flags=(complain) {}\n"},
+		{"profile a\\  flags=(complain) {}\n", "a ", ModeEnforce, "profile a\\  {}\n"},
 	} {
 		out, err := SetMode([]byte(tt.src), tt.name, tt.mode)
 		require.NoError(t, err, tt.src)
