@@ -256,7 +256,11 @@ func plainFlag(f string) bool {
 	return true
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+// isBlank is the parser's whitespace (parser's isSpace): the header
+// scanner must split words where the parser does.
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // header locates the parts of a profile header in the source.
 type header struct {
