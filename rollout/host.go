@@ -50,6 +50,10 @@ type Host struct {
 	// step, when set, is called after each step of a change; tests use it
 	// to kill the process between steps.
 	step func(string)
+	// validated remembers the texts Validate passed (by file and hash):
+	// a command that checks a text early (init, before recording
+	// anything) does not compile it again when it installs it.
+	validated map[string]bool
 }
 
 func (h *Host) now() time.Time {
@@ -162,9 +166,17 @@ func (h *Host) NeedKernel(action, hint string) error {
 // Validate compiles src with apparmor_parser -Q -K without touching the
 // kernel; the error carries the parser's own message.
 func (h *Host) Validate(ctx context.Context, name string, src []byte) error {
+	key := name + "\x00" + store.SHA256Hex(src)
+	if h.validated[key] {
+		return nil
+	}
 	if _, err := h.runner().Compile(ctx, name, src); err != nil {
 		return fmt.Errorf("validate %s: %w", name, err)
 	}
+	if h.validated == nil {
+		h.validated = map[string]bool{}
+	}
+	h.validated[key] = true
 	return nil
 }
 

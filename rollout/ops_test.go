@@ -1,9 +1,11 @@
 package rollout
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -311,6 +313,37 @@ func TestStatus(t *testing.T) {
 	st, err = e.host.Status(ctx, "nope", nil)
 	require.NoError(t, err)
 	assert.Equal(t, "unmanaged", st.Stage)
+}
+
+// init validates its text before recording anything and then installs it:
+// apparmor_parser compiles it once, not twice. A text that does not
+// compile is still refused, and a changed text is compiled again.
+func TestCreateCompilesOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	compiles := 0
+	inner := e.host.Parser.Exec
+	e.host.Parser.Exec = func(ctx context.Context, name string, args []string, stdin []byte) ([]byte, []byte, error) {
+		if slices.Contains(args, "-Q") {
+			compiles++
+		}
+		return inner(ctx, name, args, stdin)
+	}
+	p := filepath.Join(e.host.Store.ProfileDir, "svc")
+	src := []byte("profile svc /usr/bin/svc flags=(complain) {\n  /usr/bin/svc mr,\n}\n")
+	_, err := e.host.Create(ctx, "svc", p, "/usr/bin/svc", src, false, true)
+	require.NoError(t, err)
+	assert.Equal(t, 1, compiles)
+
+	_, err = e.host.Install(ctx, "svc", append(bytes.Clone(src[:len(src)-2]), "  /etc/svc r,\n}\n"...), "more", true)
+	require.NoError(t, err)
+	assert.Equal(t, 2, compiles, "a changed text is compiled")
+
+	_, err = e.host.Create(ctx, "bad", filepath.Join(e.host.Store.ProfileDir, "bad"), "/usr/bin/bad", []byte("profile bad {\n  nonsense here\n}\n"), false, true)
+	require.Error(t, err)
+	assert.Equal(t, 3, compiles)
+	_, err = e.host.Store.Meta("bad")
+	assert.Error(t, err, "nothing recorded for a profile that does not compile")
 }
 
 func TestCreateAndAdopt(t *testing.T) {
