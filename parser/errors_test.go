@@ -23,6 +23,21 @@ func TestErrors(t *testing.T) {
 			msg: "unterminated quoted string",
 		},
 		{
+			// apparmor_parser reads an include's path on its line only
+			// (found by FuzzFormat: "#include #" then "0" became a
+			// comment and an include of "0").
+			name: "include path on the next line",
+			src:  "#include #\n0\n",
+			line: 1, col: 1,
+			msg: "include without a path on its line",
+		},
+		{
+			name: "include if exists without a path",
+			src:  "include if exists\n<tunables/global>\n",
+			line: 1, col: 1,
+			msg: "include without a path on its line",
+		},
+		{
 			name: "missing comma",
 			src:  "profile p {\n  /etc/passwd r\n  /etc/group r,\n}\n",
 			line: 3, col: 3,

@@ -22,6 +22,11 @@ func (p *parser) parseInclude() (profiles.Node, error) {
 		inc.IfExists = true
 	}
 	t := p.next()
+	if t.typ != tokEOF && strings.ContainsRune(p.src[kw.off:t.off], '\n') {
+		// apparmor_parser reads the path on the keyword's line only (and
+		// a '#' there as the path, not a comment).
+		return nil, p.errorf(kw.off, "include without a path on its line")
+	}
 	switch t.typ {
 	case tokAngle:
 		inc.Angle = true

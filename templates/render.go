@@ -236,8 +236,11 @@ type profileView struct {
 	Indent   string
 	Comments []string
 	Header   string
-	Groups   [][]string
-	Trailing string
+	// HeaderComment is a comment written after the opening brace, on
+	// the header's line: it stays there.
+	HeaderComment string
+	Groups        [][]string
+	Trailing      string
 }
 
 func renderProfile(p *profiles.Profile, depth int, comments []string, trailing string) (string, error) {
@@ -248,22 +251,41 @@ func renderProfile(p *profiles.Profile, depth int, comments []string, trailing s
 	if err := profileTemplates.ExecuteTemplate(&header, "header", p); err != nil {
 		return "", fmt.Errorf("template header: %w", err)
 	}
-	groups, err := bodyGroups(p.Rules, depth+1)
+	body, headerComment := p.Rules, ""
+	if c, ok := headerLineComment(p); ok {
+		body, headerComment = body[1:], c.Text
+	}
+	groups, err := bodyGroups(body, depth+1)
 	if err != nil {
 		return "", err
 	}
 	v := profileView{
-		Indent:   strings.Repeat(indentUnit, depth),
-		Comments: comments,
-		Header:   header.String(),
-		Groups:   groups,
-		Trailing: trailing,
+		Indent:        strings.Repeat(indentUnit, depth),
+		Comments:      comments,
+		Header:        header.String(),
+		HeaderComment: headerComment,
+		Groups:        groups,
+		Trailing:      trailing,
 	}
 	var b strings.Builder
 	if err := profileTemplates.ExecuteTemplate(&b, "profile", v); err != nil {
 		return "", fmt.Errorf("template profile: %w", err)
 	}
 	return b.String(), nil
+}
+
+// headerLineComment returns the comment that follows a profile's opening
+// brace on the header's own line ("profile foo { # the foo daemon"), which
+// the parser keeps as the body's first comment.
+func headerLineComment(p *profiles.Profile) (*profiles.Comment, bool) {
+	if len(p.Rules) == 0 {
+		return nil, false
+	}
+	c, ok := p.Rules[0].(*profiles.Comment)
+	if !ok || c.Pos.Line == 0 || c.Pos.Line != p.Pos.Line || strings.ContainsRune(c.Text, '\n') {
+		return nil, false
+	}
+	return c, true
 }
 
 // bodyGroups renders a profile body as groups of lines: rules between two
