@@ -38,6 +38,14 @@ func TestErrors(t *testing.T) {
 			msg: "include without a path on its line",
 		},
 		{
+			// Found by FuzzFormat: "+" then "=0" was a condition,
+			// written back as "+=0".
+			name: "condition key not a word",
+			src:  "profile p {\n  unix + =0,\n}\n",
+			line: 2, col: 8,
+			msg: `"+" is not a condition name (a word such as addr, label, peer)`,
+		},
+		{
 			name: "missing comma",
 			src:  "profile p {\n  /etc/passwd r\n  /etc/group r,\n}\n",
 			line: 3, col: 3,

@@ -169,10 +169,30 @@ func (p *parser) parseCondList() ([]profiles.Cond, error) {
 	}
 }
 
+// isCondKey reports whether k can name a condition: a word of letters,
+// digits, '_', '.' and '-' (xattrs keys such as security.ima) starting
+// with a letter or '_'. Anything else, written back as k=..., would not
+// read as a condition ("+" and "=" make "+=").
+func isCondKey(k string) bool {
+	if k == "" || !(k[0] == '_' || k[0] >= 'a' && k[0] <= 'z' || k[0] >= 'A' && k[0] <= 'Z') {
+		return false
+	}
+	for i := 1; i < len(k); i++ {
+		c := k[i]
+		if !(c == '_' || c == '.' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // parseCondValue parses what follows a condition's key: `=value`,
 // `=(v ...)` or `in (v ...)`.
 func (p *parser) parseCondValue(key token) (profiles.Cond, error) {
 	c := profiles.Cond{Key: key.val}
+	if !isCondKey(key.val) {
+		return c, p.errorf(key.off, "%q is not a condition name (a word such as addr, label, peer)", key.val)
+	}
 	t := p.next()
 	switch {
 	case t.typ == tokEquals:
