@@ -33,13 +33,7 @@ func sdJournal(t *testing.T) (string, audit.ReadOptions) {
 // readJournalctl is collect through the journalctl source.
 func readJournalctl(t *testing.T, opt audit.ReadOptions) ([]audit.Event, *audit.Result) {
 	t.Helper()
-	var evs []audit.Event
-	res, err := audit.ReadJournalctl(context.Background(), opt, func(e *audit.Event) error {
-		evs = append(evs, *e)
-		return nil
-	})
-	require.NoError(t, err)
-	return evs, res
+	return collectWith(t, audit.ReadJournalctl, opt)
 }
 
 func serials(evs []audit.Event) []uint64 {

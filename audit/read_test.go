@@ -46,8 +46,14 @@ func gz(t *testing.T, b []byte) []byte {
 // collect reads with opt and returns the events (cloned) and the result.
 func collect(t *testing.T, opt audit.ReadOptions) ([]audit.Event, *audit.Result) {
 	t.Helper()
+	return collectWith(t, audit.Read, opt)
+}
+
+// collectWith is collect through another reader with Read's signature.
+func collectWith(t *testing.T, read func(context.Context, audit.ReadOptions, func(*audit.Event) error) (*audit.Result, error), opt audit.ReadOptions) ([]audit.Event, *audit.Result) {
+	t.Helper()
 	var evs []audit.Event
-	res, err := audit.Read(context.Background(), opt, func(e *audit.Event) error {
+	res, err := read(context.Background(), opt, func(e *audit.Event) error {
 		evs = append(evs, *e)
 		return nil
 	})
