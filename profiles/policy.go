@@ -33,7 +33,69 @@ func NewPolicy(f *File, profileName string, load IncludeLoader) (*Policy, error)
 	if err := b.walk(prof.Rules, f.Path, true, 0); err != nil {
 		return nil, err
 	}
-	return &Policy{Name: profileName, Vars: b.vars, Rules: b.rules, m: NewMatcher(b.vars)}, nil
+	rules, err := applyAliases(b.rules, b.aliases, b.vars)
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{Name: profileName, Vars: b.vars, Rules: rules, m: NewMatcher(b.vars)}, nil
+}
+
+// applyAliases adds the rules alias rules make, as apparmor_parser does
+// (checked against its compiled DFA): for each alias FROM -> TO and each
+// file or link rule whose path, variables expanded, starts with the text
+// FROM (a plain string prefix: a rule starting with a glob or an
+// alternation is not rewritten), a copy with that prefix replaced by TO; a
+// link rule's target is rewritten in the same copy. The rules keep their
+// qualifiers (deny rules are rewritten too), and aliases do not chain.
+func applyAliases(rules []Node, aliases []*Alias, vars Vars) ([]Node, error) {
+	if len(aliases) == 0 {
+		return rules, nil
+	}
+	rewrite := func(pattern string, a *Alias) (string, bool, error) {
+		if pattern == "" {
+			return pattern, false, nil
+		}
+		exp, err := vars.Expand(pattern)
+		if err != nil {
+			return "", false, err
+		}
+		if rest, ok := strings.CutPrefix(exp, a.From); ok {
+			return a.To + rest, true, nil
+		}
+		return pattern, false, nil
+	}
+	out := rules
+	for _, a := range aliases {
+		for _, n := range rules {
+			switch r := n.(type) {
+			case *FileRule:
+				p, ok, err := rewrite(r.Path, a)
+				if err != nil {
+					return nil, fmt.Errorf("%s: alias %s -> %s: %w", r.Pos, a.From, a.To, err)
+				}
+				if ok {
+					c := *r
+					c.Path = p
+					out = append(out, &c)
+				}
+			case *LinkRule:
+				p, okp, err := rewrite(r.Path, a)
+				if err != nil {
+					return nil, fmt.Errorf("%s: alias %s -> %s: %w", r.Pos, a.From, a.To, err)
+				}
+				t, okt, err := rewrite(r.Target, a)
+				if err != nil {
+					return nil, fmt.Errorf("%s: alias %s -> %s: %w", r.Pos, a.From, a.To, err)
+				}
+				if okp || okt {
+					c := *r
+					c.Path, c.Target = p, t
+					out = append(out, &c)
+				}
+			}
+		}
+	}
+	return out, nil
 }
 
 // maxIncludeDepth stops include recursion that the seen-set cannot (files
@@ -41,10 +103,11 @@ func NewPolicy(f *File, profileName string, load IncludeLoader) (*Policy, error)
 const maxIncludeDepth = 32
 
 type policyBuilder struct {
-	load  IncludeLoader
-	vars  Vars
-	rules []Node
-	seen  map[string]bool // included file paths, each followed once
+	load    IncludeLoader
+	vars    Vars
+	aliases []*Alias // from the preamble and the files it includes
+	rules   []Node
+	seen    map[string]bool // included file paths, each followed once
 }
 
 // walk collects variables from items and, when inProfile, rules too.
@@ -56,6 +119,10 @@ func (b *policyBuilder) walk(items []Node, from string, inProfile bool, depth in
 		switch r := n.(type) {
 		case *Variable:
 			b.vars.Define(r)
+		case *Alias:
+			if !inProfile {
+				b.aliases = append(b.aliases, r)
+			}
 		case *Include:
 			if b.load == nil {
 				continue

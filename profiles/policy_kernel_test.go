@@ -188,3 +188,109 @@ func TestPolicyLinkKernel(t *testing.T) {
 	require.Greater(t, allowed, checked/20)
 	t.Logf("%d link questions (%d allowed) agree with apparmor_parser's DFA", checked, allowed)
 }
+
+var (
+	aliasLines = []string{
+		"alias /srv/ -> /mnt/srv/,", "alias /srv/a/ -> /opt/a/,", "alias /srv -> /data,", "alias /mnt/srv/ -> /opt/srv/,",
+	}
+	aliasRules = []string{
+		"/srv/a/b r,", "/srv/a/* rw,", "/srv/** m,", "/s*/a/c r,", "@{D}/x r,", "@{E}/y r,", "deny /srv/a/b w,",
+		"owner /srv/b/* r,", "/srv/{a,b}/z r,", "/mnt/srv/a/b w,", "/srv/a/e ix,", "/srvx r,",
+		"link /srv/a/b -> /srv/b/c,", "link /etc/l -> /srv/a/*,", "/srv/a/l l,",
+	}
+	aliasPaths = []string{
+		"/srv/a/b", "/mnt/srv/a/b", "/opt/a/b", "/opt/srv/a/b", "/data/a/b", "/srv/a/c", "/mnt/srv/a/c",
+		"/mnt/srv/x/y", "/srv/d/x", "/mnt/srv/d/x", "/srv/d/y", "/mnt/srv/d/y", "/mnt/srv/b/q", "/mnt/srv/a/z",
+		"/mnt/srv/a/e", "/opt/a/e", "/datax", "/srvx", "/mnt/srv/a/l", "/opt/a/l",
+	}
+	aliasLinks = [][2]string{
+		{"/srv/a/b", "/srv/b/c"}, {"/mnt/srv/a/b", "/mnt/srv/b/c"}, {"/mnt/srv/a/b", "/srv/b/c"}, {"/opt/a/b", "/srv/b/c"},
+		{"/etc/l", "/mnt/srv/a/q"}, {"/etc/l", "/opt/a/q"}, {"/data/a/b", "/data/b/c"}, {"/mnt/srv/a/l", "/etc/x"},
+	}
+)
+
+// TestPolicyAliasKernel compares Covers with apparmor_parser's DFA on
+// profiles with alias rules: rules whose path (variables expanded) starts
+// with the alias's text are copied with the prefix rewritten, deny rules
+// and link targets too; globs, alternations and several-valued variables
+// are not rewritten, and aliases do not chain.
+func TestPolicyAliasKernel(t *testing.T) {
+	if _, err := exec.LookPath("apparmor_parser"); err != nil {
+		t.Fatalf("the test needs apparmor_parser (make deps): %v", err)
+	}
+	r := rand.New(rand.NewPCG(17, 20261122))
+	checked, allowed, viaAlias := 0, 0, 0
+	for range 60 {
+		var b strings.Builder
+		b.WriteString("@{D} = /srv/d\n@{E} = /srv/d /etc/d\n")
+		// One or two different aliases (apparmor_parser refuses a
+		// second alias of the same path).
+		first := r.IntN(len(aliasLines))
+		b.WriteString(aliasLines[first] + "\n")
+		if second := r.IntN(len(aliasLines)); second != first {
+			b.WriteString(aliasLines[second] + "\n")
+		}
+		b.WriteString("profile t {\n")
+		for range 2 + r.IntN(5) {
+			b.WriteString("  " + aliasRules[r.IntN(len(aliasRules))] + "\n")
+		}
+		b.WriteString("}\n")
+		src := b.String()
+		d, err := dfadump.Build("apparmor_parser", src)
+		require.NoError(t, err, src)
+		f, err := parser.Parse("gen.profile", []byte(src))
+		require.NoError(t, err, src)
+		pol, err := profiles.NewPolicy(f, "t", nil)
+		require.NoError(t, err)
+		noAlias, err := profiles.NewPolicy(&profiles.File{Path: f.Path, Items: withoutAliases(f.Items)}, "t", nil)
+		require.NoError(t, err)
+		for _, path := range aliasPaths {
+			perms, _ := d.Run(path)
+			for _, owner := range []bool{true, false} {
+				for _, letter := range "rwmxl" {
+					bit := dfadump.Letter(byte(letter))
+					if letter == 'l' {
+						bit = dfadump.PermLink
+					}
+					want := perms.Granted(bit, owner)
+					a := profiles.Access{Class: profiles.ClassFile, Path: path, Perms: string(letter), Owner: owner}
+					if letter == 'l' {
+						a = profiles.Access{Class: profiles.ClassLink, Path: path, Owner: owner}
+						want = kernelLink(d, path, "/nowhere/x", owner)
+						a.Target = "/nowhere/x"
+					}
+					checked++
+					if want {
+						allowed++
+						if !noAlias.Covers(a) {
+							viaAlias++
+						}
+					}
+					require.Equal(t, want, pol.Covers(a), "%s %c owner=%v\n%s", path, letter, owner, src)
+				}
+			}
+		}
+		for _, l := range aliasLinks {
+			for _, owner := range []bool{true, false} {
+				want := kernelLink(d, l[0], l[1], owner)
+				checked++
+				if want {
+					allowed++
+				}
+				require.Equal(t, want, pol.Covers(profiles.Access{Class: profiles.ClassLink, Path: l[0], Target: l[1], Owner: owner}), "link %s -> %s owner=%v\n%s", l[0], l[1], owner, src)
+			}
+		}
+	}
+	require.Positive(t, viaAlias, "some accesses must be allowed only through an alias")
+	t.Logf("%d questions (%d allowed, %d only through an alias) agree with apparmor_parser's DFA", checked, allowed, viaAlias)
+}
+
+func withoutAliases(items []profiles.Node) []profiles.Node {
+	var out []profiles.Node
+	for _, n := range items {
+		if _, ok := n.(*profiles.Alias); !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
