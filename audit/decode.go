@@ -39,32 +39,8 @@ type Decoder struct {
 	// (Read), so their storage, and the returned slice, is reused.
 	reuse bool
 
-	// Counts by profile, with the last profile's counters cached: most
-	// consecutive events are about the same profile.
-	byProfile   map[string]*modeCounts
-	lastProfile string
-	lastCounts  *modeCounts
-}
-
-// modeCounts counts events of one profile by mode; known modes by index.
-type modeCounts struct {
-	known [len(knownModes)]int
-	other map[Mode]int
-}
-
-var knownModes = [...]Mode{ModeAllowed, ModeDenied, ModeAudit, ModeStatus, ModeHint, ModeError, ModeKill}
-
-func (c *modeCounts) add(m Mode) {
-	for i, k := range knownModes {
-		if k == m {
-			c.known[i]++
-			return
-		}
-	}
-	if c.other == nil {
-		c.other = map[Mode]int{}
-	}
-	c.other[m]++
+	// byProfile counts the events returned by profile and mode.
+	byProfile Tally
 }
 
 // Stats counts what a Decoder has seen.
@@ -97,9 +73,8 @@ const maxMalformed = 1000
 // NewDecoder returns an empty Decoder.
 func NewDecoder() *Decoder {
 	return &Decoder{
-		seen:      newDedupe(),
-		lost:      newLostState(),
-		byProfile: map[string]*modeCounts{},
+		seen: newDedupe(),
+		lost: newLostState(),
 	}
 }
 
@@ -277,17 +252,7 @@ func (d *Decoder) keep(e *Event) bool {
 		d.stats.Duplicates++
 		return false
 	}
-	p := e.ProfileName()
-	c := d.lastCounts
-	if c == nil || p != d.lastProfile {
-		c = d.byProfile[p]
-		if c == nil {
-			c = &modeCounts{}
-			d.byProfile[p] = c
-		}
-		d.lastProfile, d.lastCounts = p, c
-	}
-	c.add(e.Mode)
+	d.byProfile.Add(e.ProfileName(), e.Mode)
 	return true
 }
 
@@ -296,19 +261,7 @@ func (d *Decoder) Stats() Stats {
 	s := d.stats
 	s.Malformed = append([]Malformed(nil), s.Malformed...)
 	s.Lost = d.lost.report(d.stats.Lost)
-	s.ByProfile = make(map[string]map[Mode]int, len(d.byProfile))
-	for p, c := range d.byProfile {
-		m := make(map[Mode]int, len(c.other)+1)
-		for i, n := range c.known {
-			if n != 0 {
-				m[knownModes[i]] = n
-			}
-		}
-		for k, n := range c.other {
-			m[k] = n
-		}
-		s.ByProfile[p] = m
-	}
+	s.ByProfile = d.byProfile.Counts()
 	return s
 }
 

@@ -82,7 +82,7 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 	out := bufio.NewWriterSize(g.Out, 64<<10)
 	defer out.Flush()
 	p := &logview.Printer{Color: colorFor(g, g.Out), Loc: time.Local}
-	var shown logview.Tally
+	var shown audit.Tally
 	opt := audit.ReadOptions{
 		From: lf.From, Since: since, Follow: lf.Follow, Profile: profile,
 		Log: g.Err, Stdin: g.In,

@@ -133,26 +133,3 @@ func TestModeFilter(t *testing.T) {
 		assert.Equal(t, tc.each, all.Keep(e), tc.m)
 	}
 }
-
-func TestTally(t *testing.T) {
-	tests := []struct {
-		name string
-		adds [][2]string // profile, mode
-		want map[string]map[audit.Mode]int
-	}{
-		{"none", nil, map[string]map[audit.Mode]int{}},
-		{"one profile, runs of modes", [][2]string{{"a", "ALLOWED"}, {"a", "ALLOWED"}, {"a", "DENIED"}, {"a", "ALLOWED"}},
-			map[string]map[audit.Mode]int{"a": {audit.ModeAllowed: 3, audit.ModeDenied: 1}}},
-		{"profiles interleaved", [][2]string{{"a", "DENIED"}, {"b", "DENIED"}, {"a", "DENIED"}, {"b", "AUDIT"}, {"", "STATUS"}},
-			map[string]map[audit.Mode]int{"a": {audit.ModeDenied: 2}, "b": {audit.ModeDenied: 1, audit.ModeAudit: 1}, "": {audit.ModeStatus: 1}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var ty logview.Tally
-			for _, a := range tt.adds {
-				ty.Add(a[0], audit.Mode(a[1]))
-			}
-			assert.Equal(t, tt.want, ty.Counts())
-		})
-	}
-}
