@@ -51,27 +51,29 @@ func applyAliases(rules []Node, aliases []*Alias, vars Vars) ([]Node, error) {
 	if len(aliases) == 0 {
 		return rules, nil
 	}
-	rewrite := func(pattern string, a *Alias) (string, bool, error) {
-		if pattern == "" {
-			return pattern, false, nil
-		}
-		exp, err := vars.Expand(pattern)
-		if err != nil {
-			return "", false, err
-		}
-		if rest, ok := strings.CutPrefix(exp, a.From); ok {
-			return a.To + rest, true, nil
-		}
-		return pattern, false, nil
-	}
 	out := rules
 	for _, a := range aliases {
+		// rewrite returns pattern with a's prefix replaced, and whether it
+		// had it.
+		rewrite := func(pattern string, at Pos) (string, bool, error) {
+			if pattern == "" {
+				return pattern, false, nil
+			}
+			exp, err := vars.Expand(pattern)
+			if err != nil {
+				return "", false, fmt.Errorf("%s: alias %s -> %s: %w", at, a.From, a.To, err)
+			}
+			if rest, ok := strings.CutPrefix(exp, a.From); ok {
+				return a.To + rest, true, nil
+			}
+			return pattern, false, nil
+		}
 		for _, n := range rules {
 			switch r := n.(type) {
 			case *FileRule:
-				p, ok, err := rewrite(r.Path, a)
+				p, ok, err := rewrite(r.Path, r.Pos)
 				if err != nil {
-					return nil, fmt.Errorf("%s: alias %s -> %s: %w", r.Pos, a.From, a.To, err)
+					return nil, err
 				}
 				if ok {
 					c := *r
@@ -79,13 +81,13 @@ func applyAliases(rules []Node, aliases []*Alias, vars Vars) ([]Node, error) {
 					out = append(out, &c)
 				}
 			case *LinkRule:
-				p, okp, err := rewrite(r.Path, a)
+				p, okp, err := rewrite(r.Path, r.Pos)
 				if err != nil {
-					return nil, fmt.Errorf("%s: alias %s -> %s: %w", r.Pos, a.From, a.To, err)
+					return nil, err
 				}
-				t, okt, err := rewrite(r.Target, a)
+				t, okt, err := rewrite(r.Target, r.Pos)
 				if err != nil {
-					return nil, fmt.Errorf("%s: alias %s -> %s: %w", r.Pos, a.From, a.To, err)
+					return nil, err
 				}
 				if okp || okt {
 					c := *r
