@@ -165,12 +165,7 @@ func TestPolicyLinkKernel(t *testing.T) {
 		}
 		b.WriteString("}\n")
 		src := b.String()
-		d, err := dfadump.Build("apparmor_parser", src)
-		require.NoError(t, err, src)
-		f, err := parser.Parse("gen.profile", []byte(src))
-		require.NoError(t, err, src)
-		pol, err := profiles.NewPolicy(f, "t", nil)
-		require.NoError(t, err)
+		d, _, pol := kernelAndPolicy(t, src)
 		for _, name := range linkNames {
 			for _, target := range linkTargets {
 				for _, owner := range []bool{true, false} {
@@ -236,12 +231,7 @@ func TestPolicyAliasKernel(t *testing.T) {
 		}
 		b.WriteString("}\n")
 		src := b.String()
-		d, err := dfadump.Build("apparmor_parser", src)
-		require.NoError(t, err, src)
-		f, err := parser.Parse("gen.profile", []byte(src))
-		require.NoError(t, err, src)
-		pol, err := profiles.NewPolicy(f, "t", nil)
-		require.NoError(t, err)
+		d, f, pol := kernelAndPolicy(t, src)
 		noAlias, err := profiles.NewPolicy(&profiles.File{Path: f.Path, Items: withoutAliases(f.Items)}, "t", nil)
 		require.NoError(t, err)
 		for _, path := range aliasPaths {
@@ -293,4 +283,17 @@ func withoutAliases(items []profiles.Node) []profiles.Node {
 		}
 	}
 	return out
+}
+
+// kernelAndPolicy compiles src (a profile named t) with apparmor_parser
+// into the DFA the kernel would run, and reads it with aa-flow.
+func kernelAndPolicy(t *testing.T, src string) (*dfadump.DFA, *profiles.File, *profiles.Policy) {
+	t.Helper()
+	d, err := dfadump.Build("apparmor_parser", src)
+	require.NoError(t, err, src)
+	f, err := parser.Parse("gen.profile", []byte(src))
+	require.NoError(t, err, src)
+	pol, err := profiles.NewPolicy(f, "t", nil)
+	require.NoError(t, err, src)
+	return d, f, pol
 }
