@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +40,7 @@ func (ev *Evidence) add(e *audit.Event) {
 		if e.PID != audit.Unset {
 			ev.PID = e.PID
 		}
-		ev.Source = strings.Clone(eventSource(e))
+		ev.Source = eventSource(e)
 	}
 }
 
@@ -62,14 +63,16 @@ func (ev *Evidence) merge(o Evidence) {
 	}
 }
 
+// eventSource is where a record was read ("FILE:LINE", "journald"), in
+// memory of its own: it may outlive the record.
 func eventSource(e *audit.Event) string {
 	switch {
 	case e.Source == "":
 		return ""
 	case e.Line > 0:
-		return fmt.Sprintf("%s:%d", e.Source, e.Line)
+		return e.Source + ":" + strconv.Itoa(e.Line)
 	default:
-		return e.Source
+		return strings.Clone(e.Source)
 	}
 }
 
