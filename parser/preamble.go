@@ -27,15 +27,8 @@ func (p *parser) parseInclude() (profiles.Node, error) {
 		// a '#' there as the path, not a comment).
 		return nil, p.errorf(kw.off, "include without a path on its line")
 	}
-	switch t.typ {
-	case tokAngle:
-		inc.Angle = true
-		inc.Path = angleValue(t.val)
-	case tokString:
-		inc.Path = unquote(t.val)
-	case tokWord:
-		inc.Path = wordValue(t.val)
-	default:
+	var ok bool
+	if inc.Path, inc.Angle, ok = fileToken(t); !ok {
 		return nil, p.unexpected(t, "the included file as <path> or \"path\"")
 	}
 	if inc.Path == "" {
@@ -50,15 +43,8 @@ func (p *parser) parseAbi() (profiles.Node, error) {
 	kw := p.next()
 	a := &profiles.Abi{}
 	t := p.next()
-	switch t.typ {
-	case tokAngle:
-		a.Angle = true
-		a.Path = angleValue(t.val)
-	case tokString:
-		a.Path = unquote(t.val)
-	case tokWord:
-		a.Path = wordValue(t.val)
-	default:
+	var ok bool
+	if a.Path, a.Angle, ok = fileToken(t); !ok {
 		return nil, p.unexpected(t, "the abi as <path> or \"path\"")
 	}
 	end, err := p.expectComma("abi statement")
@@ -67,6 +53,20 @@ func (p *parser) parseAbi() (profiles.Node, error) {
 	}
 	a.Meta = p.meta(kw.off, end)
 	return a, nil
+}
+
+// fileToken reads the file an include or abi names: <path> (angle),
+// "path" or a bare word; ok is false for any other token.
+func fileToken(t token) (path string, angle, ok bool) {
+	switch t.typ {
+	case tokAngle:
+		return angleValue(t.val), true, true
+	case tokString:
+		return unquote(t.val), false, true
+	case tokWord:
+		return wordValue(t.val), false, true
+	}
+	return "", false, false
 }
 
 // parseAlias parses `alias /from -> /to,`.
