@@ -49,7 +49,7 @@ func decReadLines(t *testing.T, path string) []string {
 // TestKernelCorpus: every AppArmor line captured from a real 6.1 kernel
 // parses, nothing is malformed, and audit=1 companions are attached.
 func TestKernelCorpus(t *testing.T) {
-	dir := testutil.Shared(t, "corpus", "kernel")
+	dir := testutil.Corpus(t, "kernel")
 	files, err := filepath.Glob(filepath.Join(dir, "*.log"))
 	require.NoError(t, err)
 	require.Len(t, files, 3)
@@ -94,7 +94,7 @@ func TestKernelCorpus(t *testing.T) {
 }
 
 func TestKernelCorpusValues(t *testing.T) {
-	path := testutil.Shared(t, "corpus", "kernel", "debian-6.1-dmesg-audit1-with-syscall.log")
+	path := testutil.Corpus(t, "kernel", "debian-6.1-dmesg-audit1-with-syscall.log")
 	lines := decReadLines(t, path)
 	d := NewDecoder()
 	events := decFeedAll(t, d, "audit1", lines)
@@ -515,9 +515,9 @@ func TestDecoderDedupeSameSerial(t *testing.T) {
 // taken during the call stay intact afterwards.
 func TestReusingDecoderSameEvents(t *testing.T) {
 	var lines []string
-	files, err := filepath.Glob(filepath.Join(testutil.Shared(t, "corpus", "kernel"), "*.log"))
+	files, err := filepath.Glob(filepath.Join(testutil.Corpus(t, "kernel"), "*.log"))
 	require.NoError(t, err)
-	more, err := filepath.Glob(filepath.Join(testutil.Shared(t, "corpus", "libapparmor-test_multi"), "*.in"))
+	more, err := filepath.Glob(filepath.Join(testutil.Corpus(t, "libapparmor-test_multi"), "*.in"))
 	require.NoError(t, err)
 	require.NotEmpty(t, more)
 	for _, f := range append(files, more...) {

@@ -18,7 +18,7 @@ import (
 // output. Cases listed in testdata/test_multi_exceptions.txt must differ
 // (so the list cannot go stale); every other case must match exactly.
 func TestLibapparmorConformance(t *testing.T) {
-	dir := testutil.Shared(t, "corpus", "libapparmor-test_multi")
+	dir := testutil.Corpus(t, "libapparmor-test_multi")
 	ins, err := filepath.Glob(filepath.Join(dir, "*.in"))
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(ins), 179, "test_multi corpus incomplete")

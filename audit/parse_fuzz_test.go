@@ -14,8 +14,8 @@ import (
 // FuzzParse checks that no line makes Parse or a Decoder panic, and the
 // invariants of what they return. Seeds: every corpus line.
 func FuzzParse(f *testing.F) {
-	ins, _ := filepath.Glob(filepath.Join(testutil.Shared(f, "corpus", "libapparmor-test_multi"), "*.in"))
-	logs, _ := filepath.Glob(filepath.Join(testutil.Shared(f, "corpus", "kernel"), "*.log"))
+	ins, _ := filepath.Glob(filepath.Join(testutil.Corpus(f, "libapparmor-test_multi"), "*.in"))
+	logs, _ := filepath.Glob(filepath.Join(testutil.Corpus(f, "kernel"), "*.log"))
 	for _, p := range append(append(ins, logs...), filepath.Join("testdata", "json_input.log")) {
 		data, err := os.ReadFile(p)
 		if err != nil {

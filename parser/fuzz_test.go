@@ -20,7 +20,7 @@ func FuzzParse(f *testing.F) {
 			f.Add(src)
 		}
 	}
-	dir := testutil.Shared(f, "corpus", "parser-simple_tests")
+	dir := testutil.Corpus(f, "parser-simple_tests")
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(path, ".sd") {
 			if src, err := os.ReadFile(path); err == nil {

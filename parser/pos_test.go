@@ -156,7 +156,7 @@ func TestCommentsKept(t *testing.T) {
 		require.NoError(t, err)
 		check(path, src)
 	}
-	dir := testutil.Shared(t, "corpus", "parser-simple_tests")
+	dir := testutil.Corpus(t, "parser-simple_tests")
 	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !strings.HasSuffix(path, ".sd") {
 			return err

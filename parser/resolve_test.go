@@ -130,7 +130,7 @@ func TestResolverDebian(t *testing.T) {
 // apparmor_parser skips (dotfiles, *.dpkg-new, *~ ...) and one it must not
 // (good.dpkg-new.include: only a suffix is ignored).
 func TestResolverSimpleTests(t *testing.T) {
-	dir := testutil.Shared(t, "corpus", "parser-simple_tests")
+	dir := testutil.Corpus(t, "parser-simple_tests")
 	r := &Resolver{Dirs: []string{dir}}
 	for name, want := range map[string]string{
 		"include_tests/ignored_suffix_1.sd": "include_tests/ignored_suffix/good-include",

@@ -104,7 +104,7 @@ func loadExceptions(t *testing.T) map[string]string {
 // simpleCases reads the suite's profiles (*.sd) and gets the installed
 // parser's verdict on each, from the cache or by compiling it.
 func simpleCases(t *testing.T) []*simpleCase {
-	dir := testutil.Shared(t, "corpus", "parser-simple_tests")
+	dir := testutil.Corpus(t, "parser-simple_tests")
 	var cases []*simpleCase
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".sd") {

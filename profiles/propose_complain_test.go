@@ -75,7 +75,7 @@ func TestProposeIgnoresOptionalRequests(t *testing.T) {
 // dbus) are written as NAME, as its own records are: otherwise the second
 // run logs peer=NAME and the learner proposes the rules again.
 func TestProposeFoldsNullChildPeers(t *testing.T) {
-	capture := testutil.Shared(t, "corpus", "kernel", "debian-6.1-dmesg-scenario.log")
+	capture := testutil.Corpus(t, "kernel", "debian-6.1-dmesg-scenario.log")
 	var execLines []*audit.Event
 	for _, e := range readTagged(t, capture, "complain") {
 		if strings.Contains(e.Target, "//null-") || strings.Contains(e.ProfileName(), "//null-") {

@@ -81,7 +81,7 @@ func TestLearnKernelCaptures(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
 			var events []*audit.Event
-			for _, e := range readTagged(t, testutil.Shared(t, "corpus", "kernel", tc.file), tc.tag) {
+			for _, e := range readTagged(t, testutil.Corpus(t, "kernel", tc.file), tc.tag) {
 				if e.Mode == audit.ModeAllowed { // the complain window
 					events = append(events, e)
 				}

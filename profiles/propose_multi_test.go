@@ -33,7 +33,7 @@ type multiCase struct {
 }
 
 func multiCases(t *testing.T) []multiCase {
-	dir := testutil.Shared(t, "corpus", "libapparmor-test_multi")
+	dir := testutil.Corpus(t, "libapparmor-test_multi")
 	paths, err := filepath.Glob(filepath.Join(dir, "*.profile"))
 	require.NoError(t, err)
 	var out []multiCase

@@ -415,7 +415,7 @@ const sampleSize = 300
 // to identical bytes, except the cases listed, with a reason, in
 // testdata/simple_tests_exceptions.txt; the list is exact.
 func TestRoundTripSimpleTests(t *testing.T) {
-	root := testutil.Shared(t, "corpus", "parser-simple_tests")
+	root := testutil.Corpus(t, "parser-simple_tests")
 	var cases []string
 	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil {

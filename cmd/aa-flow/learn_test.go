@@ -39,7 +39,7 @@ func newLearnEnv(t *testing.T) *learnEnv {
 	d := t.TempDir()
 	e := &learnEnv{dir: d, profile: filepath.Join(d, "aatest.profile"), state: filepath.Join(d, "state"), log: filepath.Join(d, "complain.log")}
 	require.NoError(t, os.WriteFile(e.profile, []byte(aatestProfile), 0o644))
-	in, err := os.Open(testutil.Shared(t, "corpus", "kernel", "debian-6.1-dmesg-scenario.log"))
+	in, err := os.Open(testutil.Corpus(t, "kernel", "debian-6.1-dmesg-scenario.log"))
 	require.NoError(t, err)
 	defer in.Close()
 	var b bytes.Buffer

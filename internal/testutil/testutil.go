@@ -27,19 +27,15 @@ func RepoRoot(t testing.TB) string {
 	}
 }
 
-// Shared returns the path of a file or folder in the project's shared
-// material (../shared beside the checkout, or $AAFLOW_SHARED). The test fails,
-// never skips, when it is missing: the conformance suites are part of the
-// test contract.
-func Shared(t testing.TB, elem ...string) string {
+// Corpus returns the path of a file or folder under testdata/corpus, the
+// real data (kernel captures, AppArmor's conformance suites) copied into the
+// project with its origin and licence. The test fails, never skips, when it is
+// missing: the conformance suites are part of the test contract.
+func Corpus(t testing.TB, elem ...string) string {
 	t.Helper()
-	base := os.Getenv("AAFLOW_SHARED")
-	if base == "" {
-		base = filepath.Join(RepoRoot(t), "..", "shared")
-	}
-	p := filepath.Join(append([]string{base}, elem...)...)
+	p := filepath.Join(append([]string{RepoRoot(t), "testdata", "corpus"}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("shared test material missing: %v (clone the project with shared/ beside it, or set AAFLOW_SHARED)", err)
+		t.Fatalf("test corpus missing: %v", err)
 	}
 	return p
 }
