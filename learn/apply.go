@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/aa-flow/aa-flow/aaparser"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/review"
 	"github.com/aa-flow/aa-flow/rollout"
@@ -51,12 +50,11 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *profiles.Propos
 	if log == nil {
 		log = io.Discard
 	}
-	var h *rollout.Host
-	if t.Managed {
-		h = rollout.NewHost(o.ProfileDir, o.StateDir, o.Parser, o.Securityfs)
-		h.DryRun, h.Log = o.DryRun, log
-		// Hold the profile's lock from reading the file to installing the
-		// new one, so a concurrent change is not overwritten.
+	h := rollout.NewHost(o.ProfileDir, o.StateDir, o.Parser, o.Securityfs)
+	h.DryRun, h.Log = o.DryRun, log
+	// Hold the profile's lock from reading the file to installing the new
+	// one, so a concurrent change is not overwritten.
+	if !o.DryRun {
 		unlock, err := h.Store.Lock(t.Name)
 		if err != nil {
 			return nil, err
@@ -80,37 +78,18 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *profiles.Propos
 	if o.DryRun {
 		fmt.Fprint(log, review.Unified(cur.Path, cur.Path+" (new)", cur.Src, out, o.Color))
 	}
-	if cur.Managed {
-		rev, err := h.Install(ctx, t.Name, out, fmt.Sprintf("learn: %d rule(s) applied", len(chosen)), !o.NoLoad)
-		if err != nil {
-			return nil, err
-		}
-		if o.DryRun {
-			return res, nil
-		}
-		res.Revision, res.Loaded = rev.N, !o.NoLoad
-	} else {
-		r := &aaparser.Runner{Path: o.Parser, IncludeDirs: []string{o.ProfileDir}}
-		if err := r.Validate(ctx, cur.Path, out); err != nil {
-			return nil, fmt.Errorf("the profile with the new rules does not compile, nothing written: %w", err)
-		}
-		if o.DryRun {
-			fmt.Fprintf(log, "would write %s", cur.Path)
-			if !o.NoLoad {
-				fmt.Fprintf(log, " and run %s -r -W %s", r.Path, cur.Path)
-			}
-			fmt.Fprintln(log)
-			return res, nil
-		}
-		if err := store.WriteFileAtomic(cur.Path, out, 0o644); err != nil {
-			return nil, fmt.Errorf("write %s: %w", cur.Path, err)
-		}
-		if !o.NoLoad {
-			if err := r.Replace(ctx, cur.Path); err != nil {
-				return nil, fmt.Errorf("%s was written but not loaded: %w", cur.Path, err)
-			}
-			res.Loaded = true
-		}
+	w := rollout.Write{Name: t.Name, Managed: cur.Managed, Src: out, Base: cur.Src,
+		Revision: store.Revision{Reason: fmt.Sprintf("learn: %d rule(s) applied", len(chosen))}, Load: !o.NoLoad}
+	if !cur.Managed {
+		w.Path = cur.Path
 	}
+	rev, err := h.Write(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	if o.DryRun {
+		return res, nil
+	}
+	res.Revision, res.Loaded = rev.N, !o.NoLoad
 	return res, dropDecided(o.Dirs, t, prop, d)
 }

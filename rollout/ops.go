@@ -76,11 +76,14 @@ func (h *Host) Enforce(ctx context.Context, name string, opts EnforceOptions) (*
 			return nil, err
 		}
 		if !report.Pass {
+			var jerr error
 			if !h.DryRun {
-				_ = h.Store.AppendJournal(name, store.JournalEntry{Time: h.now(), Event: store.EventRefused, User: h.user(),
-					Message: fmt.Sprintf("%d uncovered, %d lost, window %s", report.Uncovered, report.Lost, report.Window), Evidence: report.evidence()})
+				if err := h.Store.AppendJournal(name, store.JournalEntry{Time: h.now(), Event: store.EventRefused, User: h.user(),
+					Message: fmt.Sprintf("%d uncovered, %d lost, window %s", report.Uncovered, report.Lost, report.Window), Evidence: report.evidence()}); err != nil {
+					jerr = fmt.Errorf("journal the refusal: %w", err)
+				}
 			}
-			return report, fmt.Errorf("%w", report.asError())
+			return report, errors.Join(report.asError(), jerr)
 		}
 	}
 	if err := h.setLink(store.ForceComplainDir, name, false); err != nil {
@@ -90,7 +93,8 @@ func (h *Host) Enforce(ctx context.Context, name string, opts EnforceOptions) (*
 	if opts.Force {
 		reason = "enforce: --force, gate skipped"
 	}
-	if _, err := h.install(ctx, name, newSrc, store.Revision{Reason: reason}, !opts.NoLoad, store.EventEnforce, report.evidence()); err != nil {
+	if _, err := h.Write(ctx, Write{Name: name, Managed: true, Src: newSrc, Base: src, Revision: store.Revision{Reason: reason},
+		Load: !opts.NoLoad, Event: store.EventEnforce, Evidence: report.evidence()}); err != nil {
 		return report, fmt.Errorf("enforce %s: %w (%s)", name, err, path)
 	}
 	return report, nil
@@ -136,7 +140,7 @@ func (h *Host) Complain(ctx context.Context, name string, load bool) (store.Revi
 			return cur, nil
 		}
 	}
-	return h.install(ctx, name, newSrc, store.Revision{Reason: "complain"}, load, store.EventComplain, nil)
+	return h.Write(ctx, Write{Name: name, Managed: true, Src: newSrc, Base: src, Revision: store.Revision{Reason: "complain"}, Load: load, Event: store.EventComplain})
 }
 
 // current returns the managed profile's file and text.
@@ -206,7 +210,7 @@ func (h *Host) Rollback(ctx context.Context, name string, to int, load bool) (st
 	if err != nil {
 		return store.Revision{}, err
 	}
-	return h.install(ctx, name, text, store.Revision{Reason: fmt.Sprintf("rollback to revision %d", to), RollbackOf: to}, load, store.EventRollback, nil)
+	return h.Write(ctx, Write{Name: name, Managed: true, Src: text, Revision: store.Revision{Reason: fmt.Sprintf("rollback to revision %d", to), RollbackOf: to}, Load: load, Event: store.EventRollback})
 }
 
 // previous is the revision before n in effective history: for a rollback
@@ -383,33 +387,6 @@ func (h *Host) Create(ctx context.Context, name, path, exe string, src []byte, f
 	if m, err := h.Store.Meta(name); err == nil && m.Profile != path && !force {
 		return store.Revision{}, fmt.Errorf("init %s: already managed in %s; pass --force to start over", name, m.Profile)
 	}
-	if h.DryRun {
-		if err := h.Validate(ctx, path, src); err != nil {
-			return store.Revision{}, err
-		}
-		h.logf("record %s as the profile file of %s", path, name)
-		h.logf("write %s (%d bytes)", path, len(src))
-		if load {
-			_ = h.runner().Replace(ctx, path)
-		}
-		return store.Revision{N: 1, Mode: ModeOf(src, name), SHA256: store.SHA256Hex(src), Path: path}, nil
-	}
-	// Validate before recording anything.
-	if err := h.Validate(ctx, path, src); err != nil {
-		return store.Revision{}, err
-	}
-	if load {
-		if err := h.NeedKernel("load "+name, "use --no-load to only write the profile file"); err != nil {
-			return store.Revision{}, err
-		}
-	}
-	unlock, err := h.Store.Lock(name)
-	if err != nil {
-		return store.Revision{}, err
-	}
-	defer unlock()
-	if err := h.Store.Manage(store.Meta{Name: name, Profile: path, Created: h.now(), Exec: exe}); err != nil {
-		return store.Revision{}, err
-	}
-	return h.install(ctx, name, src, store.Revision{Reason: "init"}, load, store.EventInit, nil)
+	return h.Write(ctx, Write{Name: name, Managed: true, Meta: &store.Meta{Name: name, Profile: path, Created: h.now(), Exec: exe},
+		Src: src, Revision: store.Revision{Reason: "init"}, Load: load, Event: store.EventInit})
 }

@@ -109,3 +109,40 @@ func (s *Store) unlocker(name string) func() error {
 		return nil
 	}
 }
+
+// LockDir takes an exclusive flock(2) on the directory dir itself, for
+// writers of files in it that are no one managed profile's (fmt -w, learn
+// into a file named with --profile-file): one of them at a time changes a
+// file there. It waits as Lock does, 10s. The lock is not reentrant: a
+// second LockDir of dir in one process waits for the first.
+func LockDir(dir string) (unlock func() error, err error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", dir, err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	done := false
+	return func() error {
+		if done {
+			return nil
+		}
+		done = true
+		uerr := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return errors.Join(uerr, f.Close())
+	}, nil
+}

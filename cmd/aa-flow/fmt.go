@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aa-flow/aa-flow/aaparser"
-	"github.com/aa-flow/aa-flow/store"
+	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/templates"
 )
 
@@ -108,14 +108,14 @@ func fmtOne(ctx context.Context, g *globalOptions, arg string, write, check bool
 		if !changed {
 			return false, nil
 		}
-		if err := verifySame(ctx, g, name, src, out); err != nil {
-			return changed, err
-		}
-		st, err := os.Stat(path)
-		if err != nil {
-			return changed, fmt.Errorf("stat %s: %w", path, err)
-		}
-		if err := store.WriteFileAtomic(path, out, st.Mode().Perm()); err != nil {
+		// The one profile writer: under the directory's lock, refused if
+		// the file changed since it was read, verified, atomic, keeping
+		// the file's mode.
+		h := newHost(g, false)
+		h.Log = nil
+		if _, err := h.Write(ctx, rollout.Write{Path: path, Src: out, Base: src, Check: func(ctx context.Context, old, src []byte) error {
+			return verifySame(ctx, g, name, old, src)
+		}}); err != nil {
 			return changed, err
 		}
 	default:
