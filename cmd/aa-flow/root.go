@@ -93,6 +93,7 @@ actually logged. The workflow:
 		newStatusCmd(g),
 		newExportCmd(g),
 		newLintCmd(g),
+		newCheckCmd(g),
 	)
 	return root
 }
