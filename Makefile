@@ -9,7 +9,8 @@
 GO        ?= go
 BIN       := bin/aa-flow
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X main.version=$(VERSION)
+COMMIT    ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # Debian packages the tests use: the real parser and profiles, AppArmor's
 # Python tools as an oracle, a real journal writer, the C toolchain and
 # headers of the optional sd-journal build (-tags sdjournal), and the VM for e2e.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/rollout"
 )
 
@@ -61,12 +62,14 @@ files.`,
 				out = append(out, st)
 			}
 			kerr := h.Kernel.Available()
+			abi := kernelABI(g).ABI
 			if g.JSON {
 				doc := struct {
 					AppArmor bool              `json:"apparmor"`
 					Kernel   string            `json:"kernel,omitempty"`
+					ABI      *kernel.ABI       `json:"abi,omitempty"`
 					Profiles []*rollout.Status `json:"profiles"`
-				}{AppArmor: kerr == nil, Profiles: out}
+				}{AppArmor: kerr == nil, ABI: abi, Profiles: out}
 				if kerr != nil {
 					doc.Kernel = kerr.Error()
 				}
@@ -79,6 +82,8 @@ files.`,
 			}
 			if kerr != nil {
 				fmt.Fprintf(g.Out, "kernel: %v\n  (modes below come from the profile files, not the kernel)\n\n", kerr)
+			} else if abi != nil {
+				fmt.Fprintf(g.Out, "kernel: AppArmor ABI %s\n\n", abi)
 			}
 			if len(out) == 0 {
 				fmt.Fprintln(g.Out, "no profiles managed by aa-flow yet (aa-flow init NAME --exec PATH)")
