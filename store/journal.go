@@ -55,7 +55,7 @@ func (s *Store) AppendJournal(name string, e JournalEntry) error {
 		return fmt.Errorf("journal %s: %w", name, err)
 	}
 	p := filepath.Join(d, "journal.jsonl")
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := openSafe(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, filePerm)
 	if err != nil {
 		return fmt.Errorf("journal %s: %w", name, err)
 	}
@@ -82,7 +82,7 @@ func (s *Store) Journal(name string) ([]JournalEntry, error) {
 		return nil, err
 	}
 	p := filepath.Join(d, "journal.jsonl")
-	b, err := os.ReadFile(p)
+	b, err := readSafe(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

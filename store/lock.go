@@ -41,7 +41,7 @@ func (s *Store) Lock(name string) (unlock func() error, err error) {
 		return s.unlocker(name), nil
 	}
 	p := filepath.Join(d, "lock")
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o640)
+	f, err := openSafe(p, os.O_RDWR|os.O_CREATE, filePerm)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
@@ -61,7 +61,7 @@ func (s *Store) Lock(name string) (unlock func() error, err error) {
 		}
 		if time.Now().After(deadline) {
 			holder := "unknown pid"
-			if b, rerr := os.ReadFile(p); rerr == nil {
+			if b, rerr := readSafe(p); rerr == nil {
 				if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
 					holder = "pid " + strconv.Itoa(pid)
 				}

@@ -56,14 +56,14 @@ func (s *Store) SaveRevision(name string, data []byte, r Revision) (Revision, er
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
-	if err := WriteFileAtomic(filepath.Join(d, revName(r.N, "profile")), data, 0o640); err != nil {
+	if err := WriteFileAtomic(filepath.Join(d, revName(r.N, "profile")), data, filePerm); err != nil {
 		return Revision{}, fmt.Errorf("save revision %d of %s: %w", r.N, name, err)
 	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return Revision{}, fmt.Errorf("save revision %d of %s: %w", r.N, name, err)
 	}
-	if err := WriteFileAtomic(filepath.Join(d, revName(r.N, "json")), append(b, '\n'), 0o640); err != nil {
+	if err := WriteFileAtomic(filepath.Join(d, revName(r.N, "json")), append(b, '\n'), filePerm); err != nil {
 		return Revision{}, fmt.Errorf("save revision %d of %s: %w", r.N, name, err)
 	}
 	return r, nil
@@ -110,7 +110,7 @@ func (s *Store) Revisions(name string) ([]Revision, error) {
 			continue
 		}
 		p := filepath.Join(d, e.Name())
-		b, err := os.ReadFile(p)
+		b, err := readSafe(p)
 		if err != nil {
 			return nil, fmt.Errorf("read revision %s: %w", p, err)
 		}
@@ -142,7 +142,7 @@ func (s *Store) ReadRevision(name string, n int) ([]byte, Revision, error) {
 	}
 	d = filepath.Join(d, "revisions")
 	var r Revision
-	b, err := os.ReadFile(filepath.Join(d, revName(n, "json")))
+	b, err := readSafe(filepath.Join(d, revName(n, "json")))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, r, fmt.Errorf("%s has no revision %d (aa-flow history %s lists them)", name, n, name)
 	}
@@ -152,7 +152,7 @@ func (s *Store) ReadRevision(name string, n int) ([]byte, Revision, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, r, fmt.Errorf("read revision %d of %s: %w", n, name, err)
 	}
-	text, err := os.ReadFile(filepath.Join(d, revName(n, "profile")))
+	text, err := readSafe(filepath.Join(d, revName(n, "profile")))
 	if err != nil {
 		return nil, r, fmt.Errorf("read revision %d of %s: %w", n, name, err)
 	}

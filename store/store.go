@@ -11,7 +11,13 @@
 //	revisions/NNNN.profile  every version aa-flow wrote (or found)
 //	revisions/NNNN.json     who/when/why/mode/sha256 of that version
 //	journal.jsonl           stage transitions with timestamps and evidence
-//	*.json                  learner state (proposal.json, cursor.json)
+//	proposal.json           the learner's pending proposal
+//	cursor, cursor.pending  where learning's reading stopped (resolved, pending)
+//
+// Directories are made 0700 and files 0600; a state directory or file that
+// is a symlink, is owned by another user than root (or the process's own),
+// or that others may write is refused (ErrUnsafe), and state files are
+// opened with O_NOFOLLOW.
 //
 // The store knows nothing of rule semantics or the kernel.
 package store
@@ -96,7 +102,21 @@ func (s *Store) Dir(name string) (string, error) {
 	if s.StateDir == "" {
 		return "", errors.New("no state directory configured")
 	}
-	return filepath.Join(s.StateDir, DirName(name)), nil
+	d := filepath.Join(s.StateDir, DirName(name))
+	// What exists of the way there must be safe to read from and write to.
+	for _, p := range []string{s.StateDir, d} {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("state for %s: %w", name, err)
+		}
+		if err := checkOwned(p, fi); err != nil {
+			return "", err
+		}
+	}
+	return d, nil
 }
 
 func (s *Store) ensureDir(name string, sub ...string) (string, error) {
@@ -105,7 +125,7 @@ func (s *Store) ensureDir(name string, sub ...string) (string, error) {
 		return "", err
 	}
 	d = filepath.Join(append([]string{d}, sub...)...)
-	if err := os.MkdirAll(d, 0o750); err != nil {
+	if err := mkdirAllSafe(s.StateDir, d); err != nil {
 		return "", fmt.Errorf("state for %s: %w", name, err)
 	}
 	return d, nil
@@ -177,7 +197,7 @@ func (s *Store) List() ([]string, error) {
 			continue
 		}
 		var m Meta
-		b, err := os.ReadFile(filepath.Join(s.StateDir, e.Name(), "meta.json"))
+		b, err := readSafe(filepath.Join(s.StateDir, e.Name(), "meta.json"))
 		if err != nil || json.Unmarshal(b, &m) != nil || m.Name == "" {
 			continue
 		}
@@ -215,7 +235,7 @@ func (s *Store) ReadState(name, file string, v any) error {
 		return err
 	}
 	p := filepath.Join(d, file)
-	b, err := os.ReadFile(p)
+	b, err := readSafe(p)
 	if err != nil {
 		return fmt.Errorf("read state %s: %w", p, err)
 	}
@@ -238,7 +258,7 @@ func (s *Store) WriteState(name, file string, v any) error {
 	if err != nil {
 		return fmt.Errorf("write state %s/%s: %w", name, file, err)
 	}
-	return WriteFileAtomic(filepath.Join(d, file), append(b, '\n'), 0o640)
+	return WriteFileAtomic(filepath.Join(d, file), append(b, '\n'), filePerm)
 }
 
 // RemoveState deletes a state file; a missing one is not an error.
