@@ -99,7 +99,7 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 	if o.Check {
 		return &Result{Target: t, Proposal: prop}, nil
 	}
-	if err := savePendingCursor(o.Dirs, name, &res.Cursor); err != nil {
+	if err := o.Dirs.store().SavePendingCursor(name, &res.Cursor); err != nil {
 		return nil, err
 	}
 	if len(prop.Rules) == 0 {
