@@ -5,15 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/aa-flow/aa-flow/internal/profilefile"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/store"
 )
 
 // defaultSeverityDB is where apparmor-utils installs AppArmor's ratings.
@@ -42,8 +41,10 @@ each with its file:line:col, a severity on severity.db's 0-10 scale and why:
   deny-in-complain   deny rules in a complain-mode profile: they still deny
   unknown-variable   a variable neither the file nor the usual tunables define
 
-An argument is a profile file, or a profile's name looked up in --profile-dir
-(by file name, then by the profile names the files declare). Variables come
+An argument with a slash is a profile file (./FILE for one in the current
+directory); any other argument is a profile's name: the file aa-flow manages
+it in, else the file of that name in --profile-dir, else the one file there
+declaring a profile of that name. Variables come
 from the tunables the file includes, searched in --profile-dir. Severities come
 from --severity-db (AppArmor's severity.db) where it rates the rule, otherwise
 from fixed values. lint exits 1 when any warning is at or above
@@ -86,7 +87,7 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 	resolver := parser.ForProfileDir(g.ProfileDir)
 	var reports []lintReport
 	for _, arg := range args {
-		path, err := resolveProfileArg(g.ProfileDir, arg)
+		path, err := lintTarget(g, arg)
 		if err != nil {
 			return err
 		}
@@ -143,44 +144,13 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 	return nil
 }
 
-// resolveProfileArg turns a lint argument into a file: an existing path, a
-// file of that name in dir, or the file in dir declaring a profile of that
-// name.
-func resolveProfileArg(dir, arg string) (string, error) {
-	if st, err := os.Stat(arg); err == nil && !st.IsDir() {
+// lintTarget turns a lint argument into a file. An argument with a slash is
+// a file path (./FILE for one in the current directory); any other is a
+// profile name, looked up in the profile directory — never a file of that
+// name in the current directory.
+func lintTarget(g *globalOptions, arg string) (string, error) {
+	if strings.ContainsRune(arg, '/') {
 		return arg, nil
 	}
-	if strings.ContainsRune(arg, '/') {
-		return "", fmt.Errorf("lint: %s: no such profile file", arg)
-	}
-	candidate := filepath.Join(dir, arg)
-	if st, err := os.Stat(candidate); err == nil && !st.IsDir() {
-		return candidate, nil
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return "", fmt.Errorf("lint: %s: not a file, and the profile directory cannot be read: %w", arg, err)
-	}
-	var found []string
-	for _, e := range entries {
-		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		f, err := parser.ParseFile(p)
-		if err != nil {
-			continue // not ours to report: we only look for a name
-		}
-		if f.Find(arg) != nil {
-			found = append(found, p)
-		}
-	}
-	sort.Strings(found)
-	switch len(found) {
-	case 0:
-		return "", fmt.Errorf("lint: no profile file or profile named %q in %s", arg, dir)
-	case 1:
-		return found[0], nil
-	}
-	return "", fmt.Errorf("lint: profile %q is declared in several files: %s", arg, strings.Join(found, ", "))
+	return profilefile.Find(&store.Store{ProfileDir: g.ProfileDir, StateDir: g.StateDir}, arg)
 }

@@ -76,7 +76,7 @@ func TestLintCmdErrors(t *testing.T) {
 
 	code, _, errs = runLintCmd(t, "--profile-dir", dir, "nosuch")
 	assert.Equal(t, exitError, code)
-	assert.Contains(t, errs, `no profile file or profile named "nosuch"`)
+	assert.Contains(t, errs, "no such profile: nosuch (no file in "+dir+" declares it)")
 
 	code, _, errs = runLintCmd(t, bad)
 	assert.Equal(t, exitError, code)
@@ -86,6 +86,23 @@ func TestLintCmdErrors(t *testing.T) {
 	code, _, errs = runLintCmd(t, "--severity-db", filepath.Join(dir, "missing.db"), ok)
 	assert.Equal(t, exitError, code, "an explicit severity db must exist")
 	assert.Contains(t, errs, "missing.db")
+}
+
+// A bare NAME is the profile, even when the current directory holds a file
+// called NAME (issue 14: lint read that file instead).
+func TestLintCmdNameIsProfile(t *testing.T) {
+	dir := t.TempDir()
+	writeProfile(t, dir, "usr.bin.svc", "profile svc /usr/bin/svc {\n  capability,\n}\n")
+	cwd := t.TempDir()
+	writeProfile(t, cwd, "svc", "\x00\x01 not a profile\n")
+	t.Chdir(cwd)
+	code, out, errs := runLintCmd(t, "--severity-db", "/etc/apparmor/severity.db", "--profile-dir", dir, "svc")
+	assert.Equal(t, exitError, code, errs)
+	assert.Contains(t, out, filepath.Join(dir, "usr.bin.svc")+":2:3: severity 10: [bare-rule]")
+
+	code, _, errs = runLintCmd(t, "--severity-db", "/etc/apparmor/severity.db", "--profile-dir", dir, "./svc")
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, errs, "svc", "./FILE is the file in the current directory")
 }
 
 func TestLintCmdJSON(t *testing.T) {
