@@ -10,7 +10,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -42,7 +44,20 @@ type Runner struct {
 
 // ABI30Features is Debian's AppArmor 3.0 feature set, the one aa-flow's
 // profiles pin with abi <abi/3.0>.
-const ABI30Features = "/etc/apparmor.d/abi/3.0"
+const ABI30Features = "/etc/apparmor.d/" + abi30
+
+// abi30 is where a profile directory keeps the AppArmor 3.0 feature set.
+const abi30 = "abi/3.0"
+
+// ABI30In returns the AppArmor 3.0 feature set of the profile directory dir
+// (dir/abi/3.0), or "" when dir has none.
+func ABI30In(dir string) string {
+	p := filepath.Join(dir, abi30)
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	return p
+}
 
 func (r *Runner) bin() string {
 	if r.Path == "" {

@@ -3,7 +3,9 @@ package aaparser
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -90,4 +92,16 @@ func TestFeaturesFileKeepsSignalRules(t *testing.T) {
 	b, err := r.Compile(ctx, "signal", withSignal)
 	require.NoError(t, err)
 	assert.NotEqual(t, a, b, "with -M the signal rule must change the compiled policy")
+}
+
+func TestABI30In(t *testing.T) {
+	dir := t.TempDir()
+	assert.Equal(t, "", ABI30In(dir), "no abi directory")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "abi", "3.0"), 0o755))
+	assert.Equal(t, "", ABI30In(dir), "a directory is not a features file")
+	other := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(other, "abi"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(other, "abi", "3.0"), []byte("x"), 0o644))
+	assert.Equal(t, filepath.Join(other, "abi", "3.0"), ABI30In(other))
+	assert.Equal(t, ABI30Features, ABI30In("/etc/apparmor.d"))
 }

@@ -137,7 +137,7 @@ func fmtOne(ctx context.Context, g *globalOptions, arg string, write, check bool
 func verifySame(ctx context.Context, g *globalOptions, name string, src, out []byte) error {
 	plain := &aaparser.Runner{Path: g.Parser}
 	r := plain
-	if features := filepath.Join(g.ProfileDir, "abi", "3.0"); fileExists(features) {
+	if features := aaparser.ABI30In(g.ProfileDir); features != "" {
 		r = &aaparser.Runner{Path: g.Parser, FeaturesFile: features}
 	}
 	want, err := r.Compile(ctx, name, src)
@@ -157,9 +157,4 @@ func verifySame(ctx context.Context, g *globalOptions, name string, src, out []b
 		return fmt.Errorf("%s: not rewritten: the canonical text compiles to different policy (please report this bug)", name)
 	}
 	return nil
-}
-
-func fileExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
 }
