@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -23,8 +21,8 @@ enforce gate only looks at records logged from now on.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.Out, "%s: complain mode (revision %d)\n", args[0], r.N)
-			return nil
+			return g.done(actionResult{Profile: args[0], Action: "complain", DryRun: dry, Loaded: !noLoad && !dry, Revision: &r},
+				"%s: complain mode (revision %d)\n", args[0], r.N)
 		},
 	}
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "print each file write and apparmor_parser command, change nothing")

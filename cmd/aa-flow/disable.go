@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -21,10 +19,11 @@ reverses it.`,
 			if err := newHost(g, dry).Disable(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			if !dry {
-				fmt.Fprintf(g.Out, "%s: disabled (unloaded; not loaded at boot)\n", args[0])
+			if dry && !g.JSON {
+				return nil
 			}
-			return nil
+			return g.done(actionResult{Profile: args[0], Action: "disabled", DryRun: dry},
+				"%s: disabled (unloaded; not loaded at boot)\n", args[0])
 		},
 	}
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "print each file change and apparmor_parser command, change nothing")

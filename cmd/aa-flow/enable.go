@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -20,10 +18,11 @@ ask for.`,
 			if err := newHost(g, dry).Enable(cmd.Context(), args[0]); err != nil {
 				return err
 			}
-			if !dry {
-				fmt.Fprintf(g.Out, "%s: enabled and loaded\n", args[0])
+			if dry && !g.JSON {
+				return nil
 			}
-			return nil
+			return g.done(actionResult{Profile: args[0], Action: "enabled", DryRun: dry, Loaded: !dry},
+				"%s: enabled and loaded\n", args[0])
 		},
 	}
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "print each file change and apparmor_parser command, change nothing")

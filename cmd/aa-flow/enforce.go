@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,9 +54,7 @@ log does not give counts).`,
 			}
 			report, err := h.Enforce(cmd.Context(), name, opts)
 			if g.JSON && report != nil {
-				enc := json.NewEncoder(g.Out)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(report); jerr != nil {
+				if jerr := writeJSON(g.Out, report); jerr != nil {
 					return jerr
 				}
 			}
@@ -71,9 +67,9 @@ log does not give counts).`,
 			switch {
 			case g.JSON || dry:
 			case noLoad:
-				fmt.Fprintf(g.Out, "%s: enforce mode in the profile file; not loaded (--no-load)\n", name)
+				g.info("%s: enforce mode in the profile file; not loaded (--no-load)\n", name)
 			default:
-				fmt.Fprintf(g.Out, "%s: enforce mode, confirmed by the kernel\n", name)
+				g.info("%s: enforce mode, confirmed by the kernel\n", name)
 			}
 			return nil
 		},

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -44,9 +43,7 @@ first, with time, user, mode and reason. The current file is marked with '*'
 				for _, r := range revs {
 					rows = append(rows, row{r.N, r.Time, r.Reason, r.Mode, r.User, r.SHA256, r.N == cur.N})
 				}
-				enc := json.NewEncoder(g.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return writeJSON(g.Out, rows)
 			}
 			tw := tabwriter.NewWriter(g.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "REV\tTIME\tUSER\tMODE\tREASON")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,6 +24,12 @@ func newHost(g *globalOptions, dryRun bool) *rollout.Host {
 	h := rollout.NewHost(g.ProfileDir, g.StateDir, g.Parser, g.Securityfs)
 	h.DryRun = dryRun
 	h.Log = g.Out
+	switch {
+	case g.JSON:
+		h.Log = g.Err // standard output holds the JSON document
+	case g.Quiet && !dryRun:
+		h.Log = io.Discard
+	}
 	return h
 }
 
@@ -77,11 +85,14 @@ aa-flow's management as it is.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(g.Out, "%s: adopted %s as revision %d (%s mode); aa-flow now manages it\n", name, path, r.N, r.Mode)
-				return nil
+				return g.done(actionResult{Profile: name, Action: "adopted", Loaded: false, Revision: &r},
+					"%s: adopted %s as revision %d (%s mode); aa-flow now manages it\n", name, path, r.N, r.Mode)
 			}
 			if tmpl == "" {
 				tmpl = "service"
+			}
+			if !slices.Contains(templates.StarterTemplates(), tmpl) {
+				return usagef("--template %q: no such template (%s)", tmpl, strings.Join(templates.StarterTemplates(), ", "))
 			}
 			if exe == "" && tmpl != "container" {
 				return usagef("init needs --exec PATH, the binary the profile confines (or --template container)")
@@ -101,9 +112,6 @@ aa-flow's management as it is.`,
 			}
 			src, err := templates.RenderStarter(s)
 			if err != nil {
-				if strings.Contains(err.Error(), "unknown template") {
-					return usagef("%v", err)
-				}
 				return err
 			}
 			r, err := h.Create(ctx, name, path, exe, src, force, !noLoad)
@@ -118,9 +126,8 @@ aa-flow's management as it is.`,
 			if noLoad {
 				loaded = "not loaded (--no-load)"
 			}
-			fmt.Fprintf(g.Out, "%s: %s %s (revision %d, %s mode), %s\n", name, verb, path, r.N, r.Mode, loaded)
-			fmt.Fprintf(g.Out, "next: run the workload, then `aa-flow learn %s`\n", name)
-			return nil
+			return g.done(actionResult{Profile: name, Action: "created", DryRun: dry, Loaded: !noLoad && !dry, Revision: &r},
+				"%s: %s %s (revision %d, %s mode), %s\nnext: run the workload, then `aa-flow learn %s`\n", name, verb, path, r.N, r.Mode, loaded, name)
 		},
 	}
 	f := cmd.Flags()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/review"
+	"github.com/aa-flow/aa-flow/store"
 )
 
 // learnFlags are learn's own flags.
@@ -110,7 +110,7 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	case len(prop.Rules) == 0:
 		return nil
 	case lf.check:
-		return withCode(exitNew, errors.New(""))
+		return exitWith(exitNew)
 	case lf.yes:
 		d, err := prop.Decide(profiles.Selection{All: true})
 		if err != nil {
@@ -120,7 +120,7 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	case isTerminal(g.In) && isTerminal(g.Out) && !g.JSON:
 		return reviewAndApply(ctx, g, t, prop, lf.noLoad, lf.dry)
 	default:
-		return withCode(exitNew, errors.New(""))
+		return exitWith(exitNew)
 	}
 }
 
@@ -169,7 +169,7 @@ func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop
 		if resolved, err := learn.Reject(dirs(g), prop, d); err != nil || resolved {
 			return err
 		}
-		fmt.Fprintf(g.Out, "Nothing written; the proposal stays pending (aa-flow review %s, aa-flow apply %s).\n", t.Name, t.Name)
+		g.info("Nothing written; the proposal stays pending (aa-flow review %s, aa-flow apply %s).\n", t.Name, t.Name)
 		return nil
 	}
 	return applyDecisions(ctx, g, t, prop, d, noLoad, dry)
@@ -177,21 +177,28 @@ func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop
 
 // applyDecisions writes the accepted rules and says what was done.
 func applyDecisions(ctx context.Context, g *globalOptions, t *learn.Target, prop *profiles.Proposal, d profiles.Decisions, noLoad, dry bool) error {
-	res, err := learn.Apply(ctx, learn.ApplyOptions{Dirs: dirs(g), Parser: g.Parser, Securityfs: g.Securityfs,
-		NoLoad: noLoad, DryRun: dry, Color: colorFor(g, g.Out), Log: g.Out}, t, prop, d)
-	switch {
-	case err != nil:
-		return err
-	case res.Rules == 0:
-		fmt.Fprintf(g.Out, "%s: no rules selected; nothing written\n", t.Name)
-	case res.DryRun:
-	case res.Revision > 0:
-		fmt.Fprintf(g.Out, "%s: %d rule line(s) written to %s (revision %d)\n", t.Name, res.Rules, res.Path, res.Revision)
-	default:
-		fmt.Fprintf(g.Out, "%s: %d rule line(s) written to %s\n", t.Name, res.Rules, res.Path)
-		if res.Loaded {
-			fmt.Fprintf(g.Out, "%s: reloaded\n", t.Name)
-		}
+	log := g.Out
+	if g.JSON {
+		log = g.Err // standard output holds the JSON document
 	}
-	return nil
+	res, err := learn.Apply(ctx, learn.ApplyOptions{Dirs: dirs(g), Parser: g.Parser, Securityfs: g.Securityfs,
+		NoLoad: noLoad, DryRun: dry, Color: colorFor(g, log), Log: log}, t, prop, d)
+	if err != nil {
+		return err
+	}
+	r := actionResult{Profile: t.Name, Action: "apply", DryRun: res.DryRun, Loaded: res.Loaded, Rules: res.Rules}
+	if res.Revision > 0 {
+		r.Revision = &store.Revision{N: res.Revision, Path: res.Path}
+	}
+	switch {
+	case res.Rules == 0:
+		return g.done(r, "%s: no rules selected; nothing written\n", t.Name)
+	case res.DryRun && !g.JSON:
+		return nil
+	case res.Revision > 0:
+		return g.done(r, "%s: %d rule line(s) written to %s (revision %d)\n", t.Name, res.Rules, res.Path, res.Revision)
+	case res.Loaded:
+		return g.done(r, "%s: %d rule line(s) written to %s\n%s: reloaded\n", t.Name, res.Rules, res.Path, t.Name)
+	}
+	return g.done(r, "%s: %d rule line(s) written to %s\n", t.Name, res.Rules, res.Path)
 }

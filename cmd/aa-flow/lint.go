@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -121,9 +120,7 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 		}
 	}
 	if g.JSON {
-		enc := json.NewEncoder(g.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(reports); err != nil {
+		if err := writeJSON(g.Out, reports); err != nil {
 			return err
 		}
 	} else {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"os/signal"
 	"syscall"
@@ -44,7 +43,7 @@ Examples:
   aa-flow logs --follow                  new records as they are written
   aa-flow logs --from big.log --summary  counts only
   aa-flow logs --json | jq .name         one JSON object per record`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			profile := ""
 			if len(args) == 1 {
@@ -144,9 +143,7 @@ func writeSummaryJSON(g *globalOptions, res *audit.Result, shown map[string]map[
 		"lost":        st.Lost,
 		"first_error": firstMalformed(st),
 	}
-	enc := json.NewEncoder(g.Out)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_ = writeJSON(g.Out, v)
 }
 
 func firstMalformed(st audit.Stats) any {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 )
 
@@ -30,8 +28,8 @@ one; repeated, it keeps going back. aa-flow history NAME lists revisions.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.Out, "%s: %s, now revision %d (%s mode)\n", args[0], r.Reason, r.N, r.Mode)
-			return nil
+			return g.done(actionResult{Profile: args[0], Action: "rollback", DryRun: dry, Loaded: !noLoad && !dry, Revision: &r},
+				"%s: %s, now revision %d (%s mode)\n", args[0], r.Reason, r.N, r.Mode)
 		},
 	}
 	cmd.Flags().IntVar(&to, "to", 0, "the revision to reinstate (default: the one before the current)")

@@ -252,3 +252,30 @@ func TestInitTemplatesAndAdopt(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "adopted "+dn)
 }
+
+// --json is honoured by the commands that change the host: one JSON
+// document on stdout, dry-run lines on stderr; --quiet prints nothing.
+func TestJSONAndQuietResults(t *testing.T) {
+	e := newHostEnv(t)
+	code, out, errs := e.run("--json", "init", "web", "--exec", "/usr/bin/web")
+	require.Equal(t, 0, code, errs)
+	var r actionResult
+	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+	assert.Equal(t, actionResult{Profile: "web", Action: "created", Loaded: true, Revision: r.Revision}, r)
+	require.NotNil(t, r.Revision)
+	assert.Equal(t, 1, r.Revision.N)
+
+	code, out, errs = e.run("-q", "complain", "web")
+	require.Equal(t, 0, code, errs)
+	assert.Empty(t, out)
+	code, out, errs = e.run("--json", "enforce", "web", "--force")
+	require.Equal(t, 0, code, errs)
+	assert.True(t, json.Valid([]byte(out)), out)
+
+	code, out, errs = e.run("--json", "rollback", "web", "--dry-run")
+	require.Equal(t, 0, code, errs)
+	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+	assert.Equal(t, "rollback", r.Action)
+	assert.True(t, r.DryRun)
+	assert.Contains(t, errs, "dry-run")
+}

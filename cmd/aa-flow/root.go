@@ -2,9 +2,9 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 
@@ -23,17 +23,50 @@ const (
 // globalOptions are the flags every command shares. One value is built per
 // run and passed down to each command; nothing is package-level.
 type globalOptions struct {
-	ProfileDir string // --profile-dir
-	StateDir   string // --state-dir
-	Parser     string // --parser: the apparmor_parser binary
+	ProfileDir string // --profile-dir, $AAFLOW_PROFILE_DIR
+	StateDir   string // --state-dir, $AAFLOW_STATE_DIR
+	Parser     string // --parser: the apparmor_parser binary, $AAFLOW_PARSER
 	Securityfs string // --securityfs: where securityfs is mounted
 	JSON       bool   // --json
-	NoColor    bool   // --no-color
+	Color      string // --color: auto, always or never
+	NoColor    bool   // --no-color: --color=never
+	Quiet      bool   // -q, --quiet
 
 	In  io.Reader
 	Out io.Writer
 	Err io.Writer
+	// Getenv reads the environment (os.Getenv).
+	Getenv func(string) string
+
+	// started is set once flags and arguments were accepted and a command's
+	// own code runs: an error before that is a usage mistake.
+	started bool
 }
+
+// Environment variables that give the global flags their defaults.
+const (
+	envProfileDir = "AAFLOW_PROFILE_DIR"
+	envStateDir   = "AAFLOW_STATE_DIR"
+	envParser     = "AAFLOW_PARSER"
+)
+
+// envOr is the value of the environment variable key, or def when it is
+// unset or empty.
+func (g *globalOptions) envOr(key, def string) string {
+	if v := g.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// exitCodesHelp is the exit status table, the same for every command.
+const exitCodesHelp = `
+Exit status, the same for every command:
+  0  success (status: every profile asked about is where it should be)
+  1  error: bad input or data, a failed check, a profile aa-flow does not know
+  2  usage: an unknown command or flag, a wrong argument count or value
+  3  learn --check (or learn without a terminal): new behaviour proposed
+  4  the enforce gate refuses (enforce; status NAME when its gate would)`
 
 // codeError carries an exit code other than 1 up to run.
 type codeError struct {
@@ -59,20 +92,37 @@ actually logged. The workflow:
   aa-flow learn NAME              propose rules from the audit records; review; apply
   aa-flow enforce NAME            flip to enforce once the complain window is clean
   aa-flow status                  where each profile stands
-  aa-flow rollback NAME           undo: the previous revision, reloaded`,
+  aa-flow rollback NAME           undo: the previous revision, reloaded
+
+Environment: AAFLOW_PROFILE_DIR, AAFLOW_STATE_DIR and AAFLOW_PARSER are the
+defaults of --profile-dir, --state-dir and --parser; NO_COLOR set, or
+TERM=dumb, means no colour unless --color=always.
+` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch g.Color {
+			case "auto", "always", "never":
+			default:
+				return usagef("--color must be auto, always or never, got %q", g.Color)
+			}
+			g.started = true
+			return nil
+		},
 	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.SetIn(g.In)
 	root.SetOut(g.Out)
 	root.SetErr(g.Err)
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.ProfileDir, "profile-dir", "/etc/apparmor.d", "directory of AppArmor profiles")
-	pf.StringVar(&g.StateDir, "state-dir", "/var/lib/aa-flow", "directory for aa-flow's revisions, proposals and cursors")
-	pf.StringVar(&g.Parser, "parser", "apparmor_parser", "the apparmor_parser binary")
+	pf.StringVar(&g.ProfileDir, "profile-dir", g.envOr(envProfileDir, "/etc/apparmor.d"), "directory of AppArmor profiles ($"+envProfileDir+")")
+	pf.StringVar(&g.StateDir, "state-dir", g.envOr(envStateDir, "/var/lib/aa-flow"), "directory for aa-flow's revisions, proposals and cursors ($"+envStateDir+")")
+	pf.StringVar(&g.Parser, "parser", g.envOr(envParser, "apparmor_parser"), "the apparmor_parser binary ($"+envParser+")")
 	pf.StringVar(&g.Securityfs, "securityfs", "/sys/kernel/security", "where securityfs is mounted")
-	pf.BoolVar(&g.JSON, "json", false, "machine-readable JSON output")
-	pf.BoolVar(&g.NoColor, "no-color", false, "no colour in output (also when NO_COLOR is set or output is not a terminal)")
+	pf.BoolVar(&g.JSON, "json", false, "machine-readable JSON output, errors too (a JSON object on standard error)")
+	pf.StringVar(&g.Color, "color", "auto", "colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always or never")
+	pf.BoolVar(&g.NoColor, "no-color", false, "no colour (--color=never)")
+	pf.BoolVarP(&g.Quiet, "quiet", "q", false, "print only data and errors, not what was done")
 
 	root.AddCommand(
 		newVersionCmd(g),
@@ -100,30 +150,55 @@ actually logged. The workflow:
 
 // run executes one aa-flow invocation and returns its exit code.
 func run(args []string, in io.Reader, out, errw io.Writer) int {
-	g := &globalOptions{In: in, Out: out, Err: errw}
+	return runEnv(args, in, out, errw, os.Getenv)
+}
+
+// runEnv is run with the environment read through getenv.
+func runEnv(args []string, in io.Reader, out, errw io.Writer, getenv func(string) string) int {
+	g := &globalOptions{In: in, Out: out, Err: errw, Getenv: getenv}
 	root := newRootCmd(g)
 	root.SetArgs(args)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
-	var ce *codeError
-	if errors.As(err, &ce) {
-		if ce.err != nil && ce.err.Error() != "" {
-			fmt.Fprintln(errw, "aa-flow:", ce.err)
-		}
-		return ce.code
+	code := exitCode(err, g.started)
+	if !g.started {
+		// flags may not have been parsed (an unknown command): --json
+		// still asks for a JSON error
+		g.JSON = g.JSON || jsonAsked(args)
 	}
-	fmt.Fprintln(errw, "aa-flow:", err)
-	if isUsageError(err) {
-		return exitUsage
+	var se *silentExit
+	if !errors.As(err, &se) {
+		reportError(g, err, code, profileArg(cmd))
 	}
-	return exitError
+	return code
 }
 
-// Used by learn --check (exit 3) and enforce (exit 4); referenced here so the
-// linters accept it before those commands land.
-var _ = withCode
+// jsonAsked reports whether args ask for --json before a "--".
+func jsonAsked(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "--json", "--json=true":
+			return true
+		}
+	}
+	return false
+}
+
+// profileArg is the profile name a command was given, for error messages:
+// its first argument when its usage line starts with NAME.
+func profileArg(cmd *cobra.Command) string {
+	if cmd == nil || cmd.Flags().NArg() == 0 {
+		return ""
+	}
+	if f := strings.Fields(cmd.Use); len(f) > 1 && strings.HasPrefix(f[1], "NAME") || len(f) > 1 && strings.HasPrefix(f[1], "[NAME") {
+		return cmd.Flags().Arg(0)
+	}
+	return ""
+}
 
 // isTerminal reports whether a stream is an interactive terminal.
 func isTerminal(v any) bool {
@@ -131,10 +206,15 @@ func isTerminal(v any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// colorFor reports whether output to w is coloured: only on a terminal, and
-// never with --no-color or NO_COLOR set.
+// colorFor reports whether output to w is coloured: --color=always, or
+// --color=auto on a terminal when neither NO_COLOR is set nor TERM=dumb.
 func colorFor(g *globalOptions, w any) bool {
-	if g.NoColor || os.Getenv("NO_COLOR") != "" {
+	switch {
+	case g.NoColor || g.Color == "never":
+		return false
+	case g.Color == "always":
+		return true
+	case g.Getenv("NO_COLOR") != "" || g.Getenv("TERM") == "dumb":
 		return false
 	}
 	return isTerminal(w)

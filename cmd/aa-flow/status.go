@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -76,9 +75,7 @@ files.`,
 				if doc.Profiles == nil {
 					doc.Profiles = []*rollout.Status{}
 				}
-				enc := json.NewEncoder(g.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(doc)
+				return writeJSON(g.Out, doc)
 			}
 			if kerr != nil {
 				fmt.Fprintf(g.Out, "kernel: %v\n  (modes below come from the profile files, not the kernel)\n\n", kerr)
