@@ -128,9 +128,17 @@ func message(err error, name string) string {
 // VERB PATH: REASON", keeping what the message says after it.
 func pathMessage(msg string, pe *fs.PathError) string {
 	inner := pe.Error()
-	rest := ""
+	prefix, rest := "", ""
 	if i := strings.LastIndex(msg, inner); i >= 0 {
-		rest = msg[i+len(inner):]
+		prefix, rest = strings.TrimSuffix(msg[:i], ": "), strings.TrimRight(msg[i+len(inner):], ": ")
+	}
+	if strings.HasSuffix(pe.Op, "exec") {
+		// a program that could not start: name the command it was to run
+		what := pe.Path
+		if strings.HasPrefix(prefix, pe.Path) {
+			what = prefix
+		}
+		return fmt.Sprintf("cannot run %s: %s%s", what, reason(pe.Err), rest)
 	}
 	verb := "read"
 	switch pe.Op {

@@ -110,6 +110,7 @@ func TestMessage(t *testing.T) {
 	}{
 		{fmt.Errorf("read records: read /var/log/x.log: %w", notExist), "", "cannot read /var/log/x.log: no such file"},
 		{fmt.Errorf("state: %w (run as root)", &fs.PathError{Op: "mkdir", Path: "/var/lib/aa-flow/x", Err: syscall.EACCES}), "", "cannot write /var/lib/aa-flow/x: permission denied (run as root)"},
+		{fmt.Errorf("/x/docker inspect: %w: %s", &fs.PathError{Op: "fork/exec", Path: "/x/docker", Err: syscall.ENOENT}, ""), "", "cannot run /x/docker inspect: no such file"},
 		{fmt.Errorf("nosuch: %w (or learn into a file with --profile-file)", fmt.Errorf("nosuch: %w", store.ErrNotManaged)), "nosuch",
 			"nosuch is not managed by aa-flow (start with: aa-flow init nosuch --exec PATH, or --adopt for an existing profile file)"},
 		{fmt.Errorf("x.log:1:1: unknown rule %q", strings.Repeat("\xff\x01", 200)), "", ""},
