@@ -1,0 +1,758 @@
+package volatile
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Piece is part of a pattern: literal text, which the caller escapes so
+// that it matches only itself, or glob text from this package, written as
+// is.
+type Piece struct {
+	Text string
+	Glob bool
+}
+
+// Name is one distinct logged path.
+type Name struct {
+	Path string
+	// Owner: every record for the path had fsuid == ouid (the task owned
+	// the file).
+	Owner bool
+}
+
+// Family is names that one pattern covers.
+type Family struct {
+	// Pieces spell the pattern; all literal for a name that stays literal.
+	Pieces []Piece
+	// Members are the indexes of the names the pattern covers, in input
+	// order.
+	Members []int
+	// Shapes are the shapes the pattern generalises, outermost first.
+	Shapes []Shape
+}
+
+// Glob reports whether the family's pattern has a glob piece.
+func (f Family) Glob() bool {
+	for _, p := range f.Pieces {
+		if p.Glob {
+			return true
+		}
+	}
+	return false
+}
+
+// Options tune Infer.
+type Options struct {
+	// HasVar reports whether the profile defines a variable (by name
+	// without @{ }): PROC, pid, tid, HOME, uid are used when it does,
+	// plain globs otherwise. Nil: none is defined.
+	HasVar func(name string) bool
+	// SiblingMin is how many unshaped files of one directory become one
+	// pattern (their common prefix and suffix kept, '*' between); 0 or
+	// less: never.
+	SiblingMin int
+	// TreeMin is how many distinct subdirectories of one directory, each
+	// with files of their own, make a '**' tree: DIR/** covers them all.
+	// 0 or less: never. Shaped families are tried first: a tree is only
+	// for what per-component patterns could not cover.
+	TreeMin int
+}
+
+// Infer groups distinct names into families and proposes a pattern for
+// each (see the package comment). Every name is a member of exactly one
+// family; a name no inference applies to is a family of its own with a
+// literal pattern. Names must be absolute paths (a trailing '/' names a
+// directory). The result is ordered by pattern text.
+func Infer(names []Name, opt Options) []Family {
+	w := &walker{opt: opt, names: names, comps: make([][]string, len(names))}
+	var all []int
+	for i, n := range names {
+		if !strings.HasPrefix(n.Path, "/") {
+			w.out = append(w.out, Family{Pieces: []Piece{{Text: n.Path}}, Members: []int{i}})
+			continue
+		}
+		w.comps[i] = strings.Split(n.Path[1:], "/")
+		all = append(all, i)
+	}
+	w.node(nil, nil, all, 0, nil)
+	for i := range w.out {
+		w.out[i].Pieces = joinPieces(w.out[i].Pieces)
+	}
+	slices.SortStableFunc(w.out, func(a, b Family) int { return strings.Compare(PatternKey(a.Pieces), PatternKey(b.Pieces)) })
+	return w.out
+}
+
+// PatternKey writes pieces as one string that tells literal from glob
+// text (for ordering and map keys, not for a profile).
+func PatternKey(ps []Piece) string {
+	var b strings.Builder
+	for _, p := range ps {
+		if p.Glob {
+			b.WriteByte(0)
+		}
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+type walker struct {
+	opt   Options
+	names []Name
+	comps [][]string
+	out   []Family
+}
+
+func (w *walker) hasVar(name string) bool { return w.opt.HasVar != nil && w.opt.HasVar(name) }
+
+// ctx is what each component before the current one is: its literal
+// text, or "\x00" and the shape it was generalised as.
+type ctx []string
+
+func shapeCtx(s Shape) string { return "\x00" + string(s) }
+
+func (c ctx) is(vals ...string) bool {
+	if len(c) != len(vals) {
+		return false
+	}
+	for i, v := range vals {
+		if c[i] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// temp reports whether the next component is inside a temporary
+// directory.
+func (c ctx) temp() bool {
+	switch {
+	case len(c) >= 1 && c[0] == "tmp":
+		return true
+	case len(c) >= 2 && (c[0] == "var" && c[1] == "tmp" || c[0] == "dev" && c[1] == "shm"):
+		return true
+	case len(c) >= 3 && c[0] == "run" && c[1] == "user":
+		return true
+	}
+	return false
+}
+
+// group is names of one position that one component pattern covers.
+type group struct {
+	names  []string
+	pieces []Piece
+	ctx    string
+	shapes []Shape
+	// prefix replaces the pattern so far (@{PROC}, @{HOME}).
+	prefix []Piece
+	// tree: the pattern (**) covers everything below; no further
+	// components are looked at.
+	tree bool
+	// members, when set, are the members the group takes (of names that
+	// are split between groups); otherwise every member of its names.
+	members []int
+}
+
+// node infers the families of the members below prefix: those that end
+// here are a family; the others are grouped by their next component.
+func (w *walker) node(prefix []Piece, c ctx, members []int, depth int, shapes []Shape) {
+	var leaves []int
+	byName := map[string][]int{}
+	var order []string
+	for _, m := range members {
+		if len(w.comps[m]) == depth {
+			leaves = append(leaves, m)
+			continue
+		}
+		n := w.comps[m][depth]
+		if byName[n] == nil {
+			order = append(order, n)
+		}
+		byName[n] = append(byName[n], m)
+	}
+	if len(leaves) > 0 {
+		w.out = append(w.out, Family{Pieces: slices.Clone(prefix), Members: leaves, Shapes: slices.Clone(shapes)})
+	}
+	if len(order) == 0 {
+		return
+	}
+	slices.Sort(order)
+	for _, g := range w.groups(c, depth, order, byName) {
+		ms := slices.Clone(g.members)
+		if ms == nil {
+			for _, n := range g.names {
+				ms = append(ms, byName[n]...)
+			}
+		}
+		slices.Sort(ms)
+		p := prefix
+		if g.prefix != nil {
+			p = g.prefix
+		}
+		np := append(slices.Clone(p), Piece{Text: "/"})
+		np = append(np, g.pieces...)
+		if g.prefix != nil && len(g.pieces) == 0 {
+			np = slices.Clone(g.prefix)
+		}
+		sh := slices.Clone(shapes)
+		for _, s := range g.shapes {
+			if !slices.Contains(sh, s) {
+				sh = append(sh, s)
+			}
+		}
+		if g.tree {
+			w.out = append(w.out, Family{Pieces: np, Members: ms, Shapes: sh})
+			continue
+		}
+		w.node(np, append(slices.Clone(c), g.ctx), ms, depth+1, sh)
+	}
+}
+
+// groups partitions the distinct names of one position into component
+// patterns.
+func (w *walker) groups(c ctx, depth int, order []string, byName map[string][]int) []group {
+	var out []group
+	literal := func(n string) group { return group{names: []string{n}, pieces: []Piece{{Text: n}}, ctx: n} }
+	rest := order
+	switch {
+	case c.is("proc"), len(c) == 3 && c[0] == "proc" && c[1] == shapeCtx(PID) && c[2] == "task":
+		// Per-process directories: volatile alone.
+		var pids []string
+		rest = nil
+		for _, n := range order {
+			if allDigits(n) && n[0] != '0' {
+				pids = append(pids, n)
+			} else {
+				rest = append(rest, n)
+			}
+		}
+		if len(pids) > 0 {
+			g := group{names: pids, ctx: shapeCtx(PID), shapes: []Shape{PID}}
+			v := "pid"
+			if depth == 3 {
+				v = "tid"
+			}
+			switch {
+			case depth == 1 && w.hasVar("PROC") && w.hasVar("pid"):
+				g.prefix = []Piece{{Text: "@{PROC}", Glob: true}}
+				g.pieces = []Piece{{Text: "@{pid}", Glob: true}}
+			case depth == 3 && w.hasVar(v):
+				g.pieces = []Piece{{Text: "@{" + v + "}", Glob: true}}
+			default:
+				g.pieces = []Piece{{Text: "[1-9]*", Glob: true}}
+			}
+			out = append(out, g)
+		}
+	case c.is("home"):
+		return w.homes(order, byName)
+	case c.is("run", "user"):
+		var uids []string
+		rest = nil
+		for _, n := range order {
+			if allDigits(n) {
+				uids = append(uids, n)
+			} else {
+				rest = append(rest, n)
+			}
+		}
+		owner := w.allOwner(uids, byName)
+		if len(uids) >= 2 || len(uids) == 1 && owner && w.hasVar("uid") {
+			g := group{names: uids, ctx: shapeCtx(UID), shapes: []Shape{UID}, pieces: []Piece{{Text: "[0-9]*", Glob: true}}}
+			if w.hasVar("uid") {
+				g.pieces = []Piece{{Text: "@{uid}", Glob: true}}
+			}
+			out = append(out, g)
+		} else {
+			rest = order
+		}
+	}
+	if depth == 0 {
+		// A top-level directory is never generalised.
+		for _, n := range rest {
+			out = append(out, literal(n))
+		}
+		return out
+	}
+	shaped, lits := w.shapeGroups(c, depth, rest)
+	out = append(out, shaped...)
+	return append(out, w.unshaped(depth, lits, byName)...)
+}
+
+// allOwner reports whether every name below these was an owner access.
+func (w *walker) allOwner(names []string, byName map[string][]int) bool {
+	for _, n := range names {
+		for _, m := range byName[n] {
+			if !w.names[m].Owner {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// endsAt reports whether one of the members has only depth components
+// (/home/NAME itself, written without its '/').
+func (w *walker) endsAt(members []int, depth int) bool {
+	for _, m := range members {
+		if len(w.comps[m]) == depth {
+			return true
+		}
+	}
+	return false
+}
+
+// homes groups the users' directories under /home. Owner accesses go to
+// @{HOME} when the profile has it: the rule then grants in every home only
+// what the task's own user owns, which is what the records showed. Other
+// accesses keep the user's name, except a path seen below two or more
+// users' directories: that one becomes /home/*/PATH (and is rated by what
+// it reaches). One user's file never becomes every user's.
+func (w *walker) homes(order []string, byName map[string][]int) []group {
+	var out []group
+	var owners []string
+	users := map[string][]string{} // the rest of the path -> users
+	for _, n := range order {
+		if n != "" && w.hasVar("HOME") && w.allOwner([]string{n}, byName) && !w.endsAt(byName[n], 2) {
+			owners = append(owners, n)
+			continue
+		}
+		if n == "" {
+			continue
+		}
+		for _, m := range byName[n] {
+			r := strings.Join(w.comps[m][2:], "/")
+			if u := users[r]; len(u) == 0 || u[len(u)-1] != n {
+				users[r] = append(u, n)
+			}
+		}
+	}
+	if len(owners) > 0 {
+		out = append(out, group{names: owners, ctx: shapeCtx(User), shapes: []Shape{User}, prefix: []Piece{{Text: "@{HOME}", Glob: true}}})
+	}
+	shared := group{ctx: shapeCtx(User), shapes: []Shape{User}, pieces: []Piece{{Text: "*", Glob: true}}}
+	for _, n := range order {
+		if slices.Contains(owners, n) {
+			continue
+		}
+		own := group{names: []string{n}, pieces: []Piece{{Text: n}}, ctx: n}
+		for _, m := range byName[n] {
+			if n != "" && len(users[strings.Join(w.comps[m][2:], "/")]) >= 2 {
+				shared.members = append(shared.members, m)
+			} else {
+				own.members = append(own.members, m)
+			}
+		}
+		if len(own.members) > 0 {
+			out = append(out, own)
+		}
+	}
+	if len(shared.members) > 0 {
+		out = append(out, shared)
+	}
+	return out
+}
+
+// tokenized is one distinct name of a position, split into tokens.
+type tokenized struct {
+	name string
+	toks []Token
+}
+
+// strictKey is the tokens with shaped ones replaced by their shape: names
+// with equal keys differ only in shaped tokens. Counters and epochs share
+// a key (an epoch is a number), as do hex runs and hashes.
+func strictKey(toks []Token) string {
+	var b strings.Builder
+	for _, t := range toks {
+		if t.Shape == "" {
+			b.WriteString(t.Text)
+			continue
+		}
+		b.WriteByte(0)
+		switch t.Shape {
+		case Epoch:
+			b.WriteString(string(Counter))
+		case Hash:
+			b.WriteString(string(Hex))
+		case DateTime:
+			b.WriteString(layout(t.Text))
+		default:
+			b.WriteString(string(t.Shape))
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// hexKey is the name with every run of hex digits (letters a-f, digits or
+// both) replaced by its length; seen says a run has a digit and a letter.
+// Names with equal keys, one of them seen, are one family of hex names
+// (data/3f, data/a7, data/42, data/ff).
+func hexKey(name string) (key string, seen bool) {
+	var b strings.Builder
+	for i := 0; i < len(name); {
+		if !isAlnum(name[i]) {
+			b.WriteByte(name[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(name) && isAlnum(name[j]) {
+			j++
+		}
+		run := name[i:j]
+		if isHexRun(run) {
+			seen = true
+		}
+		if isHexRun(run) || allDigits(run) || allHexLetters(run) {
+			b.WriteByte(0)
+			b.WriteString(strconv.Itoa(len(run)))
+		} else {
+			b.WriteString(run)
+		}
+		i = j
+	}
+	return b.String(), seen
+}
+
+func allHexLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !(s[i] >= 'a' && s[i] <= 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// layout is a date-time's form with its digits as '9'.
+func layout(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if isDigit(c) {
+			b[i] = '9'
+		}
+	}
+	return string(b)
+}
+
+// shapeGroups groups names of equal shape and proposes each group's
+// component pattern; names no shape generalises are returned as lits.
+func (w *walker) shapeGroups(c ctx, depth int, names []string) (out []group, lits []string) {
+	temp := c.temp()
+	byHex := map[string][]string{}
+	hexSeen := map[string]bool{}
+	var hexOrder []string
+	var rest []string
+	for _, n := range names {
+		if hasShape(Classify(n), UUID, DateTime, Epoch, Mktemp) {
+			rest = append(rest, n)
+			continue
+		}
+		k, seen := hexKey(n)
+		if byHex[k] == nil {
+			hexOrder = append(hexOrder, k)
+		}
+		byHex[k] = append(byHex[k], n)
+		hexSeen[k] = hexSeen[k] || seen
+	}
+	for _, k := range hexOrder {
+		ns := byHex[k]
+		if len(ns) < 2 || !hexSeen[k] {
+			rest = append(rest, ns...)
+			continue
+		}
+		if g, ok := hexGroup(ns, depth); ok {
+			out = append(out, g)
+		} else {
+			lits = append(lits, ns...)
+		}
+	}
+	byKey := map[string][]tokenized{}
+	var keys []string
+	for _, n := range rest {
+		toks := Classify(n)
+		k := strictKey(toks)
+		if byKey[k] == nil {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], tokenized{n, toks})
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		gs, l := shapeGroup(byKey[k], temp, depth)
+		out = append(out, gs...)
+		lits = append(lits, l...)
+	}
+	slices.Sort(lits)
+	return out, lits
+}
+
+// hexGroup is the component pattern of names that differ only in runs of
+// hex digits.
+func hexGroup(names []string, depth int) (group, bool) {
+	n := names[0]
+	var ps []Piece
+	upper := false
+	for _, m := range names {
+		upper = upper || strings.ContainsAny(m, "ABCDEF")
+	}
+	class := "[0-9a-f]"
+	if upper {
+		class = "[0-9A-F]"
+	}
+	// Fixed runs are those equal in every name.
+	for i := 0; i < len(n); {
+		if !isAlnum(n[i]) {
+			ps = append(ps, Piece{Text: n[i : i+1]})
+			i++
+			continue
+		}
+		j := i
+		for j < len(n) && isAlnum(n[j]) {
+			j++
+		}
+		run := n[i:j]
+		same := true
+		for _, m := range names[1:] {
+			if m[i:j] != run {
+				same = false
+				break
+			}
+		}
+		if same || !(isHexRun(run) || allDigits(run) || allHexLetters(run)) {
+			ps = append(ps, Piece{Text: run})
+		} else {
+			ps = append(ps, Piece{Text: class + "*", Glob: true})
+		}
+		i = j
+	}
+	if depth == 1 && !hasFixed(ps) {
+		return group{}, false
+	}
+	return group{names: names, pieces: ps, ctx: shapeCtx(Hex), shapes: []Shape{Hex}}, true
+}
+
+func hasShape(toks []Token, shapes ...Shape) bool {
+	for _, t := range toks {
+		if slices.Contains(shapes, t.Shape) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasFixed(ps []Piece) bool {
+	for _, p := range ps {
+		if !p.Glob && p.Text != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// shapeGroup proposes the pattern of names with one strict key: a glob
+// where the names differ, or where one name's shape alone is volatile;
+// the fixed tokens and shaped ones that do not vary stay literal. Names it
+// cannot generalise are returned as lits.
+func shapeGroup(ns []tokenized, temp bool, depth int) ([]group, []string) {
+	first := ns[0].toks
+	var ps []Piece
+	var shapes []Shape
+	for i, t := range first {
+		if t.Shape == "" {
+			ps = append(ps, Piece{Text: t.Text})
+			continue
+		}
+		vals := make([]string, len(ns))
+		distinct := false
+		for k, n := range ns {
+			vals[k] = n.toks[i].Text
+			distinct = distinct || vals[k] != vals[0]
+		}
+		if !distinct && !t.alone(temp) {
+			ps = append(ps, Piece{Text: t.Text})
+			continue
+		}
+		s := t.Shape
+		for _, n := range ns {
+			if n.toks[i].Shape != s && s == Epoch {
+				s = Counter // an epoch among counters is a counter
+			}
+		}
+		ps = append(ps, Piece{Text: globFor(s, vals), Glob: true})
+		if !slices.Contains(shapes, s) {
+			shapes = append(shapes, s)
+		}
+	}
+	if len(shapes) == 0 || depth == 1 && !hasFixed(ps) {
+		lits := make([]string, len(ns))
+		for i, n := range ns {
+			lits[i] = n.name
+		}
+		return nil, lits
+	}
+	names := make([]string, len(ns))
+	for i, n := range ns {
+		names[i] = n.name
+	}
+	return []group{{names: names, pieces: ps, ctx: shapeCtx(shapes[0]), shapes: shapes}}, nil
+}
+
+// globFor is the glob for one shaped position given every value seen
+// there: the narrowest of aa-flow's forms that matches them all.
+func globFor(s Shape, vals []string) string {
+	switch s {
+	case Counter, Epoch, UID:
+		return "[0-9]*"
+	case DateTime:
+		l := layout(vals[0])
+		for _, v := range vals[1:] {
+			if layout(v) != l {
+				return "[0-9]*"
+			}
+		}
+		return strings.ReplaceAll(l, "9", "[0-9]")
+	case UUID:
+		c := hexClass(vals)
+		return c + "*-" + c + "*-" + c + "*-" + c + "*-" + c + "*"
+	case Hex, Hash:
+		return hexClass(vals) + "*"
+	case Mktemp:
+		n := len(vals[0])
+		for _, v := range vals[1:] {
+			if len(v) != n {
+				return "*"
+			}
+		}
+		return strings.Repeat("?", n)
+	case Rotation, Version:
+		return ".[0-9]*"
+	}
+	return "*"
+}
+
+// hexClass is the byte class of the hex digits in vals.
+func hexClass(vals []string) string {
+	var lower, upper bool
+	for _, v := range vals {
+		lower = lower || strings.ContainsAny(v, "abcdef")
+		upper = upper || strings.ContainsAny(v, "ABCDEF")
+	}
+	switch {
+	case lower && upper:
+		return "[0-9A-Fa-f]"
+	case upper:
+		return "[0-9A-F]"
+	}
+	return "[0-9a-f]"
+}
+
+// unshaped groups the names no shape generalised. With TreeMin or more
+// subdirectories that have files of their own, below a directory that is
+// not top-level, they become one DIR/** tree (evidence in several distinct
+// subdirectories). Otherwise, SiblingMin or more files (names with nothing
+// below them) become one pattern: their common prefix and suffix (whole
+// tokens) stay, '*' goes between. The rest stay literal.
+func (w *walker) unshaped(depth int, lits []string, byName map[string][]int) []group {
+	var files, dirs, out []group
+	var fnames []string
+	for _, n := range lits {
+		file := n != ""
+		for _, m := range byName[n] {
+			file = file && len(w.comps[m]) == depth+1
+		}
+		g := group{names: []string{n}, pieces: []Piece{{Text: n}}, ctx: n}
+		switch {
+		case file:
+			fnames = append(fnames, n)
+			files = append(files, g)
+		case n != "":
+			dirs = append(dirs, g)
+		default:
+			out = append(out, g)
+		}
+	}
+	if w.opt.TreeMin > 0 && depth >= 2 && len(dirs) >= w.opt.TreeMin {
+		var all []string
+		for _, g := range append(files, dirs...) {
+			all = append(all, g.names...)
+		}
+		slices.Sort(all)
+		return append(out, group{names: all, pieces: []Piece{{Text: "**", Glob: true}}, shapes: []Shape{Tree}, tree: true})
+	}
+	out = append(out, dirs...)
+	if w.opt.SiblingMin > 0 && len(fnames) >= w.opt.SiblingMin {
+		pre, suf := commonEnds(fnames)
+		if depth > 1 || pre != "" || suf != "" {
+			ps := []Piece{{Text: pre}, {Text: "*", Glob: true}, {Text: suf}}
+			return append(out, group{names: fnames, pieces: ps, ctx: shapeCtx(Siblings), shapes: []Shape{Siblings}})
+		}
+	}
+	return append(out, files...)
+}
+
+// commonEnds is the longest prefix and suffix, in whole tokens (runs of
+// letters and digits, single other bytes), that every name shares and
+// that do not overlap in any name.
+func commonEnds(names []string) (string, string) {
+	split := func(s string) []string {
+		var out []string
+		for i := 0; i < len(s); {
+			j := i + 1
+			if isAlnum(s[i]) {
+				for j < len(s) && isAlnum(s[j]) {
+					j++
+				}
+			}
+			out = append(out, s[i:j])
+			i = j
+		}
+		return out
+	}
+	toks := make([][]string, len(names))
+	minLen := -1
+	for i, n := range names {
+		toks[i] = split(n)
+		if minLen < 0 || len(toks[i]) < minLen {
+			minLen = len(toks[i])
+		}
+	}
+	p := 0
+	for p < minLen && allEqual(toks, func(t []string) string { return t[p] }) {
+		p++
+	}
+	s := 0
+	for s < minLen-p && allEqual(toks, func(t []string) string { return t[len(t)-1-s] }) {
+		s++
+	}
+	first := toks[0]
+	return strings.Join(first[:p], ""), strings.Join(first[len(first)-s:], "")
+}
+
+func allEqual(toks [][]string, at func([]string) string) bool {
+	v := at(toks[0])
+	for _, t := range toks[1:] {
+		if at(t) != v {
+			return false
+		}
+	}
+	return true
+}
+
+// joinPieces merges neighbouring pieces of the same kind and drops empty
+// ones.
+func joinPieces(ps []Piece) []Piece {
+	var out []Piece
+	for _, p := range ps {
+		if p.Text == "" {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].Glob == p.Glob {
+			out[n-1].Text += p.Text
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
