@@ -2,6 +2,7 @@
 // internal/loggen) for benchmarks and tests.
 //
 //	aa-flow-loggen -n 200000 -format audit -seed 1 > audit.log
+//	aa-flow-loggen -n 200000 -workload volatile -day 2 > day2.log
 package main
 
 import (
@@ -18,14 +19,17 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed (same seed, same log)")
 	format := flag.String("format", "audit", "audit, syslog, kmsg, journal (journalctl -o json) or export (journal export format)")
 	out := flag.String("o", "-", "output file (- for stdout)")
+	workload := flag.String("workload", "", "what the service does: \"\" (fixed names), volatile (names that change from run to run) or distinct (a new file in every record)")
+	day := flag.Int("day", 1, "the run of a volatile service: new pids and random names each day")
 	flag.Parse()
-	if err := run(*n, *seed, loggen.Format(*format), *out); err != nil {
+	opt := loggen.Options{Records: *n, Seed: *seed, Format: loggen.Format(*format), Workload: loggen.Workload(*workload), Day: *day}
+	if err := run(opt, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "aa-flow-loggen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, seed uint64, format loggen.Format, out string) error {
+func run(opt loggen.Options, out string) error {
 	w := os.Stdout
 	if out != "-" {
 		f, err := os.Create(out)
@@ -36,7 +40,7 @@ func run(n int, seed uint64, format loggen.Format, out string) error {
 		w = f
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	st, err := loggen.Write(bw, loggen.Options{Records: n, Seed: seed, Format: format})
+	st, err := loggen.Write(bw, opt)
 	if err != nil {
 		return err
 	}

@@ -48,8 +48,14 @@ type Options struct {
 	// not; AppArmor 3.0's libapparmor rejects records that carry it).
 	Class bool
 	// EnforceAt is the fraction of records in complain mode before the
-	// switch to enforce (default 0.7).
+	// switch to enforce (default 0.7; 1 or more for complain mode only).
 	EnforceAt float64
+	// Workload is what the service does (default Fixed). Volatile and
+	// Distinct default Profile to /usr/sbin/myappd.
+	Workload Workload
+	// Day is the run of a Volatile service, from 1: each day starts 24
+	// hours after the one before, with new pids and new random names.
+	Day int
 }
 
 // Stats says what Write wrote.
@@ -71,6 +77,7 @@ type gen struct {
 	seq  uint64
 	st   Stats
 	boot time.Time
+	vol  *volatileState // the Volatile and Distinct workloads' state
 }
 
 // Write writes the log to w.
@@ -78,8 +85,20 @@ func Write(w io.Writer, opt Options) (Stats, error) {
 	if opt.Start.IsZero() {
 		opt.Start = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	}
+	switch opt.Workload {
+	case Fixed, Volatile, Distinct:
+	default:
+		return Stats{}, fmt.Errorf("loggen: unknown workload %q", opt.Workload)
+	}
 	if opt.Profile == "" {
 		opt.Profile = "/usr/sbin/exampled"
+		if opt.Workload != Fixed {
+			opt.Profile = svcExe
+		}
+	}
+	if opt.Day > 1 {
+		opt.Start = opt.Start.Add(time.Duration(opt.Day-1) * 24 * time.Hour)
+		opt.Seed ^= uint64(opt.Day) * 0x2545f4914f6cdd1d
 	}
 	if opt.Companions == 0 {
 		opt.Companions = 0.5
@@ -103,6 +122,9 @@ func Write(w io.Writer, opt Options) (Stats, error) {
 		ser:  1000 + opt.Seed%1000,
 		boot: opt.Start.Add(-3 * time.Hour),
 		st:   Stats{ByMode: map[string]int{}},
+	}
+	if opt.Workload != Fixed {
+		g.initVolatile()
 	}
 	for i := 0; i < opt.Records; i++ {
 		g.t = g.t.Add(time.Duration(1+g.rng.IntN(40)) * time.Millisecond)
@@ -149,7 +171,7 @@ var (
 	}{{1, "dac_override"}, {6, "setgid"}, {7, "setuid"}, {10, "net_bind_service"}, {12, "net_admin"}, {21, "sys_admin"}}
 	signals  = []string{"term", "hup", "usr1", "kill"}
 	comms    = []string{"exampled", "exampled-work", "exampled-log"}
-	syscalls = map[string]int{"open": 257, "exec": 59, "create": 41, "capable": 54, "signal": 62, "ptrace": 101, "connect": 42}
+	syscalls = map[string]int{"open": 257, "exec": 59, "create": 41, "capable": 54, "signal": 62, "ptrace": 101, "connect": 42, "mkdir": 83}
 )
 
 func (g *gen) pick(s []string) string { return s[g.rng.IntN(len(s))] }
@@ -166,6 +188,15 @@ func (g *gen) record(mode string) {
 	b = append(b, '"')
 	op := "open"
 	prof := g.opt.Profile
+	if g.vol != nil {
+		b, op, pid, comm = g.volatileRecord(b)
+		g.b = b
+		g.emit(1400, "AVC", b)
+		if g.opt.Companions > 0 && g.rng.Float64() < g.opt.Companions {
+			g.companions(op, pid, comm)
+		}
+		return
+	}
 	switch k := g.rng.IntN(100); {
 	case k < 45: // file read
 		op = "open"

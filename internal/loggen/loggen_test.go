@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"regexp"
 	"testing"
 	"time"
 
@@ -88,4 +89,76 @@ func TestDeterministic(t *testing.T) {
 	assert.NotEqual(t, a.String(), c.String())
 	_, err = loggen.Write(&a, loggen.Options{Records: 1, Format: "nope"})
 	assert.Error(t, err)
+}
+
+// names are the file names of a log's records, with how often each was
+// named.
+func names(t *testing.T, opt loggen.Options) map[string]int {
+	var buf bytes.Buffer
+	opt.Format = loggen.AuditLog
+	_, err := loggen.Write(&buf, opt)
+	require.NoError(t, err)
+	d := audit.NewDecoder()
+	out := map[string]int{}
+	sc := bufio.NewScanner(&buf)
+	n := 0
+	for sc.Scan() {
+		n++
+		for _, e := range d.Feed(sc.Bytes(), "gen", n) {
+			if e.Name != "" {
+				out[e.Name]++
+			}
+		}
+	}
+	for _, e := range d.Flush() {
+		if e.Name != "" {
+			out[e.Name]++
+		}
+	}
+	assert.Empty(t, d.Stats().Malformed)
+	return out
+}
+
+// The volatile service names many distinct files of the shapes inference
+// must recognise, and its second day names the same fixed files with new
+// pids and new random names.
+func TestVolatileWorkload(t *testing.T) {
+	day1 := names(t, loggen.Options{Records: 20000, Seed: 1, Workload: loggen.Volatile, Day: 1})
+	day2 := names(t, loggen.Options{Records: 20000, Seed: 1, Workload: loggen.Volatile, Day: 2})
+	assert.Greater(t, len(day1), 5000, "distinct names")
+	for _, want := range []string{`^/tmp/myapp-[0-9]+/$`, `^/tmp/myapp-[0-9]+/tmp\.[A-Za-z0-9]{10}$`, `^/var/lib/myapp/data/[0-9a-f]{2}/[0-9a-f]{38}$`,
+		`^/home/myapp/\.local/state/myapp/state-[0-9]+\.json$`, `^/proc/[0-9]+/task/[0-9]+/stat$`, `^/var/backups/myapp/archive-1[0-9]{9}\.tar\.gz$`,
+		`^/var/lib/myapp/reports/report-2026-11-2[23]T[0-9:]{8}\.json$`, `^/var/lib/myapp/uploads/[0-9a-f-]{36}\.json$`, `^/var/log/myapp/myapp\.log\.[2-5]\.gz$`} {
+		re := regexp.MustCompile(want)
+		found := 0
+		for n := range day1 {
+			if re.MatchString(n) {
+				found++
+			}
+		}
+		assert.Positive(t, found, want)
+	}
+	same, volatile := 0, 0
+	for n := range day2 {
+		if day1[n] > 0 {
+			same++
+		} else {
+			volatile++
+		}
+	}
+	// 16 files read, 5 written, 5 rotated logs, 1 program run.
+	assert.Equal(t, 27, same, "only the fixed files are named on both days")
+	assert.Greater(t, volatile, 5000)
+	assert.Equal(t, 20000, sum(names(t, loggen.Options{Records: 20000, Seed: 1, Workload: loggen.Distinct})), "one name a record")
+	assert.Len(t, names(t, loggen.Options{Records: 20000, Seed: 1, Workload: loggen.Distinct}), 20000)
+	_, err := loggen.Write(&bytes.Buffer{}, loggen.Options{Records: 1, Format: loggen.AuditLog, Workload: "nope"})
+	assert.Error(t, err)
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
