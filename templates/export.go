@@ -23,6 +23,14 @@ type Export struct {
 	// Placeholders for the workload, "SERVICE", "CONTAINER" and "IMAGE"
 	// when empty.
 	Service, Container, Image string
+	// SeccompPath is the seccomp profile (Docker's JSON) to apply beside
+	// the AppArmor profile; none when empty.
+	SeccompPath string
+	// SeccompAllow and SeccompConditional are the syscalls the seccomp
+	// profile allows, unconditionally and under a condition (arguments,
+	// capabilities, architecture); systemd's SystemCallFilter= takes names
+	// only.
+	SeccompAllow, SeccompConditional []string
 }
 
 // RenderExport renders the snippet for e. Every name goes into shell
@@ -55,7 +63,17 @@ func RenderExport(e Export) ([]byte, error) {
 			return nil, err
 		}
 	}
-	t, err := template.ParseFS(exportFS, "export/note.tmpl", "export/"+e.Kind+".tmpl")
+	if e.SeccompPath != "" {
+		if err := safeWord("seccomp profile path", e.SeccompPath, "._-+:@/"); err != nil {
+			return nil, err
+		}
+		for _, n := range append(append([]string(nil), e.SeccompAllow...), e.SeccompConditional...) {
+			if err := safeWord("syscall name", n, "_"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	t, err := template.New("").Funcs(template.FuncMap{"join": strings.Join}).ParseFS(exportFS, "export/note.tmpl", "export/seccomp.tmpl", "export/"+e.Kind+".tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("export template %s: %w", e.Kind, err)
 	}

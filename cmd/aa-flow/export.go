@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aa-flow/aa-flow/rollout"
+	"github.com/aa-flow/aa-flow/seccomp"
 	"github.com/aa-flow/aa-flow/store"
 	"github.com/aa-flow/aa-flow/templates"
 )
@@ -16,23 +18,30 @@ func newExportCmd(g *globalOptions) *cobra.Command {
 	var (
 		docker, compose, kube, systemd bool
 		service, container, image      string
+		seccompFile                    string
 	)
 	cmd := &cobra.Command{
-		Use:   "export NAME --docker|--compose|--kubernetes|--systemd",
+		Use:   "export NAME --docker|--compose|--k8s|--systemd",
 		Short: "Print the snippet that applies a profile to a container, pod or service",
 		Long: `export prints what applies the profile to a workload, with the commands that
 verify it took effect:
 
   --docker      docker run --security-opt apparmor=NAME
   --compose     security_opt: [apparmor=NAME]
-  --kubernetes  securityContext.appArmorProfile (type Localhost), plus the
-                annotation clusters before 1.30 read
+  --k8s         securityContext.appArmorProfile (type Localhost), plus the
+                annotation clusters before 1.30 read (--kubernetes works too)
   --systemd     a drop-in with AppArmorProfile=NAME
+
+With a seccomp profile (the one aa-flow seccomp keeps for NAME, or
+--seccomp FILE) the snippet applies it too: --security-opt seccomp=FILE,
+security_opt seccomp=FILE, seccompProfile (type Localhost), and systemd's
+SystemCallFilter= with the syscalls it allows.
 
 It reads the profile file but needs no AppArmor kernel. The profile must be
 loaded on every host that runs the workload.`,
 		Example: `  aa-flow export myapp --docker --image registry.example/myapp:1.4
-  aa-flow export myapp --kubernetes --service web --container app`,
+  aa-flow export myapp --k8s --service web --container app
+  aa-flow export myapp --systemd --service myapp --seccomp ./seccomp.json`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -44,7 +53,7 @@ loaded on every host that runs the workload.`,
 				}
 			}
 			if n != 1 {
-				return usagef("export needs exactly one of --docker, --compose, --kubernetes, --systemd")
+				return usagef("export needs exactly one of --docker, --compose, --k8s, --systemd")
 			}
 			st := &store.Store{ProfileDir: g.ProfileDir, StateDir: g.StateDir}
 			path, err := st.ProfilePath(name)
@@ -63,10 +72,14 @@ loaded on every host that runs the workload.`,
 			if err != nil {
 				return fmt.Errorf("export %s: %w", name, err)
 			}
-			out, err := templates.RenderExport(templates.Export{
+			e := templates.Export{
 				Kind: kind, Name: name, ProfilePath: path, Mode: rollout.ModeOf(src, name),
 				Service: service, Container: container, Image: image,
-			})
+			}
+			if err := exportSeccomp(st, name, seccompFile, &e); err != nil {
+				return err
+			}
+			out, err := templates.RenderExport(e)
 			if err != nil {
 				return err
 			}
@@ -77,10 +90,52 @@ loaded on every host that runs the workload.`,
 	f := cmd.Flags()
 	f.BoolVar(&docker, "docker", false, "docker run flags")
 	f.BoolVar(&compose, "compose", false, "docker compose service snippet")
-	f.BoolVar(&kube, "kubernetes", false, "Kubernetes pod spec")
+	f.BoolVar(&kube, "k8s", false, "Kubernetes pod spec")
+	f.BoolVar(&kube, "kubernetes", false, "Kubernetes pod spec (the same as --k8s)")
 	f.BoolVar(&systemd, "systemd", false, "systemd unit drop-in")
 	f.StringVar(&service, "service", "", "service / pod name in the snippet (default SERVICE)")
 	f.StringVar(&container, "container", "", "container name in the snippet (default CONTAINER)")
 	f.StringVar(&image, "image", "", "image in the snippet (default IMAGE)")
+	f.StringVar(&seccompFile, "seccomp", "", "seccomp profile (Docker's JSON) to apply too (default: the one aa-flow seccomp keeps for NAME, if any)")
 	return cmd
+}
+
+// exportSeccomp fills the seccomp part of e: from file when given, else
+// from the profile aa-flow seccomp keeps for name when there is one.
+func exportSeccomp(st *store.Store, name, file string, e *templates.Export) error {
+	if file == "" {
+		dir, err := st.Dir(name)
+		if err != nil {
+			return nil
+		}
+		p := filepath.Join(dir, seccomp.FileName)
+		if _, err := os.Stat(p); err != nil {
+			return nil
+		}
+		file = p
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("export %s: seccomp profile: %w", name, err)
+	}
+	p, err := seccomp.Parse(b)
+	if err != nil {
+		return fmt.Errorf("export %s: %s: %w", name, file, err)
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	e.SeccompPath = abs
+	e.SeccompAllow = p.UnconditionalNames(seccomp.ActAllow)
+	plain := map[string]bool{}
+	for _, n := range e.SeccompAllow {
+		plain[n] = true
+	}
+	for _, n := range p.Names(seccomp.ActAllow) {
+		if !plain[n] {
+			e.SeccompConditional = append(e.SeccompConditional, n)
+		}
+	}
+	return nil
 }
