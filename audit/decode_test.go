@@ -46,13 +46,13 @@ func decReadLines(t *testing.T, path string) []string {
 	return lines
 }
 
-// TestKernelCorpus: every AppArmor line captured from a real 6.1 kernel
+// TestKernelCorpus: every AppArmor line captured from real 6.1 and 6.12 kernels
 // parses, nothing is malformed, and audit=1 companions are attached.
 func TestKernelCorpus(t *testing.T) {
 	dir := testutil.Corpus(t, "kernel")
 	files, err := filepath.Glob(filepath.Join(dir, "*.log"))
 	require.NoError(t, err)
-	require.Len(t, files, 3)
+	require.Len(t, files, 5)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			lines := decReadLines(t, f)
