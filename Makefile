@@ -2,6 +2,9 @@
 #
 #   make demo    the whole workflow on a real AppArmor kernel under qemu
 #   make test    everything CI checks (installs what it needs)
+#   make install the static binary, man pages and shell completions
+#                (PREFIX=/usr/local, DESTDIR honoured; a Debian package
+#                uses PREFIX=/usr)
 #
 # Every target installs its own system packages (Debian 12, as root) and Go
 # modules; nothing needs to be set up by hand.
@@ -15,11 +18,30 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # Python tools as an oracle, a real journal writer, the C toolchain and
 # headers of the optional sd-journal build (-tags sdjournal), and the VM for e2e.
 APT_TEST  := apparmor apparmor-utils apparmor-profiles apparmor-profiles-extra python3-apparmor systemd-journal-remote \
-             gcc libc6-dev libsystemd-dev
+             gcc libc6-dev libsystemd-dev man-db bash-completion
 APT_E2E   := qemu-system-x86 busybox-static cpio gzip
 FUZZTIME  ?= 10s
 
-.PHONY: all build deps deps-e2e test unit lint fuzz bench e2e demo clean
+# Where make install puts things. /usr/local is the local administrator's
+# (FHS, Debian Policy 9.1.2); a Debian package builds with PREFIX=/usr. The
+# binary goes to sbin and its pages to section 8, beside apparmor_parser
+# and aa-logprof: aa-flow administers the host's security policy. Each
+# completion goes where that shell looks for the prefix: bash-completion
+# and fish search both /usr/local/share and /usr/share; Debian's zsh reads
+# /usr/share/zsh/vendor-completions for packages and
+# /usr/local/share/zsh/site-functions for local installs.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATADIR)/zsh/site-functions)
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+# The man pages' date: the last commit's, so that a rebuild is identical.
+MANDATE     ?= $(shell git log -1 --format=%cs 2>/dev/null)
+
+.PHONY: all build deps deps-e2e test unit lint fuzz bench e2e demo clean man completions install uninstall install-check
 
 all: build
 
@@ -35,7 +57,7 @@ deps:
 deps-e2e:
 	@./scripts/apt-need $(APT_E2E) $(APT_TEST)
 
-test: deps lint unit fuzz
+test: deps lint unit fuzz install-check
 
 unit:
 	$(GO) test -count=1 ./...
@@ -61,6 +83,34 @@ e2e: deps-e2e build
 
 demo: deps-e2e build
 	./e2e/demo
+
+# The manual, one page per command, generated from the commands' own help.
+man: build
+	rm -rf bin/man
+	$(BIN) manpages $(if $(MANDATE),--date $(MANDATE)) bin/man >/dev/null
+
+completions: build
+	mkdir -p bin/completions
+	$(BIN) completion bash >bin/completions/aa-flow
+	$(BIN) completion zsh >bin/completions/_aa-flow
+	$(BIN) completion fish >bin/completions/aa-flow.fish
+
+install: build man completions
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/aa-flow
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 bin/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 bin/completions/aa-flow $(DESTDIR)$(BASHCOMPDIR)/aa-flow
+	install -D -m 0644 bin/completions/_aa-flow $(DESTDIR)$(ZSHCOMPDIR)/_aa-flow
+	install -D -m 0644 bin/completions/aa-flow.fish $(DESTDIR)$(FISHCOMPDIR)/aa-flow.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/aa-flow $(DESTDIR)$(MANDIR)/man8/aa-flow.8 $(DESTDIR)$(MANDIR)/man8/aa-flow-*.8 \
+		$(DESTDIR)$(BASHCOMPDIR)/aa-flow $(DESTDIR)$(ZSHCOMPDIR)/_aa-flow $(DESTDIR)$(FISHCOMPDIR)/aa-flow.fish
+
+# make install into scratch directories, then check what landed: the static
+# binary runs, man renders its pages, bash completes through the script.
+install-check:
+	./scripts/install-check
 
 clean:
 	rm -rf bin

@@ -144,7 +144,9 @@ TERM=dumb, means no colour unless --color=always.
 		newExportCmd(g),
 		newLintCmd(g),
 		newCheckCmd(g),
+		newManpagesCmd(g),
 	)
+	registerCompletions(root, g)
 	return root
 }
 
