@@ -15,20 +15,15 @@ import (
 // apparmor_parser(8) and aa-logprof(8).
 const manSection = "8"
 
-// manExtra are the root page's sections beyond what the commands say.
+// manExtra are the root page's sections beyond what the commands' help
+// says (the exit status and environment are in the root's help).
 var manExtra = []manpage.Section{
-	{Title: "Exit status", Body: `  0  success
-  1  error (the message names the file, line or field)
-  2  usage error
-  3  learn: new behaviour found (with --check, or without a terminal)
-  4  enforce: the gate refused`},
 	{Title: "Files", Body: `  /etc/apparmor.d/NAME                       the profile (--profile-dir)
   /etc/apparmor.d/local/NAME                 site additions, included if it exists
   /var/lib/aa-flow/NAME/revisions/           every version aa-flow wrote (--state-dir)
   /var/lib/aa-flow/NAME/proposal.json        the pending proposal, with evidence
   /var/lib/aa-flow/NAME/journal.jsonl        stage transitions and the gate's evidence
   /sys/kernel/security/apparmor/             the kernel's profiles and features (--securityfs)`},
-	{Title: "Environment", Body: `NO_COLOR, when set, turns colour off.`},
 }
 
 // newManpagesCmd writes the manual, one page per command; make install
