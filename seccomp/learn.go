@@ -1,0 +1,205 @@
+package seccomp
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Errors a record can carry that keep it from being learned.
+var (
+	ErrUnknownArch    = errors.New("architecture without a syscall table")
+	ErrUnknownSyscall = errors.New("syscall number not in the table")
+)
+
+// LearningProfile turns a profile (Docker's default, normally) into the
+// form run while learning: every rule that allows now logs instead
+// (SCMP_ACT_LOG), so each call the workload makes is let through and
+// recorded; everything the profile refuses stays refused. Learning never
+// reaches beyond the profile it starts from.
+func LearningProfile(from *Profile) *Profile {
+	p := from.clone()
+	for i := range p.Syscalls {
+		if p.Syscalls[i].Action == ActAllow {
+			p.Syscalls[i].Action = ActLog
+		}
+	}
+	return p
+}
+
+// clone deep-copies the parts LearningProfile and Narrow change.
+func (p *Profile) clone() *Profile {
+	q := *p
+	q.Syscalls = make([]Rule, len(p.Syscalls))
+	for i, r := range p.Syscalls {
+		r.Names = append([]string(nil), r.names()...)
+		r.Name = ""
+		q.Syscalls[i] = r
+	}
+	return &q
+}
+
+// Evidence is what the records say about one syscall.
+type Evidence struct {
+	Count int       `json:"count"`
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
+	Comm  string    `json:"comm,omitempty"` // of the first record
+	PID   int64     `json:"pid,omitempty"`
+	Where string    `json:"where,omitempty"` // the first record's source and line
+}
+
+// Observation is what a set of records showed: each syscall name with its
+// evidence, and what could not be learned.
+type Observation struct {
+	Seen map[string]*Evidence `json:"seen"`
+	// Refused counts records of calls the filter refused or killed (the
+	// workload needs something the starting profile does not allow);
+	// Unmapped those whose number or architecture has no name.
+	Refused  []string `json:"refused,omitempty"`
+	Unmapped []string `json:"unmapped,omitempty"`
+	Records  int      `json:"records"`
+}
+
+// Observe adds one record to the observation.
+func (o *Observation) Observe(r Record) {
+	if o.Seen == nil {
+		o.Seen = map[string]*Evidence{}
+	}
+	o.Records++
+	name, err := r.Name()
+	if err != nil {
+		o.Unmapped = append(o.Unmapped, fmt.Sprintf("%s: %v", r.Where(), err))
+		return
+	}
+	if !r.Logged() {
+		o.Refused = append(o.Refused, fmt.Sprintf("%s: %s code=0x%08x comm=%s", r.Where(), name, r.Code, r.Comm))
+		return
+	}
+	e := o.Seen[name]
+	if e == nil {
+		e = &Evidence{First: r.Time, Comm: r.Comm, PID: r.PID, Where: r.Where()}
+		o.Seen[name] = e
+	}
+	e.Count++
+	if r.Time.After(e.Last) {
+		e.Last = r.Time
+	}
+}
+
+// Proposal is the change learning proposes to the allow-list: the
+// syscalls seen that it does not hold yet.
+type Proposal struct {
+	Add []Addition `json:"add"`
+	// Outside lists syscalls seen that the learning profile does not log,
+	// which an allow-list narrowed from it cannot take.
+	Outside []string `json:"outside,omitempty"`
+}
+
+// Addition is one proposed syscall with its evidence.
+type Addition struct {
+	Name string `json:"name"`
+	Evidence
+}
+
+// Propose compares what was seen with the allow-list learned so far.
+// learning is the learning profile: a name it does not log is never
+// proposed.
+func Propose(learning *Profile, learned []string, o Observation) Proposal {
+	have := map[string]bool{}
+	for _, n := range learned {
+		have[n] = true
+	}
+	logs := map[string]bool{}
+	for _, n := range learning.Names(ActLog) {
+		logs[n] = true
+	}
+	var p Proposal
+	for n, e := range o.Seen {
+		switch {
+		case have[n]:
+		case !logs[n]:
+			p.Outside = append(p.Outside, n)
+		default:
+			p.Add = append(p.Add, Addition{Name: n, Evidence: *e})
+		}
+	}
+	sort.Slice(p.Add, func(i, j int) bool { return p.Add[i].Name < p.Add[j].Name })
+	sort.Strings(p.Outside)
+	return p
+}
+
+// Narrow is the enforcing profile: the learning profile's logged rules
+// allow again, for the learned names only; what was not learned falls to
+// the default action (SCMP_ACT_ERRNO, EPERM). A rule left without names is
+// dropped; rules that refuse stay as they are.
+func Narrow(learning *Profile, learned []string) *Profile {
+	keep := map[string]bool{}
+	for _, n := range learned {
+		keep[n] = true
+	}
+	p := learning.clone()
+	out := p.Syscalls[:0]
+	for _, r := range p.Syscalls {
+		if r.Action == ActLog {
+			var names []string
+			for _, n := range r.Names {
+				if keep[n] {
+					names = append(names, n)
+				}
+			}
+			if len(names) == 0 {
+				continue
+			}
+			r.Names, r.Action = names, ActAllow
+		}
+		out = append(out, r)
+	}
+	p.Syscalls = out
+	return p
+}
+
+// Diff renders the change of the allow-list from old to new names as a
+// unified diff of the JSON names array, each added line with its evidence.
+func Diff(old, new []string, ev map[string]Evidence) string {
+	in := map[string]bool{}
+	for _, n := range old {
+		in[n] = true
+	}
+	out := map[string]bool{}
+	for _, n := range new {
+		out[n] = true
+	}
+	all := map[string]bool{}
+	for n := range in {
+		all[n] = true
+	}
+	for n := range out {
+		all[n] = true
+	}
+	names := make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("--- allow-list (current)\n+++ allow-list (proposed)\n")
+	fmt.Fprintf(&b, "@@ -1,%d +1,%d @@\n", len(in), len(out))
+	for _, n := range names {
+		switch {
+		case in[n] && out[n]:
+			fmt.Fprintf(&b, "  %q,\n", n)
+		case in[n]:
+			fmt.Fprintf(&b, "- %q,\n", n)
+		default:
+			fmt.Fprintf(&b, "+ %q,", n)
+			if e, ok := ev[n]; ok {
+				fmt.Fprintf(&b, "  # %d×, first %s comm=%s (%s)", e.Count, e.First.UTC().Format(time.RFC3339), e.Comm, e.Where)
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}

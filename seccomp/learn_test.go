@@ -1,0 +1,161 @@
+package seccomp
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestTables(t *testing.T) {
+	for _, tc := range []struct {
+		arch uint32
+		nr   int64
+		name string
+	}{
+		{AuditArchX86_64, 0, "read"}, {AuditArchX86_64, 101, "ptrace"}, {AuditArchX86_64, 246, "kexec_load"},
+		{AuditArchX86_64, 257, "openat"}, {AuditArchX86_64, 59, "execve"},
+		{AuditArchAARCH64, 63, "read"}, {AuditArchAARCH64, 117, "ptrace"}, {AuditArchAARCH64, 56, "openat"},
+		{AuditArchAARCH64, 221, "execve"}, {AuditArchAARCH64, 435, "clone3"},
+	} {
+		tb, ok := TableFor(tc.arch)
+		require.True(t, ok)
+		n, ok := tb.Name(tc.nr)
+		assert.True(t, ok, "%x %d", tc.arch, tc.nr)
+		assert.Equal(t, tc.name, n, "%x %d", tc.arch, tc.nr)
+		nr, ok := tb.Number(tc.name)
+		assert.True(t, ok)
+		assert.Equal(t, tc.nr, nr)
+	}
+	_, ok := TableFor(0x40000003) // i386: no table
+	assert.False(t, ok)
+	_, err := parseTable([]byte("12 read\nfoo\n"), "t.txt")
+	assert.ErrorContains(t, err, "t.txt line 2")
+}
+
+// The names the default profile allows exist on at least one of the two
+// architectures, so a learned name can always be written back.
+func TestDefaultNamesAreKnown(t *testing.T) {
+	p, err := Parse(DockerDefault())
+	require.NoError(t, err)
+	x, _ := TableFor(AuditArchX86_64)
+	a, _ := TableFor(AuditArchAARCH64)
+	known := 0
+	for _, n := range p.Names(ActAllow) {
+		_, okx := x.Number(n)
+		_, oka := a.Number(n)
+		if okx || oka {
+			known++
+		}
+	}
+	assert.Greater(t, known, 300)
+}
+
+func rec(nr int64, code uint32, comm string) Record {
+	return Record{Time: time.Date(2026, 12, 6, 21, 0, 0, 0, time.UTC), Arch: AuditArchX86_64, Syscall: nr, Code: code, Comm: comm, PID: 42, Source: "audit.log", Line: int(nr) + 1}
+}
+
+func TestLearnNarrow(t *testing.T) {
+	def, err := Parse(DockerDefault())
+	require.NoError(t, err)
+	lp := LearningProfile(def)
+	assert.Empty(t, lp.Names(ActAllow), "nothing is allowed outright while learning")
+	assert.Contains(t, lp.Names(ActLog), "ptrace")
+	assert.Equal(t, ActErrno, lp.DefaultAction)
+	assert.Contains(t, def.Names(ActAllow), "read", "the starting profile is not changed")
+
+	var o Observation
+	for _, r := range []Record{rec(0, RetLog, "sh"), rec(0, RetLog, "sh"), rec(1, RetLog, "sh"), rec(257, RetLog, "cat"),
+		rec(59, RetLog, "sh"), rec(231, RetLog, "sh"), rec(101, RetErrno|1, "sh"), rec(9999, RetLog, "sh"),
+		{Arch: 0x40000003, Syscall: 3, Code: RetLog}} {
+		o.Observe(r)
+	}
+	assert.Equal(t, 9, o.Records)
+	assert.Equal(t, 2, o.Seen["read"].Count)
+	assert.Len(t, o.Refused, 1)
+	assert.Len(t, o.Unmapped, 2)
+
+	p := Propose(lp, []string{"write"}, o)
+	var names []string
+	for _, a := range p.Add {
+		names = append(names, a.Name)
+	}
+	assert.Equal(t, []string{"execve", "exit_group", "openat", "read"}, names)
+
+	learned := []string{"execve", "exit_group", "openat", "read", "write"}
+	en := Narrow(lp, learned)
+	assert.Equal(t, learned, en.Names(ActAllow))
+	assert.NotContains(t, en.Names(ActAllow), "ptrace", "not learned: refused with EPERM by the default action")
+	assert.Empty(t, en.Names(ActLog))
+	assert.Contains(t, en.Names(ActErrno), "clone3", "refusing rules stay")
+	b, err := en.Marshal()
+	require.NoError(t, err)
+	back, err := Parse(b)
+	require.NoError(t, err)
+	assert.Equal(t, en.Names(ActAllow), back.Names(ActAllow))
+
+	d := Diff([]string{"write"}, learned, map[string]Evidence{"read": *o.Seen["read"]})
+	assert.Contains(t, d, "+ \"read\",  # 2×, first 2026-12-06T21:00:00Z comm=sh (audit.log:1)\n")
+	assert.Contains(t, d, "  \"write\",\n")
+	assert.Contains(t, d, "@@ -1,1 +1,5 @@")
+	assert.Contains(t, Diff([]string{"a", "b"}, []string{"a"}, nil), "- \"b\",\n")
+}
+
+func TestInlineHash(t *testing.T) {
+	def := DockerDefault()
+	h1, err := InlineHash(def)
+	require.NoError(t, err)
+	var compact bytes.Buffer
+	require.NoError(t, json.Compact(&compact, def))
+	h2, ok, err := InspectHash([]string{"no-new-privileges", "seccomp=" + compact.String(), "apparmor=web"})
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, h1, h2, "the hash of the file is the hash of what docker inspect inlines")
+	_, ok, err = InspectHash([]string{"seccomp=unconfined"})
+	assert.NoError(t, err)
+	assert.False(t, ok)
+	_, _, err = InspectHash([]string{"seccomp={broken"})
+	assert.ErrorIs(t, err, ErrFormat)
+}
+
+func TestGate(t *testing.T) {
+	start := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
+	now := start.Add(2 * time.Hour)
+	seen := func(names ...string) Observation {
+		var o Observation
+		tb, _ := TableFor(AuditArchX86_64)
+		for _, n := range names {
+			nr, _ := tb.Number(n)
+			o.Observe(Record{Arch: AuditArchX86_64, Syscall: nr, Code: RetLog})
+		}
+		return o
+	}
+	learned := []string{"read", "write"}
+	for _, tc := range []struct {
+		name  string
+		o     Observation
+		lost  int64
+		quiet time.Duration
+		learn []string
+		pass  bool
+		why   string
+	}{
+		{"clean", seen("read", "write"), 0, time.Hour, learned, true, ""},
+		{"new syscall", seen("read", "openat"), 0, time.Hour, learned, false, "not learned: openat"},
+		{"silent logs", Observation{}, 0, time.Hour, learned, false, "no SECCOMP record"},
+		{"lost", seen("read"), 3, time.Hour, learned, false, "3 audit records were lost"},
+		{"short window", seen("read"), 0, 3 * time.Hour, learned, false, "shorter than --quiet-for"},
+		{"nothing learned", seen("read"), 0, time.Hour, nil, false, "nothing learned yet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Gate(tc.learn, tc.o, tc.lost, start, now, tc.quiet)
+			assert.Equal(t, tc.pass, r.Pass, "%v", r.Reasons)
+			if tc.why != "" {
+				assert.Contains(t, r.Reasons[len(r.Reasons)-1]+" "+r.Reasons[0], tc.why)
+			}
+		})
+	}
+}
