@@ -32,6 +32,9 @@ func (d Dirs) store() *store.Store {
 // LoadTarget reads and parses the profile file of name: profileFile when
 // given, else the managed profile's file.
 func LoadTarget(d Dirs, name, profileFile string) (*Target, error) {
+	if err := store.CheckName(name); err != nil {
+		return nil, err
+	}
 	t := &Target{Name: name, Path: profileFile}
 	if profileFile == "" {
 		p, err := d.store().ProfilePath(name)

@@ -80,6 +80,11 @@ func (p *Plan) Path() string { return p.path }
 // the revision it would store without a number: numbers are given only by
 // storing.
 func (h *Host) Write(ctx context.Context, w Write) (store.Revision, error) {
+	if w.Name != "" {
+		if err := store.CheckName(w.Name); err != nil {
+			return store.Revision{}, err
+		}
+	}
 	// A dry run changes nothing and needs no profile lock (taking one
 	// would create the state directory of a profile init has not made).
 	if w.Name != "" && !h.DryRun {

@@ -61,17 +61,50 @@ type Meta struct {
 	Exec    string    `json:"exec,omitempty"`    // the binary given to init
 }
 
-// CheckName refuses profile names aa-flow cannot manage: empty, with control
-// characters, or naming a child profile or hat (parent//child), which is
-// managed through its parent.
+// ErrBadName is wrapped by CheckName's error for a profile name aa-flow
+// does not manage.
+var ErrBadName = errors.New("invalid profile name")
+
+// reservedNames are the names of the profile directory's own folders and
+// of what AppArmor treats specially: a profile by one of these names (or a
+// path-named one below it) would clash with them.
+var reservedNames = []string{"abstractions", "tunables", "local", "disable", "force-complain", "cache", "unconfined"}
+
+// CheckName refuses profile names aa-flow cannot manage, the one check of
+// every NAME a command takes: empty; with control characters; naming a
+// child profile or hat (parent//child), which is managed through its
+// parent; starting with "."; one of the profile directory's own folders or
+// special names (abstractions, tunables, local, disable, force-complain,
+// cache, unconfined) or a name below one (local/x); with ".." as a path
+// element, which escapes the profile tree; or with "&" or ":", which
+// AppArmor reads as a stack or a policy namespace. The error wraps
+// ErrBadName.
 func CheckName(name string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("profile name %q %s: %w", name, why, ErrBadName)
+	}
 	switch {
 	case name == "":
-		return errors.New("empty profile name")
-	case strings.Contains(name, "//"):
-		return fmt.Errorf("profile name %q names a child profile or hat; manage its parent instead", name)
+		return fmt.Errorf("empty profile name: %w", ErrBadName)
 	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		return fmt.Errorf("profile name %q has control characters", name)
+		return bad("has control characters")
+	case strings.Contains(name, "//"):
+		return bad("names a child profile or hat; manage its parent instead")
+	case strings.HasPrefix(name, "."):
+		return bad("starts with '.' (AppArmor skips such files)")
+	case strings.ContainsAny(name, "&:"):
+		return bad("has '&' or ':', which AppArmor reads as a stack or a policy namespace")
+	}
+	for _, el := range strings.Split(name, "/") {
+		if el == ".." {
+			return bad("has a '..' element, which escapes the profile directory")
+		}
+	}
+	first := strings.SplitN(strings.TrimPrefix(name, "/"), "/", 2)[0]
+	for _, r := range reservedNames {
+		if name == r || (first == r && !strings.HasPrefix(name, "/")) {
+			return bad(fmt.Sprintf("is (or is below) %q, which AppArmor's profile directory reserves; choose another name", r))
+		}
 	}
 	return nil
 }

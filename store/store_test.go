@@ -39,10 +39,11 @@ func TestDirName(t *testing.T) {
 }
 
 func TestCheckName(t *testing.T) {
-	for _, bad := range []string{"", "a//b", "a\nb"} {
-		assert.Error(t, CheckName(bad), "%q", bad)
+	for _, bad := range []string{"", "a//b", "a\nb", ".hidden", "abstractions", "abstractions/base", "tunables", "local", "local/web",
+		"disable", "force-complain", "cache", "unconfined", "a&b", ":ns:web", "web:x", "..", "../etc/passwd", "/usr/../etc/x", "a/.."} {
+		assert.ErrorIs(t, CheckName(bad), ErrBadName, "%q", bad)
 	}
-	for _, good := range []string{"nginx", "/usr/bin/x", "docker-default"} {
+	for _, good := range []string{"nginx", "/usr/bin/x", "docker-default", "cachefilesd", "local-web", "/usr/local/bin/x", "/local/x", "web.1"} {
 		assert.NoError(t, CheckName(good))
 	}
 }

@@ -41,7 +41,7 @@ func exitCode(err error, started bool) int {
 		return se.code
 	case errors.As(err, &ce):
 		return ce.code
-	case errors.As(err, &ue), !started:
+	case errors.As(err, &ue), errors.Is(err, store.ErrBadName), !started:
 		return exitUsage
 	}
 	return exitError
