@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
+	"github.com/aa-flow/aa-flow/aaparser"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/review"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/store"
+	"github.com/aa-flow/aa-flow/templates"
 )
 
 // ApplyOptions say how Apply installs the new profile text.
@@ -17,7 +20,10 @@ type ApplyOptions struct {
 	Dirs
 	Parser     string // apparmor_parser ("" finds it in PATH)
 	Securityfs string // where securityfs is mounted ("" the default)
-	NoLoad     bool   // write the file, do not reload it
+	// Exec runs the parser (nil: the real one); tests put a fake kernel
+	// here (rollouttest.Kernel.Exec).
+	Exec   aaparser.Exec
+	NoLoad bool // write the file, do not reload it
 	// DryRun changes nothing: the diff of the file and each action that
 	// would be taken go to Log.
 	DryRun bool
@@ -52,6 +58,7 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *profiles.Propos
 	}
 	h := rollout.NewHost(o.ProfileDir, o.StateDir, o.Parser, o.Securityfs)
 	h.DryRun, h.Log = o.DryRun, log
+	h.Parser.Exec = o.Exec
 	// Hold the profile's lock from reading the file to installing the new
 	// one, so a concurrent change is not overwritten.
 	if !o.DryRun {
@@ -69,6 +76,17 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *profiles.Propos
 	now := time.Now
 	if o.Now != nil {
 		now = o.Now
+	}
+	// Apply twice = apply once: rules the file already has (an earlier
+	// apply that was killed before it resolved the proposal, or a
+	// concurrent one) are not written again.
+	chosen = missing(cur.File, chosen)
+	if len(chosen) == 0 {
+		if o.DryRun {
+			fmt.Fprintf(log, "%s already has every chosen rule; nothing to write\n", cur.Path)
+			return &Applied{Path: cur.Path, DryRun: true}, nil
+		}
+		return &Applied{Path: cur.Path}, dropDecided(o.Dirs, t, prop, d)
 	}
 	out, err := profiles.InsertRules(cur.Src, cur.File, chosen, "# learned by aa-flow "+now().Format("2006-01-02"))
 	if err != nil {
@@ -92,4 +110,38 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *profiles.Propos
 	}
 	res.Revision, res.Loaded = rev.N, !o.NoLoad
 	return res, dropDecided(o.Dirs, t, prop, d)
+}
+
+// missing is chosen without the rules the file's (sub)profile already has,
+// as the renderer writes them.
+func missing(f *profiles.File, chosen []profiles.Chosen) []profiles.Chosen {
+	have := map[string]map[string]bool{}
+	var out []profiles.Chosen
+	for _, c := range chosen {
+		if _, ok := have[c.Profile]; !ok {
+			have[c.Profile] = map[string]bool{}
+			if p := f.Find(c.Profile); p != nil {
+				for _, n := range p.Rules {
+					if text, err := templates.RenderNode(n, 0); err == nil {
+						have[c.Profile][ruleText(text)] = true
+					}
+				}
+			}
+		}
+		if !have[c.Profile][c.Text] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ruleText is a rendered rule without the comment lines above it.
+func ruleText(rendered string) string {
+	var keep []string
+	for _, l := range strings.Split(rendered, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

@@ -3,6 +3,7 @@ package learn
 import (
 	"context"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
@@ -20,18 +21,34 @@ type GateSource struct {
 
 // GateOptions wires the enforce gate of the managed profile name to the
 // logs (through audit.Read) and to the coverage check the learner uses,
-// against the profile file as it is now.
+// against the profile file as it is when the gate first asks: enforce
+// asks with the profile's lock held, so a change made before it took the
+// lock (a rollback) is what the gate judges.
 func GateOptions(src GateSource, name string, quietFor time.Duration) (rollout.GateOptions, error) {
 	path, err := src.store().ProfilePath(name)
 	if err != nil {
 		return rollout.GateOptions{}, err
 	}
-	f, err := parser.ParseFile(path)
-	if err != nil {
-		return rollout.GateOptions{}, err
+	var (
+		once sync.Once
+		cov  *Coverage
+		cerr error
+	)
+	covered := func(e *audit.Event) (bool, error) {
+		once.Do(func() {
+			f, err := parser.ParseFile(path)
+			if err != nil {
+				cerr = err
+				return
+			}
+			cov = NewCoverage(f, parser.ForProfileDir(src.ProfileDir))
+		})
+		if cerr != nil {
+			return false, cerr
+		}
+		return cov.Event(e)
 	}
-	cov := NewCoverage(f, parser.ForProfileDir(src.ProfileDir))
-	return rollout.GateOptions{QuietFor: quietFor, Events: Events(src, name), Covered: cov.Event}, nil
+	return rollout.GateOptions{QuietFor: quietFor, Events: Events(src, name), Covered: covered}, nil
 }
 
 // Events is a rollout.EventSource over audit.Read: the records about name

@@ -19,6 +19,7 @@ import (
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/store"
 	"github.com/aa-flow/aa-flow/templates"
 )
 
@@ -60,6 +61,19 @@ type Result struct {
 // proposal is saved as pending (or, when nothing is new, the records count
 // as learned and the cursor moves on).
 func Learn(ctx context.Context, name string, o Options) (*Result, error) {
+	// The profile's lock is held from reading the profile and the cursor
+	// to saving the proposal, so two learns (or a learn and an apply)
+	// never interleave their reads and writes of the state.
+	if !o.Check {
+		if err := store.CheckName(name); err != nil {
+			return nil, err
+		}
+		unlock, err := o.Dirs.store().Lock(name)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	t, err := LoadTarget(o.Dirs, name, o.ProfileFile)
 	if err != nil {
 		return nil, err
