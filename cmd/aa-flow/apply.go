@@ -37,7 +37,7 @@ proposal.`,
 			}
 			d, err := prop.Decide(sel)
 			if err != nil {
-				return usagef("%v", err)
+				return err // a rule ID the proposal does not have: data, not usage
 			}
 			return applyDecisions(cmd.Context(), g, t, prop, d, noLoad, dry)
 		},

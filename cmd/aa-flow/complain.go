@@ -16,6 +16,9 @@ enforce gate only looks at records logged from now on.`,
 		Example: `  aa-flow complain nginx`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := managed(g, args[0]); err != nil {
+				return err
+			}
 			h := newHost(g, dry)
 			r, err := h.Complain(cmd.Context(), args[0], !noLoad)
 			if err != nil {

@@ -16,6 +16,9 @@ reverses it.`,
 		Example: `  aa-flow disable nginx`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := managed(g, args[0]); err != nil {
+				return err
+			}
 			if err := newHost(g, dry).Disable(cmd.Context(), args[0]); err != nil {
 				return err
 			}

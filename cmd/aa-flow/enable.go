@@ -15,6 +15,9 @@ ask for.`,
 		Example: `  aa-flow enable nginx`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := managed(g, args[0]); err != nil {
+				return err
+			}
 			if err := newHost(g, dry).Enable(cmd.Context(), args[0]); err != nil {
 				return err
 			}

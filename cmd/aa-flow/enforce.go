@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,6 +44,9 @@ log does not give counts).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
+			if err := managed(g, name); err != nil {
+				return err
+			}
 			h := newHost(g, dry)
 			opts := rollout.EnforceOptions{Force: force, NoLoad: noLoad}
 			if !force {
@@ -89,12 +93,18 @@ type gateFlags struct {
 
 func (gf *gateFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&gf.From, "from", nil, "log file to read (repeatable; default: the host's own log)")
-	f.DurationVar(&gf.QuietFor, "quiet-for", 24*time.Hour, "shortest complain window since the last apply")
+	gf.QuietFor = 24 * time.Hour
+	f.Var(days{&gf.QuietFor}, "quiet-for", "shortest complain window since the last apply (30m, 24h, 3d)")
 }
 
 // options wires the gate of the managed profile name to the logs and to the
 // learner's coverage check.
 func (gf *gateFlags) options(g *globalOptions, name string) (rollout.GateOptions, error) {
-	src := learn.GateSource{Dirs: dirs(g), From: gf.From, Log: g.Err, Stdin: g.In}
+	return gf.optionsLog(g, name, g.Err)
+}
+
+// optionsLog is options with the sources' messages written to log.
+func (gf *gateFlags) optionsLog(g *globalOptions, name string, log io.Writer) (rollout.GateOptions, error) {
+	src := learn.GateSource{Dirs: dirs(g), From: gf.From, Log: log, Stdin: g.In}
 	return learn.GateOptions(src, name, gf.QuietFor)
 }

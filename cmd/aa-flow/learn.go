@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +15,7 @@ import (
 // learnFlags are learn's own flags.
 type learnFlags struct {
 	from        []string
-	since       time.Duration
+	since       string
 	check, yes  bool
 	profileFile string
 	child       bool
@@ -70,7 +69,7 @@ not applied, 1 error, 2 usage.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&lf.from, "from", nil, "read records from FILE (repeatable; - for standard input)")
-	f.DurationVar(&lf.since, "since", 0, "only records from the last DUR (e.g. 2h)")
+	f.StringVar(&lf.since, "since", "", sinceHelp)
 	f.BoolVar(&lf.check, "check", false, "only report: print the diff, exit 3 when there is something new, write nothing")
 	f.BoolVar(&lf.yes, "yes", false, "accept every proposed rule and apply them")
 	f.StringVar(&lf.profileFile, "profile-file", "", "learn into this profile file instead of the managed one")
@@ -95,9 +94,11 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	}
 	o := learn.Options{Dirs: dirs(g), ProfileFile: lf.profileFile, From: lf.from, FromStart: lf.fromStart,
 		Check: lf.check, Child: lf.child, Log: g.Err, Stdin: g.In}
-	if lf.since > 0 {
-		o.Since = time.Now().Add(-lf.since)
+	since, err := parseSince(lf.since)
+	if err != nil {
+		return err
 	}
+	o.Since = since
 	res, err := learn.Learn(ctx, name, o)
 	if err != nil {
 		return err

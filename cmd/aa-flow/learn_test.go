@@ -110,7 +110,7 @@ func TestLearnDiffApply(t *testing.T) {
 	assert.Equal(t, exitUsage, code, "a selection is required")
 	assert.Contains(t, errs, "--all")
 	code, _, errs = e.run("", append([]string{"apply", "aatest", "--only", "r99"}, pf...)...)
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, exitError, code, "a rule ID the proposal lacks is a data error")
 	assert.Contains(t, errs, "no rule r99")
 
 	// Dry run: nothing changes.

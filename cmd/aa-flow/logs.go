@@ -54,7 +54,7 @@ Examples:
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&lf.From, "from", nil, "log file to read (repeatable; - for stdin; .gz read transparently)")
-	f.StringVar(&lf.Since, "since", "", "only records since this duration ago (2h, 3d) or time (2026-11-22 10:00)")
+	f.StringVar(&lf.Since, "since", "", sinceHelp)
 	f.BoolVarP(&lf.Follow, "follow", "f", false, "keep printing new records until interrupted")
 	f.StringVar(&lf.Mode, "mode", "all", "denied, allowed or all")
 	f.BoolVar(&lf.Summary, "summary", false, "print only the counts")
@@ -66,9 +66,9 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 	if err != nil {
 		return usagef("--mode: %v", err)
 	}
-	since, err := logview.ParseSince(lf.Since, time.Now())
+	since, err := parseSince(lf.Since)
 	if err != nil {
-		return usagef("--since: %v", err)
+		return err
 	}
 	if ctx == nil {
 		ctx = context.Background()

@@ -64,6 +64,36 @@ func reportError(g *globalOptions, err error, code int, name string) {
 	fmt.Fprintln(g.Err, "aa-flow:", msg)
 }
 
+// managed returns an error wrapping store.ErrNotManaged when aa-flow does
+// not manage profile name: every command about a managed profile fails the
+// same way (exit 1) for one it does not know.
+func managed(g *globalOptions, name string) error {
+	st := &store.Store{ProfileDir: g.ProfileDir, StateDir: g.StateDir}
+	if _, err := st.Meta(name); err != nil {
+		return err
+	}
+	return nil
+}
+
+// onceWriter passes on each line the first time it is written and drops
+// repeats: status reads the same log for every profile, and says which log
+// once.
+type onceWriter struct {
+	w    io.Writer
+	seen map[string]bool
+}
+
+func (o *onceWriter) Write(p []byte) (int, error) {
+	if o.seen == nil {
+		o.seen = map[string]bool{}
+	}
+	if o.seen[string(p)] {
+		return len(p), nil
+	}
+	o.seen[string(p)] = true
+	return o.w.Write(p)
+}
+
 // actionResult is the JSON form of what a command that changes the host
 // did (with --json it is the command's whole output).
 type actionResult struct {

@@ -125,3 +125,16 @@ func TestMessage(t *testing.T) {
 		assert.Contains(t, got, "more bytes)")
 	}
 }
+
+// status reads the host's log once per profile; the line naming the source
+// is written once (issue 14 item 9).
+func TestOnceWriter(t *testing.T) {
+	var b bytes.Buffer
+	w := &onceWriter{w: &b}
+	for _, s := range []string{"reading /var/log/audit/audit.log (auditd runs)\n", "other\n", "reading /var/log/audit/audit.log (auditd runs)\n"} {
+		n, err := w.Write([]byte(s))
+		require.NoError(t, err)
+		assert.Equal(t, len(s), n)
+	}
+	assert.Equal(t, "reading /var/log/audit/audit.log (auditd runs)\nother\n", b.String())
+}

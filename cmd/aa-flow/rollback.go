@@ -23,6 +23,9 @@ one; repeated, it keeps going back. aa-flow history NAME lists revisions.`,
 			if to < 0 {
 				return usagef("--to %d: revisions are numbered from 1", to)
 			}
+			if err := managed(g, args[0]); err != nil {
+				return err
+			}
 			h := newHost(g, dry)
 			r, err := h.Rollback(cmd.Context(), args[0], to, !noLoad)
 			if err != nil {

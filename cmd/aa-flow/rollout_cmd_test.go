@@ -141,7 +141,7 @@ func TestRolloutWorkflow(t *testing.T) {
 	assert.Contains(t, errs, "web//null-/usr/bin/curl")
 
 	code, out, _ = e.run("status", "web", "--from", log, "--quiet-for", "0s", "--json")
-	require.Equal(t, 0, code)
+	require.Equal(t, exitRefused, code, "status NAME says the gate would refuse")
 	var st struct {
 		AppArmor bool
 		Profiles []rollout.Status

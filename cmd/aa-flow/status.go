@@ -10,6 +10,7 @@ import (
 
 	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/rollout"
+	"github.com/aa-flow/aa-flow/store"
 )
 
 func newStatusCmd(g *globalOptions) *cobra.Command {
@@ -24,7 +25,11 @@ revision, last apply), and for a profile in complain mode whether the enforce
 gate would pass now: uncovered and lost records since the last apply.
 
 Without AppArmor in the kernel it says so and reports the rest from the
-files.`,
+files.
+
+status NAME is an error (exit 1) for a profile aa-flow does not manage and
+the kernel does not have loaded, and exits 4 when NAME is in complain mode
+and its enforce gate would refuse now, so that scripts can wait on it.`,
 		Example: `  aa-flow status
   aa-flow status nginx --from /var/log/audit/audit.log
   aa-flow status --json`,
@@ -45,9 +50,11 @@ files.`,
 				names = all
 			}
 			var out []*rollout.Status
+			// every profile's gate reads the same logs: name them once
+			log := &onceWriter{w: g.Err}
 			for _, n := range names {
 				var gate *rollout.GateOptions
-				opts, gerr := gf.options(g, n)
+				opts, gerr := gf.optionsLog(g, n, log)
 				if gerr == nil {
 					gate = &opts
 				}
@@ -58,7 +65,15 @@ files.`,
 				if gerr != nil && st.Managed && st.FileMode == rollout.ModeComplain {
 					st.GateErr = gerr.Error()
 				}
+				if len(args) == 1 && !st.Managed && !st.Loaded {
+					return fmt.Errorf("%s: %w", n, store.ErrNotManaged)
+				}
 				out = append(out, st)
+			}
+			// status NAME tells a script whether the gate would open
+			var refused error
+			if len(args) == 1 && out[0].Stage == rollout.ModeComplain && out[0].Gate != nil && !out[0].Gate.Pass {
+				refused = withCode(exitRefused, fmt.Errorf("%s: %w", args[0], rollout.ErrGateRefused))
 			}
 			kerr := h.Kernel.Available()
 			abi := kernelABI(g).ABI
@@ -75,7 +90,10 @@ files.`,
 				if doc.Profiles == nil {
 					doc.Profiles = []*rollout.Status{}
 				}
-				return writeJSON(g.Out, doc)
+				if err := writeJSON(g.Out, doc); err != nil {
+					return err
+				}
+				return refused
 			}
 			if kerr != nil {
 				fmt.Fprintf(g.Out, "kernel: %v\n  (modes below come from the profile files, not the kernel)\n\n", kerr)
@@ -92,7 +110,7 @@ files.`,
 				}
 				printStatus(g.Out, st)
 			}
-			return nil
+			return refused
 		},
 	}
 	gf.register(cmd.Flags())

@@ -2,8 +2,13 @@ package main
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aa-flow/aa-flow/internal/logview"
 )
 
 // usageError marks a mistake in how the command was called (exit 2).
@@ -32,3 +37,43 @@ func maxArgs(n int) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// sinceHelp is the help of every --since flag: the forms logview.ParseSince
+// takes.
+const sinceHelp = "only records since this long ago (90m, 2h, 3d) or this time (2026-11-22 10:00, RFC 3339, @UNIX)"
+
+// parseSince is every command's --since: "" is no limit.
+func parseSince(s string) (time.Time, error) {
+	t, err := logview.ParseSince(s, time.Now())
+	if err != nil {
+		return time.Time{}, usagef("--since: %v", err)
+	}
+	return t, nil
+}
+
+// days is a duration flag that also takes whole days (3d), as --since does.
+type days struct{ d *time.Duration }
+
+func (v days) String() string {
+	if v.d == nil {
+		return "0s"
+	}
+	return v.d.String()
+}
+
+func (v days) Set(s string) error {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		if k, err := strconv.Atoi(n); err == nil && k >= 0 {
+			*v.d = time.Duration(k) * 24 * time.Hour
+			return nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return fmt.Errorf("want a duration such as 30m, 24h or 3d")
+	}
+	*v.d = d
+	return nil
+}
+
+func (days) Type() string { return "duration" }
