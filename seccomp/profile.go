@@ -4,7 +4,8 @@
 // point, the learning form (what the default allows is logged instead,
 // SCMP_ACT_LOG), the kernel's SECCOMP records mapped to syscall names per
 // architecture, and the narrowing of the allow-list to what was seen.
-// It reads and writes bytes; where files go is the caller's.
+// Keeper keeps each name's profile, learning base, learned set and
+// revisions in aa-flow's state directory.
 package seccomp
 
 import (
