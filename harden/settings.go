@@ -208,3 +208,23 @@ func (s *Settings) securityOpts(opts []string) error {
 	}
 	return nil
 }
+
+// SecurityOptsFromInspect returns each container's HostConfig.SecurityOpt
+// from docker inspect JSON, by name, in input order of the names.
+func SecurityOptsFromInspect(data []byte) (map[string][]string, error) {
+	var list []inspect
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("%w: docker inspect JSON: %w", ErrInput, err)
+	}
+	out := map[string][]string{}
+	for i, c := range list {
+		if c.HostConfig == nil {
+			return nil, fmt.Errorf("%w: docker inspect object %d has no HostConfig", ErrInput, i)
+		}
+		out[strings.TrimPrefix(c.Name, "/")] = c.HostConfig.SecurityOpt
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: docker inspect JSON holds no container", ErrInput)
+	}
+	return out, nil
+}

@@ -253,9 +253,9 @@ func (k *Keeper) Observe(ctx context.Context, name string, since time.Time, recs
 	return o, lost, nil
 }
 
-// Propose compares the observation with the learned allow-list and keeps
-// the proposal as the pending one.
-func (k *Keeper) Propose(name string, o Observation) (Proposal, Learned, error) {
+// Propose compares the observation with the learned allow-list and, when
+// pending is set, keeps the proposal as the pending one.
+func (k *Keeper) Propose(name string, o Observation, pending bool) (Proposal, Learned, error) {
 	unlock, err := k.Store.Lock(name)
 	if err != nil {
 		return Proposal{}, Learned{}, err
@@ -270,6 +270,9 @@ func (k *Keeper) Propose(name string, o Observation) (Proposal, Learned, error) 
 		return Proposal{}, l, err
 	}
 	p := Propose(lp, l.Names, o)
+	if !pending {
+		return p, l, nil
+	}
 	return p, l, k.Store.WriteState(name, proposalFile, p)
 }
 

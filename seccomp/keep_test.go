@@ -72,7 +72,7 @@ func TestKeeperLifecycle(t *testing.T) {
 	o, lost, err := k.Observe(ctx, "web", time.Time{}, logs.read, nil)
 	require.NoError(t, err)
 	assert.Zero(t, lost)
-	p, _, err := k.Propose("web", o)
+	p, _, err := k.Propose("web", o, true)
 	require.NoError(t, err)
 	assert.Len(t, p.Add, 5)
 	st, _ = k.Status("web")
@@ -92,7 +92,7 @@ func TestKeeperLifecycle(t *testing.T) {
 
 	o, _, err = k.Observe(ctx, "web", time.Time{}, logs.read, nil)
 	require.NoError(t, err)
-	_, _, err = k.Propose("web", o)
+	_, _, err = k.Propose("web", o, true)
 	require.NoError(t, err)
 	_, err = k.Apply("web")
 	require.NoError(t, err)

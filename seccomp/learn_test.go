@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/audit"
 )
 
 func TestTables(t *testing.T) {
@@ -158,4 +160,25 @@ func TestGate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestFromEvent(t *testing.T) {
+	e := &audit.Event{Type: 1326, Syscall: 101, PID: 7, Comm: "strace", Source: "kmsg",
+		Extra: []audit.KV{{Key: "subj", Value: "=web (enforce)"}, {Key: "sig", Value: "0"}, {Key: "arch", Value: "c000003e"}, {Key: "code", Value: "0x7ffc0000"}}}
+	r, ok := FromEvent(e)
+	require.True(t, ok)
+	assert.Equal(t, AuditArchX86_64, r.Arch)
+	assert.True(t, r.Logged())
+	n, err := r.Name()
+	require.NoError(t, err)
+	assert.Equal(t, "ptrace", n)
+	assert.Equal(t, "web", SubjectProfile(r.Subj))
+	assert.Equal(t, "docker-default", SubjectProfile("docker-default (enforce)"))
+	assert.Equal(t, "unconfined", SubjectProfile("unconfined"))
+
+	_, ok = FromEvent(&audit.Event{Type: 1400})
+	assert.False(t, ok)
+	e.Extra[2].Value = "zz"
+	_, ok = FromEvent(e)
+	assert.False(t, ok)
 }

@@ -144,6 +144,7 @@ TERM=dumb, means no colour unless --color=always.
 		newExportCmd(g),
 		newLintCmd(g),
 		newCheckCmd(g),
+		newSeccompCmd(g),
 		newManpagesCmd(g),
 	)
 	registerCompletions(root, g)

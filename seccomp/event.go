@@ -1,0 +1,46 @@
+package seccomp
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/aa-flow/aa-flow/audit"
+)
+
+// auditTypeSeccomp is the audit record type of a SECCOMP record
+// (AUDIT_SECCOMP in include/uapi/linux/audit.h).
+const auditTypeSeccomp = 1326
+
+// FromEvent converts an audit reader's SECCOMP event (type 1326) into a
+// Record; ok is false for any other event, or one whose arch= or code= is
+// not a hex number.
+func FromEvent(e *audit.Event) (Record, bool) {
+	if e.Type != auditTypeSeccomp {
+		return Record{}, false
+	}
+	r := Record{Time: e.Time, Syscall: e.Syscall, Comm: e.Comm, Exe: e.Exe, PID: e.PID, Source: e.Source, Line: e.Line}
+	var archOK, codeOK bool
+	for _, kv := range e.Extra {
+		switch kv.Key {
+		case "arch":
+			v, err := strconv.ParseUint(kv.Value, 16, 32)
+			r.Arch, archOK = uint32(v), err == nil
+		case "code":
+			v, err := strconv.ParseUint(strings.TrimPrefix(kv.Value, "0x"), 16, 32)
+			r.Code, codeOK = uint32(v), err == nil
+		case "subj":
+			r.Subj = kv.Value
+		}
+	}
+	return r, archOK && codeOK && e.Syscall >= 0
+}
+
+// SubjectProfile is the AppArmor profile in a record's subj= label:
+// "web (enforce)" and "=web (enforce)" are both web.
+func SubjectProfile(subj string) string {
+	s := strings.TrimPrefix(subj, "=")
+	if i := strings.LastIndex(s, " ("); i > 0 && strings.HasSuffix(s, ")") {
+		s = s[:i]
+	}
+	return s
+}
