@@ -132,7 +132,7 @@ func newSeccompInitCmd(g *globalOptions) *cobra.Command {
 func newSeccompLearnCmd(g *globalOptions) *cobra.Command {
 	var (
 		rf         recordFlags
-		since      time.Duration
+		since      string
 		yes, check bool
 	)
 	cmd := &cobra.Command{
@@ -147,9 +147,9 @@ is kept for seccomp apply. Exit 3 when something new was seen.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			k := keeper(g)
-			var after time.Time
-			if since > 0 {
-				after = time.Now().Add(-since)
+			after, err := parseSince(since)
+			if err != nil {
+				return err
 			}
 			o, lost, err := k.Observe(cmd.Context(), name, after, rf.records(g), rf.keep(name))
 			if err != nil {
@@ -190,7 +190,7 @@ is kept for seccomp apply. Exit 3 when something new was seen.`,
 		},
 	}
 	rf.add(cmd)
-	cmd.Flags().DurationVar(&since, "since", 0, "only records from the last DUR")
+	cmd.Flags().StringVar(&since, "since", "", sinceHelp)
 	cmd.Flags().BoolVar(&yes, "yes", false, "take every proposed syscall into the allow-list")
 	cmd.Flags().BoolVar(&check, "check", false, "report only: print the diff, exit 3 on new calls, write nothing")
 	return cmd
@@ -285,7 +285,8 @@ the container to apply the change.`,
 		},
 	}
 	rf.add(cmd)
-	cmd.Flags().DurationVar(&quietFor, "quiet-for", 24*time.Hour, "shortest learning window since the last apply")
+	quietFor = 24 * time.Hour
+	cmd.Flags().Var(days{&quietFor}, "quiet-for", "shortest learning window since the last apply (30m, 24h, 3d)")
 	cmd.Flags().BoolVar(&force, "force", false, "skip the gate (journalled)")
 	return cmd
 }
