@@ -18,10 +18,16 @@ include <tunables/global>
 profile myapp flags=(attach_disconnected, mediate_deleted, complain) {
   include <abstractions/base>
 
-  # Container runtimes signal and trace their own processes.
+  # docker stop and docker kill: the signal comes from runc, which runs
+  # under its own profile "runc" on Debian 13 and unconfined on Debian 12
+  # (containerd and dockerd run unconfined). Without these rules the stop
+  # signal is refused and docker stop waits out its grace period, then kills.
+  signal (receive) peer=runc,
   signal (receive) peer=unconfined,
+  # The container's own processes signal each other and read each other's
+  # /proc entries (ps, a shell's job control); tracing them is not allowed.
   signal (send, receive) peer=myapp,
-  ptrace (read, trace) peer=myapp,
+  ptrace (read) peer=myapp,
 
   # Site-specific additions, kept out of this file (see local/README).
   include if exists <local/myapp>
