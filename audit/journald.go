@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/aa-flow/aa-flow/audit/internal/tail"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -64,9 +65,9 @@ func (s *journalSource) run(ctx context.Context, r *reader) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("journalctl: %w", err)
 	}
-	br := bufio.NewReaderSize(out, chunkSize)
+	br := bufio.NewReaderSize(out, tail.ChunkSize)
 	var ferr error
-	_, rerr := readLines(br, 0, 0, func(line []byte, _ int) error {
+	_, rerr := tail.ReadLines(br, 0, 0, func(line []byte, _ int) error {
 		if len(line) == 0 {
 			return nil
 		}

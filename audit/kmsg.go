@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aa-flow/aa-flow/audit/internal/tail"
 	"strconv"
 	"time"
 
@@ -50,14 +51,14 @@ func (s *kmsgSource) run(ctx context.Context, r *reader) error {
 		skip = cur.Seq
 		s.pos.Seq = cur.Seq
 	}
-	var sp splitter
+	var sp tail.Splitter
 	buf := make([]byte, 16<<10) // /dev/kmsg returns one record per read; it must fit
 	emit := func(line []byte, _ int) error { return s.record(line, skip, r) }
 	for {
 		n, err := unix.Read(fd, buf)
 		switch {
 		case err == nil && n > 0:
-			if ferr := sp.feed(buf[:n], emit); ferr != nil {
+			if ferr := sp.Feed(buf[:n], emit); ferr != nil {
 				return ferr
 			}
 			continue
@@ -72,7 +73,7 @@ func (s *kmsgSource) run(ctx context.Context, r *reader) error {
 			return fmt.Errorf("read %s: %w", s.path, err)
 		}
 		if !s.opt.Follow {
-			return sp.finish(emit)
+			return sp.Finish(emit)
 		}
 		if done, err := waitReadable(ctx, fd); done || err != nil {
 			return err

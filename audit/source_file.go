@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aa-flow/aa-flow/audit/internal/tail"
 	"io"
 	"io/fs"
 	"os"
@@ -61,18 +62,19 @@ func (s *fileSource) run(ctx context.Context, r *reader) error {
 	// Follow from where reading stopped (the live file's identity and
 	// offset), so nothing between the two is lost or read twice.
 	start := s.pos
-	fl := newFollower(s.path, s.opt.Poll)
+	fl := tail.NewFollower(s.path, s.opt.Poll)
 	var last time.Time
-	err := fl.run(ctx, &start, func(line []byte, lineNo int) error {
+	err := fl.Run(ctx, &tail.Position{ID: start.ID, Offset: start.Offset, Line: start.Line}, func(line []byte, lineNo int) error {
 		if t := stampTime(line); !t.IsZero() {
 			last = t
 		}
 		return r.line(line, s.path, lineNo)
 	})
-	s.gone = fl.lost()
-	id, off, lineNo := fl.lastPosition()
-	if id != (FileID{}) {
-		s.pos.ID, s.pos.Offset, s.pos.Line = id, off, lineNo
+	for _, what := range fl.Losses() {
+		s.gone = append(s.gone, Lost{Source: s.path, Kind: "rotation", Advice: what})
+	}
+	if at := fl.Stopped(); at.ID != (FileID{}) {
+		s.pos.ID, s.pos.Offset, s.pos.Line = at.ID, at.Offset, at.Line
 	}
 	if !last.IsZero() {
 		s.pos.Time = last
@@ -87,13 +89,13 @@ func (s *fileSource) run(ctx context.Context, r *reader) error {
 func (s *fileSource) plan(cur *SourceCursor) []part {
 	live := part{path: s.path}
 	if cur != nil && cur.ID != (FileID{}) {
-		if fi, err := os.Stat(s.path); err == nil && idOf(fi) == cur.ID && fi.Size() >= cur.Offset {
+		if fi, err := os.Stat(s.path); err == nil && tail.IDOf(fi) == cur.ID && fi.Size() >= cur.Offset {
 			return []part{{path: s.path, off: cur.Offset, lineNo: cur.Line}}
 		}
-		rotated := rotatedNewestFirst(s.path)
+		rotated := tail.Rotated(s.path)
 		for i, name := range rotated {
 			fi, err := os.Stat(name)
-			if err != nil || idOf(fi) != cur.ID || fi.Size() < cur.Offset {
+			if err != nil || tail.IDOf(fi) != cur.ID || fi.Size() < cur.Offset {
 				continue
 			}
 			parts := []part{{path: name, off: cur.Offset, lineNo: cur.Line}}
@@ -114,7 +116,7 @@ func (s *fileSource) plan(cur *SourceCursor) []part {
 		return []part{live}
 	}
 	var older []part
-	for _, name := range rotatedNewestFirst(s.path) {
+	for _, name := range tail.Rotated(s.path) {
 		older = append(older, part{path: name})
 		if t, ok := firstStamp(name); ok && !t.After(since) {
 			break
@@ -128,7 +130,7 @@ func (s *fileSource) plan(cur *SourceCursor) []part {
 }
 
 func (s *fileSource) readPart(p part, r *reader) error {
-	rd, f, err := openLog(p.path, p.off)
+	rd, f, err := tail.Open(p.path, p.off)
 	if errors.Is(err, fs.ErrNotExist) && (p.path != s.path || s.opt.Follow) {
 		return nil // rotated away meanwhile, or not yet created
 	}
@@ -150,12 +152,12 @@ func (s *fileSource) readPart(p part, r *reader) error {
 		r.mu.Lock()
 		emit = func(line []byte, lineNo int) error { return r.lineLocked(line, p.path, lineNo) }
 	}
-	read := readLines
+	read := tail.ReadLines
 	if _, gz := rd.(*gzip.Reader); gz && regular {
 		// Decompressing costs as much as parsing: overlap the two. A
 		// plain file's reads are a copy out of the page cache, cheaper
 		// than the wake-ups a second goroutine would cost.
-		read = readLinesAhead
+		read = tail.ReadLinesAhead
 	}
 	sp, err := read(rd, p.off, p.lineNo, emit)
 	if regular {
@@ -171,20 +173,14 @@ func (s *fileSource) readPart(p part, r *reader) error {
 		return fmt.Errorf("read %s: %w", p.path, err)
 	}
 	if p.path == s.path {
-		if fi, err := f.Stat(); err == nil && !isGzipFile(f) {
-			s.pos.ID, s.pos.Offset, s.pos.Line = idOf(fi), sp.off, sp.lineNo
+		if fi, err := f.Stat(); err == nil && !tail.IsGzipFile(f) {
+			s.pos.ID, s.pos.Offset, s.pos.Line = tail.IDOf(fi), sp.Offset(), sp.Line()
 		}
 	}
 	if !last.IsZero() {
 		s.pos.Time = last
 	}
 	return nil
-}
-
-func isGzipFile(f *os.File) bool {
-	b := make([]byte, 2)
-	n, _ := f.ReadAt(b, 0)
-	return n == 2 && b[0] == 0x1f && b[1] == 0x8b
 }
 
 // stdinSource reads standard input once; it has no position to resume.
@@ -197,16 +193,16 @@ func (s *stdinSource) lost() []Lost           { return nil }
 func (s *stdinSource) position() SourceCursor { return SourceCursor{} }
 
 func (s *stdinSource) run(_ context.Context, r *reader) error {
-	br := bufio.NewReaderSize(s.in, chunkSize)
+	br := bufio.NewReaderSize(s.in, tail.ChunkSize)
 	var rd io.Reader = br
-	if isGzip(br) {
-		zr, err := newGzip(br)
+	if tail.IsGzip(br) {
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return fmt.Errorf("read stdin: %w", err)
 		}
 		rd = zr
 	}
-	_, err := readLines(rd, 0, 0, func(line []byte, lineNo int) error {
+	_, err := tail.ReadLines(rd, 0, 0, func(line []byte, lineNo int) error {
 		return r.line(line, "-", lineNo)
 	})
 	if err != nil && r.err == nil {
@@ -218,7 +214,7 @@ func (s *stdinSource) run(_ context.Context, r *reader) error {
 // firstStamp returns the time of the first audit(...) stamp in the first
 // lines of a log file (gzip or not).
 func firstStamp(path string) (time.Time, bool) {
-	rd, f, err := openLog(path, 0)
+	rd, f, err := tail.Open(path, 0)
 	if err != nil {
 		return time.Time{}, false
 	}

@@ -1,4 +1,4 @@
-package audit
+package tail
 
 import (
 	"compress/gzip"
@@ -36,7 +36,7 @@ func (w *rotWriter) open(t *testing.T) {
 
 // run writes lines 1..total, pausing briefly every 20 lines so that a
 // run spans many polls; every `every` lines it asks rotate for a rotation
-// (without waiting for it, nor for the follower to catch up).
+// (without waiting for it, nor for the Follower to catch up).
 func (w *rotWriter) run(t *testing.T, total, every int, rotate chan<- int) {
 	late := -1 // lines still to write to the old file before reopening
 	var ack chan struct{}
@@ -103,7 +103,7 @@ func (w *rotWriter) reopenNow(t *testing.T, ack chan struct{}) {
 }
 
 // keepRotated is how many rotated files the tests keep (logrotate's
-// rotate N): more than the rotations a slow follower sleeps through.
+// rotate N): more than the rotations a slow Follower sleeps through.
 const keepRotated = 40
 
 func shiftRotated(t *testing.T, path string) {
@@ -148,7 +148,7 @@ func copyTruncate(t *testing.T, w *rotWriter) {
 }
 
 // TestFollowRotationUnderLoad rotates back to back while lines are
-// written, never waiting for the follower: bursts of rotations with no
+// written, never waiting for the Follower: bursts of rotations with no
 // line in between, rename chains (.1 -> .2 -> ...), renames the writer
 // only notices after a later one, copytruncate twice in a row, and mixes;
 // polling slowly without fsnotify, so that one look sees many rotations.
@@ -182,11 +182,11 @@ func TestFollowRotationUnderLoad(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			w.open(t) // the log exists when following starts
-			fl := newFollower(path, tc.poll)
+			fl := NewFollower(path, tc.poll)
 			fl.watch = tc.watch
 			ferr := make(chan error, 1)
 			go func() {
-				ferr <- fl.run(ctx, nil, func(line []byte, _ int) error {
+				ferr <- fl.Run(ctx, nil, func(line []byte, _ int) error {
 					f := strings.Fields(string(line))
 					if len(f) < 2 || f[0] != "line" {
 						return fmt.Errorf("bad line %q", line)
@@ -226,16 +226,16 @@ func TestFollowRotationUnderLoad(t *testing.T) {
 			select {
 			case <-done:
 			case err := <-ferr:
-				t.Fatalf("follower stopped: %v", err)
+				t.Fatalf("Follower stopped: %v", err)
 			case <-time.After(20 * time.Second):
 				mu.Lock()
 				ents, _ := os.ReadDir(dir)
 				for _, e := range ents {
 					fi, _ := e.Info()
-					t.Logf("%s %v size %d", e.Name(), idOf(fi), fi.Size())
+					t.Logf("%s %v size %d", e.Name(), IDOf(fi), fi.Size())
 				}
 				t.Logf("last got %v", got[max(0, len(got)-3):])
-				t.Fatalf("follower got %d of %d lines before the deadline", len(got), total)
+				t.Fatalf("Follower got %d of %d lines before the deadline", len(got), total)
 			}
 			cancel()
 			require.NoError(t, <-ferr)
@@ -261,7 +261,7 @@ func TestFollowRotationUnderLoad(t *testing.T) {
 			assert.Empty(t, head(dup), "%d lines read twice", len(dup))
 			assert.Equal(t, total, len(got), "lines received")
 			assert.IsNonDecreasing(t, got, "lines out of order")
-			assert.Empty(t, fl.lost(), "no loss to report")
+			assert.Empty(t, fl.Losses(), "no loss to report")
 			assert.GreaterOrEqual(t, rotations, total/every, "rotations done")
 		})
 	}
@@ -274,15 +274,15 @@ func head(s []int) []int {
 	return s
 }
 
-// stepFollower is a follower driven round by round, collecting lines.
+// stepFollower is a Follower driven round by round, collecting lines.
 type stepFollower struct {
-	fl   *follower
+	fl   *Follower
 	got  []string
 	path string
 }
 
 func newStepFollower(t *testing.T, path string) *stepFollower {
-	s := &stepFollower{fl: newFollower(path, time.Hour), path: path}
+	s := &stepFollower{fl: NewFollower(path, time.Hour), path: path}
 	require.NoError(t, s.fl.begin(nil))
 	t.Cleanup(s.fl.close)
 	return s
@@ -328,12 +328,12 @@ func gzipFile(t *testing.T, path string) {
 }
 
 // TestFollowRotationsWhileAsleep rotates several times between two looks
-// of the follower: everything still on disk is read once, in order, and
+// of the Follower: everything still on disk is read once, in order, and
 // what is gone is reported.
 func TestFollowRotationsWhileAsleep(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		// rotate runs between the follower's first and second look, after
+		// rotate runs between the Follower's first and second look, after
 		// "a1", "a2" were written and read.
 		rotate func(t *testing.T, path string)
 		want   []string
@@ -454,10 +454,10 @@ func TestFollowRotationsWhileAsleep(t *testing.T) {
 			s.step(t)
 			assert.Equal(t, tc.want, s.got)
 			if tc.lost {
-				require.NotEmpty(t, s.fl.lost())
-				assert.Equal(t, "rotation", s.fl.lost()[0].Kind)
+				require.NotEmpty(t, s.fl.Losses())
+				assert.Contains(t, s.fl.Losses()[0], adviceRotation)
 			} else {
-				assert.Empty(t, s.fl.lost())
+				assert.Empty(t, s.fl.Losses())
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package audit
+package tail
 
 import (
 	"os"
@@ -16,10 +16,10 @@ type rotatedFile struct {
 	date string // the dateext suffix; "" for numbered names
 }
 
-// rotatedNewestFirst lists the rotated siblings of path that exist, newest
+// Rotated lists the rotated siblings of path that exist, newest
 // first: numbered ones by ascending number, then dateext ones by descending
 // date (a host uses one scheme or the other).
-func rotatedNewestFirst(path string) []string {
+func Rotated(path string) []string {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
