@@ -61,15 +61,15 @@ test: deps lint unit fuzz install-check
 
 unit:
 	$(GO) test -count=1 ./...
-	CGO_ENABLED=1 $(GO) test -count=1 -tags sdjournal -run 'Journal' ./audit/
+	CGO_ENABLED=1 $(GO) test -count=1 -tags sdjournal -run 'Journal' ./audit/ ./audit/source/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
-	CGO_ENABLED=1 $(GO) vet -tags sdjournal ./audit/
+	CGO_ENABLED=1 $(GO) vet -tags sdjournal ./audit/ ./audit/source/
 	$(GO) tool staticcheck ./...
-	CGO_ENABLED=1 $(GO) tool staticcheck -tags sdjournal ./audit/
+	CGO_ENABLED=1 $(GO) tool staticcheck -tags sdjournal ./audit/ ./audit/source/
 
 # Short fuzz runs of every fuzz target (CI); FUZZTIME=5m for a longer run.
 fuzz:

@@ -8,12 +8,25 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aa-flow/aa-flow/audit/source"
 )
+
+// Cursor records where a Read stopped in each of its sources, so the next
+// Read with it returns only what came after (see source.Cursor).
+type Cursor = source.Cursor
+
+// SourceCursor is the position in one source (see source.Position).
+type SourceCursor = source.Position
+
+// FileID is a file's identity: it survives renames, and a file created in
+// its place has another.
+type FileID = source.FileID
 
 // ReadOptions say which logs Read reads and which records it returns.
 type ReadOptions struct {
 	// From lists files to read ("-" is stdin; gzip is decompressed
-	// transparently). Empty: detect the host's source (see Detect).
+	// transparently). Empty: detect the host's source (see source.Detect).
 	From []string
 	// Since drops records older than this. Rotated files (NAME.1,
 	// NAME.2.gz, ...) are read, oldest first, only as far back as needed.
@@ -65,19 +78,23 @@ func Read(ctx context.Context, opt ReadOptions, fn func(*Event) error) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	return readSources(ctx, opt, srcs, fn)
+}
+
+// readSources is Read from the sources given.
+func readSources(ctx context.Context, opt ReadOptions, srcs []source.Source, fn func(*Event) error) (*Result, error) {
 	// Everything Read starts (followers, journalctl, the idle flusher)
 	// stops when it returns.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r := &reader{opt: opt, fn: fn, dec: newReusingDecoder(), after: map[string]time.Time{}}
-	for _, s := range srcs {
-		if sc := opt.Cursor.Get(s.name()); sc != nil && !sc.Time.IsZero() {
-			r.after[s.name()] = sc.Time
-		}
-	}
+	r := newReader(opt, fn)
 	res := &Result{}
 	for _, s := range srcs {
-		res.Sources = append(res.Sources, s.name())
+		res.Sources = append(res.Sources, s.Name())
+		st := r.state(s.Name())
+		if sc := opt.Cursor.Get(s.Name()); sc != nil && !sc.Time.IsZero() {
+			st.after = sc.Time
+		}
 	}
 
 	if !opt.Follow || len(srcs) == 1 {
@@ -85,7 +102,7 @@ func Read(ctx context.Context, opt ReadOptions, fn func(*Event) error) (*Result,
 			r.startIdleFlush(ctx)
 		}
 		for _, s := range srcs {
-			if err := s.run(ctx, r); err != nil {
+			if err := s.Run(ctx, r.line); err != nil {
 				return r.finish(res, srcs, err)
 			}
 		}
@@ -97,7 +114,7 @@ func Read(ctx context.Context, opt ReadOptions, fn func(*Event) error) (*Result,
 	r.startIdleFlush(ctx)
 	errs := make(chan error, len(srcs))
 	for _, s := range srcs {
-		go func() { errs <- s.run(ctx, r) }()
+		go func() { errs <- s.Run(ctx, r.line) }()
 	}
 	var first error
 	for range srcs {
@@ -109,72 +126,93 @@ func Read(ctx context.Context, opt ReadOptions, fn func(*Event) error) (*Result,
 	return r.finish(res, srcs, first)
 }
 
-// source is one place records come from.
-type source interface {
-	name() string
-	// run reads the source to its end (or, following, until ctx is done),
-	// passing lines to r.
-	run(ctx context.Context, r *reader) error
-	// position is where the source stopped, for the cursor.
-	position() SourceCursor
-	// lost is evidence of records lost that only the source can see
-	// (/dev/kmsg's ring buffer overwritten).
-	lost() []Lost
-}
-
 // reader feeds every source's lines through one Decoder, filters the
 // events and calls the user's function.
 type reader struct {
-	mu    sync.Mutex
-	opt   ReadOptions
-	fn    func(*Event) error
-	dec   *Decoder
-	after map[string]time.Time // per source: records up to this time were returned before
-	fed   bool                 // lines fed since the last idle check
-	// newest is the time of the newest record decoded (filtered or not),
-	// for the cursor of a source read alone.
-	newest time.Time
-	err    error // the first error from fn; stops the read
-	done   bool  // Read has returned: fn is not called again
+	// mu guards what follows when sources run concurrently with each
+	// other or the idle flusher (following); locked says they do.
+	mu     sync.Mutex
+	locked bool
+	opt    ReadOptions
+	fn     func(*Event) error
+	dec    *Decoder
+	// states are per name events carry (a source's, or a rotated file's,
+	// which shares its source's).
+	states map[string]*sourceState
+	// the state of the last line's file, and of the last event's source
+	lineFile string
+	lineSt   *sourceState
+	evSource string
+	evSt     *sourceState
+	fed      bool  // lines fed since the last idle check
+	err      error // the first error from fn; stops the read
+	done     bool  // Read has returned: fn is not called again
 }
 
-// line feeds one log line read from source.
-func (r *reader) line(line []byte, source string, lineNo int) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.lineLocked(line, source, lineNo)
+// sourceState is what the reader keeps per source.
+type sourceState struct {
+	after  time.Time // records up to this time were returned before; zero: none
+	newest time.Time // the newest record decoded (filtered or not), for the cursor
 }
 
-// lineLocked is line with r.mu already held, for a source that takes the
-// lock once for many lines.
-func (r *reader) lineLocked(line []byte, source string, lineNo int) error {
+func newReader(opt ReadOptions, fn func(*Event) error) *reader {
+	return &reader{opt: opt, fn: fn, dec: newReusingDecoder(), locked: opt.Follow, states: map[string]*sourceState{}}
+}
+
+// state returns the state of the source (or file) named name.
+func (r *reader) state(name string) *sourceState {
+	st := r.states[name]
+	if st == nil {
+		st = &sourceState{}
+		r.states[name] = st
+	}
+	return st
+}
+
+// line feeds one line a source read.
+func (r *reader) line(l *source.Line) error {
+	if r.locked {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+	}
 	if r.err != nil {
 		return r.err
 	}
 	r.fed = true
-	return r.deliver(r.dec.Feed(line, source, lineNo))
-}
-
-// message feeds one journald audit-transport MESSAGE.
-func (r *reader) message(msg []byte, def MessageDefaults, source string, lineNo int) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.err != nil {
-		return r.err
+	where := l.Where()
+	if where != r.lineFile {
+		// A rotated file shares its source's state.
+		st := r.state(l.Source)
+		if where != l.Source && r.states[where] != st {
+			r.states[where] = st
+			r.evSource = "" // in case it cached the file's old state
+		}
+		r.lineFile, r.lineSt = where, st
 	}
-	r.fed = true
-	return r.deliver(r.dec.FeedMessage(msg, def, source, lineNo))
+	switch {
+	case l.Err != nil:
+		r.dec.Malformed(where, l.No, l.Err)
+		return nil
+	case l.Origin == source.Audit:
+		return r.deliver(r.dec.FeedMessage(l.Text, MessageDefaults{Time: l.Time, Serial: l.Serial}, where, l.No))
+	default:
+		return r.deliver(r.dec.Feed(l.Text, where, l.No))
+	}
 }
 
 // deliver filters events and passes them on, then hands them back to the
-// Decoder for reuse; r.mu is held.
+// Decoder for reuse; r.mu is held when r.locked.
 func (r *reader) deliver(evs []*Event) error {
 	defer r.dec.release(evs)
 	for _, e := range evs {
-		if e.Time.After(r.newest) {
-			r.newest = e.Time
+		if e.Source != r.evSource || r.evSt == nil {
+			r.evSource, r.evSt = e.Source, r.state(e.Source)
 		}
-		if !r.wanted(e) {
+		st := r.evSt
+		if e.Time.After(st.newest) {
+			st.newest = e.Time
+		}
+		if !r.wanted(e, st) {
 			continue
 		}
 		if err := r.fn(e); err != nil {
@@ -185,11 +223,11 @@ func (r *reader) deliver(evs []*Event) error {
 	return nil
 }
 
-func (r *reader) wanted(e *Event) bool {
+func (r *reader) wanted(e *Event, st *sourceState) bool {
 	if !r.opt.Since.IsZero() && !e.Time.IsZero() && e.Time.Before(r.opt.Since) {
 		return false
 	}
-	if t, ok := r.after[e.Source]; ok && !e.Time.IsZero() && !e.Time.After(t) {
+	if !st.after.IsZero() && !e.Time.IsZero() && !e.Time.After(st.after) {
 		return false
 	}
 	return r.opt.Profile == "" || MatchProfile(r.opt.Profile, e.ProfileName())
@@ -233,7 +271,7 @@ func (r *reader) startIdleFlush(ctx context.Context) {
 	}()
 }
 
-func (r *reader) finish(res *Result, srcs []source, err error) (*Result, error) {
+func (r *reader) finish(res *Result, srcs []source.Source, err error) (*Result, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	defer func() { r.done = true }()
@@ -245,8 +283,13 @@ func (r *reader) finish(res *Result, srcs []source, err error) (*Result, error) 
 	}
 	res.Stats = r.dec.Stats()
 	for _, s := range srcs {
-		res.Stats.Lost = append(res.Stats.Lost, s.lost()...)
-		if pos := s.position(); pos.Source != "" {
+		for _, l := range s.Lost() {
+			res.Stats.Lost = append(res.Stats.Lost, Lost{Source: l.Source, Line: l.Line, Kind: l.Kind, Count: l.Count, Advice: l.Advice})
+		}
+		if pos := s.Position(); pos.Source != "" {
+			if pos.Time.IsZero() {
+				pos.Time = r.state(s.Name()).newest
+			}
 			if old := r.opt.Cursor.Get(pos.Source); old != nil && pos.Time.IsZero() {
 				pos.Time = old.Time
 			}
@@ -266,17 +309,27 @@ func (opt *ReadOptions) note(format string, args ...any) {
 	}
 }
 
+// sourceOptions are the options of opt the sources take.
+func (opt *ReadOptions) sourceOptions() source.Options {
+	return source.Options{
+		Since: opt.Since, Follow: opt.Follow, Cursor: opt.Cursor, Poll: opt.Poll, Log: opt.Log,
+		AuditLog: opt.AuditLog, AuditdPid: opt.AuditdPid, SyslogFiles: opt.SyslogFiles, Kmsg: opt.Kmsg,
+		Journalctl: opt.Journalctl, JournalFile: opt.JournalFile, JournalDir: opt.JournalDir,
+	}
+}
+
 // sourcesFor builds the sources opt asks for.
-func sourcesFor(opt ReadOptions) ([]source, error) {
+func sourcesFor(opt ReadOptions) ([]source.Source, error) {
+	sopt := opt.sourceOptions()
 	if len(opt.From) == 0 {
-		d, err := Detect(opt)
+		d, err := source.Detect(sopt)
 		if err != nil {
 			return nil, err
 		}
 		opt.note("reading %s (%s)", d.Name, d.Why)
-		return []source{d.source(opt)}, nil
+		return []source.Source{d.Open(sopt)}, nil
 	}
-	var srcs []source
+	var srcs []source.Source
 	seen := map[string]bool{}
 	for _, f := range opt.From {
 		if seen[f] {
@@ -288,7 +341,7 @@ func sourcesFor(opt ReadOptions) ([]source, error) {
 			if in == nil {
 				in = os.Stdin
 			}
-			srcs = append(srcs, &stdinSource{in: in})
+			srcs = append(srcs, source.Stdin(in))
 			continue
 		}
 		fi, err := os.Stat(f)
@@ -296,10 +349,10 @@ func sourcesFor(opt ReadOptions) ([]source, error) {
 			return nil, fmt.Errorf("read %s: %w", f, err)
 		}
 		if err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			srcs = append(srcs, newKmsgSource(f, opt)) // /dev/kmsg: one record per read
+			srcs = append(srcs, source.Kmsg(f, sopt)) // /dev/kmsg: one record per read
 			continue
 		}
-		srcs = append(srcs, newFileSource(f, opt))
+		srcs = append(srcs, source.File(f, sopt))
 	}
 	return srcs, nil
 }

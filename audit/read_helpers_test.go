@@ -1,10 +1,6 @@
 package audit_test
 
-import (
-	"encoding/json"
-	"strconv"
-)
+import "encoding/json"
 
 func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-func itoa(n int) string                   { return strconv.Itoa(n) }

@@ -353,7 +353,7 @@ func writeJournal(t *testing.T, jf, export string) {
 func TestReadJournal(t *testing.T) {
 	dir := t.TempDir()
 	jf := filepath.Join(dir, "test.journal")
-	writeJournal(t, jf, filepath.Join("testdata", "sources", "journal.export"))
+	writeJournal(t, jf, filepath.Join("source", "testdata", "journal.export"))
 
 	opt := noHost(dir)
 	opt.JournalFile = jf
@@ -412,48 +412,6 @@ func TestReadJournal(t *testing.T) {
 	opt.Cursor = &res.Cursor
 	again, _ := collect(t, opt)
 	assert.Empty(t, again)
-}
-
-func TestDetect(t *testing.T) {
-	dir := t.TempDir()
-	opt := noHost(dir)
-	_, err := audit.Detect(opt)
-	assert.ErrorContains(t, err, "--from")
-
-	kmsg := filepath.Join(dir, "kmsg")
-	writeFile(t, kmsg, nil)
-	opt.Kmsg = kmsg
-	d, err := audit.Detect(opt)
-	require.NoError(t, err)
-	assert.Equal(t, "kmsg", d.Kind)
-
-	syslog := filepath.Join(dir, "kern.log")
-	writeFile(t, syslog, nil)
-	opt.SyslogFiles = []string{filepath.Join(dir, "nope"), syslog}
-	d, err = audit.Detect(opt)
-	require.NoError(t, err)
-	assert.Equal(t, "syslog", d.Kind)
-	assert.Equal(t, syslog, d.Name)
-
-	opt.JournalDir = dir // exists: journald "runs"
-	opt.Journalctl = "journalctl"
-	d, err = audit.Detect(opt)
-	require.NoError(t, err)
-	assert.Equal(t, "journald", d.Kind)
-
-	auditLog := filepath.Join(dir, "audit.log")
-	writeFile(t, auditLog, nil)
-	pid := filepath.Join(dir, "auditd.pid")
-	writeFile(t, pid, []byte("999999999\n")) // no such process
-	opt.AuditLog, opt.AuditdPid = auditLog, []string{pid}
-	d, err = audit.Detect(opt)
-	require.NoError(t, err)
-	assert.Equal(t, "journald", d.Kind, "a stale pid file is not a running auditd")
-	writeFile(t, pid, []byte(strings.TrimSpace(itoa(os.Getpid()))+"\n"))
-	d, err = audit.Detect(opt)
-	require.NoError(t, err)
-	assert.Equal(t, "auditd", d.Kind)
-	assert.Equal(t, auditLog, d.Name)
 }
 
 func TestReadFollow(t *testing.T) {

@@ -1,4 +1,4 @@
-package audit
+package source
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ type Detected struct {
 // Detect chooses the host's AppArmor log: auditd's log when auditd runs,
 // else journald, else the first of kern.log, syslog and messages that
 // exists, else /dev/kmsg.
-func Detect(opt ReadOptions) (Detected, error) {
+func Detect(opt Options) (Detected, error) {
 	auditLog := or(opt.AuditLog, "/var/log/audit/audit.log")
 	if pid, ok := auditdRunning(opt.AuditdPid); ok {
 		if _, err := os.Stat(auditLog); err == nil {
@@ -52,14 +52,15 @@ func Detect(opt ReadOptions) (Detected, error) {
 	return Detected{}, errors.New("no AppArmor log found: no running auditd, journald, syslog file or /dev/kmsg; name one with --from")
 }
 
-func (d Detected) source(opt ReadOptions) source {
+// Open returns the source that reads what Detect found.
+func (d Detected) Open(opt Options) Source {
 	switch d.Kind {
 	case "journald":
-		return newJournalSource(opt)
+		return Journal(opt)
 	case "kmsg":
-		return newKmsgSource(d.path, opt)
+		return Kmsg(d.path, opt)
 	default:
-		return newFileSource(d.path, opt)
+		return File(d.path, opt)
 	}
 }
 
@@ -82,11 +83,4 @@ func auditdRunning(pidFiles []string) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -1,6 +1,6 @@
 //go:build sdjournal && cgo
 
-package audit
+package source
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ const journalWait = 250 * time.Millisecond
 // newJournalSource reads journald through libsystemd's sd-journal API
 // (built with -tags sdjournal). libsystemd is loaded when the journal is
 // opened; without it the source reads through journalctl instead.
-func newJournalSource(opt ReadOptions) source {
+func newJournalSource(opt Options) Source {
 	return newSDJournalSource(opt)
 }
 
@@ -30,8 +30,8 @@ func newJournalSource(opt ReadOptions) source {
 // or from Since, following if asked) through sd-journal instead of
 // journalctl's JSON: no process, no JSON, MESSAGE as raw bytes.
 type sdJournalSource struct {
-	opt     ReadOptions
-	pos     SourceCursor
+	opt     Options
+	pos     Position
 	entries int
 	// since skips entries older than this (µs), as journalctl --since
 	// does; 0 when resuming at a cursor or without Since.
@@ -42,18 +42,18 @@ type sdJournalSource struct {
 	fallback *journalSource
 }
 
-func newSDJournalSource(opt ReadOptions) *sdJournalSource {
-	s := &sdJournalSource{opt: opt, pos: SourceCursor{Source: "journald"}}
+func newSDJournalSource(opt Options) *sdJournalSource {
+	s := &sdJournalSource{opt: opt, pos: Position{Source: "journald"}}
 	s.open = s.openJournal
 	return s
 }
 
-func (s *sdJournalSource) name() string { return "journald" }
-func (s *sdJournalSource) lost() []Lost { return nil }
+func (s *sdJournalSource) Name() string { return "journald" }
+func (s *sdJournalSource) Lost() []Loss { return nil }
 
-func (s *sdJournalSource) position() SourceCursor {
+func (s *sdJournalSource) Position() Position {
 	if s.fallback != nil {
-		return s.fallback.position()
+		return s.fallback.Position()
 	}
 	return s.pos
 }
@@ -79,13 +79,13 @@ func libsystemdMissing(err error) bool {
 	return !errors.As(err, &errno)
 }
 
-func (s *sdJournalSource) run(ctx context.Context, r *reader) error {
+func (s *sdJournalSource) Run(ctx context.Context, emit Emit) error {
 	j, err := s.open()
 	if err != nil {
 		if libsystemdMissing(err) {
 			s.opt.note("journald: libsystemd cannot be loaded (%v); reading with journalctl instead", err)
 			s.fallback = newJournalctlSource(s.opt)
-			return s.fallback.run(ctx, r)
+			return s.fallback.Run(ctx, emit)
 		}
 		return fmt.Errorf("journal %s: %w", s.where(), err)
 	}
@@ -122,7 +122,7 @@ func (s *sdJournalSource) run(ctx context.Context, r *reader) error {
 				return fmt.Errorf("journal %s: %w", s.where(), at)
 			}
 		}
-		if err := s.entry(j, r); err != nil {
+		if err := s.entry(j, emit); err != nil {
 			return err
 		}
 	}
@@ -166,7 +166,7 @@ func (s *sdJournalSource) prepare(j *sdjournal.Journal) (skip string, err error)
 }
 
 // entry reads the entry Next moved to and delivers its messages.
-func (s *sdJournalSource) entry(j *sdjournal.Journal, r *reader) error {
+func (s *sdJournalSource) entry(j *sdjournal.Journal, emit Emit) error {
 	rt, err := j.GetRealtimeUsec()
 	if err == nil && rt < s.since {
 		// Older than Since: entries are not strictly ordered by time,
@@ -179,10 +179,9 @@ func (s *sdJournalSource) entry(j *sdjournal.Journal, r *reader) error {
 		err = readRecord(j, rt, &rec)
 	}
 	if err != nil {
-		journalMalformed(r, s.entries, fmt.Errorf("journal entry: %w", err))
-		return nil
+		return journalMalformed(emit, s.entries, fmt.Errorf("journal entry: %w", err))
 	}
-	return rec.deliver(r, &s.pos, s.entries)
+	return rec.deliver(emit, &s.pos, s.entries)
 }
 
 // readRecord reads the fields aa-flow uses from the current entry, whose
@@ -238,4 +237,11 @@ func sdField(j *sdjournal.Journal, field string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: data %.20q has another name", field, b)
 	}
 	return v, nil
+}
+
+// note writes a line to the log, if any.
+func (opt *Options) note(format string, args ...any) {
+	if opt.Log != nil {
+		fmt.Fprintf(opt.Log, format+"\n", args...)
+	}
 }

@@ -1,15 +1,16 @@
-package audit
+package source
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/aa-flow/aa-flow/audit/internal/tail"
 	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/aa-flow/aa-flow/audit/internal/tail"
 )
 
 // kmsgSource reads the kernel's ring buffer through /dev/kmsg (or a file
@@ -21,26 +22,30 @@ import (
 // were read: that is reported as lost.
 type kmsgSource struct {
 	path    string
-	opt     ReadOptions
-	pos     SourceCursor
+	opt     Options
+	pos     Position
 	lastSeq uint64
 	haveSeq bool
 	records int
-	gaps    []Lost
+	gaps    []Loss
 	overrun bool // EPIPE seen: the next sequence gap is certain loss
 }
 
 const adviceKmsg = "the kernel ring buffer overwrote records before they were read: boot with a larger log_buf_len= (e.g. log_buf_len=4M), read more often, or run auditd so records bypass the kernel log"
 
-func newKmsgSource(path string, opt ReadOptions) *kmsgSource {
-	return &kmsgSource{path: path, opt: opt, pos: SourceCursor{Source: "kmsg"}}
+// Kmsg is the source that reads the kernel's ring buffer through the
+// character device at path (/dev/kmsg), or a file of records in its format.
+// It is named "kmsg"; its lines are the records' messages, of Origin
+// Kernel.
+func Kmsg(path string, opt Options) Source {
+	return &kmsgSource{path: path, opt: opt, pos: Position{Source: "kmsg"}}
 }
 
-func (s *kmsgSource) name() string           { return "kmsg" }
-func (s *kmsgSource) lost() []Lost           { return s.gaps }
-func (s *kmsgSource) position() SourceCursor { return s.pos }
+func (s *kmsgSource) Name() string       { return "kmsg" }
+func (s *kmsgSource) Lost() []Loss       { return s.gaps }
+func (s *kmsgSource) Position() Position { return s.pos }
 
-func (s *kmsgSource) run(ctx context.Context, r *reader) error {
+func (s *kmsgSource) Run(ctx context.Context, emit Emit) error {
 	fd, err := unix.Open(s.path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", s.path, err)
@@ -53,12 +58,13 @@ func (s *kmsgSource) run(ctx context.Context, r *reader) error {
 	}
 	var sp tail.Splitter
 	buf := make([]byte, 16<<10) // /dev/kmsg returns one record per read; it must fit
-	emit := func(line []byte, _ int) error { return s.record(line, skip, r) }
+	l := Line{Source: "kmsg", Origin: Kernel}
+	each := func(line []byte, _ int) error { return s.record(line, skip, &l, emit) }
 	for {
 		n, err := unix.Read(fd, buf)
 		switch {
 		case err == nil && n > 0:
-			if ferr := sp.Feed(buf[:n], emit); ferr != nil {
+			if ferr := sp.Feed(buf[:n], each); ferr != nil {
 				return ferr
 			}
 			continue
@@ -73,7 +79,7 @@ func (s *kmsgSource) run(ctx context.Context, r *reader) error {
 			return fmt.Errorf("read %s: %w", s.path, err)
 		}
 		if !s.opt.Follow {
-			return sp.Finish(emit)
+			return sp.Finish(each)
 		}
 		if done, err := waitReadable(ctx, fd); done || err != nil {
 			return err
@@ -113,7 +119,7 @@ func waitReadable(ctx context.Context, fd int) (bool, error) {
 }
 
 // record handles one line of /dev/kmsg output.
-func (s *kmsgSource) record(line []byte, skip uint64, r *reader) error {
+func (s *kmsgSource) record(line []byte, skip uint64, l *Line, emit Emit) error {
 	if len(line) == 0 || line[0] == ' ' {
 		return nil // continuation (dictionary) line
 	}
@@ -135,9 +141,9 @@ func (s *kmsgSource) record(line []byte, skip uint64, r *reader) error {
 	}
 	s.records++
 	if s.haveSeq && seq > s.lastSeq+1 {
-		s.gaps = append(s.gaps, Lost{Source: "kmsg", Line: s.records, Kind: "kmsg-overwritten", Count: int(seq - s.lastSeq - 1), Advice: adviceKmsg})
+		s.gaps = append(s.gaps, Loss{Source: "kmsg", Line: s.records, Kind: "kmsg-overwritten", Count: int(seq - s.lastSeq - 1), Advice: adviceKmsg})
 	} else if !s.haveSeq && s.overrun {
-		s.gaps = append(s.gaps, Lost{Source: "kmsg", Line: s.records, Kind: "kmsg-overwritten", Advice: adviceKmsg})
+		s.gaps = append(s.gaps, Loss{Source: "kmsg", Line: s.records, Kind: "kmsg-overwritten", Advice: adviceKmsg})
 	}
 	s.overrun = false
 	s.lastSeq, s.haveSeq = seq, true
@@ -145,5 +151,6 @@ func (s *kmsgSource) record(line []byte, skip uint64, r *reader) error {
 	if t := stampTime(msg); !t.IsZero() {
 		s.pos.Time = t
 	}
-	return r.line(msg, "kmsg", s.records)
+	l.Text, l.No = msg, s.records
+	return emit(l)
 }

@@ -1,4 +1,4 @@
-package audit
+package source
 
 import "github.com/aa-flow/aa-flow/audit/internal/tail"
 

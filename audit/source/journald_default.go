@@ -1,9 +1,9 @@
 //go:build !(sdjournal && cgo)
 
-package audit
+package source
 
 // newJournalSource reads journald through journalctl: the default, static
 // build has no libsystemd (see journald_sdjournal.go for the other).
-func newJournalSource(opt ReadOptions) source {
+func newJournalSource(opt Options) Source {
 	return newJournalctlSource(opt)
 }

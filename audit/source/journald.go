@@ -1,4 +1,4 @@
-package audit
+package source
 
 import (
 	"bufio"
@@ -7,32 +7,39 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/aa-flow/aa-flow/audit/internal/tail"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aa-flow/aa-flow/audit/internal/tail"
 )
 
 // journalSource reads the kernel and audit transports of the systemd
 // journal through `journalctl -o json` (no cgo, no libsystemd), resuming
 // after a journal cursor.
 type journalSource struct {
-	opt     ReadOptions
-	pos     SourceCursor
+	opt     Options
+	pos     Position
 	entries int
 }
 
 // newJournalctlSource is the journalctl source; newJournalSource (one
 // per build: journald_default.go, journald_sdjournal.go) chooses it or the
 // sd-journal one.
-func newJournalctlSource(opt ReadOptions) *journalSource {
-	return &journalSource{opt: opt, pos: SourceCursor{Source: "journald"}}
+func newJournalctlSource(opt Options) *journalSource {
+	return &journalSource{opt: opt, pos: Position{Source: "journald"}}
 }
 
-func (s *journalSource) name() string           { return "journald" }
-func (s *journalSource) lost() []Lost           { return nil }
-func (s *journalSource) position() SourceCursor { return s.pos }
+// Journalctl is the source that reads journald through journalctl, whatever
+// the build (Journal chooses).
+func Journalctl(opt Options) Source {
+	return newJournalctlSource(opt)
+}
+
+func (s *journalSource) Name() string       { return "journald" }
+func (s *journalSource) Lost() []Loss       { return nil }
+func (s *journalSource) Position() Position { return s.pos }
 
 // args builds journalctl's command line.
 func (s *journalSource) args() []string {
@@ -53,7 +60,7 @@ func (s *journalSource) args() []string {
 	return append(a, "_TRANSPORT=kernel", "_TRANSPORT=audit")
 }
 
-func (s *journalSource) run(ctx context.Context, r *reader) error {
+func (s *journalSource) Run(ctx context.Context, emit Emit) error {
 	bin := or(s.opt.Journalctl, "journalctl")
 	cmd := exec.CommandContext(ctx, bin, s.args()...)
 	var stderr bytes.Buffer
@@ -72,7 +79,7 @@ func (s *journalSource) run(ctx context.Context, r *reader) error {
 			return nil
 		}
 		s.entries++
-		return s.entry(line, r)
+		return s.entry(line, emit)
 	})
 	if rerr != nil {
 		ferr = rerr
@@ -102,16 +109,14 @@ type journalEntry struct {
 }
 
 // entry handles one line of journalctl's JSON output.
-func (s *journalSource) entry(line []byte, r *reader) error {
+func (s *journalSource) entry(line []byte, emit Emit) error {
 	var e journalEntry
 	if err := json.Unmarshal(line, &e); err != nil {
-		journalMalformed(r, s.entries, fmt.Errorf("journal entry: %w", err))
-		return nil
+		return journalMalformed(emit, s.entries, fmt.Errorf("journal entry: %w", err))
 	}
 	msgs, err := journalMessages(e.Message)
 	if err != nil {
-		journalMalformed(r, s.entries, err)
-		return nil
+		return journalMalformed(emit, s.entries, err)
 	}
 	rec := journalRecord{
 		cursor: e.Cursor,
@@ -120,7 +125,7 @@ func (s *journalSource) entry(line []byte, r *reader) error {
 		msgs:   msgs,
 	}
 	rec.serial, _ = strconv.ParseUint(e.AuditID, 10, 64)
-	return rec.deliver(r, &s.pos, s.entries)
+	return rec.deliver(emit, &s.pos, s.entries)
 }
 
 // journalRecord is what aa-flow uses of one journal entry, whichever way
@@ -133,18 +138,17 @@ type journalRecord struct {
 	msgs   [][]byte  // MESSAGE's values
 }
 
-// deliver passes the entry's messages to r (the audit transport's with the
-// entry's serial and time, the kernel's as log lines), then moves pos past
-// the entry. entryNo numbers entries for error reports.
-func (rec *journalRecord) deliver(r *reader, pos *SourceCursor, entryNo int) error {
+// deliver passes the entry's messages to emit (the audit transport's with
+// the entry's serial and time), then moves pos past the entry. entryNo
+// numbers entries for error reports.
+func (rec *journalRecord) deliver(emit Emit, pos *Position, entryNo int) error {
+	l := Line{Source: "journald", No: entryNo, Origin: Kernel}
+	if rec.audit {
+		l.Origin, l.Time, l.Serial = Audit, rec.time, rec.serial
+	}
 	for _, m := range rec.msgs {
-		var err error
-		if rec.audit {
-			err = r.message(m, MessageDefaults{Time: rec.time, Serial: rec.serial}, "journald", entryNo)
-		} else {
-			err = r.line(m, "journald", entryNo)
-		}
-		if err != nil {
+		l.Text = m
+		if err := emit(&l); err != nil {
 			return err
 		}
 	}
@@ -157,11 +161,9 @@ func (rec *journalRecord) deliver(r *reader, pos *SourceCursor, entryNo int) err
 	return nil
 }
 
-// journalMalformed counts an entry that could not be read.
-func journalMalformed(r *reader, entryNo int, err error) {
-	r.mu.Lock()
-	r.dec.Malformed("journald", entryNo, err)
-	r.mu.Unlock()
+// journalMalformed reports an entry that could not be read.
+func journalMalformed(emit Emit, entryNo int, err error) error {
+	return emit(&Line{Source: "journald", No: entryNo, Err: err})
 }
 
 // journalMessages decodes MESSAGE as journalctl writes it: a string, an
@@ -224,4 +226,13 @@ func usecTime(vals ...string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// Journal is the source that reads the kernel and audit transports of the
+// systemd journal (the system's, or opt.JournalFile), named "journald":
+// through sd-journal in the build tagged sdjournal (journalctl when
+// libsystemd cannot be loaded), else through journalctl. Its lines are the
+// entries' messages, of Origin Kernel or Audit by their _TRANSPORT.
+func Journal(opt Options) Source {
+	return newJournalSource(opt)
 }

@@ -1,4 +1,4 @@
-package audit
+package source
 
 import "time"
 
@@ -6,12 +6,12 @@ import "time"
 // Read with it returns only what came after. It is JSON-serialisable: learn
 // keeps one per profile in its state directory.
 type Cursor struct {
-	Sources []SourceCursor `json:"sources,omitempty"`
+	Sources []Position `json:"sources,omitempty"`
 }
 
-// SourceCursor is the position in one source.
-type SourceCursor struct {
-	// Source names the source as Read names it: a file path, "journald",
+// Position is the position in one source.
+type Position struct {
+	// Source names the source as its Name does: a file path, "journald",
 	// "kmsg".
 	Source string `json:"source"`
 	// Files: the file's identity, and the offset and line number just past
@@ -30,7 +30,7 @@ type SourceCursor struct {
 }
 
 // Get returns the position recorded for source, or nil.
-func (c *Cursor) Get(source string) *SourceCursor {
+func (c *Cursor) Get(source string) *Position {
 	if c == nil {
 		return nil
 	}
@@ -43,7 +43,7 @@ func (c *Cursor) Get(source string) *SourceCursor {
 }
 
 // Set records the position for sc.Source, replacing an older one.
-func (c *Cursor) Set(sc SourceCursor) {
+func (c *Cursor) Set(sc Position) {
 	for i := range c.Sources {
 		if c.Sources[i].Source == sc.Source {
 			c.Sources[i] = sc

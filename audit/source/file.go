@@ -1,4 +1,4 @@
-package audit
+package source
 
 import (
 	"bufio"
@@ -6,11 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/aa-flow/aa-flow/audit/internal/tail"
 	"io"
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/aa-flow/aa-flow/audit/internal/tail"
 )
 
 // fileSource reads a log file: its rotated predecessors as far back as
@@ -18,18 +19,22 @@ import (
 // written to it afterwards.
 type fileSource struct {
 	path string
-	opt  ReadOptions
-	pos  SourceCursor
-	gone []Lost // possible losses across rotations while following
+	opt  Options
+	pos  Position
+	gone []Loss // possible losses across rotations while following
 }
 
-func newFileSource(path string, opt ReadOptions) *fileSource {
-	return &fileSource{path: path, opt: opt, pos: SourceCursor{Source: path}}
+// File is the source that reads the log file at path (gzip or not): its
+// rotated predecessors (NAME.1, NAME.2.gz, NAME-DATE) as far back as
+// opt.Since or the cursor needs, the file, and with opt.Follow what is
+// written to it afterwards, across rotations. Its lines are Text.
+func File(path string, opt Options) Source {
+	return &fileSource{path: path, opt: opt, pos: Position{Source: path}}
 }
 
-func (s *fileSource) name() string           { return s.path }
-func (s *fileSource) lost() []Lost           { return s.gone }
-func (s *fileSource) position() SourceCursor { return s.pos }
+func (s *fileSource) Name() string       { return s.path }
+func (s *fileSource) Lost() []Loss       { return s.gone }
+func (s *fileSource) Position() Position { return s.pos }
 
 // part is one file to read, from an offset.
 type part struct {
@@ -38,21 +43,13 @@ type part struct {
 	lineNo int
 }
 
-func (s *fileSource) run(ctx context.Context, r *reader) error {
-	cur := s.opt.Cursor.Get(s.path)
-	parts := s.plan(cur)
-	if t, ok := r.after[s.path]; ok {
-		r.mu.Lock()
-		for _, p := range parts {
-			r.after[p.path] = t
-		}
-		r.mu.Unlock()
-	}
+func (s *fileSource) Run(ctx context.Context, emit Emit) error {
+	parts := s.plan(s.opt.Cursor.Get(s.path))
 	for _, p := range parts {
 		if err := ctx.Err(); err != nil {
 			return nil //nolint:nilerr // cancelled: stop quietly
 		}
-		if err := s.readPart(p, r); err != nil {
+		if err := s.readPart(p, emit); err != nil {
 			return err
 		}
 	}
@@ -61,17 +58,18 @@ func (s *fileSource) run(ctx context.Context, r *reader) error {
 	}
 	// Follow from where reading stopped (the live file's identity and
 	// offset), so nothing between the two is lost or read twice.
-	start := s.pos
 	fl := tail.NewFollower(s.path, s.opt.Poll)
 	var last time.Time
-	err := fl.Run(ctx, &tail.Position{ID: start.ID, Offset: start.Offset, Line: start.Line}, func(line []byte, lineNo int) error {
+	l := Line{Source: s.path}
+	err := fl.Run(ctx, &tail.Position{ID: s.pos.ID, Offset: s.pos.Offset, Line: s.pos.Line}, func(line []byte, lineNo int) error {
 		if t := stampTime(line); !t.IsZero() {
 			last = t
 		}
-		return r.line(line, s.path, lineNo)
+		l.Text, l.No = line, lineNo
+		return emit(&l)
 	})
 	for _, what := range fl.Losses() {
-		s.gone = append(s.gone, Lost{Source: s.path, Kind: "rotation", Advice: what})
+		s.gone = append(s.gone, Loss{Source: s.path, Kind: "rotation", Advice: what})
 	}
 	if at := fl.Stopped(); at.ID != (FileID{}) {
 		s.pos.ID, s.pos.Offset, s.pos.Line = at.ID, at.Offset, at.Line
@@ -86,7 +84,7 @@ func (s *fileSource) run(ctx context.Context, r *reader) error {
 // file, or a rotated one by identity), from its offset on; with Since, the
 // rotated files back to the one that starts before Since; otherwise the
 // file alone.
-func (s *fileSource) plan(cur *SourceCursor) []part {
+func (s *fileSource) plan(cur *Position) []part {
 	live := part{path: s.path}
 	if cur != nil && cur.ID != (FileID{}) {
 		if fi, err := os.Stat(s.path); err == nil && tail.IDOf(fi) == cur.ID && fi.Size() >= cur.Offset {
@@ -129,7 +127,7 @@ func (s *fileSource) plan(cur *SourceCursor) []part {
 	return append(parts, live)
 }
 
-func (s *fileSource) readPart(p part, r *reader) error {
+func (s *fileSource) readPart(p part, emit Emit) error {
 	rd, f, err := tail.Open(p.path, p.off)
 	if errors.Is(err, fs.ErrNotExist) && (p.path != s.path || s.opt.Follow) {
 		return nil // rotated away meanwhile, or not yet created
@@ -138,36 +136,29 @@ func (s *fileSource) readPart(p part, r *reader) error {
 		return fmt.Errorf("read %s: %w", p.path, err)
 	}
 	defer f.Close()
-	r.mu.Lock()
-	r.newest = time.Time{}
-	r.mu.Unlock()
-	emit := func(line []byte, lineNo int) error { return r.line(line, p.path, lineNo) }
-	// A regular file never blocks for long: take the reader's lock once
-	// for the whole part rather than once per line (about 8% of the CPU
-	// of reading a large audit.log). A FIFO or other special file keeps
-	// the per-line lock, so the idle flusher can run while it waits.
-	regular := false
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-		regular = true
-		r.mu.Lock()
-		emit = func(line []byte, lineNo int) error { return r.lineLocked(line, p.path, lineNo) }
+	l := Line{Source: s.path}
+	if p.path != s.path {
+		l.File = p.path
+	}
+	var stop error // emit's own error, returned as it is
+	each := func(line []byte, lineNo int) error {
+		l.Text, l.No = line, lineNo
+		stop = emit(&l)
+		return stop
 	}
 	read := tail.ReadLines
-	if _, gz := rd.(*gzip.Reader); gz && regular {
-		// Decompressing costs as much as parsing: overlap the two. A
-		// plain file's reads are a copy out of the page cache, cheaper
-		// than the wake-ups a second goroutine would cost.
-		read = tail.ReadLinesAhead
+	if _, gz := rd.(*gzip.Reader); gz {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			// Decompressing costs as much as parsing: overlap the two. A
+			// plain file's reads are a copy out of the page cache, cheaper
+			// than the wake-ups a second goroutine would cost; a pipe
+			// could keep the reading goroutine waiting.
+			read = tail.ReadLinesAhead
+		}
 	}
-	sp, err := read(rd, p.off, p.lineNo, emit)
-	if regular {
-		r.mu.Unlock()
-	}
-	r.mu.Lock()
-	last := r.newest // sources are read one after the other here
-	r.mu.Unlock()
+	sp, err := read(rd, p.off, p.lineNo, each)
 	if err != nil {
-		if r.err != nil {
+		if stop != nil {
 			return err
 		}
 		return fmt.Errorf("read %s: %w", p.path, err)
@@ -177,9 +168,6 @@ func (s *fileSource) readPart(p part, r *reader) error {
 			s.pos.ID, s.pos.Offset, s.pos.Line = tail.IDOf(fi), sp.Offset(), sp.Line()
 		}
 	}
-	if !last.IsZero() {
-		s.pos.Time = last
-	}
 	return nil
 }
 
@@ -188,11 +176,17 @@ type stdinSource struct {
 	in io.Reader
 }
 
-func (s *stdinSource) name() string           { return "-" }
-func (s *stdinSource) lost() []Lost           { return nil }
-func (s *stdinSource) position() SourceCursor { return SourceCursor{} }
+// Stdin is the source that reads in (gzip or not) once, as "-". Its lines
+// are Text.
+func Stdin(in io.Reader) Source {
+	return &stdinSource{in: in}
+}
 
-func (s *stdinSource) run(_ context.Context, r *reader) error {
+func (s *stdinSource) Name() string       { return "-" }
+func (s *stdinSource) Lost() []Loss       { return nil }
+func (s *stdinSource) Position() Position { return Position{} }
+
+func (s *stdinSource) Run(_ context.Context, emit Emit) error {
 	br := bufio.NewReaderSize(s.in, tail.ChunkSize)
 	var rd io.Reader = br
 	if tail.IsGzip(br) {
@@ -202,10 +196,14 @@ func (s *stdinSource) run(_ context.Context, r *reader) error {
 		}
 		rd = zr
 	}
+	l := Line{Source: "-"}
+	var stop error
 	_, err := tail.ReadLines(rd, 0, 0, func(line []byte, lineNo int) error {
-		return r.line(line, "-", lineNo)
+		l.Text, l.No = line, lineNo
+		stop = emit(&l)
+		return stop
 	})
-	if err != nil && r.err == nil {
+	if err != nil && stop == nil {
 		return fmt.Errorf("read stdin: %w", err)
 	}
 	return err
