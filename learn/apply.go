@@ -9,6 +9,7 @@ import (
 
 	"github.com/aa-flow/aa-flow/aaparser"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/review"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/store"
@@ -47,7 +48,7 @@ type Applied struct {
 // managed profile as a new revision and reloads it; the rules decided on
 // leave the pending proposal. With no rule accepted it writes nothing and
 // returns Rules 0.
-func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *profiles.Proposal, d profiles.Decisions) (*Applied, error) {
+func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *propose.Proposal, d propose.Decisions) (*Applied, error) {
 	chosen := prop.Apply(d)
 	if len(chosen) == 0 {
 		return &Applied{Path: t.Path, DryRun: o.DryRun}, nil

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/rollout/rollouttest"
 	"github.com/aa-flow/aa-flow/store"
@@ -111,7 +111,7 @@ func TestApplyTwiceIsOnce(t *testing.T) {
 	require.NoError(t, err)
 	tgt, prop, err := pending(e)
 	require.NoError(t, err)
-	d, err := prop.Decide(profiles.Selection{All: true})
+	d, err := prop.Decide(propose.Selection{All: true})
 	require.NoError(t, err)
 	kept, err := prop.Marshal()
 	require.NoError(t, err)
@@ -122,12 +122,12 @@ func TestApplyTwiceIsOnce(t *testing.T) {
 	require.NoError(t, err)
 
 	// The killed run: its proposal is still there.
-	again, err := profiles.UnmarshalProposal("proposal.json", kept)
+	again, err := propose.UnmarshalProposal("proposal.json", kept)
 	require.NoError(t, err)
 	require.NoError(t, SaveProposal(e.dirs, tgt, again))
 	tgt2, prop2, err := pending(e)
 	require.NoError(t, err)
-	d2, err := prop2.Decide(profiles.Selection{All: true})
+	d2, err := prop2.Decide(propose.Selection{All: true})
 	require.NoError(t, err)
 	got, err := Apply(ctx, e.apply, tgt2, prop2, d2)
 	require.NoError(t, err)
@@ -194,7 +194,7 @@ func TestConcurrentLearnEnforceRollback(t *testing.T) {
 			if len(res.Proposal.Rules) == 0 {
 				return
 			}
-			d, err := res.Proposal.Decide(profiles.Selection{All: true})
+			d, err := res.Proposal.Decide(propose.Selection{All: true})
 			if err != nil {
 				errs <- err
 				return

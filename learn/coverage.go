@@ -7,7 +7,9 @@ import (
 
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // Coverage answers "does the profile file as it is now allow this?" for
@@ -16,19 +18,19 @@ import (
 type Coverage struct {
 	file     *profiles.File
 	load     profiles.IncludeLoader
-	policies map[string]*profiles.Policy
+	policies map[string]*policy.Policy
 	errs     map[string]error
 	// seen caches the gate's answers by profile and accesses (accessKey):
 	// a log repeats the same few accesses many times.
 	seen   map[string]bool
 	key    []byte
-	reader profiles.AccessReader
+	reader propose.AccessReader
 }
 
 // accessKey appends to b a key that tells apart any two different
 // (profile, accesses) pairs: every field of every access, each ended by a
 // byte that no field holds, and the length of each list.
-func accessKey(b []byte, profile string, acc []profiles.Access) []byte {
+func accessKey(b []byte, profile string, acc []policy.Access) []byte {
 	str := func(s string) {
 		b = strconv.AppendInt(b, int64(len(s)), 10)
 		b = append(b, ':')
@@ -65,21 +67,21 @@ const maxCoverageCache = 1 << 16
 // NewCoverage checks accesses against the profiles of f, following its
 // includes with r.
 func NewCoverage(f *profiles.File, r *parser.Resolver) *Coverage {
-	return &Coverage{file: f, load: r.Load, policies: map[string]*profiles.Policy{}, errs: map[string]error{}, seen: map[string]bool{}}
+	return &Coverage{file: f, load: r.Load, policies: map[string]*policy.Policy{}, errs: map[string]error{}, seen: map[string]bool{}}
 }
 
 // Policy is the policy of one profile or hat of the file (nil, nil when the
 // file does not define it).
-func (c *Coverage) Policy(profile string) (*profiles.Policy, error) {
+func (c *Coverage) Policy(profile string) (*policy.Policy, error) {
 	if p, ok := c.policies[profile]; ok {
 		return p, c.errs[profile]
 	}
 	// The name may point into a decoder's block: keep a copy.
 	profile = strings.Clone(profile)
-	var p *profiles.Policy
+	var p *policy.Policy
 	var err error
 	if c.file.Find(profile) != nil {
-		if p, err = profiles.NewPolicy(c.file, profile, c.load); err != nil {
+		if p, err = policy.NewPolicy(c.file, profile, c.load); err != nil {
 			p, err = nil, fmt.Errorf("read the current policy of %s: %w", profile, err)
 		}
 	}
@@ -117,7 +119,7 @@ func (c *Coverage) inherits(profile, exe string) bool {
 	if err != nil || p == nil || !strings.HasPrefix(exe, "/") {
 		return false
 	}
-	a := profiles.Access{Class: profiles.ClassFile, Path: exe, Perms: "x"}
+	a := policy.Access{Class: policy.ClassFile, Path: exe, Perms: "x"}
 	if !p.Covers(a) {
 		return false
 	}
@@ -132,7 +134,7 @@ func (c *Coverage) inherits(profile, exe string) bool {
 
 // Covers reports whether profile allows a; a profile the file does not
 // define (or cannot be read) allows nothing.
-func (c *Coverage) Covers(profile string, a profiles.Access) bool {
+func (c *Coverage) Covers(profile string, a policy.Access) bool {
 	p, err := c.Policy(profile)
 	return err == nil && p != nil && p.Covers(a)
 }
@@ -144,9 +146,9 @@ func (c *Coverage) Covers(profile string, a profiles.Access) bool {
 // without an exec rule, is judged as NAME once NAME runs /bin/x inheriting
 // (ix), as the learner folds it; a child started before that rule was
 // loaded keeps logging under the null- label. A request the kernel marks
-// as optional (profiles.Optional) needs no rule and counts as covered.
+// as optional (propose.Optional) needs no rule and counts as covered.
 func (c *Coverage) Event(e *audit.Event) (bool, error) {
-	if profiles.Optional(e) {
+	if propose.Optional(e) {
 		return true, nil
 	}
 	name := c.fold(e.ProfileName())

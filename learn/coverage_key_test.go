@@ -4,10 +4,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/aa-flow/aa-flow/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/aa-flow/aa-flow/profiles"
 )
 
 // The gate's answer cache is keyed by accessKey: two different accesses
@@ -16,8 +15,8 @@ import (
 // to the key, or this fails), and bytes moved from one field to the next,
 // or from one access to the next, make another key.
 func TestAccessKeyTellsAccessesApart(t *testing.T) {
-	base := profiles.Access{Class: "file", Path: "/a"}
-	baseKey := string(accessKey(nil, "p", []profiles.Access{base}))
+	base := policy.Access{Class: "file", Path: "/a"}
+	baseKey := string(accessKey(nil, "p", []policy.Access{base}))
 	v := reflect.TypeOf(base)
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Field(i)
@@ -34,22 +33,22 @@ func TestAccessKeyTellsAccessesApart(t *testing.T) {
 			default:
 				require.Failf(t, "field kind not handled", "%s is a %s", f.Name, fv.Kind())
 			}
-			assert.NotEqual(t, baseKey, string(accessKey(nil, "p", []profiles.Access{changed})))
+			assert.NotEqual(t, baseKey, string(accessKey(nil, "p", []policy.Access{changed})))
 		})
 	}
 
 	pairs := []struct {
 		name string
-		a, b []profiles.Access
+		a, b []policy.Access
 		pa   string
 		pb   string
 	}{
-		{"bytes moved between fields", []profiles.Access{{Path: "ab"}}, []profiles.Access{{Path: "a", Target: "b"}}, "p", "p"},
-		{"bytes moved between list items", []profiles.Access{{Access: []string{"ab"}}}, []profiles.Access{{Access: []string{"a", "b"}}}, "p", "p"},
-		{"bytes moved between lists", []profiles.Access{{Access: []string{"a"}}}, []profiles.Access{{Flags: []string{"a"}}}, "p", "p"},
-		{"one access or two", []profiles.Access{{Class: "file", Path: "/a"}}, []profiles.Access{{Class: "file"}, {Path: "/a"}}, "p", "p"},
-		{"profile and path", []profiles.Access{{Path: "b"}}, []profiles.Access{{Path: "ab"}}, "pa", "p"},
-		{"separators inside values", []profiles.Access{{Path: "1:a|"}}, []profiles.Access{{Path: "1:a", Target: ""}}, "p", "p"},
+		{"bytes moved between fields", []policy.Access{{Path: "ab"}}, []policy.Access{{Path: "a", Target: "b"}}, "p", "p"},
+		{"bytes moved between list items", []policy.Access{{Access: []string{"ab"}}}, []policy.Access{{Access: []string{"a", "b"}}}, "p", "p"},
+		{"bytes moved between lists", []policy.Access{{Access: []string{"a"}}}, []policy.Access{{Flags: []string{"a"}}}, "p", "p"},
+		{"one access or two", []policy.Access{{Class: "file", Path: "/a"}}, []policy.Access{{Class: "file"}, {Path: "/a"}}, "p", "p"},
+		{"profile and path", []policy.Access{{Path: "b"}}, []policy.Access{{Path: "ab"}}, "pa", "p"},
+		{"separators inside values", []policy.Access{{Path: "1:a|"}}, []policy.Access{{Path: "1:a", Target: ""}}, "p", "p"},
 	}
 	for _, tt := range pairs {
 		t.Run(tt.name, func(t *testing.T) {

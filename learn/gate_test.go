@@ -14,7 +14,7 @@ import (
 
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/parser"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/rollout"
 )
 
@@ -63,7 +63,7 @@ func TestCoverage(t *testing.T) {
 			got, err := c.Event(rec.Event)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
-			acc := profiles.EventAccesses(rec.Event)
+			acc := propose.EventAccesses(rec.Event)
 			require.Len(t, acc, 1)
 			assert.Equal(t, tc.want, c.Covers(tc.profile, acc[0]), "the learner's answer")
 		})

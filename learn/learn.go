@@ -17,8 +17,11 @@ import (
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/store"
 	"github.com/aa-flow/aa-flow/templates"
 )
@@ -53,7 +56,7 @@ type Options struct {
 // Result is what Learn proposes.
 type Result struct {
 	Target   *Target
-	Proposal *profiles.Proposal
+	Proposal *propose.Proposal
 }
 
 // Learn reads the records about name (its hats and children too) and
@@ -88,7 +91,7 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	p := profiles.NewProposer(t.File, name, popts)
+	p := propose.NewProposer(t.File, name, popts)
 	res, err := audit.Read(ctx, audit.ReadOptions{From: o.From, Since: o.Since, Cursor: cur, Profile: name, Log: o.Log, Stdin: o.Stdin},
 		func(e *audit.Event) error {
 			// The record is valid only during this call: Add copies
@@ -150,14 +153,14 @@ func commonAbstractions() []string {
 
 // proposeOptions wires the host into the proposer: the current policy of
 // each (sub)profile, variables, severity, abstractions, exec targets.
-func proposeOptions(o Options, t *Target) (profiles.ProposeOptions, error) {
+func proposeOptions(o Options, t *Target) (propose.ProposeOptions, error) {
 	r := parser.ForProfileDir(o.ProfileDir)
 	cov := NewCoverage(t.File, r)
 	main, err := cov.Policy(t.Name)
 	if err != nil {
-		return profiles.ProposeOptions{}, err
+		return propose.ProposeOptions{}, err
 	}
-	opts := profiles.ProposeOptions{
+	opts := propose.ProposeOptions{
 		Vars:      main.Vars,
 		ChildExec: o.Child,
 		Render:    func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) },
@@ -176,7 +179,7 @@ func proposeOptions(o Options, t *Target) (profiles.ProposeOptions, error) {
 	if dbPath == "" {
 		dbPath = DefaultSeverityDB
 	}
-	if db, err := profiles.LoadSeverity(dbPath); err == nil {
+	if db, err := lint.LoadSeverity(dbPath); err == nil {
 		db = db.WithVars(main.Vars)
 		opts.Severity = db
 		opts.Abstractions = abstractionCandidates(t, r, db)
@@ -186,7 +189,7 @@ func proposeOptions(o Options, t *Target) (profiles.ProposeOptions, error) {
 
 // abstractionCandidates builds, for each common abstraction the profile
 // does not include yet, its policy and the highest severity it grants.
-func abstractionCandidates(t *Target, r *parser.Resolver, db *profiles.SeverityDB) []profiles.AbstractionCandidate {
+func abstractionCandidates(t *Target, r *parser.Resolver, db *lint.SeverityDB) []propose.AbstractionCandidate {
 	have := map[string]bool{}
 	if p := t.File.Find(t.Name); p != nil {
 		for _, n := range p.Rules {
@@ -195,7 +198,7 @@ func abstractionCandidates(t *Target, r *parser.Resolver, db *profiles.SeverityD
 			}
 		}
 	}
-	var out []profiles.AbstractionCandidate
+	var out []propose.AbstractionCandidate
 	for _, a := range commonAbstractions() {
 		name := "abstractions/" + a
 		if have[name] {
@@ -205,7 +208,7 @@ func abstractionCandidates(t *Target, r *parser.Resolver, db *profiles.SeverityD
 			&profiles.Include{Path: "tunables/global", Angle: true},
 			&profiles.Profile{Keyword: "profile", Name: "abstraction", Rules: []profiles.Node{&profiles.Include{Path: name, Angle: true}}},
 		}}
-		pol, err := profiles.NewPolicy(f, "abstraction", r.Load)
+		pol, err := policy.NewPolicy(f, "abstraction", r.Load)
 		if err != nil {
 			continue // not installed here
 		}
@@ -213,7 +216,7 @@ func abstractionCandidates(t *Target, r *parser.Resolver, db *profiles.SeverityD
 		for _, rule := range pol.Rules {
 			sev = max(sev, db.Rule(rule))
 		}
-		out = append(out, profiles.AbstractionCandidate{Name: name, Covers: pol.Covers, Severity: sev, Always: a == "base"})
+		out = append(out, propose.AbstractionCandidate{Name: name, Covers: pol.Covers, Severity: sev, Always: a == "base"})
 	}
 	return out
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/aa-flow/aa-flow/aaparser"
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/internal/testutil"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/store"
 )
 
@@ -54,7 +54,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func texts(p *profiles.Proposal) []string {
+func texts(p *propose.Proposal) []string {
 	var out []string
 	for _, r := range p.Rules {
 		out = append(out, r.Text)
@@ -97,7 +97,7 @@ func TestLearnApplyCursor(t *testing.T) {
 	t1, prop, err := pending(e)
 	require.NoError(t, err)
 	assert.Len(t, prop.Rules, n)
-	d, err := prop.Decide(profiles.Selection{Only: []string{"r1"}})
+	d, err := prop.Decide(propose.Selection{Only: []string{"r1"}})
 	require.NoError(t, err)
 	got, err := Apply(ctx, e.apply, t1, prop, d)
 	require.NoError(t, err)
@@ -118,7 +118,7 @@ func TestLearnApplyCursor(t *testing.T) {
 	// All applied: the proposal is resolved and the cursor at the end.
 	t2, prop, err := pending(e)
 	require.NoError(t, err)
-	d, err = prop.Decide(profiles.Selection{All: true})
+	d, err = prop.Decide(propose.Selection{All: true})
 	require.NoError(t, err)
 	got, err = Apply(ctx, e.apply, t2, prop, d)
 	require.NoError(t, err)
@@ -150,7 +150,7 @@ func TestLearnApplyCursor(t *testing.T) {
 	assert.Equal(t, []string{"/etc/newfile r,"}, texts(res.Proposal))
 }
 
-func pending(e *env) (*Target, *profiles.Proposal, error) {
+func pending(e *env) (*Target, *propose.Proposal, error) {
 	t, err := LoadTarget(e.dirs, "aatest", e.profile)
 	if err != nil {
 		return nil, nil, err
@@ -166,16 +166,16 @@ func TestReject(t *testing.T) {
 	require.NoError(t, err)
 	_, prop, err := pending(e)
 	require.NoError(t, err)
-	some := profiles.Decisions{"r1": profiles.Reject}
+	some := propose.Decisions{"r1": propose.Reject}
 	done, err := Reject(e.dirs, prop, some)
 	require.NoError(t, err)
 	assert.False(t, done)
 	_, _, err = pending(e)
 	require.NoError(t, err, "still pending")
 
-	all := profiles.Decisions{}
+	all := propose.Decisions{}
 	for _, r := range prop.Rules {
-		all[r.ID] = profiles.Reject
+		all[r.ID] = propose.Reject
 	}
 	done, err = Reject(e.dirs, prop, all)
 	require.NoError(t, err)
@@ -199,7 +199,7 @@ func TestApplyManaged(t *testing.T) {
 	res, err := Learn(ctx, "aatest", o)
 	require.NoError(t, err)
 	assert.True(t, res.Target.Managed)
-	d, err := res.Proposal.Decide(profiles.Selection{All: true})
+	d, err := res.Proposal.Decide(propose.Selection{All: true})
 	require.NoError(t, err)
 
 	var log bytes.Buffer

@@ -5,13 +5,13 @@ import (
 	"fmt"
 
 	"github.com/aa-flow/aa-flow/audit"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/store"
 )
 
 // SaveProposal keeps prop as the pending proposal of its target (in the
 // store).
-func SaveProposal(d Dirs, t *Target, prop *profiles.Proposal) error {
+func SaveProposal(d Dirs, t *Target, prop *propose.Proposal) error {
 	b, err := prop.Marshal()
 	if err != nil {
 		return err
@@ -20,7 +20,7 @@ func SaveProposal(d Dirs, t *Target, prop *profiles.Proposal) error {
 }
 
 // LoadProposal reads the pending proposal of t, for diff, review and apply.
-func LoadProposal(d Dirs, t *Target) (*profiles.Proposal, error) {
+func LoadProposal(d Dirs, t *Target) (*propose.Proposal, error) {
 	b, p, err := d.store().Proposal(t.Name)
 	if errors.Is(err, store.ErrNoProposal) {
 		return nil, fmt.Errorf("no pending proposal for %s (run aa-flow learn %s first)", t.Name, t.Name)
@@ -28,7 +28,7 @@ func LoadProposal(d Dirs, t *Target) (*profiles.Proposal, error) {
 	if err != nil {
 		return nil, err
 	}
-	prop, err := profiles.UnmarshalProposal(p, b)
+	prop, err := propose.UnmarshalProposal(p, b)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func Resolve(d Dirs, name string) error {
 
 // Reject resolves the proposal when d rejects every rule of it, and
 // reports whether it did; otherwise the proposal stays pending.
-func Reject(dirs Dirs, prop *profiles.Proposal, d profiles.Decisions) (bool, error) {
+func Reject(dirs Dirs, prop *propose.Proposal, d propose.Decisions) (bool, error) {
 	if len(prop.Apply(d)) != 0 || len(d) != len(prop.Rules) {
 		return false, nil
 	}
@@ -54,8 +54,8 @@ func Reject(dirs Dirs, prop *profiles.Proposal, d profiles.Decisions) (bool, err
 }
 
 // dropDecided keeps only the rules not decided on in the pending proposal.
-func dropDecided(dirs Dirs, t *Target, prop *profiles.Proposal, d profiles.Decisions) error {
-	var rest []*profiles.Rule
+func dropDecided(dirs Dirs, t *Target, prop *propose.Proposal, d propose.Decisions) error {
+	var rest []*propose.Rule
 	for _, r := range prop.Rules {
 		if _, decided := d[r.ID]; !decided {
 			rest = append(rest, r)

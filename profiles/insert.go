@@ -103,7 +103,7 @@ func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, e
 			b.WriteString(inner + l + "\n")
 		}
 		for _, h := range t.hatOrder {
-			b.WriteString(inner + "^" + quoteToken(h) + " {\n")
+			b.WriteString(inner + "^" + QuoteToken(h) + " {\n")
 			for _, l := range t.hats[h] {
 				b.WriteString(inner + "  " + l + "\n")
 			}

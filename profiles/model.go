@@ -1,9 +1,10 @@
 // Package profiles is aa-flow's model of AppArmor policy: the rule types a
-// profile file holds, AppArmor glob matching (does a rule allow an access),
-// and the learning step that turns audit events into proposed rules.
+// profile file holds, and the variables (@{NAME}) its patterns use.
 //
-// It knows nothing of files on disk or the kernel: parser/ builds the model
-// from text, templates/ renders it back, system/ stores and loads it.
+// It knows nothing of logs, files on disk or the kernel: parser/ builds the
+// model from text and templates/ renders it back; policy/ answers what a
+// profile allows, propose/ turns audit records into new rules, lint/ rates
+// rules, and rollout/ and store/ write and keep profile files.
 package profiles
 
 import "fmt"
@@ -317,6 +318,26 @@ type RlimitRule struct {
 	Meta
 	Resource string
 	Value    string
+}
+
+// RuleQualifiers returns a rule's qualifiers (audit, deny, owner, ...), for
+// reading and editing; nil for nodes that take none.
+func RuleQualifiers(n Node) *Qualifiers {
+	switch r := n.(type) {
+	case *FileRule:
+		return &r.Q
+	case *LinkRule:
+		return &r.Q
+	case *CapabilityRule:
+		return &r.Q
+	case *NetworkRule:
+		return &r.Q
+	case *ClassRule:
+		return &r.Q
+	case *ChangeProfileRule:
+		return &r.Q
+	}
+	return nil
 }
 
 // Kind implementations.

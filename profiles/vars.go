@@ -28,6 +28,12 @@ func (v Vars) Expand(pattern string) (string, error) {
 	return collapseSlashes(out), nil
 }
 
+// ExpandLabel is Expand for a profile label or name pattern: runs of '/'
+// are kept, since "//" separates a profile from its child.
+func (v Vars) ExpandLabel(pattern string) (string, error) {
+	return v.expand(pattern, nil)
+}
+
 func (v Vars) expand(pattern string, stack []string) (string, error) {
 	if !strings.Contains(pattern, "@{") {
 		return pattern, nil
@@ -133,13 +139,7 @@ func (v Vars) Define(d *Variable) {
 	v[d.Name] = append([]string(nil), d.Values...)
 }
 
-// CollectVars returns the variables a policy file defines in its preamble
-// and in the files its preamble includes (tunables), following includes
-// with load (nil: not followed).
-func CollectVars(f *File, load IncludeLoader) (Vars, error) {
-	b := &policyBuilder{load: load, vars: Vars{}, seen: map[string]bool{}}
-	if err := b.walk(f.Items, f.Path, false, 0); err != nil {
-		return nil, err
-	}
-	return b.vars, nil
-}
+// IncludeLoader resolves one include seen in the file `from` to the policy
+// files it names (a directory include yields several). parser.Resolver.Load
+// fits. For `include if exists`, a missing file is no files and no error.
+type IncludeLoader func(inc *Include, from string) ([]*File, error)

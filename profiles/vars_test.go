@@ -70,17 +70,3 @@ func FuzzVarsExpand(f *testing.F) {
 		}
 	})
 }
-
-func TestCollectVars(t *testing.T) {
-	f := parse(t, "include <tunables/global>\n@{svc} = /srv/svc/\n@{HOMEDIRS} += /data/home/\nprofile t {\n}\n")
-	vars, err := profiles.CollectVars(f, dirLoader(etcApparmor))
-	require.NoError(t, err)
-	assert.Equal(t, []string{"/srv/svc/"}, vars["svc"])
-	assert.Contains(t, vars["HOMEDIRS"], "/home/", "from Debian's tunables/home")
-	assert.Contains(t, vars["HOMEDIRS"], "/data/home/", "+= after the include appends")
-	assert.NotEmpty(t, vars["PROC"])
-
-	vars, err = profiles.CollectVars(f, nil)
-	require.NoError(t, err)
-	assert.Nil(t, vars["PROC"], "includes are not followed without a loader")
-}

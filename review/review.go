@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // maxShown is how many literal paths a suggestion lists before "and N more".
@@ -18,10 +19,10 @@ const maxShown = 5
 // its ID, severity and record count; generalisations also name the literal
 // paths they replace. It is what learn and diff print. src is the current
 // profile file and f its parse.
-func Annotated(prop *profiles.Proposal, path string, src []byte, f *profiles.File, color bool) (string, error) {
-	d := profiles.Decisions{}
+func Annotated(prop *propose.Proposal, path string, src []byte, f *profiles.File, color bool) (string, error) {
+	d := propose.Decisions{}
 	for _, r := range prop.Rules {
-		d[r.ID] = profiles.Accept
+		d[r.ID] = propose.Accept
 	}
 	chosen := prop.Apply(d)
 	for i := range chosen {
@@ -35,7 +36,7 @@ func Annotated(prop *profiles.Proposal, path string, src []byte, f *profiles.Fil
 }
 
 // note is the short annotation of a rule: "r3 sev 7, 12 records".
-func note(r *profiles.Rule) string {
+func note(r *propose.Rule) string {
 	s := r.ID
 	if r.Severity >= 0 {
 		s += fmt.Sprintf(" sev %d", r.Severity)
@@ -63,7 +64,7 @@ func listPaths(ps []string) string {
 }
 
 // Summary is one paragraph on what the records gave: counts and warnings.
-func Summary(prop *profiles.Proposal) string {
+func Summary(prop *propose.Proposal) string {
 	c := prop.Counts
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d new rule", prop.Profile, len(prop.Rules))
@@ -83,7 +84,7 @@ func Summary(prop *profiles.Proposal) string {
 }
 
 // Card is how the interactive review shows one rule.
-func Card(r *profiles.Rule, color bool) string {
+func Card(r *propose.Rule, color bool) string {
 	var b strings.Builder
 	head := fmt.Sprintf("[%s] %s", r.ID, r.Text)
 	if color {
@@ -127,9 +128,9 @@ const help = `  y  accept this rule (Enter)       n  reject it
 // answer per line from in and writing to out, then asks whether to write
 // the accepted rules. It returns the decisions and that answer. Input
 // ending mid-way is ErrAborted: nothing is decided by accident.
-func Review(in io.Reader, out io.Writer, prop *profiles.Proposal, color bool) (profiles.Decisions, bool, error) {
+func Review(in io.Reader, out io.Writer, prop *propose.Proposal, color bool) (propose.Decisions, bool, error) {
 	sc := bufio.NewScanner(in)
-	d := profiles.Decisions{}
+	d := propose.Decisions{}
 	ask := func(prompt string) (string, error) {
 		fmt.Fprint(out, prompt)
 		if !sc.Scan() {
@@ -141,7 +142,7 @@ func Review(in io.Reader, out io.Writer, prop *profiles.Proposal, color bool) (p
 		}
 		return strings.TrimSpace(sc.Text()), nil
 	}
-	all := profiles.Reject
+	all := propose.Reject
 	decided := false
 	for i, r := range prop.Rules {
 		if decided {
@@ -162,29 +163,29 @@ func Review(in io.Reader, out io.Writer, prop *profiles.Proposal, color bool) (p
 			}
 			switch ans {
 			case "", "y", "yes", "a":
-				d[r.ID] = profiles.Accept
+				d[r.ID] = propose.Accept
 				break loop
 			case "n", "no", "r":
-				d[r.ID] = profiles.Reject
+				d[r.ID] = propose.Reject
 				break loop
 			case "l", "literal":
 				if len(r.Literal) == 0 {
 					fmt.Fprintln(out, "  this rule has no literal alternative")
 					continue
 				}
-				d[r.ID] = profiles.Literal
+				d[r.ID] = propose.Literal
 				break loop
 			case "A":
-				all, decided = profiles.Accept, true
+				all, decided = propose.Accept, true
 				d[r.ID] = all
 				break loop
 			case "N":
-				all, decided = profiles.Reject, true
+				all, decided = propose.Reject, true
 				d[r.ID] = all
 				break loop
 			case "q", "quit":
-				all, decided = profiles.Reject, true
-				d[r.ID] = profiles.Reject
+				all, decided = propose.Reject, true
+				d[r.ID] = propose.Reject
 				break loop
 			default:
 				fmt.Fprint(out, help)

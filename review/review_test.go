@@ -13,20 +13,21 @@ import (
 
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
-func sample() *profiles.Proposal {
+func sample() *propose.Proposal {
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	return &profiles.Proposal{Profile: "svc", Counts: profiles.Counts{Read: 1200, ForProfile: 1100, Covered: 90}, Rules: []*profiles.Rule{
+	return &propose.Proposal{Profile: "svc", Counts: propose.Counts{Read: 1200, ForProfile: 1100, Covered: 90}, Rules: []*propose.Rule{
 		{ID: "r1", Profile: "svc", Kind: profiles.KindCapability, Text: "capability net_bind_service,", Severity: 8,
-			Evidence: profiles.Evidence{Count: 1, First: t0, Last: t0, Comm: "svc", PID: 10, Source: "audit.log:3"}},
-		{ID: "r2", Profile: "svc", Kind: profiles.KindFile, Text: "owner @{PROC}/@{pid}/stat r,", Severity: 6, Generalisation: profiles.GenProcPID,
+			Evidence: propose.Evidence{Count: 1, First: t0, Last: t0, Comm: "svc", PID: 10, Source: "audit.log:3"}},
+		{ID: "r2", Profile: "svc", Kind: profiles.KindFile, Text: "owner @{PROC}/@{pid}/stat r,", Severity: 6, Generalisation: propose.GenProcPID,
 			Literal: []string{"owner /proc/1/stat r,", "owner /proc/2/stat r,"}, Replaces: []string{"/proc/1/stat", "/proc/2/stat"},
-			Evidence: profiles.Evidence{Count: 1000, First: t0, Last: t0.Add(time.Hour), Comm: "svc", PID: 10, Source: "audit.log:4"}},
+			Evidence: propose.Evidence{Count: 1000, First: t0, Last: t0.Add(time.Hour), Comm: "svc", PID: 10, Source: "audit.log:4"}},
 		{ID: "r3", Profile: "svc//worker", Kind: profiles.KindFile, Text: "/etc/hostname r,", Severity: 2,
-			Evidence: profiles.Evidence{Count: 9, First: t0, Last: t0, Comm: "worker", PID: 11, Source: "audit.log:5"}},
+			Evidence: propose.Evidence{Count: 9, First: t0, Last: t0, Comm: "worker", PID: 11, Source: "audit.log:5"}},
 	}}
 }
 
@@ -51,18 +52,18 @@ func TestReviewScripted(t *testing.T) {
 	cases := []struct {
 		name    string
 		answers string
-		want    profiles.Decisions
+		want    propose.Decisions
 		apply   bool
 		lines   []string
 		err     error
 	}{
-		{"accept, literal, reject, write", "y\nl\nn\ny\n", profiles.Decisions{"r1": profiles.Accept, "r2": profiles.Literal, "r3": profiles.Reject}, true,
+		{"accept, literal, reject, write", "y\nl\nn\ny\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Literal, "r3": propose.Reject}, true,
 			[]string{"capability net_bind_service,", "owner /proc/1/stat r,", "owner /proc/2/stat r,"}, nil},
-		{"enter accepts, then all", "\nA\ny\n", profiles.Decisions{"r1": profiles.Accept, "r2": profiles.Accept, "r3": profiles.Accept}, true,
+		{"enter accepts, then all", "\nA\ny\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Accept, "r3": propose.Accept}, true,
 			[]string{"capability net_bind_service,", "owner @{PROC}/@{pid}/stat r,", "/etc/hostname r,"}, nil},
-		{"help and a bad literal are asked again", "?\nl\nn\nq\n", profiles.Decisions{"r1": profiles.Reject, "r2": profiles.Reject, "r3": profiles.Reject}, false, nil, nil},
-		{"none", "N\n", profiles.Decisions{"r1": profiles.Reject, "r2": profiles.Reject, "r3": profiles.Reject}, false, nil, nil},
-		{"decline writing", "A\nn\n", profiles.Decisions{"r1": profiles.Accept, "r2": profiles.Accept, "r3": profiles.Accept}, false,
+		{"help and a bad literal are asked again", "?\nl\nn\nq\n", propose.Decisions{"r1": propose.Reject, "r2": propose.Reject, "r3": propose.Reject}, false, nil, nil},
+		{"none", "N\n", propose.Decisions{"r1": propose.Reject, "r2": propose.Reject, "r3": propose.Reject}, false, nil, nil},
+		{"decline writing", "A\nn\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Accept, "r3": propose.Accept}, false,
 			[]string{"capability net_bind_service,", "owner @{PROC}/@{pid}/stat r,", "/etc/hostname r,"}, nil},
 		{"input ends", "y\n", nil, false, nil, ErrAborted},
 		{"input ends at the last question", "A\n", nil, false, nil, ErrAborted},

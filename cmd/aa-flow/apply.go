@@ -1,14 +1,13 @@
 package main
 
 import (
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/spf13/cobra"
-
-	"github.com/aa-flow/aa-flow/profiles"
 )
 
 func newApplyCmd(g *globalOptions) *cobra.Command {
 	var (
-		sel         profiles.Selection
+		sel         propose.Selection
 		profileFile string
 		noLoad, dry bool
 	)

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aa-flow/aa-flow/learn"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/review"
 	"github.com/aa-flow/aa-flow/store"
 )
@@ -113,7 +113,7 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	case lf.check:
 		return exitWith(exitNew)
 	case lf.yes:
-		d, err := prop.Decide(profiles.Selection{All: true})
+		d, err := prop.Decide(propose.Selection{All: true})
 		if err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 
 // showProposal prints the proposal: JSON with --json, else the annotated
 // diff and a summary.
-func showProposal(g *globalOptions, t *learn.Target, prop *profiles.Proposal) error {
+func showProposal(g *globalOptions, t *learn.Target, prop *propose.Proposal) error {
 	if g.JSON {
 		b, err := prop.Marshal()
 		if err != nil {
@@ -149,7 +149,7 @@ func showProposal(g *globalOptions, t *learn.Target, prop *profiles.Proposal) er
 
 // loadPending reads the profile file and the pending proposal of name
 // (diff, review, apply).
-func loadPending(g *globalOptions, name, profileFile string) (*learn.Target, *profiles.Proposal, error) {
+func loadPending(g *globalOptions, name, profileFile string) (*learn.Target, *propose.Proposal, error) {
 	t, err := learn.LoadTarget(dirs(g), name, profileFile)
 	if err != nil {
 		return nil, nil, err
@@ -161,7 +161,7 @@ func loadPending(g *globalOptions, name, profileFile string) (*learn.Target, *pr
 	return t, prop, nil
 }
 
-func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop *profiles.Proposal, noLoad, dry bool) error {
+func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop *propose.Proposal, noLoad, dry bool) error {
 	d, ok, err := review.Review(g.In, g.Out, prop, colorFor(g, g.Out))
 	if err != nil {
 		return err
@@ -177,7 +177,7 @@ func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop
 }
 
 // applyDecisions writes the accepted rules and says what was done.
-func applyDecisions(ctx context.Context, g *globalOptions, t *learn.Target, prop *profiles.Proposal, d profiles.Decisions, noLoad, dry bool) error {
+func applyDecisions(ctx context.Context, g *globalOptions, t *learn.Target, prop *propose.Proposal, d propose.Decisions, noLoad, dry bool) error {
 	log := g.Out
 	if g.JSON {
 		log = g.Err // standard output holds the JSON document

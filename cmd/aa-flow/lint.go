@@ -9,8 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aa-flow/aa-flow/internal/profilefile"
+	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/store"
 )
 
@@ -71,12 +72,12 @@ from fixed values. lint exits 1 when any warning is at or above
 
 // lintReport is the JSON form of one linted file.
 type lintReport struct {
-	File     string             `json:"file"`
-	Warnings []profiles.Warning `json:"warnings"`
+	File     string         `json:"file"`
+	Warnings []lint.Warning `json:"warnings"`
 }
 
 func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) error {
-	db, err := profiles.LoadSeverity(o.severityDB)
+	db, err := lint.LoadSeverity(o.severityDB)
 	if err != nil {
 		if dbGiven || !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -96,16 +97,16 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 		}
 		// variables come from the tunables the file includes; a file whose
 		// includes are missing here is still linted, with the usual values
-		vars, err := profiles.CollectVars(f, resolver.Load)
+		vars, err := policy.CollectVars(f, resolver.Load)
 		if err != nil {
 			fmt.Fprintf(g.Err, "aa-flow: lint %s: includes not followed (%v); using Debian's usual variable values\n", path, err)
-			if vars, err = profiles.CollectVars(f, nil); err != nil {
+			if vars, err = policy.CollectVars(f, nil); err != nil {
 				return fmt.Errorf("lint %s: %w", path, err)
 			}
 		}
-		ws := profiles.Lint(f, profiles.LintOptions{Severity: db, Vars: vars})
+		ws := lint.Lint(f, lint.LintOptions{Severity: db, Vars: vars})
 		if ws == nil {
-			ws = []profiles.Warning{}
+			ws = []lint.Warning{}
 		}
 		reports = append(reports, lintReport{File: path, Warnings: ws})
 	}

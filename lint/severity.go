@@ -1,4 +1,4 @@
-package profiles
+package lint
 
 import (
 	"bufio"
@@ -10,7 +10,16 @@ import (
 	"sync"
 
 	"github.com/aa-flow/aa-flow/internal/aare"
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
 )
+
+// globCacheSize bounds how many compiled globs the severity table and the
+// linter keep.
+const globCacheSize = 4096
+
+// maxVarDepth stops following variables that refer to each other.
+const maxVarDepth = 32
 
 // SeverityUnknown is the severity of something severity.db does not rate.
 const SeverityUnknown = -1
@@ -28,7 +37,7 @@ const SeverityUnknown = -1
 type SeverityDB struct {
 	caps  map[string]int // lower-case name without CAP_
 	paths []sevPath
-	vars  Vars
+	vars  profiles.Vars
 	cache *aare.Cache
 	rated *ratingCache // Pattern results: an overlap scan of the db is ~0.5 ms
 }
@@ -103,7 +112,7 @@ func LoadSeverity(path string) (*SeverityDB, error) {
 // ParseSeverity reads a severity database; name is used in error messages,
 // which give the line.
 func ParseSeverity(r io.Reader, name string) (*SeverityDB, error) {
-	db := &SeverityDB{caps: map[string]int{}, cache: aare.NewCache(matcherCacheSize), rated: &ratingCache{m: map[string]int{}}}
+	db := &SeverityDB{caps: map[string]int{}, cache: aare.NewCache(globCacheSize), rated: &ratingCache{m: map[string]int{}}}
 	sc := bufio.NewScanner(r)
 	line := 0
 	for sc.Scan() {
@@ -161,7 +170,7 @@ func sevValue(s string) (int, error) {
 // WithVars returns a copy of db that expands @{VAR} in rules with vars
 // (typically a Policy's). Variables it does not know are taken as "any
 // path", so a rating is never lower than the truth.
-func (db *SeverityDB) WithVars(vars Vars) *SeverityDB {
+func (db *SeverityDB) WithVars(vars profiles.Vars) *SeverityDB {
 	c := *db
 	c.vars = vars
 	c.rated = &ratingCache{m: map[string]int{}} // results depend on the variables
@@ -299,12 +308,12 @@ func (db *SeverityDB) compileRulePattern(pattern string) (*aare.Glob, error) {
 
 // variableNames lists the variables pattern uses, following the values of
 // known ones.
-func variableNames(pattern string, vars Vars) []string {
+func variableNames(pattern string, vars profiles.Vars) []string {
 	var out []string
 	seen := map[string]bool{}
 	var walk func(p string, depth int)
 	walk = func(p string, depth int) {
-		if depth > maxIncludeDepth {
+		if depth > maxVarDepth {
 			return
 		}
 		for {
@@ -337,12 +346,12 @@ func variableNames(pattern string, vars Vars) []string {
 // capabilities the highest of the named ones, and for the other classes the
 // fixed values documented on the constants above. Deny rules rate 0: they
 // grant nothing. It returns SeverityUnknown when nothing rates the rule.
-func (db *SeverityDB) Rule(n Node) int {
-	if q := qualifiers(n); q != nil && q.Deny {
+func (db *SeverityDB) Rule(n profiles.Node) int {
+	if q := profiles.RuleQualifiers(n); q != nil && q.Deny {
 		return 0
 	}
 	switch r := n.(type) {
-	case *FileRule:
+	case *profiles.FileRule:
 		if isUnconfinedExec(r.Exec) {
 			return sevUnconfinedExec
 		}
@@ -354,9 +363,9 @@ func (db *SeverityDB) Rule(n Node) int {
 			return db.worstPath(true, true, true)
 		}
 		return db.Pattern(r.Path, perms)
-	case *LinkRule:
+	case *profiles.LinkRule:
 		return max(db.Pattern(r.Path, "w"), db.Pattern(r.Target, "w"))
-	case *CapabilityRule:
+	case *profiles.CapabilityRule:
 		if len(r.Caps) == 0 {
 			return db.maxCapability()
 		}
@@ -365,7 +374,7 @@ func (db *SeverityDB) Rule(n Node) int {
 			v = max(v, db.Capability(c))
 		}
 		return v
-	case *NetworkRule:
+	case *profiles.NetworkRule:
 		switch {
 		case r.Family == "" && r.Type == "" && r.Protocol == "":
 			return sevNetworkAll
@@ -379,38 +388,38 @@ func (db *SeverityDB) Rule(n Node) int {
 			return sevNetworkRaw // every type, raw included
 		}
 		return sevNetworkOther
-	case *ClassRule:
+	case *profiles.ClassRule:
 		bare := len(r.Conds) == 0 && len(r.Peer) == 0 && len(r.Args) == 0 && r.Target == ""
 		switch r.Class {
-		case ClassSignal:
+		case policy.ClassSignal:
 			if bare {
 				return sevSignalAll
 			}
 			return sevSignal
-		case ClassPtrace:
-			if len(r.Access) == 0 || accessIncluded(r.Access, []string{"trace"}, classAliases(ClassPtrace)) {
+		case policy.ClassPtrace:
+			if len(r.Access) == 0 || policy.AccessIncluded(policy.ClassPtrace, r.Access, []string{"trace"}) {
 				return sevPtraceTrace
 			}
 			return sevPtraceRead
-		case ClassUnix:
+		case policy.ClassUnix:
 			if bare {
 				return sevUnixAll
 			}
 			return sevUnix
-		case ClassDbus:
+		case policy.ClassDbus:
 			if bare {
 				return sevDbusAll
 			}
 			return sevDbus
-		case ClassMount, ClassRemount, ClassPivotRoot:
+		case policy.ClassMount, policy.ClassRemount, policy.ClassPivotRoot:
 			return sevMount
-		case ClassUmount:
+		case policy.ClassUmount:
 			return sevUmount
-		case ClassUserns:
+		case policy.ClassUserns:
 			return sevUserns
 		}
 		return sevOther
-	case *ChangeProfileRule:
+	case *profiles.ChangeProfileRule:
 		if len(r.Targets) == 0 {
 			return sevChangeProfile
 		}
@@ -420,7 +429,7 @@ func (db *SeverityDB) Rule(n Node) int {
 			}
 		}
 		return sevChangeTo
-	case *RlimitRule:
+	case *profiles.RlimitRule:
 		return sevOther
 	}
 	return SeverityUnknown

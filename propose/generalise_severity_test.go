@@ -1,4 +1,4 @@
-package profiles_test
+package propose_test
 
 import (
 	"fmt"
@@ -8,14 +8,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/audit"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/lint"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // Generalisation with the host's severity.db: a suggestion is kept only
 // when it reaches nothing more dangerous than the literal paths it
 // replaces.
 func TestGeneraliseSeverityGuard(t *testing.T) {
-	sev, err := profiles.LoadSeverity("/etc/apparmor/severity.db")
+	sev, err := lint.LoadSeverity("/etc/apparmor/severity.db")
 	require.NoError(t, err)
 	vars := tunablesVars()
 	sev = sev.WithVars(vars)
@@ -54,7 +55,7 @@ func TestGeneraliseSeverityGuard(t *testing.T) {
 			for i, p := range tc.paths {
 				events = append(events, fileEvent(p, tc.perms, int64(i+1), true))
 			}
-			prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Severity: sev, Vars: vars})
+			prop, err := propose.Propose(nil, "svc", events, propose.ProposeOptions{Severity: sev, Vars: vars})
 			require.NoError(t, err)
 			assert.ElementsMatch(t, tc.want, texts(prop))
 			for _, r := range prop.Rules {

@@ -1,7 +1,8 @@
-package profiles_test
+package lint_test
 
 import (
 	"fmt"
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,16 +11,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
-	"github.com/aa-flow/aa-flow/profiles"
 )
 
 // lintOne lints a profile whose body is rules and returns "check:severity"
 // for each warning, in order.
-func lintOne(t *testing.T, db *profiles.SeverityDB, flags, rules string) []string {
+
+func lintOne(t *testing.T, db *lint.SeverityDB, flags, rules string) []string {
 	t.Helper()
 	src := "profile svc /usr/bin/svc" + flags + " {\n" + rules + "\n}\n"
-	ws := profiles.Lint(parse(t, src), profiles.LintOptions{Severity: db})
+	ws := lint.Lint(profiletest.Parse(t, src), lint.LintOptions{Severity: db})
 	var out []string
 	for _, w := range ws {
 		out = append(out, fmt.Sprintf("%s:%d", w.Check, w.Severity))
@@ -91,7 +93,7 @@ profile svc /usr/bin/svc flags=(complain) {
   }
 }
 `
-	ws := profiles.Lint(parse(t, src), profiles.LintOptions{})
+	ws := lint.Lint(profiletest.Parse(t, src), lint.LintOptions{})
 	var got []string
 	for _, w := range ws {
 		got = append(got, w.String())
@@ -126,7 +128,7 @@ func TestLintDebianProfiles(t *testing.T) {
 		if err != nil {
 			continue // the parser's own tests cover what it accepts
 		}
-		for _, w := range profiles.Lint(f, profiles.LintOptions{Severity: db}) {
+		for _, w := range lint.Lint(f, lint.LintOptions{Severity: db}) {
 			assert.Equal(t, p, w.Pos.File, w.String())
 			assert.True(t, w.Pos.Line > 0, w.String())
 			total++
@@ -137,8 +139,8 @@ func TestLintDebianProfiles(t *testing.T) {
 	f, err := parser.ParseFile("/usr/share/apparmor/extra-profiles/usr.sbin.sshd")
 	require.NoError(t, err)
 	var caps []string
-	for _, w := range profiles.Lint(f, profiles.LintOptions{Severity: db}) {
-		if w.Check == profiles.CheckCapability {
+	for _, w := range lint.Lint(f, lint.LintOptions{Severity: db}) {
+		if w.Check == lint.CheckCapability {
 			caps = append(caps, w.Rule)
 		}
 	}
@@ -149,7 +151,7 @@ func TestLintDebianProfiles(t *testing.T) {
 
 func TestLintWritableExecAcrossRules(t *testing.T) {
 	src := "profile svc {\n  /srv/svc/** w,\n  /srv/svc/bin/a ix,\n  /srv/svc/bin/b px,\n  /usr/bin/c ix,\n  /srv/svc/lib/*.so m,\n}\n"
-	ws := profiles.Lint(parse(t, src), profiles.LintOptions{})
+	ws := lint.Lint(profiletest.Parse(t, src), lint.LintOptions{})
 	var got []string
 	for _, w := range ws {
 		got = append(got, w.String())

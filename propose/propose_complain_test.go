@@ -1,4 +1,4 @@
-package profiles_test
+package propose_test
 
 import (
 	"strings"
@@ -10,7 +10,8 @@ import (
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // parseLines decodes log lines as the kernel writes them.
@@ -47,7 +48,7 @@ func TestProposeIgnoresOptionalRequests(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			events := parseLines(t, tc.lines...)
-			prop, err := profiles.Propose(nil, "webd", events, profiles.ProposeOptions{})
+			prop, err := propose.Propose(nil, "webd", events, propose.ProposeOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, texts(prop))
 			assert.Equal(t, len(tc.lines), prop.Counts.ForProfile)
@@ -63,7 +64,7 @@ func TestProposeIgnoresOptionalRequests(t *testing.T) {
 			// The gate's view of the same records: an optional request
 			// asks for nothing.
 			for _, e := range events {
-				assert.Equal(t, profiles.Optional(e), len(profiles.EventAccesses(e)) == 0, e.Info)
+				assert.Equal(t, propose.Optional(e), len(propose.EventAccesses(e)) == 0, e.Info)
 			}
 		})
 	}
@@ -95,7 +96,7 @@ func TestProposeFoldsNullChildPeers(t *testing.T) {
 	var events []*audit.Event
 	events = append(events, execLines...)
 	events = append(events, child...)
-	prop, err := profiles.Propose(nil, "aatest", events, profiles.ProposeOptions{})
+	prop, err := propose.Propose(nil, "aatest", events, propose.ProposeOptions{})
 	require.NoError(t, err)
 	got := literalTexts(prop)
 	for _, r := range got {
@@ -111,17 +112,17 @@ func TestProposeFoldsNullChildPeers(t *testing.T) {
 	assert.Contains(t, got, "/bin/busybox rmix,", "the capture's exec")
 
 	// After apply, the second run logs peer=aatest: covered, nothing new.
-	out, _ := learnInto(t, "profile aatest {\n}\n", "aatest", events, profiles.ProposeOptions{})
+	out, _ := learnInto(t, "profile aatest {\n}\n", "aatest", events, propose.ProposeOptions{})
 	second := parseLines(t,
 		`type=AVC msg=audit(1795343990.100:60): apparmor="ALLOWED" operation="ptrace" class="ptrace" profile="aatest" pid=228 comm="aatest" requested_mask="trace" denied_mask="trace" peer="aatest"`,
 		`type=AVC msg=audit(1795343990.101:61): apparmor="ALLOWED" operation="signal" class="signal" profile="aatest" pid=228 comm="aatest" requested_mask="send" denied_mask="send" signal=usr1 peer="aatest"`,
 	)
 	f, err := parser.Parse("aatest", []byte(out))
 	require.NoError(t, err)
-	pol, err := profiles.NewPolicy(f, "aatest", nil)
+	pol, err := policy.NewPolicy(f, "aatest", nil)
 	require.NoError(t, err)
-	_, again := learnInto(t, out, "aatest", second, profiles.ProposeOptions{
-		Covers: func(profile string, a profiles.Access) bool { return profile == "aatest" && pol.Covers(a) },
+	_, again := learnInto(t, out, "aatest", second, propose.ProposeOptions{
+		Covers: func(profile string, a policy.Access) bool { return profile == "aatest" && pol.Covers(a) },
 	})
 	assert.Empty(t, texts(again), "learned profile:\n%s", out)
 	assert.Equal(t, 2, again.Counts.Covered)

@@ -1,7 +1,8 @@
-package profiles
+package policy
 
 import (
 	"fmt"
+	"github.com/aa-flow/aa-flow/profiles"
 	"strings"
 )
 
@@ -10,9 +11,10 @@ import (
 // after NewPolicy and safe for concurrent use.
 type Policy struct {
 	Name  string
-	Vars  Vars
-	Rules []Node // allow and deny rules of the profile and everything it includes, in order
-	m     *Matcher
+	Vars  profiles.Vars
+	Rules []profiles. // allow and deny rules of the profile and everything it includes, in order
+		Node
+	m *Matcher
 }
 
 // NewPolicy builds the Policy of the profile named profileName (the kernel's
@@ -21,12 +23,12 @@ type Policy struct {
 // abstractions it includes, recursively. Child profiles and hats are not
 // part of their parent's policy. load may be nil: includes are then not
 // followed.
-func NewPolicy(f *File, profileName string, load IncludeLoader) (*Policy, error) {
+func NewPolicy(f *profiles.File, profileName string, load profiles.IncludeLoader) (*Policy, error) {
 	prof := f.Find(profileName)
 	if prof == nil {
 		return nil, fmt.Errorf("%s: no profile %q", f.Path, profileName)
 	}
-	b := &policyBuilder{load: load, vars: Vars{}, seen: map[string]bool{}}
+	b := &policyBuilder{load: load, vars: profiles.Vars{}, seen: map[string]bool{}}
 	if err := b.walk(f.Items, f.Path, false, 0); err != nil {
 		return nil, err
 	}
@@ -47,7 +49,7 @@ func NewPolicy(f *File, profileName string, load IncludeLoader) (*Policy, error)
 // alternation is not rewritten), a copy with that prefix replaced by TO; a
 // link rule's target is rewritten in the same copy. The rules keep their
 // qualifiers (deny rules are rewritten too), and aliases do not chain.
-func applyAliases(rules []Node, aliases []*Alias, vars Vars) ([]Node, error) {
+func applyAliases(rules []profiles.Node, aliases []*profiles.Alias, vars profiles.Vars) ([]profiles.Node, error) {
 	if len(aliases) == 0 {
 		return rules, nil
 	}
@@ -55,7 +57,7 @@ func applyAliases(rules []Node, aliases []*Alias, vars Vars) ([]Node, error) {
 	for _, a := range aliases {
 		// rewrite returns pattern with a's prefix replaced, and whether it
 		// had it.
-		rewrite := func(pattern string, at Pos) (string, bool, error) {
+		rewrite := func(pattern string, at profiles.Pos) (string, bool, error) {
 			if pattern == "" {
 				return pattern, false, nil
 			}
@@ -70,7 +72,7 @@ func applyAliases(rules []Node, aliases []*Alias, vars Vars) ([]Node, error) {
 		}
 		for _, n := range rules {
 			switch r := n.(type) {
-			case *FileRule:
+			case *profiles.FileRule:
 				p, ok, err := rewrite(r.Path, r.Pos)
 				if err != nil {
 					return nil, err
@@ -80,7 +82,7 @@ func applyAliases(rules []Node, aliases []*Alias, vars Vars) ([]Node, error) {
 					c.Path = p
 					out = append(out, &c)
 				}
-			case *LinkRule:
+			case *profiles.LinkRule:
 				p, okp, err := rewrite(r.Path, r.Pos)
 				if err != nil {
 					return nil, err
@@ -105,27 +107,28 @@ func applyAliases(rules []Node, aliases []*Alias, vars Vars) ([]Node, error) {
 const maxIncludeDepth = 32
 
 type policyBuilder struct {
-	load    IncludeLoader
-	vars    Vars
-	aliases []*Alias // from the preamble and the files it includes
-	rules   []Node
-	seen    map[string]bool // included file paths, each followed once
+	load    profiles.IncludeLoader
+	vars    profiles.Vars
+	aliases []*profiles. // from the preamble and the files it includes
+		Alias
+	rules []profiles.Node
+	seen  map[string]bool // included file paths, each followed once
 }
 
 // walk collects variables from items and, when inProfile, rules too.
-func (b *policyBuilder) walk(items []Node, from string, inProfile bool, depth int) error {
+func (b *policyBuilder) walk(items []profiles.Node, from string, inProfile bool, depth int) error {
 	if depth > maxIncludeDepth {
 		return fmt.Errorf("%s: includes nested deeper than %d", from, maxIncludeDepth)
 	}
 	for _, n := range items {
 		switch r := n.(type) {
-		case *Variable:
+		case *profiles.Variable:
 			b.vars.Define(r)
-		case *Alias:
+		case *profiles.Alias:
 			if !inProfile {
 				b.aliases = append(b.aliases, r)
 			}
-		case *Include:
+		case *profiles.Include:
 			if b.load == nil {
 				continue
 			}
@@ -148,9 +151,9 @@ func (b *policyBuilder) walk(items []Node, from string, inProfile bool, depth in
 					return err
 				}
 			}
-		case *Profile:
+		case *profiles.Profile:
 			// a child profile or hat: its own policy
-		case *FileRule, *LinkRule, *CapabilityRule, *NetworkRule, *ClassRule, *ChangeProfileRule:
+		case *profiles.FileRule, *profiles.LinkRule, *profiles.CapabilityRule, *profiles.NetworkRule, *profiles.ClassRule, *profiles.ChangeProfileRule:
 			if inProfile {
 				b.rules = append(b.rules, n)
 			}
@@ -186,7 +189,7 @@ func (p *Policy) Covers(a Access) bool {
 	}
 	allowed := false
 	for _, r := range p.Rules {
-		q := qualifiers(r)
+		q := profiles.RuleQualifiers(r)
 		if !p.m.RuleMatches(r, a) {
 			continue
 		}
@@ -229,13 +232,13 @@ func (p *Policy) coversFile(a Access) bool {
 func (p *Policy) coversOne(a Access) bool {
 	allowed := false
 	for _, r := range p.Rules {
-		if _, ok := r.(*LinkRule); ok {
+		if _, ok := r.(*profiles.LinkRule); ok {
 			continue
 		}
 		if !p.m.RuleMatches(r, a) {
 			continue
 		}
-		if q := qualifiers(r); q != nil && q.Deny {
+		if q := profiles.RuleQualifiers(r); q != nil && q.Deny {
 			return false
 		}
 		allowed = true
@@ -252,7 +255,7 @@ func (p *Policy) coversLink(a Access) bool {
 	allowed, subset := false, false
 	for _, r := range p.Rules {
 		switch x := r.(type) {
-		case *LinkRule:
+		case *profiles.LinkRule:
 			if !p.m.RuleMatches(r, a) {
 				continue
 			}
@@ -261,7 +264,7 @@ func (p *Policy) coversLink(a Access) bool {
 			}
 			allowed = true
 			subset = subset || x.Subset
-		case *FileRule:
+		case *profiles.FileRule:
 			if !p.m.RuleMatches(r, a) {
 				continue
 			}
@@ -298,11 +301,11 @@ func (p *Policy) subsetOK(a Access) bool {
 // permissions), in policy order, so a caller can say "already allowed by
 // abstractions/base:12". Deny rules that refuse it come after them. An
 // empty result means nothing in the policy speaks about a.
-func (p *Policy) Explain(a Access) []Node {
+func (p *Policy) Explain(a Access) []profiles.Node {
 	a = normalizeAccess(a)
-	var allow, deny []Node
+	var allow, deny []profiles.Node
 	for _, r := range p.Rules {
-		q := qualifiers(r)
+		q := profiles.RuleQualifiers(r)
 		if q != nil && q.Deny {
 			if p.m.RuleMatches(r, a) {
 				deny = append(deny, r)
@@ -318,7 +321,7 @@ func (p *Policy) Explain(a Access) []Node {
 
 // explains reports whether an allow rule grants at least one of a's
 // permissions (for files) or all of a (for other classes).
-func (p *Policy) explains(r Node, a Access) bool {
+func (p *Policy) explains(r profiles.Node, a Access) bool {
 	if a.Class != ClassFile {
 		return p.m.RuleMatches(r, a)
 	}
@@ -330,4 +333,15 @@ func (p *Policy) explains(r Node, a Access) bool {
 		}
 	}
 	return false
+}
+
+// CollectVars returns the variables a policy file defines in its preamble
+// and in the files its preamble includes (tunables), following includes
+// with load (nil: not followed).
+func CollectVars(f *profiles.File, load profiles.IncludeLoader) (profiles.Vars, error) {
+	b := &policyBuilder{load: load, vars: profiles.Vars{}, seen: map[string]bool{}}
+	if err := b.walk(f.Items, f.Path, false, 0); err != nil {
+		return nil, err
+	}
+	return b.vars, nil
 }

@@ -1,4 +1,4 @@
-package profiles
+package policy
 
 // Access is one concrete access the kernel reported, in the model's terms.
 // The learner builds it from an audit.Event; Policy.Covers and RuleCovers
@@ -70,8 +70,3 @@ const (
 	ClassMqueue        = "mqueue"
 	ClassIOUring       = "io_uring"
 )
-
-// IncludeLoader resolves one include seen in the file `from` to the policy
-// files it names (a directory include yields several). parser.Resolver.Load
-// fits. For `include if exists`, a missing file is no files and no error.
-type IncludeLoader func(inc *Include, from string) ([]*File, error)

@@ -1,7 +1,8 @@
-package profiles
+package propose
 
 import (
 	"fmt"
+	"github.com/aa-flow/aa-flow/profiles"
 	"strings"
 )
 
@@ -10,34 +11,34 @@ import (
 // CLI may render with the templates package instead (ProposeOptions.Render).
 // Paths are written as they are in the model (already escaped) and quoted
 // when they hold whitespace or characters the profile lexer would split on.
-func RenderRule(n Node) (string, error) {
+func RenderRule(n profiles.Node) (string, error) {
 	var b strings.Builder
 	switch r := n.(type) {
-	case *FileRule:
+	case *profiles.FileRule:
 		writeQualifiers(&b, r.Q)
 		if r.Path == "" {
 			return "", fmt.Errorf("render file rule: empty path")
 		}
-		b.WriteString(quoteToken(r.Path))
+		b.WriteString(profiles.QuoteToken(r.Path))
 		b.WriteString(" ")
 		b.WriteString(r.Perms + r.Exec)
 		if r.Target != "" {
-			b.WriteString(" -> " + quoteToken(r.Target))
+			b.WriteString(" -> " + profiles.QuoteToken(r.Target))
 		}
-	case *LinkRule:
+	case *profiles.LinkRule:
 		writeQualifiers(&b, r.Q)
 		b.WriteString("link ")
 		if r.Subset {
 			b.WriteString("subset ")
 		}
-		b.WriteString(quoteToken(r.Path) + " -> " + quoteToken(r.Target))
-	case *CapabilityRule:
+		b.WriteString(profiles.QuoteToken(r.Path) + " -> " + profiles.QuoteToken(r.Target))
+	case *profiles.CapabilityRule:
 		writeQualifiers(&b, r.Q)
 		b.WriteString("capability")
 		for _, c := range r.Caps {
 			b.WriteString(" " + c)
 		}
-	case *NetworkRule:
+	case *profiles.NetworkRule:
 		writeQualifiers(&b, r.Q)
 		b.WriteString("network")
 		for _, w := range []string{r.Family, r.Type, r.Protocol} {
@@ -45,22 +46,22 @@ func RenderRule(n Node) (string, error) {
 				b.WriteString(" " + w)
 			}
 		}
-	case *ChangeProfileRule:
+	case *profiles.ChangeProfileRule:
 		writeQualifiers(&b, r.Q)
 		b.WriteString("change_profile")
 		if r.Mode != "" {
 			b.WriteString(" " + r.Mode)
 		}
 		if r.Exec != "" {
-			b.WriteString(" " + quoteToken(r.Exec))
+			b.WriteString(" " + profiles.QuoteToken(r.Exec))
 		}
 		if len(r.Targets) > 0 {
 			b.WriteString(" ->")
 			for _, t := range r.Targets {
-				b.WriteString(" " + quoteToken(t))
+				b.WriteString(" " + profiles.QuoteToken(t))
 			}
 		}
-	case *ClassRule:
+	case *profiles.ClassRule:
 		writeQualifiers(&b, r.Q)
 		b.WriteString(r.Class)
 		switch len(r.Access) {
@@ -74,7 +75,7 @@ func RenderRule(n Node) (string, error) {
 			b.WriteString(" " + renderCond(c))
 		}
 		if len(r.Peer) == 1 && r.Peer[0].Key == "label" && r.Class != "dbus" && r.Class != "unix" {
-			b.WriteString(" peer=" + quoteToken(r.Peer[0].Values[0]))
+			b.WriteString(" peer=" + profiles.QuoteToken(r.Peer[0].Values[0]))
 		} else if len(r.Peer) > 0 {
 			parts := make([]string, len(r.Peer))
 			for i, c := range r.Peer {
@@ -83,22 +84,22 @@ func RenderRule(n Node) (string, error) {
 			b.WriteString(" peer=(" + strings.Join(parts, ", ") + ")")
 		}
 		for _, a := range r.Args {
-			b.WriteString(" " + quoteToken(a))
+			b.WriteString(" " + profiles.QuoteToken(a))
 		}
 		if r.Target != "" {
-			b.WriteString(" -> " + quoteToken(r.Target))
+			b.WriteString(" -> " + profiles.QuoteToken(r.Target))
 		}
-	case *Profile:
+	case *profiles.Profile:
 		// Only the empty child Propose creates for a cx rule.
 		if len(r.Rules) > 0 {
 			return "", fmt.Errorf("render: profile %s has a body; render it with the templates package", r.DisplayName())
 		}
-		b.WriteString("profile " + quoteToken(r.Name))
+		b.WriteString("profile " + profiles.QuoteToken(r.Name))
 		if len(r.Flags) > 0 {
 			b.WriteString(" flags=(" + strings.Join(r.Flags, ", ") + ")")
 		}
 		return b.String() + " { }", nil
-	case *Include:
+	case *profiles.Include:
 		if r.IfExists {
 			b.WriteString("include if exists ")
 		} else {
@@ -107,7 +108,7 @@ func RenderRule(n Node) (string, error) {
 		if r.Angle {
 			return b.String() + "<" + r.Path + ">", nil
 		}
-		return b.String() + quoteAlways(r.Path), nil
+		return b.String() + profiles.QuoteAlways(r.Path), nil
 	default:
 		return "", fmt.Errorf("render: no rule form for %s", n.Kind())
 	}
@@ -115,7 +116,7 @@ func RenderRule(n Node) (string, error) {
 	return b.String(), nil
 }
 
-func writeQualifiers(b *strings.Builder, q Qualifiers) {
+func writeQualifiers(b *strings.Builder, q profiles.Qualifiers) {
 	if q.Audit {
 		b.WriteString("audit ")
 	}
@@ -133,10 +134,10 @@ func writeQualifiers(b *strings.Builder, q Qualifiers) {
 	}
 }
 
-func renderCond(c Cond) string {
+func renderCond(c profiles.Cond) string {
 	vals := make([]string, len(c.Values))
 	for i, v := range c.Values {
-		vals[i] = quoteToken(v)
+		vals[i] = profiles.QuoteToken(v)
 	}
 	op := "="
 	if c.In {
@@ -146,34 +147,4 @@ func renderCond(c Cond) string {
 		return c.Key + op + "(" + strings.Join(vals, ", ") + ")"
 	}
 	return c.Key + op + strings.Join(vals, "")
-}
-
-// quoteToken quotes a pattern when the profile lexer would otherwise split
-// it or read part of it as syntax. Escapes stay as they are: the parser
-// reads them the same inside quotes.
-func quoteToken(s string) string {
-	if s == "" {
-		return `""`
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"#()=<>'`+"`", c) >= 0 {
-			return quoteAlways(s)
-		}
-	}
-	return s
-}
-
-func quoteAlways(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '"' && (i == 0 || s[i-1] != '\\') {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(c)
-	}
-	b.WriteByte('"')
-	return b.String()
 }

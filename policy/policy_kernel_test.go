@@ -1,4 +1,4 @@
-package profiles_test
+package policy_test
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/aa-flow/aa-flow/internal/aare/dfadump"
 	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
 )
 
@@ -74,9 +75,9 @@ func TestPolicyCoversKernel(t *testing.T) {
 			for src := range work {
 				d, err := dfadump.Build("apparmor_parser", src)
 				f, perr := parser.Parse("gen.profile", []byte(src))
-				var pol *profiles.Policy
+				var pol *policy.Policy
 				if perr == nil {
-					pol, perr = profiles.NewPolicy(f, "t", nil)
+					pol, perr = policy.NewPolicy(f, "t", nil)
 				}
 				mu.Lock()
 				switch {
@@ -90,7 +91,7 @@ func TestPolicyCoversKernel(t *testing.T) {
 						for _, owner := range []bool{true, false} {
 							for _, letter := range "rwakmx" {
 								want := perms.Granted(dfadump.Letter(byte(letter)), owner)
-								a := profiles.Access{Class: profiles.ClassFile, Path: path, Perms: string(letter), Owner: owner}
+								a := policy.Access{Class: policy.ClassFile, Path: path, Perms: string(letter), Owner: owner}
 								got := pol.Covers(a)
 								checked++
 								if want {
@@ -170,7 +171,7 @@ func TestPolicyLinkKernel(t *testing.T) {
 			for _, target := range linkTargets {
 				for _, owner := range []bool{true, false} {
 					want := kernelLink(d, name, target, owner)
-					got := pol.Covers(profiles.Access{Class: profiles.ClassLink, Path: name, Target: target, Owner: owner})
+					got := pol.Covers(policy.Access{Class: policy.ClassLink, Path: name, Target: target, Owner: owner})
 					checked++
 					if want {
 						allowed++
@@ -232,7 +233,7 @@ func TestPolicyAliasKernel(t *testing.T) {
 		b.WriteString("}\n")
 		src := b.String()
 		d, f, pol := kernelAndPolicy(t, src)
-		noAlias, err := profiles.NewPolicy(&profiles.File{Path: f.Path, Items: withoutAliases(f.Items)}, "t", nil)
+		noAlias, err := policy.NewPolicy(&profiles.File{Path: f.Path, Items: withoutAliases(f.Items)}, "t", nil)
 		require.NoError(t, err)
 		for _, path := range aliasPaths {
 			perms, _ := d.Run(path)
@@ -243,9 +244,9 @@ func TestPolicyAliasKernel(t *testing.T) {
 						bit = dfadump.PermLink
 					}
 					want := perms.Granted(bit, owner)
-					a := profiles.Access{Class: profiles.ClassFile, Path: path, Perms: string(letter), Owner: owner}
+					a := policy.Access{Class: policy.ClassFile, Path: path, Perms: string(letter), Owner: owner}
 					if letter == 'l' {
-						a = profiles.Access{Class: profiles.ClassLink, Path: path, Owner: owner}
+						a = policy.Access{Class: policy.ClassLink, Path: path, Owner: owner}
 						want = kernelLink(d, path, "/nowhere/x", owner)
 						a.Target = "/nowhere/x"
 					}
@@ -267,7 +268,7 @@ func TestPolicyAliasKernel(t *testing.T) {
 				if want {
 					allowed++
 				}
-				require.Equal(t, want, pol.Covers(profiles.Access{Class: profiles.ClassLink, Path: l[0], Target: l[1], Owner: owner}), "link %s -> %s owner=%v\n%s", l[0], l[1], owner, src)
+				require.Equal(t, want, pol.Covers(policy.Access{Class: policy.ClassLink, Path: l[0], Target: l[1], Owner: owner}), "link %s -> %s owner=%v\n%s", l[0], l[1], owner, src)
 			}
 		}
 	}
@@ -287,13 +288,13 @@ func withoutAliases(items []profiles.Node) []profiles.Node {
 
 // kernelAndPolicy compiles src (a profile named t) with apparmor_parser
 // into the DFA the kernel would run, and reads it with aa-flow.
-func kernelAndPolicy(t *testing.T, src string) (*dfadump.DFA, *profiles.File, *profiles.Policy) {
+func kernelAndPolicy(t *testing.T, src string) (*dfadump.DFA, *profiles.File, *policy.Policy) {
 	t.Helper()
 	d, err := dfadump.Build("apparmor_parser", src)
 	require.NoError(t, err, src)
 	f, err := parser.Parse("gen.profile", []byte(src))
 	require.NoError(t, err, src)
-	pol, err := profiles.NewPolicy(f, "t", nil)
+	pol, err := policy.NewPolicy(f, "t", nil)
 	require.NoError(t, err, src)
 	return d, f, pol
 }

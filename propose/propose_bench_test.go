@@ -1,4 +1,4 @@
-package profiles_test
+package propose_test
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // benchEvents is a complain window of n records: reads of a few hundred
@@ -40,11 +40,11 @@ func benchEvents(n int) []*audit.Event {
 
 func BenchmarkPropose(b *testing.B) {
 	events := benchEvents(200_000)
-	opts := profiles.ProposeOptions{Vars: tunablesVars()}
+	opts := propose.ProposeOptions{Vars: tunablesVars()}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		prop, err := profiles.Propose(nil, "svc", events, opts)
+		prop, err := propose.Propose(nil, "svc", events, opts)
 		if err != nil || len(prop.Rules) == 0 {
 			b.Fatal(err, len(prop.Rules))
 		}

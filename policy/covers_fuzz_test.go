@@ -1,10 +1,11 @@
-package profiles_test
+package policy_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/aa-flow/aa-flow/internal/aare"
+	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
 )
 
@@ -43,7 +44,7 @@ func FuzzEscapeThenMatch(f *testing.F) {
 			}
 		}
 		rule := &profiles.FileRule{Path: pat, Perms: "r"}
-		if !profiles.RuleCovers(rule, profiles.Access{Class: profiles.ClassFile, Path: name, Perms: "r"}, nil) {
+		if !policy.RuleCovers(rule, policy.Access{Class: policy.ClassFile, Path: name, Perms: "r"}, nil) {
 			t.Fatalf("rule %q r does not cover %q", pat, name)
 		}
 	})

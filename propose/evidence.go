@@ -1,4 +1,4 @@
-package profiles
+package propose
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package profiles_test
+package propose_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/audit"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // inBuffer returns a copy of e whose strings all live in one byte buffer,
@@ -57,11 +57,11 @@ func TestProposerKeepsNoEventMemory(t *testing.T) {
 		require.NoError(t, err)
 		events = append(events, rec.Event)
 	}
-	opts := profiles.ProposeOptions{Vars: tunablesVars(), Now: time.Unix(1795343990, 0)}
-	want, err := profiles.Propose(nil, "svc", events, opts)
+	opts := propose.ProposeOptions{Vars: tunablesVars(), Now: time.Unix(1795343990, 0)}
+	want, err := propose.Propose(nil, "svc", events, opts)
 	require.NoError(t, err)
 
-	p := profiles.NewProposer(nil, "svc", opts)
+	p := propose.NewProposer(nil, "svc", opts)
 	for _, e := range events {
 		c, buf := inBuffer(e)
 		p.Add(c)

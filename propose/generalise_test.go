@@ -1,17 +1,18 @@
-package profiles
+package propose
 
 import (
 	"testing"
 
+	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/stretchr/testify/assert"
 )
 
-var tunables = Vars{"PROC": {"/proc/"}, "pid": {"{[1-9],[1-9][0-9]}"}, "tid": {"@{pid}"}, "HOME": {"/home/*/", "/root/"}, "uid": {"[0-9]*"}}
+var tunables = profiles.Vars{"PROC": {"/proc/"}, "pid": {"{[1-9],[1-9][0-9]}"}, "tid": {"@{pid}"}, "HOME": {"/home/*/", "/root/"}, "uid": {"[0-9]*"}}
 
 func TestGeneralisePath(t *testing.T) {
 	cases := []struct {
 		name      string
-		vars      Vars
+		vars      profiles.Vars
 		path      string
 		want      string
 		wantKind  string

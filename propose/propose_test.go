@@ -1,7 +1,8 @@
-package profiles_test
+package propose_test
 
 import (
 	"fmt"
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"slices"
 	"strings"
 	"testing"
@@ -11,8 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/templates"
 )
 
@@ -30,7 +34,7 @@ func fileEvent(name, mask string, pid int64, owner bool) *audit.Event {
 	return e
 }
 
-func texts(p *profiles.Proposal) []string {
+func texts(p *propose.Proposal) []string {
 	var out []string
 	for _, r := range p.Rules {
 		out = append(out, r.Text)
@@ -50,12 +54,12 @@ func TestProposeProcPIDOneRule(t *testing.T) {
 	for pid := int64(1000); pid < 2000; pid++ {
 		events = append(events, fileEvent(fmt.Sprintf("/proc/%d/stat", pid), "r", pid, true))
 	}
-	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Vars: tunablesVars()})
+	prop, err := propose.Propose(nil, "svc", events, propose.ProposeOptions{Vars: tunablesVars()})
 	require.NoError(t, err)
 	require.Len(t, prop.Rules, 1)
 	r := prop.Rules[0]
 	assert.Equal(t, "owner @{PROC}/@{pid}/stat r,", r.Text)
-	assert.Equal(t, profiles.GenProcPID, r.Generalisation)
+	assert.Equal(t, propose.GenProcPID, r.Generalisation)
 	assert.Len(t, r.Replaces, 1000)
 	assert.Len(t, r.Literal, 1000)
 	assert.Contains(t, r.Literal, `owner /proc/1500/stat r,`)
@@ -81,26 +85,26 @@ func TestProposeNamesAreLiterals(t *testing.T) {
 			events = append(events, fileEvent(n, "r", int64(i+10), false))
 		}
 	}
-	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Vars: tunablesVars()})
+	prop, err := propose.Propose(nil, "svc", events, propose.ProposeOptions{Vars: tunablesVars()})
 	require.NoError(t, err)
 	require.Len(t, prop.Rules, len(names), "%q", texts(prop))
 	for _, r := range prop.Rules {
 		assert.Empty(t, r.Generalisation, r.Text)
 	}
 	src := "profile svc {\n}\n"
-	out, _ := learnInto(t, src, "svc", events, profiles.ProposeOptions{})
-	want := compile(t, out)
-	out2, _ := learnInto(t, src, "svc", events, profiles.ProposeOptions{Render: func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) }})
-	assert.Equal(t, want, compile(t, out2), "templates renderer:\n%s", out2)
+	out, _ := learnInto(t, src, "svc", events, propose.ProposeOptions{})
+	want := profiletest.Compile(t, out)
+	out2, _ := learnInto(t, src, "svc", events, propose.ProposeOptions{Render: func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) }})
+	assert.Equal(t, want, profiletest.Compile(t, out2), "templates renderer:\n%s", out2)
 	f, err := parser.Parse("learned", []byte(out))
 	require.NoError(t, err)
-	pol, err := profiles.NewPolicy(f, "svc", nil)
+	pol, err := policy.NewPolicy(f, "svc", nil)
 	require.NoError(t, err)
 	for _, n := range names {
-		assert.True(t, pol.Covers(profiles.Access{Class: "file", Path: n, Perms: "r"}), "%s must be allowed", n)
+		assert.True(t, pol.Covers(policy.Access{Class: "file", Path: n, Perms: "r"}), "%s must be allowed", n)
 	}
 	for _, n := range []string{"/srv/x/a", "/srv/x/b", "/srv/x/zz", "/srv/x/", `/srv/x/a\`, "/srv/x/ab", "/srv/x/@{HOME}x", "/srv/x/a", "/home/bob", "/srv/x/q"} {
-		assert.False(t, pol.Covers(profiles.Access{Class: "file", Path: n, Perms: "r"}), "%s must not be allowed", n)
+		assert.False(t, pol.Covers(policy.Access{Class: "file", Path: n, Perms: "r"}), "%s must not be allowed", n)
 	}
 }
 
@@ -110,7 +114,7 @@ func TestProposeCovered(t *testing.T) {
 	src := "profile svc {\n  /etc/hostname r,\n  /var/log/svc.log r,\n}\n"
 	f, err := parser.Parse("svc", []byte(src))
 	require.NoError(t, err)
-	pol, err := profiles.NewPolicy(f, "svc", nil)
+	pol, err := policy.NewPolicy(f, "svc", nil)
 	require.NoError(t, err)
 	events := []*audit.Event{
 		fileEvent("/etc/hostname", "r", 1, true),
@@ -118,8 +122,8 @@ func TestProposeCovered(t *testing.T) {
 		fileEvent("/var/log/svc.log", "rw", 3, true),
 		fileEvent("/etc/motd", "r", 4, false),
 	}
-	prop, err := profiles.Propose(f, "svc", events, profiles.ProposeOptions{
-		Covers: func(profile string, a profiles.Access) bool { return profile == "svc" && pol.Covers(a) },
+	prop, err := propose.Propose(f, "svc", events, propose.ProposeOptions{
+		Covers: func(profile string, a policy.Access) bool { return profile == "svc" && pol.Covers(a) },
 	})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"owner /var/log/svc.log w,", "/etc/motd r,"}, texts(prop))
@@ -153,7 +157,7 @@ func TestProposeClasses(t *testing.T) {
 		ev(audit.Event{Operation: "profile_load", Mode: audit.ModeStatus}),
 	}
 	events[len(events)-1].Mode = audit.ModeStatus
-	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{})
+	prop, err := propose.Propose(nil, "svc", events, propose.ProposeOptions{})
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{
 		"capability net_bind_service,",
@@ -173,16 +177,16 @@ func TestProposeClasses(t *testing.T) {
 	for i, r := range prop.Rules {
 		assert.Equal(t, fmt.Sprintf("r%d", i+1), r.ID)
 	}
-	out, _ := learnInto(t, "profile svc {\n}\n", "svc", events, profiles.ProposeOptions{})
-	want := compile(t, out)
+	out, _ := learnInto(t, "profile svc {\n}\n", "svc", events, propose.ProposeOptions{})
+	want := profiletest.Compile(t, out)
 	// The templates renderer (what the CLI uses) writes the same policy.
-	out2, _ := learnInto(t, "profile svc {\n}\n", "svc", events, profiles.ProposeOptions{Render: func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) }})
-	assert.Equal(t, want, compile(t, out2), "%s\n---\n%s", out, out2)
+	out2, _ := learnInto(t, "profile svc {\n}\n", "svc", events, propose.ProposeOptions{Render: func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) }})
+	assert.Equal(t, want, profiletest.Compile(t, out2), "%s\n---\n%s", out, out2)
 }
 
 // literalTexts lists the rules with generalisations replaced by their
 // literal alternatives.
-func literalTexts(p *profiles.Proposal) []string {
+func literalTexts(p *propose.Proposal) []string {
 	var out []string
 	for _, r := range p.Rules {
 		if len(r.Literal) > 0 {
@@ -198,25 +202,25 @@ func TestProposeExecModes(t *testing.T) {
 	exec := &audit.Event{Mode: audit.ModeAllowed, Operation: "exec", Profile: "svc", Name: "/usr/bin/tool", RequestedMask: "x", FSUID: 0, OUID: 0}
 	cases := []struct {
 		name string
-		opts profiles.ProposeOptions
+		opts propose.ProposeOptions
 		want string
 	}{
-		{"inherit by default", profiles.ProposeOptions{}, "/usr/bin/tool rmix,"},
-		{"own profile", profiles.ProposeOptions{ProfileFor: func(string) bool { return true }}, "/usr/bin/tool rmpx,"},
-		{"own profile, setuid", profiles.ProposeOptions{ProfileFor: func(string) bool { return true }, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmPx,"},
-		{"child", profiles.ProposeOptions{ChildExec: true}, "/usr/bin/tool rmcx,|profile /usr/bin/tool flags=(complain) { }"},
-		{"child, setuid", profiles.ProposeOptions{ChildExec: true, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmCx,|profile /usr/bin/tool flags=(complain) { }"},
+		{"inherit by default", propose.ProposeOptions{}, "/usr/bin/tool rmix,"},
+		{"own profile", propose.ProposeOptions{ProfileFor: func(string) bool { return true }}, "/usr/bin/tool rmpx,"},
+		{"own profile, setuid", propose.ProposeOptions{ProfileFor: func(string) bool { return true }, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmPx,"},
+		{"child", propose.ProposeOptions{ChildExec: true}, "/usr/bin/tool rmcx,|profile /usr/bin/tool flags=(complain) { }"},
+		{"child, setuid", propose.ProposeOptions{ChildExec: true, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmCx,|profile /usr/bin/tool flags=(complain) { }"},
 	}
 	src := "profile svc flags=(complain) {\n}\n"
 	f, err := parser.Parse("svc", []byte(src))
 	require.NoError(t, err)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			prop, err := profiles.Propose(f, "svc", []*audit.Event{exec}, tc.opts)
+			prop, err := propose.Propose(f, "svc", []*audit.Event{exec}, tc.opts)
 			require.NoError(t, err)
 			assert.Equal(t, strings.Split(tc.want, "|"), texts(prop))
 			out, _ := learnInto(t, src, "svc", []*audit.Event{exec}, tc.opts)
-			compile(t, out)
+			profiletest.Compile(t, out)
 		})
 	}
 	// A child that exists already is not proposed again; its records go
@@ -225,19 +229,19 @@ func TestProposeExecModes(t *testing.T) {
 	f, err = parser.Parse("svc", []byte(src))
 	require.NoError(t, err)
 	inChild := &audit.Event{Mode: audit.ModeAllowed, Operation: "open", Profile: "svc///usr/bin/tool", Name: "/etc/tool.conf", RequestedMask: "r", FSUID: 0, OUID: 1}
-	prop, err := profiles.Propose(f, "svc", []*audit.Event{exec, inChild}, profiles.ProposeOptions{ChildExec: true})
+	prop, err := propose.Propose(f, "svc", []*audit.Event{exec, inChild}, propose.ProposeOptions{ChildExec: true})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/usr/bin/tool rmcx,", "/etc/tool.conf r,"}, texts(prop))
 	assert.Equal(t, "svc///usr/bin/tool", prop.Rules[1].Profile)
-	out, _ := learnInto(t, src, "svc", []*audit.Event{exec, inChild}, profiles.ProposeOptions{ChildExec: true})
+	out, _ := learnInto(t, src, "svc", []*audit.Event{exec, inChild}, propose.ProposeOptions{ChildExec: true})
 	assert.Contains(t, out, "  profile /usr/bin/tool flags=(complain) {\n    # learned by aa-flow (test)\n    /etc/tool.conf r,\n  }")
-	compile(t, out)
+	profiletest.Compile(t, out)
 }
 
 // Many files of one directory become dir/*, unless the glob would reach
 // something more dangerous than the files it replaces.
 func TestProposeSiblingsAndSeverity(t *testing.T) {
-	sev, err := profiles.LoadSeverity("/etc/apparmor/severity.db")
+	sev, err := lint.LoadSeverity("/etc/apparmor/severity.db")
 	require.NoError(t, err)
 	var spool, ssh []*audit.Event
 	for i := 0; i < 10; i++ {
@@ -246,16 +250,16 @@ func TestProposeSiblingsAndSeverity(t *testing.T) {
 	for i, n := range []string{"moduli", "ssh_config", "sshd_config", "a", "b", "c", "d", "e", "f"} {
 		ssh = append(ssh, fileEvent("/etc/ssh/"+n, "r", int64(i+1), false))
 	}
-	opts := profiles.ProposeOptions{Severity: sev, SiblingThreshold: 5}
+	opts := propose.ProposeOptions{Severity: sev, SiblingThreshold: 5}
 
-	prop, err := profiles.Propose(nil, "svc", spool, opts)
+	prop, err := propose.Propose(nil, "svc", spool, opts)
 	require.NoError(t, err)
 	require.Len(t, prop.Rules, 1)
 	assert.Equal(t, "/var/spool/svc/* rw,", prop.Rules[0].Text)
-	assert.Equal(t, profiles.GenSiblings, prop.Rules[0].Generalisation)
+	assert.Equal(t, propose.GenSiblings, prop.Rules[0].Generalisation)
 	assert.Len(t, prop.Rules[0].Replaces, 10)
 
-	prop, err = profiles.Propose(nil, "svc", ssh, opts)
+	prop, err = propose.Propose(nil, "svc", ssh, opts)
 	require.NoError(t, err)
 	assert.Len(t, prop.Rules, 9, "/etc/ssh/* would grant the host keys: literals stay")
 	for _, r := range prop.Rules {
@@ -266,14 +270,14 @@ func TestProposeSiblingsAndSeverity(t *testing.T) {
 
 // Rules are ranked by severity, highest first, and each carries it.
 func TestProposeRanking(t *testing.T) {
-	sev, err := profiles.LoadSeverity("/etc/apparmor/severity.db")
+	sev, err := lint.LoadSeverity("/etc/apparmor/severity.db")
 	require.NoError(t, err)
 	events := []*audit.Event{
 		fileEvent("/etc/hostname", "r", 1, false),
 		{Mode: audit.ModeAllowed, Operation: "capable", Profile: "svc", Capname: "sys_admin"},
 		fileEvent("/etc/shadow", "r", 2, false),
 	}
-	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Severity: sev})
+	prop, err := propose.Propose(nil, "svc", events, propose.ProposeOptions{Severity: sev})
 	require.NoError(t, err)
 	require.Len(t, prop.Rules, 3)
 	assert.Equal(t, "capability sys_admin,", prop.Rules[0].Text)
@@ -286,7 +290,7 @@ func TestProposeRanking(t *testing.T) {
 // An abstraction is suggested when it covers several proposed rules and
 // grants nothing more dangerous; accepting it leaves out what it covers.
 func TestProposeAbstraction(t *testing.T) {
-	ab := profiles.AbstractionCandidate{Name: "abstractions/demo", Severity: 2, Covers: func(a profiles.Access) bool {
+	ab := propose.AbstractionCandidate{Name: "abstractions/demo", Severity: 2, Covers: func(a policy.Access) bool {
 		return strings.HasPrefix(a.Path, "/usr/share/demo/")
 	}}
 	events := []*audit.Event{
@@ -295,10 +299,10 @@ func TestProposeAbstraction(t *testing.T) {
 		fileEvent("/etc/hostname", "r", 3, false),
 	}
 	sevAll := raterFunc(func(profiles.Node) int { return 2 })
-	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Abstractions: []profiles.AbstractionCandidate{ab}, Severity: sevAll})
+	prop, err := propose.Propose(nil, "svc", events, propose.ProposeOptions{Abstractions: []propose.AbstractionCandidate{ab}, Severity: sevAll})
 	require.NoError(t, err)
 	require.Len(t, prop.Rules, 4)
-	var inc *profiles.Rule
+	var inc *propose.Rule
 	for _, r := range prop.Rules {
 		if r.Kind == profiles.KindInclude {
 			inc = r
@@ -307,7 +311,7 @@ func TestProposeAbstraction(t *testing.T) {
 	require.NotNil(t, inc)
 	assert.Equal(t, "include <abstractions/demo>", inc.Text)
 	require.Len(t, inc.Covers, 2)
-	d, err := prop.Decide(profiles.Selection{All: true})
+	d, err := prop.Decide(propose.Selection{All: true})
 	require.NoError(t, err)
 	var got []string
 	for _, c := range prop.Apply(d) {
@@ -317,13 +321,13 @@ func TestProposeAbstraction(t *testing.T) {
 
 	// A more dangerous abstraction is not suggested.
 	ab.Severity = 9
-	prop, err = profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Abstractions: []profiles.AbstractionCandidate{ab}, Severity: sevAll})
+	prop, err = propose.Propose(nil, "svc", events, propose.ProposeOptions{Abstractions: []propose.AbstractionCandidate{ab}, Severity: sevAll})
 	require.NoError(t, err)
 	assert.Len(t, prop.Rules, 3)
 
 	// abstractions/base is suggested for any program.
-	base := profiles.AbstractionCandidate{Name: "abstractions/base", Severity: 9, Always: true, Covers: func(profiles.Access) bool { return false }}
-	prop, err = profiles.Propose(nil, "svc", events, profiles.ProposeOptions{Abstractions: []profiles.AbstractionCandidate{base}, Severity: sevAll})
+	base := propose.AbstractionCandidate{Name: "abstractions/base", Severity: 9, Always: true, Covers: func(policy.Access) bool { return false }}
+	prop, err = propose.Propose(nil, "svc", events, propose.ProposeOptions{Abstractions: []propose.AbstractionCandidate{base}, Severity: sevAll})
 	require.NoError(t, err)
 	assert.Contains(t, texts(prop), "include <abstractions/base>")
 }
@@ -340,19 +344,19 @@ func TestProposeRefusesForgedWords(t *testing.T) {
 		{Mode: audit.ModeAllowed, Operation: "ptrace", Profile: "svc", RequestedMask: "read,\n/** rwx"},
 		{Mode: audit.ModeAllowed, Operation: "signal", Profile: "svc", RequestedMask: "send", Signal: "hup", Peer: "x, /** rwx"},
 	}
-	prop, err := profiles.Propose(nil, "svc", events, profiles.ProposeOptions{})
+	prop, err := propose.Propose(nil, "svc", events, propose.ProposeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, 3, prop.Counts.Unwritable)
 	assert.Len(t, prop.Warnings, 3)
 	require.Len(t, prop.Rules, 1)
 	assert.Equal(t, `signal send set=(hup) peer="x\, /\*\* rwx",`, prop.Rules[0].Text)
-	out, _ := learnInto(t, "profile svc {\n}\n", "svc", events, profiles.ProposeOptions{})
-	compile(t, out)
+	out, _ := learnInto(t, "profile svc {\n}\n", "svc", events, propose.ProposeOptions{})
+	profiletest.Compile(t, out)
 }
 
 func TestProposeSeq(t *testing.T) {
 	events := []*audit.Event{fileEvent("/etc/hostname", "r", 1, true), fileEvent("/etc/hostname", "r", 2, true)}
-	prop, err := profiles.ProposeSeq(nil, "svc", slices.Values(events), profiles.ProposeOptions{})
+	prop, err := propose.ProposeSeq(nil, "svc", slices.Values(events), propose.ProposeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"owner /etc/hostname r,"}, texts(prop))
 	assert.Equal(t, 2, prop.Rules[0].Evidence.Count)

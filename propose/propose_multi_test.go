@@ -1,4 +1,4 @@
-package profiles_test
+package propose_test
 
 import (
 	"bufio"
@@ -21,6 +21,7 @@ import (
 	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -117,7 +118,7 @@ func TestLearnTestMulti(t *testing.T) {
 				res.status = "error: " + err.Error()
 				return
 			}
-			prop, err := profiles.Propose(f, name, decodeAll(c.in, c.name+".in"), profiles.ProposeOptions{})
+			prop, err := propose.Propose(f, name, decodeAll(c.in, c.name+".in"), propose.ProposeOptions{})
 			if err != nil {
 				res.status = "error: " + err.Error()
 				return
@@ -130,7 +131,7 @@ func TestLearnTestMulti(t *testing.T) {
 					lits = append(lits, r.ID)
 				}
 			}
-			d, err := prop.Decide(profiles.Selection{All: true, Literal: lits})
+			d, err := prop.Decide(propose.Selection{All: true, Literal: lits})
 			if err != nil {
 				res.status = "error: " + err.Error()
 				return

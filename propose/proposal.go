@@ -1,8 +1,9 @@
-package profiles
+package propose
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/aa-flow/aa-flow/profiles"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,8 +48,8 @@ type Rule struct {
 	ID string `json:"id"`
 	// Profile is the (sub)profile the rule goes into, by its kernel name
 	// ("svc", "svc//hat").
-	Profile string `json:"profile"`
-	Kind    Kind   `json:"kind"`
+	Profile string        `json:"profile"`
+	Kind    profiles.Kind `json:"kind"`
 	// Text is the rule as it will be written (one line, no indentation).
 	Text string `json:"text"`
 	// Generalisation names the suggestion when Text is a glob or variable
@@ -67,7 +68,7 @@ type Rule struct {
 }
 
 // kindRank orders kinds inside one severity: what people read first.
-var kindRank = map[Kind]int{KindInclude: 0, KindCapability: 1, KindFile: 2, KindLink: 3, KindNetwork: 4, KindClass: 5, KindChangeProfile: 6, KindProfile: 7}
+var kindRank = map[profiles.Kind]int{profiles.KindInclude: 0, profiles.KindCapability: 1, profiles.KindFile: 2, profiles.KindLink: 3, profiles.KindNetwork: 4, profiles.KindClass: 5, profiles.KindChangeProfile: 6, profiles.KindProfile: 7}
 
 // rank sorts the rules (highest severity first, then main profile before
 // hats, then kind and text) and numbers them.
@@ -96,7 +97,7 @@ func (p *Proposer) finish(c *candidate) (*Rule, error) {
 	if render == nil {
 		render = RenderRule
 	}
-	if _, ok := c.node.(*Profile); ok {
+	if _, ok := c.node.(*profiles.Profile); ok {
 		render = RenderRule // a new, empty child profile: one line
 	}
 	text, err := render(c.node)
@@ -222,17 +223,10 @@ func (p *Proposal) Decide(s Selection) (Decisions, error) {
 	return d, nil
 }
 
-// Chosen is one line to write into a (sub)profile.
-type Chosen struct {
-	Profile string
-	Text    string
-	IDs     []string // the rule it comes from
-}
-
 // Apply lists the rule texts to write for the decisions, in ranked order.
 // Rules an accepted abstraction covers are left out: the include grants
 // them.
-func (p *Proposal) Apply(d Decisions) []Chosen {
+func (p *Proposal) Apply(d Decisions) []profiles.Chosen {
 	coveredBy := map[string]bool{}
 	for _, r := range p.Rules {
 		if d[r.ID] == Accept {
@@ -241,7 +235,7 @@ func (p *Proposal) Apply(d Decisions) []Chosen {
 			}
 		}
 	}
-	var out []Chosen
+	var out []profiles.Chosen
 	for _, r := range p.Rules {
 		ch, ok := d[r.ID]
 		if !ok || ch == Reject || coveredBy[r.ID] {
@@ -249,11 +243,11 @@ func (p *Proposal) Apply(d Decisions) []Chosen {
 		}
 		if ch == Literal && len(r.Literal) > 0 {
 			for _, l := range r.Literal {
-				out = append(out, Chosen{Profile: r.Profile, Text: l, IDs: []string{r.ID}})
+				out = append(out, profiles.Chosen{Profile: r.Profile, Text: l, IDs: []string{r.ID}})
 			}
 			continue
 		}
-		out = append(out, Chosen{Profile: r.Profile, Text: r.Text, IDs: []string{r.ID}})
+		out = append(out, profiles.Chosen{Profile: r.Profile, Text: r.Text, IDs: []string{r.ID}})
 	}
 	return out
 }

@@ -1,6 +1,10 @@
-package profiles
+package propose
 
-import "sort"
+import (
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
+	"sort"
+)
 
 // AbstractionCandidate is an abstraction Propose may suggest including
 // instead of several literal rules.
@@ -8,7 +12,7 @@ type AbstractionCandidate struct {
 	// Name is the include path, "abstractions/nameservice".
 	Name string
 	// Covers reports whether the abstraction allows an access.
-	Covers func(a Access) bool
+	Covers func(a policy.Access) bool
 	// Severity is the highest severity of anything the abstraction
 	// grants; it is suggested only when that is no higher than the rules
 	// it would replace.
@@ -54,7 +58,7 @@ func (p *Proposer) suggestAbstractions(cands []*candidate) []*candidate {
 		if !ab.Always && (len(covered) < minCovered || ab.Severity > maxSev) {
 			continue
 		}
-		s := &candidate{profile: p.name, node: &Include{Path: ab.Name, Angle: true}, covers: covered, general: "abstraction", sev: ab.Severity}
+		s := &candidate{profile: p.name, node: &profiles.Include{Path: ab.Name, Angle: true}, covers: covered, general: "abstraction", sev: ab.Severity}
 		for _, c := range covered {
 			s.ev.merge(c.ev)
 			s.replaces = append(s.replaces, c.replacesOrSelf()...)

@@ -1,4 +1,4 @@
-package profiles
+package propose
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
 )
 
 // ProposeOptions tune Propose. The zero value proposes literal rules for
@@ -16,7 +18,7 @@ type ProposeOptions struct {
 	// Covers reports whether the current policy of profile (the full
 	// kernel name: "svc", "svc//hat") already allows the access. Nil means
 	// nothing is allowed yet.
-	Covers func(profile string, a Access) bool
+	Covers func(profile string, a policy.Access) bool
 	// ProfileFor reports whether a profile exists for an executable, so
 	// that exec transitions to it use px. Nil: never.
 	ProfileFor func(path string) bool
@@ -29,9 +31,11 @@ type ProposeOptions struct {
 	// Vars are the variables the profile can use (after its includes), by
 	// name without @{ }. Generalisation writes @{PROC}, @{pid}, @{HOME},
 	// @{uid} only when they are defined; otherwise it writes plain globs.
-	Vars Vars
-	// SiblingThreshold is how many files of one directory with the same
-	// permissions become dir/* (0: 8; negative: never).
+	Vars profiles.
+		// SiblingThreshold is how many files of one directory with the same
+		// permissions become dir/* (0: 8; negative: never).
+		Vars
+
 	SiblingThreshold int
 	// Severity rates rules; nil rates everything 0 (unknown).
 	Severity Rater
@@ -39,7 +43,7 @@ type ProposeOptions struct {
 	Abstractions []AbstractionCandidate
 	// Render writes a rule as profile text (without indentation). Nil uses
 	// RenderRule.
-	Render func(Node) (string, error)
+	Render func(profiles.Node) (string, error)
 	// Now stamps the proposal; time.Now when zero.
 	Now time.Time
 }
@@ -47,13 +51,13 @@ type ProposeOptions struct {
 // Rater rates the danger of a rule on severity.db's 0..10 scale.
 type Rater interface {
 	// Rule returns the severity of a rule, -1 when unknown.
-	Rule(n Node) int
+	Rule(n profiles.Node) int
 }
 
 // Propose turns audit events into a Proposal for profileName in file: the
 // rules the profile needs that it does not have yet. Events for other
 // profiles are counted and ignored. file may be nil (an empty profile).
-func Propose(file *File, profileName string, events []*audit.Event, opts ProposeOptions) (*Proposal, error) {
+func Propose(file *profiles.File, profileName string, events []*audit.Event, opts ProposeOptions) (*Proposal, error) {
 	p := NewProposer(file, profileName, opts)
 	for _, e := range events {
 		p.Add(e)
@@ -63,7 +67,7 @@ func Propose(file *File, profileName string, events []*audit.Event, opts Propose
 
 // ProposeSeq is Propose over an iterator of events (a reader's stream),
 // without holding them all in memory.
-func ProposeSeq(file *File, profileName string, events iter.Seq[*audit.Event], opts ProposeOptions) (*Proposal, error) {
+func ProposeSeq(file *profiles.File, profileName string, events iter.Seq[*audit.Event], opts ProposeOptions) (*Proposal, error) {
 	p := NewProposer(file, profileName, opts)
 	for e := range events {
 		p.Add(e)
@@ -74,7 +78,7 @@ func ProposeSeq(file *File, profileName string, events iter.Seq[*audit.Event], o
 // Proposer builds a Proposal from a stream of events (for audit.Read's
 // callback): Add each event, then call Proposal once.
 type Proposer struct {
-	file *File
+	file *profiles.File
 	name string
 	opts ProposeOptions
 
@@ -92,7 +96,7 @@ type Proposer struct {
 }
 
 // NewProposer starts a proposal for profileName.
-func NewProposer(file *File, profileName string, opts ProposeOptions) *Proposer {
+func NewProposer(file *profiles.File, profileName string, opts ProposeOptions) *Proposer {
 	if opts.SiblingThreshold == 0 {
 		opts.SiblingThreshold = 8
 	}
@@ -602,9 +606,9 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 // candidate is a rule on its way into the proposal.
 type candidate struct {
 	profile string
-	node    Node
+	node    profiles.Node
 	// literals are the literal rules a generalised rule replaces.
-	literals []Node
+	literals []profiles.Node
 	replaces []string
 	general  string // generalisation name
 	covers   []*candidate
@@ -620,7 +624,7 @@ type candidate struct {
 	rule  *Rule
 	// child is a child profile an exec rule (cx) needs and the file
 	// does not have yet.
-	child *Profile
+	child *profiles.Profile
 }
 
 // modeFlags are the mode flags of a (sub)profile (complain, kill, ...), for
@@ -676,7 +680,7 @@ func (p *Proposer) uncoveredMembers(g *agg, a query, set func(q *query, member s
 
 // peerLabel is the peer=LABEL condition for a peer label from a log, written
 // as a literal; none when the record named no peer.
-func peerLabel(label string) ([]Cond, error) {
+func peerLabel(label string) ([]profiles.Cond, error) {
 	if label == "" {
 		return nil, nil
 	}
@@ -684,7 +688,7 @@ func peerLabel(label string) ([]Cond, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Cond{{Key: "label", Values: []string{peer}}}, nil
+	return []profiles.Cond{{Key: "label", Values: []string{peer}}}, nil
 }
 
 // build makes the literal rule for one aggregate, or nil when the policy
@@ -700,12 +704,12 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 		if p.covered(g.profile, a) {
 			return nil, nil
 		}
-		c.node = &CapabilityRule{Caps: []string{a.Capability}}
+		c.node = &profiles.CapabilityRule{Caps: []string{a.Capability}}
 	case "network":
 		if p.covered(g.profile, a) {
 			return nil, nil
 		}
-		c.node = &NetworkRule{Family: a.Family, Type: a.SockType}
+		c.node = &profiles.NetworkRule{Family: a.Family, Type: a.SockType}
 	case "change_profile":
 		if p.covered(g.profile, a) {
 			return nil, nil
@@ -714,14 +718,14 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.node = &ChangeProfileRule{Targets: []string{t}}
+		c.node = &profiles.ChangeProfileRule{Targets: []string{t}}
 	case "signal":
 		need := p.uncoveredMembers(g, a, func(q *query, s string) { q.Signal = s })
 		if len(need) == 0 {
 			return nil, nil
 		}
 		c.ev = g.evidenceOf(need)
-		r := &ClassRule{Class: "signal", Access: []string{a.Access}, Conds: []Cond{{Key: "set", Values: need, Paren: true}}}
+		r := &profiles.ClassRule{Class: "signal", Access: []string{a.Access}, Conds: []profiles.Cond{{Key: "set", Values: need, Paren: true}}}
 		var err error
 		if r.Peer, err = peerLabel(a.Peer); err != nil {
 			return nil, err
@@ -733,7 +737,7 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 			return nil, nil
 		}
 		c.ev = g.evidenceOf(need)
-		r := &ClassRule{Class: "ptrace", Access: need}
+		r := &profiles.ClassRule{Class: "ptrace", Access: need}
 		var err error
 		if r.Peer, err = peerLabel(a.Peer); err != nil {
 			return nil, err
@@ -743,16 +747,16 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 		if p.covered(g.profile, a) {
 			return nil, nil
 		}
-		r := &ClassRule{Class: "dbus", Access: []string{a.Access}}
+		r := &profiles.ClassRule{Class: "dbus", Access: []string{a.Access}}
 		for _, kv := range [][2]string{{"bus", a.Bus}, {"path", a.DbusPath}, {"interface", a.Interface}, {"member", a.Member}, {"name", a.PeerName}} {
 			if kv[1] == "" {
 				continue
 			}
-			v, err := EscapeLiteral(kv[1])
+			v, err := profiles.EscapeLiteral(kv[1])
 			if err != nil {
 				return nil, err
 			}
-			r.Conds = append(r.Conds, Cond{Key: kv[0], Values: []string{v}})
+			r.Conds = append(r.Conds, profiles.Cond{Key: kv[0], Values: []string{v}})
 		}
 		var err error
 		if r.Peer, err = peerLabel(a.Peer); err != nil {
@@ -765,34 +769,34 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 			return nil, nil
 		}
 		c.ev = g.evidenceOf(need)
-		r := &ClassRule{Class: "unix", Access: need}
+		r := &profiles.ClassRule{Class: "unix", Access: need}
 		if a.SockType != "" {
-			r.Conds = append(r.Conds, Cond{Key: "type", Values: []string{a.SockType}})
+			r.Conds = append(r.Conds, profiles.Cond{Key: "type", Values: []string{a.SockType}})
 		}
 		if a.Path != "" {
-			v, err := EscapeLiteral(a.Path)
+			v, err := profiles.EscapeLiteral(a.Path)
 			if err != nil {
 				return nil, err
 			}
-			r.Conds = append(r.Conds, Cond{Key: "addr", Values: []string{v}})
+			r.Conds = append(r.Conds, profiles.Cond{Key: "addr", Values: []string{v}})
 		}
 		if a.Target != "" {
-			v, err := EscapeLiteral(a.Target)
+			v, err := profiles.EscapeLiteral(a.Target)
 			if err != nil {
 				return nil, err
 			}
-			r.Peer = []Cond{{Key: "addr", Values: []string{v}}}
+			r.Peer = []profiles.Cond{{Key: "addr", Values: []string{v}}}
 		}
 		c.node = r
 	case "mqueue", "io_uring", "userns":
 		if p.covered(g.profile, a) {
 			return nil, nil
 		}
-		r := &ClassRule{Class: a.Class, Access: g.setList()}
+		r := &profiles.ClassRule{Class: a.Class, Access: g.setList()}
 		if a.Class == "mqueue" {
-			r.Conds = []Cond{{Key: "type", Values: []string{a.SockType}}}
+			r.Conds = []profiles.Cond{{Key: "type", Values: []string{a.SockType}}}
 			if a.Path != "" {
-				v, err := EscapeLiteral(a.Path)
+				v, err := profiles.EscapeLiteral(a.Path)
 				if err != nil {
 					return nil, err
 				}
@@ -816,27 +820,27 @@ func (p *Proposer) buildMount(a query, c *candidate) error {
 	if err != nil {
 		return err
 	}
-	dst, err := EscapeLiteral(a.Target)
+	dst, err := profiles.EscapeLiteral(a.Target)
 	if err != nil {
 		return err
 	}
 	switch a.Access {
 	case "umount":
-		c.node = &ClassRule{Class: "umount", Args: []string{dst}}
+		c.node = &profiles.ClassRule{Class: "umount", Args: []string{dst}}
 	case "pivot_root":
-		r := &ClassRule{Class: "pivot_root", Args: []string{dst}}
+		r := &profiles.ClassRule{Class: "pivot_root", Args: []string{dst}}
 		if src != "" {
-			r.Conds = []Cond{{Key: "oldroot", Values: []string{src}}}
+			r.Conds = []profiles.Cond{{Key: "oldroot", Values: []string{src}}}
 		}
 		c.node = r
 	default:
-		r := &ClassRule{Class: "mount"}
+		r := &profiles.ClassRule{Class: "mount"}
 		if a.Fstype != "" {
-			fs, err := EscapeLiteral(a.Fstype)
+			fs, err := profiles.EscapeLiteral(a.Fstype)
 			if err != nil {
 				return err
 			}
-			r.Conds = append(r.Conds, Cond{Key: "fstype", Values: []string{fs}})
+			r.Conds = append(r.Conds, profiles.Cond{Key: "fstype", Values: []string{fs}})
 		}
 		var flags []string
 		for _, f := range strings.Split(a.Flags, ",") {
@@ -849,7 +853,7 @@ func (p *Proposer) buildMount(a query, c *candidate) error {
 		}
 		sort.Strings(flags)
 		if len(flags) > 0 {
-			r.Conds = append(r.Conds, Cond{Key: "options", Values: flags, Paren: true})
+			r.Conds = append(r.Conds, profiles.Cond{Key: "options", Values: flags, Paren: true})
 		}
 		if src != "" {
 			r.Args = []string{src}
@@ -864,19 +868,19 @@ func escapeOpt(s string) (string, error) {
 	if s == "" {
 		return "", nil
 	}
-	return EscapeLiteral(s)
+	return profiles.EscapeLiteral(s)
 }
 
 // escapeLabel escapes a profile label from a log (a peer, a change_profile
 // target) so that it matches only itself.
 func escapeLabel(s string) (string, error) {
-	return EscapeLiteral(s)
+	return profiles.EscapeLiteral(s)
 }
 
 func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 	a := g.a
 	a.Owner = g.owner
-	lit, err := EscapeLiteral(a.Path)
+	lit, err := profiles.EscapeLiteral(a.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -887,23 +891,23 @@ func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 		if p.covered(g.profile, q) {
 			return nil, nil
 		}
-		c.node = &FileRule{Path: lit, Perms: "rm", Exec: mode}
+		c.node = &profiles.FileRule{Path: lit, Perms: "rm", Exec: mode}
 		if (mode == "cx" || mode == "Cx") && (p.file == nil || p.file.Find(g.profile+"//"+a.Path) == nil) {
 			// cx goes to the child profile named by the program's path;
 			// a new one starts empty in the parent's mode, and its rules
 			// are learned from its own records.
-			c.child = &Profile{Keyword: "profile", Name: lit, Flags: p.modeFlags(g.profile)}
+			c.child = &profiles.Profile{Keyword: "profile", Name: lit, Flags: p.modeFlags(g.profile)}
 		}
 		return c, nil
 	case a.Target != "": // link
 		if p.covered(g.profile, a) {
 			return nil, nil
 		}
-		t, err := EscapeLiteral(a.Target)
+		t, err := profiles.EscapeLiteral(a.Target)
 		if err != nil {
 			return nil, err
 		}
-		c.node = &LinkRule{Q: Qualifiers{Owner: g.owner}, Path: lit, Target: t}
+		c.node = &profiles.LinkRule{Q: profiles.Qualifiers{Owner: g.owner}, Path: lit, Target: t}
 		return c, nil
 	}
 	// Only the permissions not yet allowed.
@@ -920,7 +924,7 @@ func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 		}
 		need = b.String()
 	}
-	c.node = &FileRule{Q: Qualifiers{Owner: g.owner}, Path: lit, Perms: need}
+	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: g.owner}, Path: lit, Perms: need}
 	c.path, c.perms, c.owner = a.Path, need, g.owner
 	return c, nil
 }
@@ -999,7 +1003,7 @@ func (g *agg) queries() []query {
 }
 
 // rate is the severity of a rule, -1 when there is no rater.
-func (p *Proposer) rate(n Node) int {
+func (p *Proposer) rate(n profiles.Node) int {
 	if p.opts.Severity == nil || n == nil {
 		return -1
 	}
@@ -1007,8 +1011,8 @@ func (p *Proposer) rate(n Node) int {
 }
 
 // access is the query in Policy.Covers' terms.
-func (q query) access() Access {
-	a := Access{Class: q.Class, Path: q.Path, Target: q.Target, Perms: q.Perms, Owner: q.Owner,
+func (q query) access() policy.Access {
+	a := policy.Access{Class: q.Class, Path: q.Path, Target: q.Target, Perms: q.Perms, Owner: q.Owner,
 		Capability: q.Capability, Family: q.Family, SockType: q.SockType, Signal: q.Signal, Peer: q.Peer,
 		Bus: q.Bus, DbusPath: q.DbusPath, Interface: q.Interface, Member: q.Member, PeerName: q.PeerName, Fstype: q.Fstype}
 	if q.Access != "" {
@@ -1020,7 +1024,7 @@ func (q query) access() Access {
 		case q.Perms == "x":
 			a.Target = "" // the logged target is complain mode's null- profile
 		case q.Target != "":
-			a.Class = ClassLink
+			a.Class = policy.ClassLink
 		}
 	case "unix":
 		a.Target, a.PeerAddr = "", q.Target
@@ -1028,7 +1032,7 @@ func (q query) access() Access {
 		a.Path, a.Target = q.Target, q.Path
 		a.Class = q.Access
 		if q.Access == "mount" && strings.Contains(q.Flags, "remount") {
-			a.Class = ClassRemount
+			a.Class = policy.ClassRemount
 		}
 		a.Access = nil
 		for _, f := range strings.Split(q.Flags, ",") {
@@ -1043,9 +1047,9 @@ func (q query) access() Access {
 // mergeExec folds the plain file permissions of a program that is also
 // executed into its exec rule: one line per program.
 func mergeExec(cands []*candidate) []*candidate {
-	execs := map[string]*FileRule{}
+	execs := map[string]*profiles.FileRule{}
 	for _, c := range cands {
-		if r, ok := c.node.(*FileRule); ok && r.Exec != "" {
+		if r, ok := c.node.(*profiles.FileRule); ok && r.Exec != "" {
 			execs[c.profile+"\x00"+r.Path] = r
 		}
 	}
@@ -1054,7 +1058,7 @@ func mergeExec(cands []*candidate) []*candidate {
 	}
 	out := cands[:0]
 	for _, c := range cands {
-		if r, ok := c.node.(*FileRule); ok && r.Exec == "" && c.path != "" {
+		if r, ok := c.node.(*profiles.FileRule); ok && r.Exec == "" && c.path != "" {
 			if x := execs[c.profile+"\x00"+r.Path]; x != nil {
 				x.Perms = mergePerms(x.Perms, r.Perms)
 				continue
@@ -1067,14 +1071,14 @@ func mergeExec(cands []*candidate) []*candidate {
 
 // EventAccesses are the accesses one record asks for, as Policy.Covers
 // takes them; none for records no rule grants (status records, ...).
-func EventAccesses(e *audit.Event) []Access {
+func EventAccesses(e *audit.Event) []policy.Access {
 	return EventAccessesAs(e, e.ProfileName())
 }
 
 // EventAccessesAs is EventAccesses for a record judged as profile's, as
 // the learner of profile would: complain mode's null- children of profile
 // (the record's own label, its peers) are profile.
-func EventAccessesAs(e *audit.Event, profile string) []Access {
+func EventAccessesAs(e *audit.Event, profile string) []policy.Access {
 	return new(AccessReader).Accesses(e, profile)
 }
 
@@ -1083,11 +1087,11 @@ func EventAccessesAs(e *audit.Event, profile string) []Access {
 // are valid until the next call. Not safe for concurrent use.
 type AccessReader struct {
 	p   *Proposer
-	out []Access
+	out []policy.Access
 }
 
 // Accesses returns the accesses e asks for, judged as profile's.
-func (r *AccessReader) Accesses(e *audit.Event, profile string) []Access {
+func (r *AccessReader) Accesses(e *audit.Event, profile string) []policy.Access {
 	if r.p == nil {
 		r.p = NewProposer(nil, profile, ProposeOptions{})
 		r.p.transient = true

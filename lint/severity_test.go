@@ -1,7 +1,8 @@
-package profiles_test
+package lint_test
 
 import (
 	"fmt"
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,14 +12,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/profiles"
 )
 
 const severityDB = "/etc/apparmor/severity.db"
 
-func loadSeverity(t *testing.T) *profiles.SeverityDB {
+func loadSeverity(t *testing.T) *lint.SeverityDB {
 	t.Helper()
-	db, err := profiles.LoadSeverity(severityDB)
+	db, err := lint.LoadSeverity(severityDB)
 	require.NoError(t, err, "the test needs apparmor-utils' severity.db (make deps)")
 	return db
 }
@@ -28,7 +30,7 @@ func TestSeverityCapability(t *testing.T) {
 	for name, want := range map[string]int{
 		"sys_admin": 10, "SYS_MODULE": 10, "CAP_SYS_PTRACE": 10, "setuid": 9, "dac_override": 9,
 		"net_bind_service": 8, "net_raw": 8, "dac_read_search": 7, "net_broadcast": 0,
-		"no_such_cap": profiles.SeverityUnknown,
+		"no_such_cap": lint.SeverityUnknown,
 	} {
 		assert.Equal(t, want, db.Capability(name), name)
 	}
@@ -56,9 +58,9 @@ func TestSeverityPath(t *testing.T) {
 		{"/dev/kmem", "w", 10},
 		{"/usr/lib/libfoo.so.1", "r", 3},
 		{"/usr/lib/libfoo.so.1", "m", 4}, // m maps executable: the x column
-		{"/tmp/foo", "rw", profiles.SeverityUnknown},
+		{"/tmp/foo", "rw", lint.SeverityUnknown},
 		{"/etc/ssh/ssh_host_rsa_key", "r", 8},
-		{"/usr/lib/x86_64-linux-gnu/libc.so.6", "mr", profiles.SeverityUnknown}, // no entry: /usr/lib/lib*so* is one level up
+		{"/usr/lib/x86_64-linux-gnu/libc.so.6", "mr", lint.SeverityUnknown}, // no entry: /usr/lib/lib*so* is one level up
 		{"/proc/sys/kernel/hostname", "r", 6},
 		{"/proc/sys/kernel/hostname", "w", 9},
 		{"/home/al/.ssh/", "r", 4}, // the directory: /home/*/.ssh/** needs a byte after it
@@ -85,12 +87,12 @@ func TestSeverityRule(t *testing.T) {
 		{"@{PROC}/*/mem rw,", 9},
 		{"/proc/sys/kernel/* r,", 6},
 		{"/proc/sys/kernel/* w,", 10}, // reaches /proc/sys/kernel/modprobe and hotplug
-		{"/usr/lib/x86_64-linux-gnu/libc.so.6 mr,", profiles.SeverityUnknown},
+		{"/usr/lib/x86_64-linux-gnu/libc.so.6 mr,", lint.SeverityUnknown},
 		{"/{usr/,}lib{,32,64}/**.so* mr,", 8}, // m maps executable: /usr/lib/lsb/** rates exec 8
 		{"@{UNKNOWN}/x w,", 10},               // an unknown variable may be anything
 		{"/** rwx,", 10},
 		{"/tmp/** rw,", 5}, // /**/lost+found/**
-		{"/tmp/foo rw,", profiles.SeverityUnknown},
+		{"/tmp/foo rw,", lint.SeverityUnknown},
 		{"/usr/bin/foo ux,", 10},
 		{"/usr/bin/foo pux,", 10},
 		{"deny /etc/shadow r,", 0},
@@ -113,7 +115,7 @@ func TestSeverityRule(t *testing.T) {
 		{"link /a -> /etc/shadow,", 9},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, db.Rule(firstRule(t, tt.rule)), tt.rule)
+		assert.Equal(t, tt.want, db.Rule(profiletest.FirstRule(t, tt.rule)), tt.rule)
 	}
 }
 
@@ -127,17 +129,17 @@ func TestSeverityErrors(t *testing.T) {
 		{"bogus 1\n", "x.db:1: unexpected line"},
 	}
 	for _, tt := range tests {
-		_, err := profiles.ParseSeverity(strings.NewReader(tt.src), "x.db")
+		_, err := lint.ParseSeverity(strings.NewReader(tt.src), "x.db")
 		assert.ErrorContains(t, err, tt.err, tt.src)
 	}
-	_, err := profiles.LoadSeverity(filepath.Join(t.TempDir(), "missing"))
+	_, err := lint.LoadSeverity(filepath.Join(t.TempDir(), "missing"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
 // BenchmarkSeverityRuleFirst rates a new globbed rule: an overlap scan of
 // the whole db.
 func BenchmarkSeverityRuleFirst(b *testing.B) {
-	db, err := profiles.LoadSeverity(severityDB)
+	db, err := lint.LoadSeverity(severityDB)
 	require.NoError(b, err)
 	rule := &profiles.FileRule{Path: "/{usr/,}lib{,32,64}/**.so*", Perms: "mr"}
 	for b.Loop() {
@@ -147,7 +149,7 @@ func BenchmarkSeverityRuleFirst(b *testing.B) {
 
 // BenchmarkSeverityRuleCached rates the same rule again.
 func BenchmarkSeverityRuleCached(b *testing.B) {
-	db, err := profiles.LoadSeverity(severityDB)
+	db, err := lint.LoadSeverity(severityDB)
 	require.NoError(b, err)
 	rule := &profiles.FileRule{Path: "/{usr/,}lib{,32,64}/**.so*", Perms: "mr"}
 	for b.Loop() {

@@ -1,6 +1,7 @@
-package profiles
+package propose
 
 import (
+	"github.com/aa-flow/aa-flow/profiles"
 	"path"
 	"regexp"
 	"sort"
@@ -41,7 +42,7 @@ func pattern(ps []piece) (string, error) {
 		if p.text == "" {
 			continue
 		}
-		e, err := EscapeLiteral(p.text)
+		e, err := profiles.EscapeLiteral(p.text)
 		if err != nil {
 			return "", err
 		}
@@ -342,7 +343,7 @@ func (p *Proposer) suggest(g *group) *candidate {
 			maxSev = m.sev
 		}
 	}
-	c.node = &FileRule{Q: Qualifiers{Owner: c.owner}, Path: g.pat, Perms: perms}
+	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: c.owner}, Path: g.pat, Perms: perms}
 	c.sev = p.rate(c.node)
 	if g.kind == GenHome && p.opts.Severity != nil {
 		// @{HOME} stands for the users' homes, and each logged path is in
@@ -353,8 +354,8 @@ func (p *Proposer) suggest(g *group) *candidate {
 		// a home.
 		c.sev = -1
 		for _, m := range g.members {
-			if fr, ok := m.node.(*FileRule); ok {
-				c.sev = max(c.sev, p.rate(&FileRule{Q: fr.Q, Path: fr.Path, Perms: perms}))
+			if fr, ok := m.node.(*profiles.FileRule); ok {
+				c.sev = max(c.sev, p.rate(&profiles.FileRule{Q: fr.Q, Path: fr.Path, Perms: perms}))
 			}
 		}
 	}

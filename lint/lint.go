@@ -1,4 +1,4 @@
-package profiles
+package lint
 
 import (
 	"fmt"
@@ -6,17 +6,19 @@ import (
 	"strings"
 
 	"github.com/aa-flow/aa-flow/internal/aare"
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
 )
 
 // Warning is one finding of Lint: a rule broader than a service should need,
 // or one that behaves differently from what its author likely meant.
 type Warning struct {
-	Pos      Pos    `json:"pos"`
-	Profile  string `json:"profile,omitempty"` // the kernel name of the profile holding the rule ("" at file level)
-	Check    string `json:"check"`             // the check's identifier, see the Check* constants
-	Severity int    `json:"severity"`          // 0..10 on severity.db's scale
-	Rule     string `json:"rule,omitempty"`    // a short rendering of the rule
-	Message  string `json:"message"`           // why it is flagged
+	Pos      profiles.Pos `json:"pos"`
+	Profile  string       `json:"profile,omitempty"` // the kernel name of the profile holding the rule ("" at file level)
+	Check    string       `json:"check"`             // the check's identifier, see the Check* constants
+	Severity int          `json:"severity"`          // 0..10 on severity.db's scale
+	Rule     string       `json:"rule,omitempty"`    // a short rendering of the rule
+	Message  string       `json:"message"`           // why it is flagged
 }
 
 func (w Warning) String() string {
@@ -44,14 +46,14 @@ type LintOptions struct {
 	Severity *SeverityDB
 	// Vars are variables from the tunables the file includes; the file's
 	// own definitions and DefaultVars fill in the rest.
-	Vars Vars
+	Vars profiles.Vars
 }
 
 // DefaultVars returns the values Debian's tunables give the most used
 // variables, for linting a file whose includes are not followed. A new map
 // is returned on each call.
-func DefaultVars() Vars {
-	return Vars{
+func DefaultVars() profiles.Vars {
+	return profiles.Vars{
 		"HOME":              {"@{HOMEDIRS}/*/", "/root/"},
 		"HOMEDIRS":          {"/home/"},
 		"PROC":              {"/proc/"},
@@ -115,15 +117,15 @@ func sensitivePaths() []sensitivePath {
 // every profile, child profile and hat are checked, and file-level rules of
 // an abstraction. Includes are not followed: each file is linted on its own.
 // Warnings come sorted by position.
-func Lint(f *File, opts LintOptions) []Warning {
+func Lint(f *profiles.File, opts LintOptions) []Warning {
 	vars := DefaultVars()
 	for k, v := range opts.Vars {
 		vars[k] = append([]string(nil), v...)
 	}
-	l := &linter{opts: opts, vars: vars, cache: aare.NewCache(matcherCacheSize)}
-	var fileRules []Node
+	l := &linter{opts: opts, vars: vars, cache: aare.NewCache(globCacheSize)}
+	var fileRules []profiles.Node
 	for _, n := range f.Items {
-		if v, ok := n.(*Variable); ok {
+		if v, ok := n.(*profiles.Variable); ok {
 			l.vars.Define(v)
 		}
 	}
@@ -132,7 +134,7 @@ func Lint(f *File, opts LintOptions) []Warning {
 	}
 	for _, n := range f.Items {
 		switch x := n.(type) {
-		case *Profile:
+		case *profiles.Profile:
 			l.profile(x, "")
 		default:
 			fileRules = append(fileRules, n)
@@ -155,12 +157,12 @@ func Lint(f *File, opts LintOptions) []Warning {
 type linter struct {
 	opts  LintOptions
 	sev   *SeverityDB // opts.Severity with the file's variables, or nil
-	vars  Vars
+	vars  profiles.Vars
 	cache *aare.Cache
 	out   []Warning
 }
 
-func (l *linter) profile(p *Profile, parent string) {
+func (l *linter) profile(p *profiles.Profile, parent string) {
 	name := p.DisplayName()
 	if parent != "" {
 		name = parent + "//" + name
@@ -171,7 +173,7 @@ func (l *linter) profile(p *Profile, parent string) {
 	}
 }
 
-func (l *linter) warn(n Node, profile, check string, sev int, rule, format string, args ...any) {
+func (l *linter) warn(n profiles.Node, profile, check string, sev int, rule, format string, args ...any) {
 	l.out = append(l.out, Warning{
 		Pos: n.NodeMeta().Pos, Profile: profile, Check: check, Severity: sev,
 		Rule: rule, Message: fmt.Sprintf(format, args...),
@@ -180,7 +182,7 @@ func (l *linter) warn(n Node, profile, check string, sev int, rule, format strin
 
 // rate returns the db's rating of n, or fallback without a db (or when the
 // db does not rate it), never less than floor.
-func (l *linter) rate(n Node, fallback, floor int) int {
+func (l *linter) rate(n profiles.Node, fallback, floor int) int {
 	v := SeverityUnknown
 	if l.sev != nil {
 		v = l.sev.Rule(n)
@@ -194,15 +196,15 @@ func (l *linter) rate(n Node, fallback, floor int) int {
 // writeExec remembers the expanded patterns of rules granting write and
 // exec, to find paths that are both across rules.
 type permRule struct {
-	node Node
+	node profiles.Node
 	glob *aare.Glob
 	text string
 }
 
-func (l *linter) rules(items []Node, profile string, complain bool) {
+func (l *linter) rules(items []profiles.Node, profile string, complain bool) {
 	var writers, execs, mappers []permRule
 	for _, n := range items {
-		q := qualifiers(n)
+		q := profiles.RuleQualifiers(n)
 		if q == nil {
 			continue
 		}
@@ -214,13 +216,13 @@ func (l *linter) rules(items []Node, profile string, complain bool) {
 			continue
 		}
 		switch r := n.(type) {
-		case *FileRule:
+		case *profiles.FileRule:
 			l.fileRule(r, profile, &writers, &execs, &mappers)
-		case *LinkRule:
+		case *profiles.LinkRule:
 			if g, ok := l.compile(r, r.Target, profile); ok && coversBroad(g) {
 				l.warn(r, profile, CheckBroadPath, l.rate(r, 7, 7), ruleText(r), "link to any file: hard links let the service reach files by a name its other rules allow")
 			}
-		case *CapabilityRule:
+		case *profiles.CapabilityRule:
 			if len(r.Caps) == 0 {
 				l.warn(r, profile, CheckBareRule, l.rate(r, 10, 10), ruleText(r), "every capability: root's full privileges, confinement is moot")
 				continue
@@ -243,15 +245,15 @@ func (l *linter) rules(items []Node, profile string, complain bool) {
 			if len(bad) > 0 {
 				l.warn(r, profile, CheckCapability, worst, ruleText(r), "capability %s lets the service take over the host or other processes", strings.Join(bad, ", "))
 			}
-		case *NetworkRule:
+		case *profiles.NetworkRule:
 			if r.Family == "" && r.Type == "" && r.Protocol == "" && len(r.Access) == 0 && len(r.Conds) == 0 && len(r.Peer) == 0 {
 				l.warn(r, profile, CheckBareRule, l.rate(r, sevNetworkAll, 0), ruleText(r), "every network family and socket type, raw and packet sockets included")
 			} else if r.Type == "raw" || r.Family == "packet" {
 				l.warn(r, profile, CheckBareRule, l.rate(r, sevNetworkRaw, 0), ruleText(r), "raw or packet sockets: sniff and forge traffic")
 			}
-		case *ClassRule:
+		case *profiles.ClassRule:
 			l.classRule(r, profile)
-		case *ChangeProfileRule:
+		case *profiles.ChangeProfileRule:
 			if len(r.Targets) == 0 {
 				l.warn(r, profile, CheckBareRule, l.rate(r, sevChangeProfile, 0), ruleText(r), "change_profile to any profile, unconfined included")
 			}
@@ -302,7 +304,7 @@ func dangerousCaps() map[string]int {
 	}
 }
 
-func (l *linter) compile(n Node, pattern, profile string) (*aare.Glob, bool) {
+func (l *linter) compile(n profiles.Node, pattern, profile string) (*aare.Glob, bool) {
 	exp, err := l.vars.Expand(pattern)
 	if err != nil {
 		l.warn(n, profile, CheckUnknownVariable, 0, ruleText(n), "cannot check the path: %v", err)
@@ -348,7 +350,7 @@ func wholeTree(g *aare.Glob) string {
 	return ""
 }
 
-func (l *linter) fileRule(r *FileRule, profile string, writers, execs, mappers *[]permRule) {
+func (l *linter) fileRule(r *profiles.FileRule, profile string, writers, execs, mappers *[]permRule) {
 	text := ruleText(r)
 	if isUnconfinedExec(r.Exec) {
 		sev := 10
@@ -367,7 +369,7 @@ func (l *linter) fileRule(r *FileRule, profile string, writers, execs, mappers *
 	if !ok {
 		return
 	}
-	perms := rulePerms(r)
+	perms := policy.RulePerms(r)
 	write := strings.ContainsAny(perms, "wa")
 	exec := strings.ContainsRune(perms, 'x')
 	switch {
@@ -404,23 +406,11 @@ func (l *linter) fileRule(r *FileRule, profile string, writers, execs, mappers *
 	}
 }
 
-func (l *linter) classRule(r *ClassRule, profile string) {
+func (l *linter) classRule(r *profiles.ClassRule, profile string) {
 	bare := len(r.Access) == 0 && len(r.Conds) == 0 && len(r.Peer) == 0 && len(r.Args) == 0 && r.Target == ""
 	text := ruleText(r)
 	if bare {
-		why := map[string]string{
-			ClassDbus:      "every D-Bus message on every bus: talk to systemd, polkit, NetworkManager ...",
-			ClassUnix:      "every unix socket operation with every peer",
-			ClassSignal:    "send any signal to any process the kernel lets it",
-			ClassPtrace:    "trace and read any process the kernel lets it",
-			ClassMount:     "mount anything anywhere: rewrite the filesystem namespace",
-			ClassRemount:   "remount anything",
-			ClassUmount:    "unmount anything",
-			ClassPivotRoot: "pivot_root anywhere",
-			ClassUserns:    "create user namespaces: a large kernel attack surface",
-			ClassMqueue:    "every message queue",
-			ClassIOUring:   "io_uring with any credentials",
-		}[r.Class]
+		why := map[string]string{policy.ClassDbus: "every D-Bus message on every bus: talk to systemd, polkit, NetworkManager ...", policy.ClassUnix: "every unix socket operation with every peer", policy.ClassSignal: "send any signal to any process the kernel lets it", policy.ClassPtrace: "trace and read any process the kernel lets it", policy.ClassMount: "mount anything anywhere: rewrite the filesystem namespace", policy.ClassRemount: "remount anything", policy.ClassUmount: "unmount anything", policy.ClassPivotRoot: "pivot_root anywhere", policy.ClassUserns: "create user namespaces: a large kernel attack surface", policy.ClassMqueue: "every message queue", policy.ClassIOUring: "io_uring with any credentials"}[r.Class]
 		if why == "" {
 			why = "no restriction"
 		}
@@ -429,7 +419,7 @@ func (l *linter) classRule(r *ClassRule, profile string) {
 	}
 	for _, c := range r.Peer {
 		for _, v := range c.Values {
-			if v == "unconfined" && r.Class == ClassPtrace {
+			if v == "unconfined" && r.Class == policy.ClassPtrace {
 				l.warn(r, profile, CheckUnconfinedPeer, 9, text, "ptrace of unconfined processes")
 			}
 		}
@@ -437,9 +427,9 @@ func (l *linter) classRule(r *ClassRule, profile string) {
 }
 
 // ruleText renders a rule briefly for warnings.
-func ruleText(n Node) string {
+func ruleText(n profiles.Node) string {
 	var b strings.Builder
-	q := qualifiers(n)
+	q := profiles.RuleQualifiers(n)
 	if q != nil {
 		for _, w := range []struct {
 			on   bool
@@ -451,7 +441,7 @@ func ruleText(n Node) string {
 		}
 	}
 	switch r := n.(type) {
-	case *FileRule:
+	case *profiles.FileRule:
 		if r.Path == "" {
 			b.WriteString("file")
 			break
@@ -460,17 +450,17 @@ func ruleText(n Node) string {
 		if r.Target != "" {
 			b.WriteString(" -> " + r.Target)
 		}
-	case *LinkRule:
+	case *profiles.LinkRule:
 		b.WriteString("link ")
 		if r.Subset {
 			b.WriteString("subset ")
 		}
 		b.WriteString(r.Path + " -> " + r.Target)
-	case *CapabilityRule:
+	case *profiles.CapabilityRule:
 		b.WriteString(strings.TrimSpace("capability " + strings.Join(r.Caps, " ")))
-	case *NetworkRule:
+	case *profiles.NetworkRule:
 		b.WriteString(strings.Join(nonEmpty("network", strings.Join(r.Access, " "), r.Family, r.Type, r.Protocol), " "))
-	case *ClassRule:
+	case *profiles.ClassRule:
 		parts := []string{r.Class}
 		if len(r.Access) > 0 {
 			parts = append(parts, "("+strings.Join(r.Access, ", ")+")")
@@ -490,7 +480,7 @@ func ruleText(n Node) string {
 			parts = append(parts, "->", r.Target)
 		}
 		b.WriteString(strings.Join(parts, " "))
-	case *ChangeProfileRule:
+	case *profiles.ChangeProfileRule:
 		b.WriteString(strings.Join(nonEmpty("change_profile", r.Mode, r.Exec), " "))
 		if len(r.Targets) > 0 {
 			b.WriteString(" -> " + strings.Join(r.Targets, " "))

@@ -1,9 +1,9 @@
-package profiles_test
+package propose_test
 
 import (
 	"bufio"
 	"bytes"
-	"context"
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"os"
 	"strings"
 	"testing"
@@ -11,11 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/aa-flow/aa-flow/aaparser"
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // readTagged decodes the lines of a capture whose tag (the capture script's
@@ -47,25 +48,17 @@ func readTagged(t *testing.T, path, tag string) []*audit.Event {
 
 // learnInto learns events into src's profile name and returns the new
 // text with every proposed rule accepted.
-func learnInto(t *testing.T, src, name string, events []*audit.Event, opts profiles.ProposeOptions) (string, *profiles.Proposal) {
+func learnInto(t *testing.T, src, name string, events []*audit.Event, opts propose.ProposeOptions) (string, *propose.Proposal) {
 	t.Helper()
 	f, err := parser.Parse("test.profile", []byte(src))
 	require.NoError(t, err)
-	prop, err := profiles.Propose(f, name, events, opts)
+	prop, err := propose.Propose(f, name, events, opts)
 	require.NoError(t, err)
-	d, err := prop.Decide(profiles.Selection{All: true})
+	d, err := prop.Decide(propose.Selection{All: true})
 	require.NoError(t, err)
 	out, err := profiles.InsertRules([]byte(src), f, prop.Apply(d), "# learned by aa-flow (test)")
 	require.NoError(t, err)
 	return string(out), prop
-}
-
-func compile(t *testing.T, src string) []byte {
-	t.Helper()
-	r := &aaparser.Runner{}
-	out, err := r.Compile(context.Background(), "test", []byte(src))
-	require.NoError(t, err, "profile:\n%s", src)
-	return out
 }
 
 // The profile learned from a kernel capture's complain-mode records
@@ -88,12 +81,12 @@ func TestLearnKernelCaptures(t *testing.T) {
 			}
 			require.NotEmpty(t, events)
 			src := "profile " + tc.profile + " flags=(complain) {\n}\n"
-			out, prop := learnInto(t, src, tc.profile, events, profiles.ProposeOptions{})
+			out, prop := learnInto(t, src, tc.profile, events, propose.ProposeOptions{})
 			require.NotEmpty(t, prop.Rules)
-			compile(t, out)
+			profiletest.Compile(t, out)
 			f, err := parser.Parse("learned", []byte(out))
 			require.NoError(t, err)
-			pol, err := profiles.NewPolicy(f, tc.profile, nil)
+			pol, err := policy.NewPolicy(f, tc.profile, nil)
 			require.NoError(t, err)
 			checked, records := 0, 0
 			for _, e := range events {
@@ -101,7 +94,7 @@ func TestLearnKernelCaptures(t *testing.T) {
 					continue
 				}
 				records++
-				for _, a := range profiles.EventAccesses(e) {
+				for _, a := range propose.EventAccesses(e) {
 					assert.True(t, pol.Covers(a), "%s:%d not covered: %+v", e.Source, e.Line, a)
 					checked++
 				}

@@ -1,4 +1,4 @@
-package profiles_test
+package propose_test
 
 import (
 	"strings"
@@ -6,7 +6,8 @@ import (
 
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/parser"
-	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // FuzzProposeLiteral: whatever name a record carries, the proposed rule
@@ -21,7 +22,7 @@ func FuzzProposeLiteral(f *testing.F) {
 			return // the kernel logs absolute paths without empty segments
 		}
 		e := &audit.Event{Mode: audit.ModeAllowed, Operation: "open", Profile: "svc", Name: name, RequestedMask: "r", FSUID: 0, OUID: 1}
-		prop, err := profiles.Propose(nil, "svc", []*audit.Event{e}, profiles.ProposeOptions{SiblingThreshold: -1})
+		prop, err := propose.Propose(nil, "svc", []*audit.Event{e}, propose.ProposeOptions{SiblingThreshold: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,15 +39,15 @@ func FuzzProposeLiteral(f *testing.F) {
 		if err != nil {
 			t.Fatalf("rule for %q does not parse: %v\n%s", name, err, src)
 		}
-		pol, err := profiles.NewPolicy(pf, "svc", nil)
+		pol, err := policy.NewPolicy(pf, "svc", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !pol.Covers(profiles.Access{Class: "file", Path: name, Perms: "r"}) {
+		if !pol.Covers(policy.Access{Class: "file", Path: name, Perms: "r"}) {
 			t.Fatalf("rule %s does not allow its own name %q", texts[0], name)
 		}
 		for _, other := range []string{name + "x", name + "/", "/srv/x/zz", strings.TrimSuffix(name, name[len(name)-1:]) + "Q"} {
-			if other != name && pol.Covers(profiles.Access{Class: "file", Path: other, Perms: "r"}) {
+			if other != name && pol.Covers(policy.Access{Class: "file", Path: other, Perms: "r"}) {
 				t.Fatalf("rule %s for %q also allows %q", texts[0], name, other)
 			}
 		}

@@ -1,4 +1,4 @@
-package profiles
+package policy
 
 import (
 	"fmt"
@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/aa-flow/aa-flow/internal/aare"
+	"github.com/aa-flow/aa-flow/profiles"
 )
 
 // Matcher decides whether single rules cover accesses. It compiles each glob
 // once and keeps the compiled globs in a bounded cache; it is safe for
 // concurrent use. The zero value is not usable: call NewMatcher.
 type Matcher struct {
-	vars  Vars
+	vars  profiles.Vars
 	paths *aare.Cache // path patterns as written -> compiled
 	names *aare.Cache // label and name patterns as written -> compiled
 }
@@ -23,7 +24,7 @@ const matcherCacheSize = 4096
 // NewMatcher returns a Matcher expanding @{VAR} with vars (may be nil).
 // Its caches are keyed by the pattern as written, so a rule's variables are
 // expanded once, not on every question.
-func NewMatcher(vars Vars) *Matcher {
+func NewMatcher(vars profiles.Vars) *Matcher {
 	m := &Matcher{vars: vars}
 	m.paths = aare.NewCacheFunc(matcherCacheSize, m.compilePath)
 	m.names = aare.NewCacheFunc(matcherCacheSize, m.compileName)
@@ -42,7 +43,7 @@ func (m *Matcher) compilePath(pattern string) (*aare.Glob, error) {
 // compileName compiles a label or name pattern: "//" separates a profile
 // from its child and is kept.
 func (m *Matcher) compileName(pattern string) (*aare.Glob, error) {
-	exp, err := m.vars.expand(pattern, nil)
+	exp, err := m.vars.ExpandLabel(pattern)
 	if err != nil {
 		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
 	}
@@ -57,15 +58,15 @@ func (m *Matcher) compileName(pattern string) (*aare.Glob, error) {
 //
 // It compiles the rule's globs on every call; to ask many questions build a
 // Matcher (or a Policy) once.
-func RuleCovers(rule Node, a Access, vars Vars) bool {
+func RuleCovers(rule profiles.Node, a Access, vars profiles.Vars) bool {
 	return NewMatcher(vars).RuleCovers(rule, a)
 }
 
 // RuleCovers is the package-level RuleCovers with the matcher's variables
 // and glob cache. A file rule granting l answers for the link's name only:
 // the subset test it implies needs the whole policy (Policy.Covers does it).
-func (m *Matcher) RuleCovers(rule Node, a Access) bool {
-	if q := qualifiers(rule); q != nil && q.Deny {
+func (m *Matcher) RuleCovers(rule profiles.Node, a Access) bool {
+	if q := profiles.RuleQualifiers(rule); q != nil && q.Deny {
 		return false
 	}
 	return m.RuleMatches(rule, a)
@@ -74,20 +75,20 @@ func (m *Matcher) RuleCovers(rule Node, a Access) bool {
 // RuleMatches reports whether rule applies to a whatever its allow/deny
 // qualifier: for a deny rule, whether it refuses a (or a part of a's
 // permissions: a deny rule that names any requested permission matches).
-func (m *Matcher) RuleMatches(rule Node, a Access) bool {
+func (m *Matcher) RuleMatches(rule profiles.Node, a Access) bool {
 	a = normalizeAccess(a)
 	switch r := rule.(type) {
-	case *FileRule:
+	case *profiles.FileRule:
 		return m.fileMatches(r, a)
-	case *LinkRule:
+	case *profiles.LinkRule:
 		return m.linkMatches(r, a)
-	case *CapabilityRule:
+	case *profiles.CapabilityRule:
 		return a.Class == ClassCapability && (len(r.Caps) == 0 || slices.Contains(r.Caps, strings.ToLower(a.Capability)))
-	case *NetworkRule:
+	case *profiles.NetworkRule:
 		return m.networkMatches(r, a)
-	case *ClassRule:
+	case *profiles.ClassRule:
 		return m.classMatches(r, a)
-	case *ChangeProfileRule:
+	case *profiles.ChangeProfileRule:
 		return m.changeProfileMatches(r, a)
 	}
 	return false
@@ -108,24 +109,6 @@ func normalizeAccess(a Access) Access {
 		}
 	}
 	return a
-}
-
-func qualifiers(n Node) *Qualifiers {
-	switch r := n.(type) {
-	case *FileRule:
-		return &r.Q
-	case *LinkRule:
-		return &r.Q
-	case *CapabilityRule:
-		return &r.Q
-	case *NetworkRule:
-		return &r.Q
-	case *ClassRule:
-		return &r.Q
-	case *ChangeProfileRule:
-		return &r.Q
-	}
-	return nil
 }
 
 // glob matches name against pattern after variable expansion; an error (bad
@@ -149,7 +132,7 @@ func (m *Matcher) globName(pattern, name string) bool {
 
 // ownerApplies reports whether a rule's owner/other qualifier lets it apply
 // to the access.
-func ownerApplies(q Qualifiers, a Access) bool {
+func ownerApplies(q profiles.Qualifiers, a Access) bool {
 	if q.Owner && !a.Owner {
 		return false
 	}
@@ -179,11 +162,11 @@ func normPerms(p string) string {
 	return string(out)
 }
 
-// rulePerms returns the letters a file rule grants (exec as 'x'). An exec
+// RulePerms returns the letters a file rule grants (exec as 'x'). An exec
 // mode that inherits (ix, pix, cix, Pix, Cix) also grants m, as
 // apparmor_parser compiles it: the same profile maps what it runs. On a deny
 // rule, x refuses only x.
-func rulePerms(r *FileRule) string {
+func RulePerms(r *profiles.FileRule) string {
 	p := normPerms(r.Perms)
 	if r.Exec != "" {
 		p += "x"
@@ -220,7 +203,7 @@ func permsIntersect(denied, requested string) bool {
 	return false
 }
 
-func (m *Matcher) fileMatches(r *FileRule, a Access) bool {
+func (m *Matcher) fileMatches(r *profiles.FileRule, a Access) bool {
 	if a.Class != ClassFile && a.Class != ClassLink {
 		return false
 	}
@@ -243,7 +226,7 @@ func (m *Matcher) fileMatches(r *FileRule, a Access) bool {
 	if !m.glob(r.Path, a.Path) {
 		return false
 	}
-	granted := rulePerms(r)
+	granted := RulePerms(r)
 	if r.Q.Deny {
 		return permsIntersect(granted, req)
 	}
@@ -259,7 +242,7 @@ func (m *Matcher) fileMatches(r *FileRule, a Access) bool {
 // execTargetOK checks an exec access's reported target against a rule with
 // an explicit transition target (px/cx -> TARGET). Without a reported
 // target, or a rule without one, any exec mode covers the exec.
-func (m *Matcher) execTargetOK(r *FileRule, a Access) bool {
+func (m *Matcher) execTargetOK(r *profiles.FileRule, a Access) bool {
 	if a.Target == "" || r.Target == "" {
 		return true
 	}
@@ -273,7 +256,7 @@ func (m *Matcher) execTargetOK(r *FileRule, a Access) bool {
 	return false
 }
 
-func (m *Matcher) linkMatches(r *LinkRule, a Access) bool {
+func (m *Matcher) linkMatches(r *profiles.LinkRule, a Access) bool {
 	if a.Class != ClassLink && !(a.Class == ClassFile && strings.ContainsRune(a.Perms, 'l')) {
 		return false
 	}
@@ -332,7 +315,7 @@ func sameProtocol(rule, got string) bool {
 	return (n != "" && n == got) || (protocolNumber(got) != "" && protocolNumber(got) == rule)
 }
 
-func (m *Matcher) networkMatches(r *NetworkRule, a Access) bool {
+func (m *Matcher) networkMatches(r *profiles.NetworkRule, a Access) bool {
 	if a.Class != ClassNetwork {
 		return false
 	}
@@ -390,6 +373,13 @@ func accessIncluded(granted, requested []string, aliases map[string][]string) bo
 	return true
 }
 
+// AccessIncluded reports whether a rule of class granting the access words
+// granted allows every requested word, the class's short forms (r, w, rw)
+// understood.
+func AccessIncluded(class string, granted, requested []string) bool {
+	return accessIncluded(granted, requested, classAliases(class))
+}
+
 // classAliases returns a class's access word aliases, from apparmor.d(5).
 func classAliases(class string) map[string][]string {
 	switch class {
@@ -419,7 +409,7 @@ func normSignal(s string) string {
 	return strings.TrimPrefix(s, "sig")
 }
 
-func (m *Matcher) classMatches(r *ClassRule, a Access) bool {
+func (m *Matcher) classMatches(r *profiles.ClassRule, a Access) bool {
 	if r.Class != a.Class {
 		return false
 	}
@@ -490,7 +480,7 @@ func (m *Matcher) valuesMatch(patterns []string, got string) bool {
 	return false
 }
 
-func (m *Matcher) peerCondOK(class string, c Cond, a Access) bool {
+func (m *Matcher) peerCondOK(class string, c profiles.Cond, a Access) bool {
 	switch {
 	case c.Key == "label" || c.Key == "peer":
 		return a.Peer != "" && m.valuesMatch(c.Values, a.Peer)
@@ -502,7 +492,7 @@ func (m *Matcher) peerCondOK(class string, c Cond, a Access) bool {
 	return false
 }
 
-func (m *Matcher) condOK(class string, c Cond, a Access) bool {
+func (m *Matcher) condOK(class string, c profiles.Cond, a Access) bool {
 	switch class {
 	case ClassSignal:
 		switch c.Key {
@@ -561,7 +551,7 @@ func (m *Matcher) condOK(class string, c Cond, a Access) bool {
 
 // optionsOK checks mount flags: options=(...) must equal the flags,
 // options in (...) must include them.
-func optionsOK(c Cond, flags []string) bool {
+func optionsOK(c profiles.Cond, flags []string) bool {
 	want := map[string]bool{}
 	for _, v := range c.Values {
 		for _, f := range strings.Split(v, ",") {
@@ -583,7 +573,7 @@ func optionsOK(c Cond, flags []string) bool {
 	return len(got) == len(want)
 }
 
-func (m *Matcher) changeProfileMatches(r *ChangeProfileRule, a Access) bool {
+func (m *Matcher) changeProfileMatches(r *profiles.ChangeProfileRule, a Access) bool {
 	if a.Class != ClassChangeProfile {
 		return false
 	}
