@@ -92,7 +92,7 @@ func readSources(ctx context.Context, opt ReadOptions, srcs []source.Source, fn 
 	for _, s := range srcs {
 		res.Sources = append(res.Sources, s.Name())
 		st := r.state(s.Name())
-		if sc := opt.Cursor.Get(s.Name()); sc != nil && !sc.Time.IsZero() {
+		if sc := opt.Cursor.Get(s.Name()); sc != nil && !sc.Time.IsZero() && !inFuture(sc.Time) {
 			st.after = sc.Time
 		}
 	}
@@ -125,6 +125,13 @@ func readSources(ctx context.Context, opt ReadOptions, srcs []source.Source, fn 
 	}
 	return r.finish(res, srcs, first)
 }
+
+// futureSlack is how far past the clock a record's stamp may be and still
+// date a cursor (clocks of one host drift apart by less).
+const futureSlack = 5 * time.Minute
+
+// inFuture reports whether t is past the clock by more than futureSlack.
+func inFuture(t time.Time) bool { return t.After(time.Now().Add(futureSlack)) }
 
 // reader feeds every source's lines through one Decoder, filters the
 // events and calls the user's function.
@@ -209,7 +216,7 @@ func (r *reader) deliver(evs []*Event) error {
 			r.evSource, r.evSt = e.Source, r.state(e.Source)
 		}
 		st := r.evSt
-		if e.Time.After(st.newest) {
+		if e.Time.After(st.newest) && !inFuture(e.Time) {
 			st.newest = e.Time
 		}
 		if !r.wanted(e, st) {
@@ -287,10 +294,16 @@ func (r *reader) finish(res *Result, srcs []source.Source, err error) (*Result, 
 			res.Stats.Lost = append(res.Stats.Lost, Lost{Source: l.Source, Line: l.Line, Kind: l.Kind, Count: l.Count, Advice: l.Advice})
 		}
 		if pos := s.Position(); pos.Source != "" {
+			if inFuture(pos.Time) {
+				// A record dated in the future (a wrong clock, a
+				// forged stamp) must not move the cursor's time: every
+				// later record would be skipped as read.
+				pos.Time = time.Time{}
+			}
 			if pos.Time.IsZero() {
 				pos.Time = r.state(s.Name()).newest
 			}
-			if old := r.opt.Cursor.Get(pos.Source); old != nil && pos.Time.IsZero() {
+			if old := r.opt.Cursor.Get(pos.Source); old != nil && pos.Time.IsZero() && !inFuture(old.Time) {
 				pos.Time = old.Time
 			}
 			res.Cursor.Set(pos)
