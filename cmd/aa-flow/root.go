@@ -145,6 +145,7 @@ TERM=dumb, means no colour unless --color=always.
 		newLintCmd(g),
 		newCheckCmd(g),
 		newSeccompCmd(g),
+		newDoctorCmd(g),
 		newManpagesCmd(g),
 	)
 	registerCompletions(root, g)
