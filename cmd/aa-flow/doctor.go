@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/audit/source"
 	"github.com/aa-flow/aa-flow/internal/doctor"
 )
 
@@ -83,7 +83,7 @@ func printChecks(g *globalOptions, cs []doctor.Check, required int) {
 
 // hostLogSource is the log learn, logs and enforce read without --from.
 func hostLogSource() (doctor.LogSource, error) {
-	d, err := audit.Detect(audit.ReadOptions{})
+	d, err := source.Detect(source.Options{})
 	if err != nil {
 		return doctor.LogSource{}, err
 	}
