@@ -42,7 +42,7 @@ func TestCompletion(t *testing.T) {
 	e := newHostEnv(t)
 	le := newLearnEnv(t)
 	for _, n := range []string{"aatest", "web"} {
-		code, _, errs := e.run("init", n, "--exec", "/usr/bin/"+n, "--no-load")
+		code, _, errs := e.run("init", n, "--exec", "/usr/bin/"+n, "--no-load", "--force")
 		require.Equal(t, 0, code, errs)
 	}
 	code, _, errs := e.run("learn", "aatest", "--from", le.log)

@@ -107,6 +107,9 @@ aa-flow's management as it is.`,
 				}
 			} else if exe != "" {
 				if _, err := os.Stat(exe); errors.Is(err, fs.ErrNotExist) {
+					if !force {
+						return fmt.Errorf("--exec %s: no such program on this host (check the path, or --force to write the profile anyway)", exe)
+					}
 					fmt.Fprintf(g.Err, "aa-flow: warning: %s does not exist on this host\n", exe)
 				}
 			}
@@ -134,7 +137,7 @@ aa-flow's management as it is.`,
 	f.StringVar(&exe, "exec", "", "the binary (or script) the profile confines, absolute path")
 	f.StringVar(&tmpl, "template", "service", "starter template: "+strings.Join(templates.StarterTemplates(), ", "))
 	f.StringVar(&file, "file", "", "the profile file (default: --profile-dir/NAME, slashes as dots)")
-	f.BoolVar(&force, "force", false, "replace an existing profile file (its text is kept as a revision)")
+	f.BoolVar(&force, "force", false, "replace an existing profile file (its text is kept as a revision); accept an --exec program this host does not have")
 	f.BoolVar(&adopt, "adopt", false, "manage an existing profile file as it is")
 	f.BoolVar(&noLoad, "no-load", false, "write the file but do not load it")
 	f.BoolVar(&dry, "dry-run", false, "print each file write and apparmor_parser command, change nothing")

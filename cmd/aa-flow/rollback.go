@@ -14,8 +14,14 @@ func newRollbackCmd(g *globalOptions) *cobra.Command {
 		Short: "Reinstate the previous (or a named) revision of a profile",
 		Long: `rollback writes an earlier revision back to the profile file and reloads it.
 It is stored as a new revision: history is append-only, so a rollback can
-itself be rolled back. Without --to it goes to the revision before the current
-one; repeated, it keeps going back. aa-flow history NAME lists revisions.`,
+itself be rolled back (with --to).
+
+Without --to it goes one step back from the version the profile file holds:
+to the newest earlier revision with different text. After a rollback, one
+step back is measured from the revision it reinstated, so rolling back again
+keeps going back instead of undoing the rollback: revisions 1, 2, 3 and a
+rollback (revision 4, a copy of 2) go back to 1 next, not to 3.
+aa-flow history NAME lists the revisions.`,
 		Example: `  aa-flow rollback nginx
   aa-flow rollback nginx --to 3`,
 		Args: exactArgs(1),
@@ -35,7 +41,7 @@ one; repeated, it keeps going back. aa-flow history NAME lists revisions.`,
 				"%s: %s, now revision %d (%s mode)\n", args[0], r.Reason, r.N, r.Mode)
 		},
 	}
-	cmd.Flags().IntVar(&to, "to", 0, "the revision to reinstate (default: the one before the current)")
+	cmd.Flags().IntVar(&to, "to", 0, "the revision to reinstate (default: one step back, see above)")
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "print each file write and apparmor_parser command, change nothing")
 	cmd.Flags().BoolVar(&noLoad, "no-load", false, "write the file but do not reload it")
 	return cmd

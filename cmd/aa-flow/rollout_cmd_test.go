@@ -201,12 +201,12 @@ func TestRolloutWorkflow(t *testing.T) {
 func TestWithoutAppArmor(t *testing.T) {
 	e := newHostEnv(t)
 	e.secfs = filepath.Join(e.dir, "no-securityfs")
-	code, _, errs := e.run("init", "web", "--exec", "/usr/bin/web")
+	code, _, errs := e.run("init", "web", "--exec", "/usr/bin/web", "--force")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, "AppArmor is not enabled in this kernel")
 	assert.Contains(t, errs, "--no-load")
 
-	code, out, errs := e.run("init", "web", "--exec", "/usr/bin/web", "--no-load")
+	code, out, errs := e.run("init", "web", "--exec", "/usr/bin/web", "--no-load", "--force")
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "not loaded (--no-load)")
 
@@ -257,7 +257,7 @@ func TestInitTemplatesAndAdopt(t *testing.T) {
 // document on stdout, dry-run lines on stderr; --quiet prints nothing.
 func TestJSONAndQuietResults(t *testing.T) {
 	e := newHostEnv(t)
-	code, out, errs := e.run("--json", "init", "web", "--exec", "/usr/bin/web")
+	code, out, errs := e.run("--json", "init", "web", "--exec", "/usr/bin/web", "--force")
 	require.Equal(t, 0, code, errs)
 	var r actionResult
 	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
@@ -278,4 +278,25 @@ func TestJSONAndQuietResults(t *testing.T) {
 	assert.Equal(t, "rollback", r.Action)
 	assert.True(t, r.DryRun)
 	assert.Contains(t, errs, "dry-run")
+}
+
+// rollback without --to goes where its help says: one step back from the
+// file's revision, and after a rollback from the revision it reinstated.
+func TestRollbackGoesBack(t *testing.T) {
+	e := newHostEnv(t)
+	code, _, errs := e.run("init", "web", "--exec", "/usr/bin/web", "--force")
+	require.Equal(t, 0, code, errs) // 1 complain
+	code, _, errs = e.run("enforce", "web", "--force")
+	require.Equal(t, 0, code, errs) // 2 enforce
+	code, _, errs = e.run("complain", "web")
+	require.Equal(t, 0, code, errs) // 3 complain (the text of 1)
+	code, out, errs := e.run("rollback", "web")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "rollback to revision 2, now revision 4 (enforce mode)")
+	code, out, errs = e.run("rollback", "web")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "rollback to revision 1, now revision 5 (complain mode)")
+	code, _, errs = e.run("rollback", "web")
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, errs, "nothing earlier")
 }
