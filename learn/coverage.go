@@ -22,41 +22,21 @@ type Coverage struct {
 	errs     map[string]error
 	// seen caches the gate's answers by profile and accesses (accessKey):
 	// a log repeats the same few accesses many times.
-	seen   map[string]bool
-	key    []byte
-	reader propose.AccessReader
+	seen map[string]bool
+	key  []byte
+	acc  []policy.Access // scratch, reused between records
 }
 
 // accessKey appends to b a key that tells apart any two different
-// (profile, accesses) pairs: every field of every access, each ended by a
-// byte that no field holds, and the length of each list.
+// (profile, accesses) pairs: the profile and each access's identity
+// (policy.Access.AppendID), each ended by a byte that no field holds.
 func accessKey(b []byte, profile string, acc []policy.Access) []byte {
-	str := func(s string) {
-		b = strconv.AppendInt(b, int64(len(s)), 10)
-		b = append(b, ':')
-		b = append(b, s...)
-	}
-	list := func(l []string) {
-		b = strconv.AppendInt(b, int64(len(l)), 10)
-		b = append(b, '[')
-		for _, s := range l {
-			str(s)
-		}
-	}
-	str(profile)
-	for _, a := range acc {
+	b = strconv.AppendInt(b, int64(len(profile)), 10)
+	b = append(b, ':')
+	b = append(b, profile...)
+	for i := range acc {
 		b = append(b, '|')
-		for _, s := range [...]string{a.Class, a.Path, a.Target, a.Perms, a.Capability, a.Family, a.SockType, a.Protocol,
-			a.Signal, a.Peer, a.PeerAddr, a.Bus, a.DbusPath, a.Interface, a.Member, a.PeerName, a.Fstype} {
-			str(s)
-		}
-		if a.Owner {
-			b = append(b, 'o')
-		} else {
-			b = append(b, '-')
-		}
-		list(a.Access)
-		list(a.Flags)
+		b = acc[i].AppendID(b)
 	}
 	return b
 }
@@ -156,7 +136,8 @@ func (c *Coverage) Event(e *audit.Event) (bool, error) {
 	if err != nil || p == nil {
 		return false, err
 	}
-	acc := c.reader.Accesses(e, name)
+	c.acc = propose.AppendAccesses(c.acc[:0], e, name)
+	acc := c.acc
 	if len(acc) == 0 {
 		return false, nil
 	}

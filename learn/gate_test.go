@@ -63,7 +63,7 @@ func TestCoverage(t *testing.T) {
 			got, err := c.Event(rec.Event)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
-			acc := propose.EventAccesses(rec.Event)
+			acc := propose.Accesses(rec.Event, rec.Event.ProfileName())
 			require.Len(t, acc, 1)
 			assert.Equal(t, tc.want, c.Covers(tc.profile, acc[0]), "the learner's answer")
 		})

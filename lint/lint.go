@@ -410,7 +410,19 @@ func (l *linter) classRule(r *profiles.ClassRule, profile string) {
 	bare := len(r.Access) == 0 && len(r.Conds) == 0 && len(r.Peer) == 0 && len(r.Args) == 0 && r.Target == ""
 	text := ruleText(r)
 	if bare {
-		why := map[string]string{policy.ClassDbus: "every D-Bus message on every bus: talk to systemd, polkit, NetworkManager ...", policy.ClassUnix: "every unix socket operation with every peer", policy.ClassSignal: "send any signal to any process the kernel lets it", policy.ClassPtrace: "trace and read any process the kernel lets it", policy.ClassMount: "mount anything anywhere: rewrite the filesystem namespace", policy.ClassRemount: "remount anything", policy.ClassUmount: "unmount anything", policy.ClassPivotRoot: "pivot_root anywhere", policy.ClassUserns: "create user namespaces: a large kernel attack surface", policy.ClassMqueue: "every message queue", policy.ClassIOUring: "io_uring with any credentials"}[r.Class]
+		why := map[policy.Class]string{
+			policy.ClassDbus:      "every D-Bus message on every bus: talk to systemd, polkit, NetworkManager ...",
+			policy.ClassUnix:      "every unix socket operation with every peer",
+			policy.ClassSignal:    "send any signal to any process the kernel lets it",
+			policy.ClassPtrace:    "trace and read any process the kernel lets it",
+			policy.ClassMount:     "mount anything anywhere: rewrite the filesystem namespace",
+			policy.ClassRemount:   "remount anything",
+			policy.ClassUmount:    "unmount anything",
+			policy.ClassPivotRoot: "pivot_root anywhere",
+			policy.ClassUserns:    "create user namespaces: a large kernel attack surface",
+			policy.ClassMqueue:    "every message queue",
+			policy.ClassIOUring:   "io_uring with any credentials",
+		}[policy.Class(r.Class)]
 		if why == "" {
 			why = "no restriction"
 		}
@@ -419,7 +431,7 @@ func (l *linter) classRule(r *profiles.ClassRule, profile string) {
 	}
 	for _, c := range r.Peer {
 		for _, v := range c.Values {
-			if v == "unconfined" && r.Class == policy.ClassPtrace {
+			if v == "unconfined" && policy.Class(r.Class) == policy.ClassPtrace {
 				l.warn(r, profile, CheckUnconfinedPeer, 9, text, "ptrace of unconfined processes")
 			}
 		}

@@ -390,7 +390,7 @@ func (db *SeverityDB) Rule(n profiles.Node) int {
 		return sevNetworkOther
 	case *profiles.ClassRule:
 		bare := len(r.Conds) == 0 && len(r.Peer) == 0 && len(r.Args) == 0 && r.Target == ""
-		switch r.Class {
+		switch policy.Class(r.Class) {
 		case policy.ClassSignal:
 			if bare {
 				return sevSignalAll

@@ -1,5 +1,11 @@
 package policy
 
+import (
+	"reflect"
+	"strconv"
+	"strings"
+)
+
 // Access is one concrete access the kernel reported, in the model's terms.
 // The learner builds it from an audit.Event; Policy.Covers and RuleCovers
 // answer whether a profile already allows it.
@@ -29,7 +35,7 @@ package policy
 //	userns, mqueue,
 //	io_uring        Access, Path (mqueue name), Peer (io_uring)
 type Access struct {
-	Class      string
+	Class      Class
 	Path       string
 	Target     string
 	Perms      string
@@ -51,22 +57,113 @@ type Access struct {
 	Flags      []string
 }
 
+// Class is the class of an access. Its values are the rule keywords of
+// apparmor.d(5) (a ClassRule's Class compares with Class(r.Class)).
+type Class string
+
 // The access classes.
 const (
-	ClassFile          = "file"
-	ClassLink          = "link"
-	ClassCapability    = "capability"
-	ClassNetwork       = "network"
-	ClassSignal        = "signal"
-	ClassPtrace        = "ptrace"
-	ClassUnix          = "unix"
-	ClassDbus          = "dbus"
-	ClassMount         = "mount"
-	ClassRemount       = "remount"
-	ClassUmount        = "umount"
-	ClassPivotRoot     = "pivot_root"
-	ClassChangeProfile = "change_profile"
-	ClassUserns        = "userns"
-	ClassMqueue        = "mqueue"
-	ClassIOUring       = "io_uring"
+	ClassFile          Class = "file"
+	ClassLink          Class = "link"
+	ClassCapability    Class = "capability"
+	ClassNetwork       Class = "network"
+	ClassSignal        Class = "signal"
+	ClassPtrace        Class = "ptrace"
+	ClassUnix          Class = "unix"
+	ClassDbus          Class = "dbus"
+	ClassMount         Class = "mount"
+	ClassRemount       Class = "remount"
+	ClassUmount        Class = "umount"
+	ClassPivotRoot     Class = "pivot_root"
+	ClassChangeProfile Class = "change_profile"
+	ClassUserns        Class = "userns"
+	ClassMqueue        Class = "mqueue"
+	ClassIOUring       Class = "io_uring"
 )
+
+// Members reports whether the class's accesses are merged by a set of
+// members (signals for signal; access words for ptrace, unix, mqueue,
+// userns, io_uring) rather than being one access each.
+func (c Class) Members() bool {
+	switch c {
+	case ClassSignal, ClassPtrace, ClassUnix, ClassMqueue, ClassUserns, ClassIOUring:
+		return true
+	}
+	return false
+}
+
+// AppendID appends to b an identity of a that tells apart any two
+// different accesses: every field, each string preceded by its length and
+// each list by its count, so that no bytes moved from one field to the
+// next make the same identity. It is the one list of Access's fields.
+func (a *Access) AppendID(b []byte) []byte {
+	str := func(s string) {
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
+	}
+	list := func(l []string) {
+		b = strconv.AppendInt(b, int64(len(l)), 10)
+		b = append(b, '[')
+		for _, s := range l {
+			str(s)
+		}
+	}
+	for _, s := range [...]string{string(a.Class), a.Path, a.Target, a.Perms, a.Capability, a.Family, a.SockType, a.Protocol,
+		a.Signal, a.Peer, a.PeerAddr, a.Bus, a.DbusPath, a.Interface, a.Member, a.PeerName, a.Fstype} {
+		str(s)
+	}
+	if a.Owner {
+		b = append(b, 'o')
+	} else {
+		b = append(b, '-')
+	}
+	list(a.Access)
+	list(a.Flags)
+	return b
+}
+
+// AppendKey appends to b the key that merging accesses into one rule goes
+// by: the identity (AppendID) without what a rule unites, the permissions
+// and owner of a file access (an exec, x, stays apart from the file's
+// other permissions) and, for a class with Members, the member (the
+// signal, or the access words).
+func (a *Access) AppendKey(b []byte) []byte {
+	k := *a
+	k.Owner = false
+	switch {
+	case a.Class == ClassFile:
+		k.Perms = ""
+		if strings.ContainsRune(a.Perms, 'x') {
+			k.Perms = "x"
+		}
+	case a.Class == ClassSignal:
+		k.Signal = ""
+	case a.Class.Members():
+		k.Access = nil
+	}
+	return k.AppendID(b)
+}
+
+// Clone returns a with its strings and lists copied, so that it keeps no
+// record's memory alive.
+func (a Access) Clone() Access {
+	v := reflect.ValueOf(&a).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			f.SetString(strings.Clone(f.String()))
+		case reflect.Slice:
+			if f.IsNil() {
+				continue
+			}
+			l := f.Interface().([]string)
+			c := make([]string, len(l))
+			for j, s := range l {
+				c[j] = strings.Clone(s)
+			}
+			f.Set(reflect.ValueOf(c))
+		}
+	}
+	return a
+}

@@ -76,7 +76,6 @@ func (m *Matcher) RuleCovers(rule profiles.Node, a Access) bool {
 // qualifier: for a deny rule, whether it refuses a (or a part of a's
 // permissions: a deny rule that names any requested permission matches).
 func (m *Matcher) RuleMatches(rule profiles.Node, a Access) bool {
-	a = normalizeAccess(a)
 	switch r := rule.(type) {
 	case *profiles.FileRule:
 		return m.fileMatches(r, a)
@@ -92,23 +91,6 @@ func (m *Matcher) RuleMatches(rule profiles.Node, a Access) bool {
 		return m.changeProfileMatches(r, a)
 	}
 	return false
-}
-
-// normalizeAccess accepts the kernel's class names for the model's: "net"
-// is network, "cap" capability, and "exec" a file access with x.
-func normalizeAccess(a Access) Access {
-	switch a.Class {
-	case "net":
-		a.Class = ClassNetwork
-	case "cap":
-		a.Class = ClassCapability
-	case "exec":
-		a.Class = ClassFile
-		if !strings.ContainsRune(a.Perms, 'x') {
-			a.Perms += "x"
-		}
-	}
-	return a
 }
 
 // glob matches name against pattern after variable expansion; an error (bad
@@ -376,12 +358,12 @@ func accessIncluded(granted, requested []string, aliases map[string][]string) bo
 // AccessIncluded reports whether a rule of class granting the access words
 // granted allows every requested word, the class's short forms (r, w, rw)
 // understood.
-func AccessIncluded(class string, granted, requested []string) bool {
+func AccessIncluded(class Class, granted, requested []string) bool {
 	return accessIncluded(granted, requested, classAliases(class))
 }
 
 // classAliases returns a class's access word aliases, from apparmor.d(5).
-func classAliases(class string) map[string][]string {
+func classAliases(class Class) map[string][]string {
 	switch class {
 	case ClassSignal, ClassDbus:
 		return map[string][]string{"r": {"receive"}, "w": {"send"}, "rw": {"send", "receive"}}
@@ -410,23 +392,23 @@ func normSignal(s string) string {
 }
 
 func (m *Matcher) classMatches(r *profiles.ClassRule, a Access) bool {
-	if r.Class != a.Class {
+	if Class(r.Class) != a.Class {
 		return false
 	}
-	if len(r.Access) > 0 && !accessIncluded(r.Access, a.Access, classAliases(r.Class)) {
+	if len(r.Access) > 0 && !accessIncluded(r.Access, a.Access, classAliases(Class(r.Class))) {
 		return false
 	}
 	for _, c := range r.Peer {
-		if !m.peerCondOK(r.Class, c, a) {
+		if !m.peerCondOK(Class(r.Class), c, a) {
 			return false
 		}
 	}
 	for _, c := range r.Conds {
-		if !m.condOK(r.Class, c, a) {
+		if !m.condOK(Class(r.Class), c, a) {
 			return false
 		}
 	}
-	switch r.Class {
+	switch Class(r.Class) {
 	case ClassMount:
 		// mount [conds] [SOURCE] [-> MOUNTPOINT]; the access has the mount
 		// point in Path and the source in Target
@@ -480,7 +462,7 @@ func (m *Matcher) valuesMatch(patterns []string, got string) bool {
 	return false
 }
 
-func (m *Matcher) peerCondOK(class string, c profiles.Cond, a Access) bool {
+func (m *Matcher) peerCondOK(class Class, c profiles.Cond, a Access) bool {
 	switch {
 	case c.Key == "label" || c.Key == "peer":
 		return a.Peer != "" && m.valuesMatch(c.Values, a.Peer)
@@ -492,7 +474,7 @@ func (m *Matcher) peerCondOK(class string, c profiles.Cond, a Access) bool {
 	return false
 }
 
-func (m *Matcher) condOK(class string, c profiles.Cond, a Access) bool {
+func (m *Matcher) condOK(class Class, c profiles.Cond, a Access) bool {
 	switch class {
 	case ClassSignal:
 		switch c.Key {

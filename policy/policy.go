@@ -170,7 +170,6 @@ func (p *Policy) Matcher() *Matcher { return p.m }
 // (owner rules only when a.Owner) and refused by no deny rule. audit
 // qualifiers do not change coverage.
 func (p *Policy) Covers(a Access) bool {
-	a = normalizeAccess(a)
 	switch a.Class {
 	case ClassFile, ClassLink:
 		return p.coversFile(a)
@@ -302,7 +301,6 @@ func (p *Policy) subsetOK(a Access) bool {
 // abstractions/base:12". Deny rules that refuse it come after them. An
 // empty result means nothing in the policy speaks about a.
 func (p *Policy) Explain(a Access) []profiles.Node {
-	a = normalizeAccess(a)
 	var allow, deny []profiles.Node
 	for _, r := range p.Rules {
 		q := profiles.RuleQualifiers(r)

@@ -38,12 +38,12 @@ func (p *Proposer) suggestAbstractions(cands []*candidate) []*candidate {
 		var covered []*candidate
 		maxSev := -1
 		for _, c := range cands {
-			if c.profile != p.name || len(c.queries) == 0 {
+			if c.profile != p.name || len(c.accesses) == 0 {
 				continue
 			}
 			all := true
-			for _, q := range c.queries {
-				if !ab.Covers(q.access()) {
+			for _, a := range c.accesses {
+				if !ab.Covers(a) {
 					all = false
 					break
 				}

@@ -337,7 +337,7 @@ func (p *Proposer) suggest(g *group) *candidate {
 		c.owner = c.owner && m.owner
 		c.literals = append(c.literals, m.node)
 		c.replaces = append(c.replaces, m.path)
-		c.queries = append(c.queries, m.queries...)
+		c.accesses = append(c.accesses, m.accesses...)
 		c.ev.merge(m.ev)
 		if m.sev > maxSev {
 			maxSev = m.sev

@@ -94,7 +94,7 @@ func TestLearnKernelCaptures(t *testing.T) {
 					continue
 				}
 				records++
-				for _, a := range propose.EventAccesses(e) {
+				for _, a := range propose.Accesses(e, e.ProfileName()) {
 					assert.True(t, pol.Covers(a), "%s:%d not covered: %+v", e.Source, e.Line, a)
 					checked++
 				}

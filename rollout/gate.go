@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/store"
 )
 
@@ -104,11 +105,11 @@ func isAccess(e *audit.Event) bool {
 	return false
 }
 
-// belongsTo reports whether a record is about profile name or one of its
-// children or hats.
-func belongsTo(e *audit.Event, name string) bool {
-	p := e.ProfileName()
-	return p == name || strings.HasPrefix(p, name+"//")
+// belongs reports whether a record is about profile name, as the learner
+// decides it (propose.Route: hats, children, stacked labels).
+func belongs(e *audit.Event, name string) bool {
+	_, ok := propose.Route(e.ProfileName(), name)
+	return ok
 }
 
 // Gate evaluates the enforce gate for name: it refuses while any record the
@@ -126,7 +127,7 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	now := h.now()
 	r := &GateReport{Profile: name, WindowStart: start, Window: now.Sub(start), QuietFor: quiet}
 	stats, err := opts.Events(ctx, start, func(e *audit.Event) error {
-		if !isAccess(e) || !belongsTo(e, name) || (!e.Time.IsZero() && e.Time.Before(start)) {
+		if !isAccess(e) || !belongs(e, name) || (!e.Time.IsZero() && e.Time.Before(start)) {
 			return nil
 		}
 		r.Records++

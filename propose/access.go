@@ -1,0 +1,337 @@
+package propose
+
+import (
+	"strings"
+
+	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/policy"
+)
+
+// Route is the one answer to "does a record of label belong to profile
+// name, and into which (sub)profile do its rules go?", shared by the
+// learner, the enforce gate and status. label belongs when it is name or
+// one of its hats or children, alone or as one part of a stacked label
+// ("a//&b"); a part in another policy namespace (":ns:web") is another
+// profile, whatever its name. Complain mode's null-
+// children ("name//null-/bin/x", a program name ran without an exec rule)
+// fold into their parent: once the parent grants the exec (ix) the child
+// runs as the parent. sub is the (sub)profile the record is judged as.
+func Route(label, name string) (sub string, ok bool) {
+	if label == "" || name == "" {
+		return "", false
+	}
+	for part := range strings.SplitSeq(label, "//&") {
+		if sub, ok := routeOne(part, name); ok {
+			return sub, true
+		}
+	}
+	return "", false
+}
+
+func routeOne(label, name string) (string, bool) {
+	if label == name {
+		return label, true
+	}
+	rest, ok := strings.CutPrefix(label, name)
+	if !ok || !strings.HasPrefix(rest, "//") {
+		return "", false
+	}
+	if !strings.Contains(rest, "//null-") {
+		return label, true
+	}
+	out := name
+	for part := range strings.SplitSeq(rest[2:], "//") {
+		if strings.HasPrefix(part, "null-/") {
+			// complain mode's child for an exec of /path: its accesses
+			// run under the exec rule the parent will grant (ix).
+			break
+		}
+		out += "//" + part
+	}
+	return out, true
+}
+
+// peerAs is the label a record's peer has from profile's point of view:
+// complain mode's null- children of profile become the (sub)profile they
+// are folded into, as their own records are (Route). Other labels stay.
+func peerAs(label, profile string) string {
+	if !strings.Contains(label, "//null-") {
+		return label
+	}
+	if r, ok := Route(label, profile); ok {
+		return r
+	}
+	return label
+}
+
+// OptionalInfo is the info= the kernel gives a request it makes in
+// passing and marks as not to be audited (CAP_OPT_NOAUDIT: Go reading
+// /proc/sys/net/core/somaxconn probes net_admin). Complain mode logs it;
+// enforce mode denies it silently and the program copes.
+const OptionalInfo = "optional: no audit"
+
+// Optional reports whether a record is such an optional request: nothing
+// needs a rule for it, so the learner proposes none and the enforce gate
+// does not count it as uncovered.
+func Optional(e *audit.Event) bool {
+	return e.Info == OptionalInfo
+}
+
+// Accesses are the accesses one record asks for, judged as profile's
+// (complain mode's null- children of profile, in the record's peers, are
+// profile: see Route); none for records no rule grants (status records,
+// optional requests, access words that are not plain words, ...). The
+// accesses refer to the record's strings. It is the one place that
+// decides what a record means.
+func Accesses(e *audit.Event, profile string) []policy.Access {
+	return AppendAccesses(nil, e, profile)
+}
+
+// AppendAccesses is Accesses appending to dst, for callers that reuse a
+// buffer across records.
+func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []policy.Access {
+	switch e.Mode {
+	case audit.ModeStatus, audit.ModeHint, audit.ModeError:
+		return dst
+	}
+	if Optional(e) || !plainWords(e) {
+		return dst
+	}
+	op, class := e.Operation, e.Class
+	switch {
+	case op == "exec" && strings.HasPrefix(e.Name, "/"):
+		// The logged target is complain mode's null- profile: not part of
+		// the access.
+		return append(dst, policy.Access{Class: policy.ClassFile, Path: e.Name, Perms: "x"})
+
+	case op == "capable" || e.Capname != "" || class == "cap":
+		name := e.Capname
+		if name == "" {
+			name = e.Name
+		}
+		name = strings.ToLower(strings.TrimPrefix(strings.ToUpper(name), "CAP_"))
+		if !isWord(name) {
+			return dst
+		}
+		return append(dst, policy.Access{Class: policy.ClassCapability, Capability: name})
+
+	case op == "change_onexec" || op == "change_profile":
+		target := firstNonEmpty(e.Target, e.Name)
+		if target == "" {
+			return dst
+		}
+		return append(dst, policy.Access{Class: policy.ClassChangeProfile, Target: target})
+
+	case op == "signal" || class == "signal":
+		acc := mask(e)
+		if e.Signal == "" || acc == "" {
+			return dst
+		}
+		return append(dst, policy.Access{Class: policy.ClassSignal, Access: strings.Fields(acc), Signal: e.Signal,
+			Peer: peerAs(firstNonEmpty(e.Peer, e.PeerProfile), profile)})
+
+	case op == "ptrace" || class == "ptrace":
+		acc := mask(e)
+		if acc == "" {
+			return dst
+		}
+		return append(dst, policy.Access{Class: policy.ClassPtrace, Access: strings.Fields(acc),
+			Peer: peerAs(firstNonEmpty(e.Peer, e.PeerProfile), profile)})
+
+	case strings.HasPrefix(op, "dbus_") || e.Bus != "":
+		acc := mask(e)
+		if acc == "" {
+			return dst
+		}
+		a := policy.Access{Class: policy.ClassDbus, Access: strings.Fields(acc), Bus: e.Bus}
+		if acc == "bind" {
+			a.PeerName = e.Name
+		} else if acc != "eavesdrop" {
+			a.DbusPath, a.Interface, a.Member = e.Path, e.Interface, e.Member
+			if a.Member == "" {
+				a.Member = extra(e, "method")
+			}
+			a.Peer = peerAs(firstNonEmpty(e.PeerLabel, e.PeerProfile), profile)
+		}
+		return append(dst, a)
+
+	case class == "mount" || op == "mount" || op == "umount" || op == "remount" || op == "pivotroot":
+		return appendMount(dst, e)
+
+	case class == "posix_mqueue" || class == "sysv_mqueue" || class == "io_uring" || class == "userns" || class == "namespace":
+		acc := mask(e)
+		if acc == "" {
+			return dst
+		}
+		a := policy.Access{Class: policy.Class(class), Access: strings.Fields(acc)}
+		switch {
+		case strings.HasSuffix(class, "_mqueue"):
+			a.Class = policy.ClassMqueue
+			a.SockType = strings.TrimSuffix(class, "_mqueue")
+			a.Path = e.Name
+		case class == "namespace":
+			a.Class = policy.ClassUserns
+		}
+		return append(dst, a)
+
+	case e.Family == "unix" && (class == "net" || class == "unix") && (e.Addr != "" || e.PeerAddr != ""):
+		if e.SockType != "" && !isWord(e.SockType) {
+			return dst
+		}
+		return append(dst, policy.Access{Class: policy.ClassUnix, Access: strings.Fields(mask(e)), SockType: e.SockType,
+			Path: noneEmpty(e.Addr), PeerAddr: noneEmpty(e.PeerAddr)})
+
+	case e.Family != "":
+		typ := e.SockType
+		if strings.HasPrefix(typ, "unknown") {
+			typ = ""
+		}
+		if !isWord(e.Family) || (typ != "" && !isWord(typ)) {
+			return dst
+		}
+		return append(dst, policy.Access{Class: policy.ClassNetwork, Family: e.Family, SockType: typ})
+
+	case strings.HasPrefix(e.Name, "/"):
+		return appendFile(dst, e)
+	}
+	return dst
+}
+
+// plainWords reports whether the record's mask and signal are plain words:
+// they go into rules as they are, so a record holding anything else (a
+// forged syslog line) is refused.
+func plainWords(e *audit.Event) bool {
+	return wordsOnly(mask(e)) && wordsOnly(e.Signal)
+}
+
+// appendMount is the access of a mount, umount, remount or pivot_root
+// record: the mount point (or new root) in Path, the source (or the old
+// root's place) in Target.
+func appendMount(dst []policy.Access, e *audit.Event) []policy.Access {
+	if e.Name == "" {
+		return dst
+	}
+	a := policy.Access{Class: policy.ClassMount, Path: e.Name, Fstype: e.Fstype}
+	for _, f := range strings.Split(e.Flags, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			a.Flags = append(a.Flags, f)
+		}
+	}
+	switch e.Operation {
+	case "umount":
+		a.Class = policy.ClassUmount
+	case "pivotroot":
+		a.Class = policy.ClassPivotRoot
+		a.Target = e.SrcName
+	default:
+		a.Target = e.SrcName
+		for _, f := range a.Flags {
+			if f == "remount" {
+				a.Class = policy.ClassRemount
+			}
+		}
+	}
+	return append(dst, a)
+}
+
+// appendFile is the accesses of a file record: a hard link's (the link's
+// name, its target) and the file permissions it asks for besides.
+func appendFile(dst []policy.Access, e *audit.Event) []policy.Access {
+	m := mask(e)
+	owner := e.FSUID != audit.Unset && e.FSUID == e.OUID
+	if op := e.Operation; (op == "link" || op == "inode_link") && (e.Target != "" || e.Name2 != "") && strings.Contains(m, "l") {
+		dst = append(dst, policy.Access{Class: policy.ClassLink, Path: e.Name, Target: firstNonEmpty(e.Target, e.Name2), Perms: "l", Owner: owner})
+		m = strings.ReplaceAll(m, "l", "")
+	}
+	if perms := filePerms(m); perms != "" {
+		dst = append(dst, policy.Access{Class: policy.ClassFile, Path: e.Name, Perms: perms, Owner: owner})
+	}
+	return dst
+}
+
+// mask is the permissions the record asks for: what was denied when the
+// kernel said (enforce mode), else what was requested.
+func mask(e *audit.Event) string {
+	if e.DeniedMask != "" {
+		return e.DeniedMask
+	}
+	return e.RequestedMask
+}
+
+// filePerms turns a kernel file mask into rule permissions: c (create) and
+// d (delete) become w, a is dropped when w is there, x is an exec's job.
+func filePerms(m string) string {
+	var set [256]bool
+	for i := 0; i < len(m); i++ {
+		switch c := m[i]; c {
+		case 'r', 'w', 'a', 'l', 'k', 'm':
+			set[c] = true
+		case 'c', 'd':
+			set['w'] = true
+		}
+	}
+	var b strings.Builder
+	for _, c := range []byte("rwalkm") {
+		if set[c] && !(c == 'a' && set['w']) {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// mergePerms is the union of two permission strings in canonical order.
+func mergePerms(a, b string) string {
+	return filePerms(a + b)
+}
+
+func extra(e *audit.Event, key string) string {
+	for _, kv := range e.Extra {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func noneEmpty(s string) string {
+	if s == "none" {
+		return ""
+	}
+	return s
+}
+
+// wordsOnly reports whether s is empty or space-separated plain words
+// (letters, digits, '_', and the ':' of old file masks).
+func wordsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == ':' || c == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// isWord reports whether s is a plain keyword (capability, family or type
+// name) that can be written as is.
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

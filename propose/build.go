@@ -1,0 +1,302 @@
+package propose
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+func (p *Proposer) covered(profile string, a policy.Access) bool {
+	return p.opts.Covers != nil && p.opts.Covers(profile, a)
+}
+
+// uncoveredMembers returns the members of the aggregate's set (signals,
+// access words) that the policy does not allow yet.
+func (p *Proposer) uncoveredMembers(g *agg) []string {
+	var need []string
+	for _, s := range g.members() {
+		if !p.covered(g.profile, g.with(s)) {
+			need = append(need, s)
+		}
+	}
+	return need
+}
+
+// peerLabel is the peer=LABEL condition for a peer label from a log, written
+// as a literal; none when the record named no peer.
+func peerLabel(label string) ([]profiles.Cond, error) {
+	if label == "" {
+		return nil, nil
+	}
+	peer, err := escapeLabel(label)
+	if err != nil {
+		return nil, err
+	}
+	return []profiles.Cond{{Key: "label", Values: []string{peer}}}, nil
+}
+
+// literalConds appends key=VALUE conditions for the values from a log that
+// are not empty, each escaped to match only itself.
+func literalConds(conds []profiles.Cond, kvs ...[2]string) ([]profiles.Cond, error) {
+	for _, kv := range kvs {
+		if kv[1] == "" {
+			continue
+		}
+		v, err := profiles.EscapeLiteral(kv[1])
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, profiles.Cond{Key: kv[0], Values: []string{v}})
+	}
+	return conds, nil
+}
+
+// build makes the literal rule for one aggregate, or nil when the policy
+// already allows it all.
+func (p *Proposer) build(g *agg) (*candidate, error) {
+	a := g.a
+	c := &candidate{profile: g.profile, ev: g.ev}
+	if a.Class.Members() {
+		need := p.uncoveredMembers(g)
+		if len(need) == 0 {
+			return nil, nil
+		}
+		c.ev = g.evidenceOf(need)
+		r, err := p.buildMembers(g, need)
+		c.node = r
+		return c, err
+	}
+	switch a.Class {
+	case policy.ClassFile, policy.ClassLink:
+		return p.buildFile(g, c)
+	}
+	if p.covered(g.profile, a) {
+		return nil, nil
+	}
+	switch a.Class {
+	case policy.ClassCapability:
+		c.node = &profiles.CapabilityRule{Caps: []string{a.Capability}}
+	case policy.ClassNetwork:
+		c.node = &profiles.NetworkRule{Family: a.Family, Type: a.SockType}
+	case policy.ClassChangeProfile:
+		t, err := escapeLabel(a.Target)
+		if err != nil {
+			return nil, err
+		}
+		c.node = &profiles.ChangeProfileRule{Targets: []string{t}}
+	case policy.ClassDbus:
+		r := &profiles.ClassRule{Class: string(a.Class), Access: a.Access}
+		var err error
+		if r.Conds, err = literalConds(nil, [2]string{"bus", a.Bus}, [2]string{"path", a.DbusPath},
+			[2]string{"interface", a.Interface}, [2]string{"member", a.Member}, [2]string{"name", a.PeerName}); err != nil {
+			return nil, err
+		}
+		if r.Peer, err = peerLabel(a.Peer); err != nil {
+			return nil, err
+		}
+		c.node = r
+	case policy.ClassMount, policy.ClassRemount, policy.ClassUmount, policy.ClassPivotRoot:
+		return c, p.buildMount(a, c)
+	default:
+		return nil, fmt.Errorf("%s: no rule for class %q", g.ev.Source, a.Class)
+	}
+	return c, nil
+}
+
+// buildMembers makes the rule of a class whose records merge into a set:
+// the signals or access words need are those the policy does not allow.
+func (p *Proposer) buildMembers(g *agg, need []string) (*profiles.ClassRule, error) {
+	a := g.a
+	r := &profiles.ClassRule{Class: string(a.Class), Access: need}
+	var err error
+	switch a.Class {
+	case policy.ClassSignal:
+		r.Access = a.Access
+		r.Conds = []profiles.Cond{{Key: "set", Values: need, Paren: true}}
+		r.Peer, err = peerLabel(a.Peer)
+	case policy.ClassPtrace:
+		r.Peer, err = peerLabel(a.Peer)
+	case policy.ClassUnix:
+		if a.SockType != "" {
+			r.Conds = []profiles.Cond{{Key: "type", Values: []string{a.SockType}}}
+		}
+		if r.Conds, err = literalConds(r.Conds, [2]string{"addr", a.Path}); err != nil {
+			return nil, err
+		}
+		r.Peer, err = literalConds(nil, [2]string{"addr", a.PeerAddr})
+	case policy.ClassMqueue:
+		// one rule for everything the queue was asked for
+		r.Access = g.members()
+		r.Conds = []profiles.Cond{{Key: "type", Values: []string{a.SockType}}}
+		if a.Path != "" {
+			v, err := profiles.EscapeLiteral(a.Path)
+			if err != nil {
+				return nil, err
+			}
+			r.Args = []string{v}
+		}
+	default: // userns, io_uring
+		r.Access = g.members()
+	}
+	return r, err
+}
+
+// buildMount makes the rule of a mount, remount, umount or pivot_root
+// access (Path: the mount point or new root; Target: the source or where
+// the old root goes).
+func (p *Proposer) buildMount(a policy.Access, c *candidate) error {
+	dst, err := profiles.EscapeLiteral(a.Path)
+	if err != nil {
+		return err
+	}
+	src, err := escapeOpt(a.Target)
+	if err != nil {
+		return err
+	}
+	switch a.Class {
+	case policy.ClassUmount:
+		c.node = &profiles.ClassRule{Class: "umount", Args: []string{dst}}
+	case policy.ClassPivotRoot:
+		r := &profiles.ClassRule{Class: "pivot_root", Args: []string{dst}}
+		if src != "" {
+			r.Conds = []profiles.Cond{{Key: "oldroot", Values: []string{src}}}
+		}
+		c.node = r
+	default: // mount, and a remount (written as mount options=(remount ...))
+		r := &profiles.ClassRule{Class: "mount"}
+		if a.Fstype != "" {
+			fs, err := profiles.EscapeLiteral(a.Fstype)
+			if err != nil {
+				return err
+			}
+			r.Conds = append(r.Conds, profiles.Cond{Key: "fstype", Values: []string{fs}})
+		}
+		var flags []string
+		for _, f := range a.Flags {
+			if !isWord(f) {
+				return fmt.Errorf("mount flag %q cannot be written", f)
+			}
+			flags = append(flags, f)
+		}
+		sort.Strings(flags)
+		if len(flags) > 0 {
+			r.Conds = append(r.Conds, profiles.Cond{Key: "options", Values: flags, Paren: true})
+		}
+		if src != "" {
+			r.Args = []string{src}
+		}
+		r.Target = dst
+		c.node = r
+	}
+	return nil
+}
+
+func escapeOpt(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	return profiles.EscapeLiteral(s)
+}
+
+// escapeLabel escapes a profile label from a log (a peer, a change_profile
+// target) so that it matches only itself.
+func escapeLabel(s string) (string, error) {
+	return profiles.EscapeLiteral(s)
+}
+
+func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
+	a := g.a
+	lit, err := profiles.EscapeLiteral(a.Path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case a.Perms == "x": // exec
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		mode := p.execMode(a.Path)
+		c.node = &profiles.FileRule{Path: lit, Perms: "rm", Exec: mode}
+		if (mode == "cx" || mode == "Cx") && (p.file == nil || p.file.Find(g.profile+"//"+a.Path) == nil) {
+			// cx goes to the child profile named by the program's path;
+			// a new one starts empty in the parent's mode, and its rules
+			// are learned from its own records.
+			c.child = &profiles.Profile{Keyword: "profile", Name: lit, Flags: p.modeFlags(g.profile)}
+		}
+		return c, nil
+	case a.Class == policy.ClassLink:
+		if p.covered(g.profile, a) {
+			return nil, nil
+		}
+		t, err := profiles.EscapeLiteral(a.Target)
+		if err != nil {
+			return nil, err
+		}
+		c.node = &profiles.LinkRule{Q: profiles.Qualifiers{Owner: a.Owner}, Path: lit, Target: t}
+		return c, nil
+	}
+	// Only the permissions not yet allowed.
+	if p.covered(g.profile, a) {
+		return nil, nil
+	}
+	need := a.Perms
+	if p.opts.Covers != nil && len(a.Perms) > 1 {
+		var b strings.Builder
+		one := a
+		for i := 0; i < len(a.Perms); i++ {
+			one.Perms = a.Perms[i : i+1]
+			if !p.covered(g.profile, one) {
+				b.WriteByte(a.Perms[i])
+			}
+		}
+		need = b.String()
+	}
+	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: a.Owner}, Path: lit, Perms: need}
+	c.path, c.perms, c.owner = a.Path, need, a.Owner
+	return c, nil
+}
+
+// execMode picks the exec transition for a program: px when it has a
+// profile of its own, cx when child profiles were asked for, else ix;
+// capitalised (environment scrubbed) when the program is setuid.
+func (p *Proposer) execMode(path string) string {
+	mode := "ix"
+	switch {
+	case p.opts.ProfileFor != nil && p.opts.ProfileFor(path):
+		mode = "px"
+	case p.opts.ChildExec:
+		mode = "cx"
+	}
+	if mode != "ix" && p.opts.Setuid != nil && p.opts.Setuid(path) {
+		mode = strings.ToUpper(mode[:1]) + mode[1:]
+	}
+	return mode
+}
+
+// mergeExec folds the plain file permissions of a program that is also
+// executed into its exec rule: one line per program.
+func mergeExec(cands []*candidate) []*candidate {
+	execs := map[string]*profiles.FileRule{}
+	for _, c := range cands {
+		if r, ok := c.node.(*profiles.FileRule); ok && r.Exec != "" {
+			execs[c.profile+"\x00"+r.Path] = r
+		}
+	}
+	if len(execs) == 0 {
+		return cands
+	}
+	out := cands[:0]
+	for _, c := range cands {
+		if r, ok := c.node.(*profiles.FileRule); ok && r.Exec == "" && c.path != "" {
+			if x := execs[c.profile+"\x00"+r.Path]; x != nil {
+				x.Perms = mergePerms(x.Perms, r.Perms)
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
