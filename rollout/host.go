@@ -143,12 +143,9 @@ func contains(ss []string, s string) bool {
 }
 
 // NeedKernel returns a clear error when AppArmor is not in the kernel:
-// "cannot ACTION: AppArmor is not enabled ...", then hint. A dry run needs
-// no kernel.
+// "cannot ACTION: AppArmor is not enabled ...", then hint. A dry run checks
+// too: it fails where the real run would.
 func (h *Host) NeedKernel(action, hint string) error {
-	if h.DryRun {
-		return nil
-	}
 	if err := h.Kernel.Available(); err != nil {
 		if hint != "" {
 			return fmt.Errorf("cannot %s: %w\n%s", action, err, hint)

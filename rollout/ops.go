@@ -57,7 +57,7 @@ func (h *Host) Enforce(ctx context.Context, name string, opts EnforceOptions) (*
 	}
 	if bytes.Equal(newSrc, src) {
 		mode, loaded := ModeEnforce, true
-		if !opts.NoLoad && !h.DryRun {
+		if !opts.NoLoad {
 			if mode, loaded, err = h.Kernel.Mode(name); err != nil {
 				return nil, err
 			}
@@ -130,7 +130,7 @@ func (h *Host) Complain(ctx context.Context, name string, load bool) (store.Revi
 			return store.Revision{}, err
 		}
 		mode, loaded := ModeComplain, true
-		if load && !h.DryRun {
+		if load {
 			if mode, loaded, err = h.Kernel.Mode(name); err != nil {
 				return store.Revision{}, err
 			}
@@ -259,17 +259,18 @@ func (h *Host) Disable(ctx context.Context, name string) error {
 	if err := h.setLink(store.DisableDir, name, true); err != nil {
 		return err
 	}
-	loaded := true
-	if !h.DryRun {
-		if _, loaded, err = h.Kernel.Mode(name); err != nil {
-			return err
-		}
+	_, loaded, err := h.Kernel.Mode(name)
+	if err != nil {
+		return err
 	}
 	if loaded {
+		// Under DryRun the runner prints the command instead.
 		if err := h.runner().Remove(ctx, path); err != nil {
 			return fmt.Errorf("disable %s: %w", name, err)
 		}
-		h.logf("unloaded %s (apparmor_parser -R %s)", name, path)
+		if !h.DryRun {
+			h.logf("unloaded %s (apparmor_parser -R %s)", name, path)
+		}
 	}
 	return h.journal(name, store.EventDisable, "")
 }
@@ -355,7 +356,7 @@ func (h *Host) Adopt(ctx context.Context, name, path string) (store.Revision, er
 	mode := ModeOf(src, name)
 	if h.DryRun {
 		h.logf("record %s as the profile file of %s and store it as a revision", path, name)
-		return store.Revision{N: 1, Mode: mode, SHA256: store.SHA256Hex(src), Path: path}, nil
+		return store.Revision{Mode: mode, SHA256: store.SHA256Hex(src), Path: path}, nil
 	}
 	unlock, err := h.Store.Lock(name)
 	if err != nil {

@@ -69,7 +69,9 @@ log does not give counts).`,
 				return err
 			}
 			switch {
-			case g.JSON || dry:
+			case g.JSON:
+			case dry:
+				g.info("%s: dry run: the checks passed and nothing was changed; the real run does the steps above\n", name)
 			case noLoad:
 				g.info("%s: enforce mode in the profile file; not loaded (--no-load)\n", name)
 			default:

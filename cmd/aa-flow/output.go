@@ -111,6 +111,13 @@ func (g *globalOptions) done(r actionResult, format string, a ...any) error {
 	if g.JSON {
 		return writeJSON(g.Out, r)
 	}
+	if r.DryRun {
+		// The plan's steps were printed as "dry-run: would ..."; the
+		// message of the real run (revision numbers, "loaded") would
+		// not be true.
+		g.info("%s: dry run: the checks passed and nothing was changed; the real run does the steps above\n", r.Profile)
+		return nil
+	}
 	g.info(format, a...)
 	return nil
 }
