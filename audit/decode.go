@@ -252,7 +252,9 @@ func (d *Decoder) keep(e *Event) bool {
 		d.stats.Duplicates++
 		return false
 	}
-	d.byProfile.Add(e.ProfileName(), e.Mode)
+	if e.Type != TypeSeccomp {
+		d.byProfile.Add(e.ProfileName(), e.Mode)
+	}
 	return true
 }
 

@@ -118,6 +118,8 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	switch {
 	case typ == TypeSyscall || typ == TypeProctitle:
 		return parseCompanion(line, typ, typEnd, def, al)
+	case typ == TypeSeccomp:
+		return parseSeccomp(line, typEnd, def)
 	case typ >= TypeAppArmor && typ <= typeAppArmorLast:
 	case ia < 0:
 		return nil, nil
@@ -257,6 +259,8 @@ func typeNumber(v []byte) int {
 		return TypeSyscall
 	case "PROCTITLE":
 		return TypeProctitle
+	case "SECCOMP":
+		return TypeSeccomp
 	case "APPARMOR":
 		return TypeAppArmor
 	case "APPARMOR_AUDIT":

@@ -40,6 +40,9 @@ type ReadOptions struct {
 	// Profile keeps only records for this profile, its hats and children
 	// (NAME//...); "" keeps all.
 	Profile string
+	// Seccomp returns the kernel's SECCOMP records (TypeSeccomp) instead
+	// of AppArmor's; Profile does not apply to them.
+	Seccomp bool
 	// Log receives notes such as which source is read (stderr); nil: none.
 	Log io.Writer
 
@@ -237,7 +240,10 @@ func (r *reader) wanted(e *Event, st *sourceState) bool {
 	if !st.after.IsZero() && !e.Time.IsZero() && !e.Time.After(st.after) {
 		return false
 	}
-	return r.opt.Profile == "" || MatchProfile(r.opt.Profile, e.ProfileName())
+	if (e.Type == TypeSeccomp) != r.opt.Seccomp {
+		return false
+	}
+	return r.opt.Seccomp || r.opt.Profile == "" || MatchProfile(r.opt.Profile, e.ProfileName())
 }
 
 // MatchProfile reports whether label is profile itself, one of its hats or

@@ -7,15 +7,11 @@ import (
 	"github.com/aa-flow/aa-flow/audit"
 )
 
-// auditTypeSeccomp is the audit record type of a SECCOMP record
-// (AUDIT_SECCOMP in include/uapi/linux/audit.h).
-const auditTypeSeccomp = 1326
-
 // FromEvent converts an audit reader's SECCOMP event (type 1326) into a
 // Record; ok is false for any other event, or one whose arch= or code= is
 // not a hex number.
 func FromEvent(e *audit.Event) (Record, bool) {
-	if e.Type != auditTypeSeccomp {
+	if e.Type != audit.TypeSeccomp {
 		return Record{}, false
 	}
 	r := Record{Time: e.Time, Syscall: e.Syscall, Comm: e.Comm, Exe: e.Exe, PID: e.PID, Source: e.Source, Line: e.Line}

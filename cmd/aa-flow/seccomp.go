@@ -70,7 +70,7 @@ func (rf *recordFlags) add(cmd *cobra.Command) {
 // records reads SECCOMP records through the audit readers.
 func (rf *recordFlags) records(g *globalOptions) seccomp.Records {
 	return func(ctx context.Context, since time.Time, fn func(seccomp.Record) error) (int64, error) {
-		res, err := audit.Read(ctx, audit.ReadOptions{From: rf.from, Since: since, Log: g.Err, Stdin: g.In}, func(e *audit.Event) error {
+		res, err := audit.Read(ctx, audit.ReadOptions{From: rf.from, Since: since, Seccomp: true, Log: g.Err, Stdin: g.In}, func(e *audit.Event) error {
 			if r, ok := seccomp.FromEvent(e); ok {
 				return fn(r)
 			}

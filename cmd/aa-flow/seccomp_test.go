@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,4 +80,56 @@ func TestSeccompCommands(t *testing.T) {
 	code, _, errs = e.run("", "status", "other")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errs, "aa-flow seccomp init")
+}
+
+// seccompLog writes SECCOMP records, as auditd logs them, of the calls
+// named, at t, labelled with the AppArmor profile subj.
+func seccompLog(t *testing.T, path string, at time.Time, subj string, calls ...int) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	defer f.Close()
+	for i, nr := range calls {
+		fmt.Fprintf(f, "type=SECCOMP msg=audit(%d.%03d:%d): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=%s pid=321 comm=\"sh\" exe=\"/bin/busybox\" sig=0 arch=c000003e syscall=%d compat=0 ip=0x7f3c012e467b code=0x7ffc0000\n",
+			at.Unix(), i, at.Unix()%100000*100+int64(i), subj, nr)
+	}
+}
+
+func TestSeccompLearnEnforce(t *testing.T) {
+	e := seccompEnv{state: t.TempDir()}
+	log := filepath.Join(t.TempDir(), "audit.log")
+	code, _, errs := e.run("", "init", "web")
+	require.Equal(t, 0, code, errs)
+	now := time.Now()
+	// read, write, openat, execve, exit_group; and another container's ptrace.
+	seccompLog(t, log, now.Add(time.Second), "web (complain)", 0, 1, 257, 59, 231, 0)
+	seccompLog(t, log, now.Add(time.Second), "other (enforce)", 101)
+
+	code, out, errs := e.run("", "learn", "web", "--from", log, "--check")
+	assert.Equal(t, 3, code, errs)
+	assert.Contains(t, out, "seccomp web: 6 record(s), 5 syscall(s) seen, 5 new")
+	assert.Contains(t, out, `+ "read",  # 2×`)
+	assert.NotContains(t, out, "ptrace", "another label's records are not this container's")
+
+	code, _, errs = e.run("", "learn", "web", "--from", log, "--yes")
+	assert.Equal(t, 0, code, errs)
+	assert.Contains(t, errs, "5 syscall(s) learned in all")
+	code, out, _ = e.run("", "learn", "web", "--from", log, "--check")
+	assert.Equal(t, 0, code, out)
+	code, out, _ = e.run("", "learn", "web", "--from", log, "--all-subjects", "--check")
+	assert.Equal(t, 3, code, out)
+	assert.Contains(t, out, `+ "ptrace",`, "--all-subjects takes every label's records")
+
+	// After the apply: the workload again, nothing new; the gate passes.
+	seccompLog(t, log, time.Now().Add(2*time.Second), "web (complain)", 0, 1, 231)
+	code, out, errs = e.run("", "enforce", "web", "--from", log, "--quiet-for", "0s")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "(enforce) written to")
+	b, err := os.ReadFile(filepath.Join(e.state, "web", "seccomp.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"read"`)
+	assert.NotContains(t, string(b), `"ptrace"`)
+	assert.NotContains(t, string(b), "SCMP_ACT_LOG")
+	code, out, _ = e.run("", "status", "web")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "web: enforce, revision 2")
 }
