@@ -57,6 +57,20 @@ type Options struct {
 type Result struct {
 	Target   *Target
 	Proposal *propose.Proposal
+	// Resumed says the sources were read from where the last learn
+	// stopped: records before that are not in the counts.
+	Resumed bool
+}
+
+// resumed reports whether the cursor had a position in any of the sources
+// read.
+func resumed(cur *audit.Cursor, sources []string) bool {
+	for _, s := range sources {
+		if cur != nil && cur.Get(s) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Learn reads the records about name (its hats and children too) and
@@ -114,7 +128,7 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 	prop.Counts.Read = max(res.Stats.Records-res.Stats.Duplicates, prop.Counts.Read)
 	prop.Counts.Other = prop.Counts.Read - prop.Counts.ForProfile
 	if o.Check {
-		return &Result{Target: t, Proposal: prop}, nil
+		return &Result{Target: t, Proposal: prop, Resumed: resumed(cur, res.Sources)}, nil
 	}
 	if err := o.Dirs.store().SavePendingCursor(name, &res.Cursor); err != nil {
 		return nil, err
@@ -128,7 +142,7 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Target: t, Proposal: prop}, nil
+	return &Result{Target: t, Proposal: prop, Resumed: resumed(cur, res.Sources)}, nil
 }
 
 // LostCount is how many records the loss evidence says were lost at or

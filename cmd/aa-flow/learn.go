@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/propose"
+	"github.com/aa-flow/aa-flow/internal/termsafe"
 	"github.com/aa-flow/aa-flow/review"
 	"github.com/aa-flow/aa-flow/store"
 )
@@ -107,6 +109,12 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	if err := showProposal(g, t, prop); err != nil {
 		return err
 	}
+	if err := noEvidence(prop); err != nil && !res.Resumed {
+		if lf.check {
+			return err
+		}
+		fmt.Fprintf(g.Err, "aa-flow: warning: %s\n", termsafe.Text(err.Error()))
+	}
 	switch {
 	case len(prop.Rules) == 0:
 		return nil
@@ -123,6 +131,26 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 	default:
 		return exitWith(exitNew)
 	}
+}
+
+// errNoEvidence is learn's finding that the source held nothing to learn
+// from: an error under --check (a CI run on the wrong log must not pass), a
+// warning otherwise.
+var errNoEvidence = errors.New("nothing to learn from")
+
+// noEvidence returns an error wrapping errNoEvidence when the records read
+// say nothing about the profile: none at all, or none for it. (A read that
+// resumed where the last learn stopped may find nothing new; that is not
+// the wrong input.)
+func noEvidence(prop *propose.Proposal) error {
+	c := prop.Counts
+	switch {
+	case c.Read == 0:
+		return fmt.Errorf("%w: the source holds no AppArmor records for %s (is it the right log, and did the service run?)", errNoEvidence, prop.Profile)
+	case c.ForProfile == 0:
+		return fmt.Errorf("%w: none of the %d AppArmor records read is for %s (is %s the profile the service runs under?)", errNoEvidence, c.Read, prop.Profile, prop.Profile)
+	}
+	return nil
 }
 
 // showProposal prints the proposal: JSON with --json, else the annotated

@@ -185,6 +185,11 @@ func TestLearnYesManaged(t *testing.T) {
 func TestLearnKmsg(t *testing.T) {
 	e := newLearnEnv(t)
 	code, out, errs := e.run("", "learn", "aatest", "--from", "/dev/kmsg", "--profile-file", e.profile, "--check")
-	assert.Contains(t, []int{exitOK, exitNew}, code, errs)
 	assert.Contains(t, out, "aatest: ")
+	if code == exitError {
+		// a kernel log without a record for the profile is no evidence
+		assert.Contains(t, errs, "nothing to learn from")
+		return
+	}
+	assert.Contains(t, []int{exitOK, exitNew}, code, errs)
 }
