@@ -45,6 +45,9 @@ type ReadOptions struct {
 	Seccomp bool
 	// Log receives notes such as which source is read (stderr); nil: none.
 	Log io.Writer
+	// Progress, when set, is told how far the read got every
+	// ProgressEvery lines, and once more at the end.
+	Progress func(Progress)
 
 	// Paths for tests and unusual hosts; empty means the default.
 	AuditLog    string        // /var/log/audit/audit.log
@@ -154,9 +157,10 @@ type reader struct {
 	lineSt   *sourceState
 	evSource string
 	evSt     *sourceState
-	fed      bool  // lines fed since the last idle check
-	err      error // the first error from fn; stops the read
-	done     bool  // Read has returned: fn is not called again
+	progress Progress // what the next Progress call reports
+	fed      bool     // lines fed since the last idle check
+	err      error    // the first error from fn; stops the read
+	done     bool     // Read has returned: fn is not called again
 }
 
 // sourceState is what the reader keeps per source.
@@ -190,6 +194,9 @@ func (r *reader) line(l *source.Line) error {
 	}
 	r.fed = true
 	where := l.Where()
+	if r.opt.Progress != nil {
+		r.step(l, where)
+	}
 	if where != r.lineFile {
 		// A rotated file shares its source's state.
 		st := r.state(l.Source)
@@ -295,6 +302,11 @@ func (r *reader) finish(res *Result, srcs []source.Source, err error) (*Result, 
 		err = r.err
 	}
 	res.Stats = r.dec.Stats()
+	if r.opt.Progress != nil {
+		r.progress.Records = res.Stats.Records
+		r.progress.Done = true
+		r.opt.Progress(r.progress)
+	}
 	for _, s := range srcs {
 		for _, l := range s.Lost() {
 			res.Stats.Lost = append(res.Stats.Lost, Lost{Source: l.Source, Line: l.Line, Kind: l.Kind, Count: l.Count, Advice: l.Advice})

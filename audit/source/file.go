@@ -141,8 +141,10 @@ func (s *fileSource) readPart(p part, emit Emit) error {
 		l.File = p.path
 	}
 	var stop error // emit's own error, returned as it is
+	l.Offset = p.off
 	each := func(line []byte, lineNo int) error {
 		l.Text, l.No = line, lineNo
+		l.Offset += int64(len(line)) + 1
 		stop = emit(&l)
 		return stop
 	}

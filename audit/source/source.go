@@ -66,6 +66,10 @@ type Line struct {
 	// Err is set, and Text empty, for an entry the source could not read
 	// (a journal entry that is not valid JSON).
 	Err error
+	// Offset is, for a file, the byte offset just past the line in
+	// Where() (decompressed bytes for a gzip file), for progress; 0 for
+	// sources without one.
+	Offset int64
 }
 
 // Where names the file (or source) the line was read from.
