@@ -17,6 +17,8 @@ type GateSource struct {
 	From  []string  // logs to read; empty: the host's own (audit.Read detects it)
 	Log   io.Writer // notes such as which source is read
 	Stdin io.Reader // for From "-"
+	// Progress, when set, is told how far reading got (a display).
+	Progress func(audit.Progress)
 }
 
 // GateOptions wires the enforce gate of the managed profile name to the
@@ -56,7 +58,7 @@ func GateOptions(src GateSource, name string, quietFor time.Duration) (rollout.G
 // lost since then (see LostCount).
 func Events(src GateSource, name string) rollout.EventSource {
 	return func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (rollout.SourceStats, error) {
-		res, err := audit.Read(ctx, audit.ReadOptions{From: src.From, Since: since, Profile: name, Log: src.Log, Stdin: src.Stdin}, fn)
+		res, err := audit.Read(ctx, audit.ReadOptions{From: src.From, Since: since, Profile: name, Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}, fn)
 		if err != nil {
 			return rollout.SourceStats{}, err
 		}

@@ -51,6 +51,8 @@ type Options struct {
 	SeverityDB string
 	Log        io.Writer // notes such as which source is read
 	Stdin      io.Reader // for From "-"
+	// Progress, when set, is told how far reading got (a display).
+	Progress func(audit.Progress)
 }
 
 // Result is what Learn proposes.
@@ -106,7 +108,7 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 		}
 	}
 	p := propose.NewProposer(t.File, name, popts)
-	res, err := audit.Read(ctx, audit.ReadOptions{From: o.From, Since: o.Since, Cursor: cur, Profile: name, Log: o.Log, Stdin: o.Stdin},
+	res, err := audit.Read(ctx, audit.ReadOptions{From: o.From, Since: o.Since, Cursor: cur, Profile: name, Log: o.Log, Stdin: o.Stdin, Progress: o.Progress},
 		func(e *audit.Event) error {
 			// The record is valid only during this call: Add copies
 			// what it keeps.

@@ -107,6 +107,6 @@ func (gf *gateFlags) options(g *globalOptions, name string) (rollout.GateOptions
 
 // optionsLog is options with the sources' messages written to log.
 func (gf *gateFlags) optionsLog(g *globalOptions, name string, log io.Writer) (rollout.GateOptions, error) {
-	src := learn.GateSource{Dirs: dirs(g), From: gf.From, Log: log, Stdin: g.In}
+	src := learn.GateSource{Dirs: dirs(g), From: gf.From, Log: log, Stdin: g.In, Progress: readProgress(g)}
 	return learn.GateOptions(src, name, gf.QuietFor)
 }

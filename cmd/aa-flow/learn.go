@@ -95,7 +95,7 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 		return usagef("--check and --yes exclude each other")
 	}
 	o := learn.Options{Dirs: dirs(g), ProfileFile: lf.profileFile, From: lf.from, FromStart: lf.fromStart,
-		Check: lf.check, Child: lf.child, Log: g.Err, Stdin: g.In}
+		Check: lf.check, Child: lf.child, Log: g.Err, Stdin: g.In, Progress: readProgress(g)}
 	since, err := parseSince(lf.since)
 	if err != nil {
 		return err

@@ -86,6 +86,10 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 		From: lf.From, Since: since, Follow: lf.Follow, Profile: profile,
 		Log: g.Err, Stdin: g.In,
 	}
+	if !lf.Follow && (lf.Summary || !isTerminal(g.Out)) {
+		// not while records stream to the same terminal
+		opt.Progress = readProgress(g)
+	}
 	res, err := audit.Read(ctx, opt, func(e *audit.Event) error {
 		if !mode.Keep(e) {
 			return nil
