@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aa-flow/aa-flow/internal/termsafe"
 	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/propose"
-	"github.com/aa-flow/aa-flow/internal/termsafe"
 	"github.com/aa-flow/aa-flow/review"
 	"github.com/aa-flow/aa-flow/store"
 )
