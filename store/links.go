@@ -21,7 +21,24 @@ func (s *Store) linkPath(dir, name string) (link, target string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	return filepath.Join(s.ProfileDir, dir, filepath.Base(target)), target, nil
+	return filepath.Join(s.PolicyRoot(target), dir, filepath.Base(target)), target, nil
+}
+
+// PolicyRoot is the AppArmor profile directory a profile file belongs to,
+// the one whose disable/ and force-complain/ AppArmor's tools (and the
+// boot loader of subdirectories aa-flow ships) consult for it: the nearest
+// directory at or above the file's own that has tunables/ (so a profile in
+// /etc/apparmor.d/containers/ belongs to /etc/apparmor.d, whatever
+// --profile-dir said), else ProfileDir.
+func (s *Store) PolicyRoot(profileFile string) string {
+	for d := filepath.Dir(profileFile); ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(filepath.Join(d, "tunables")); err == nil && fi.IsDir() {
+			return d
+		}
+		if parent := filepath.Dir(d); parent == d {
+			return s.ProfileDir
+		}
+	}
 }
 
 // LinkPath returns the path of the marker link for name in dir (DisableDir or

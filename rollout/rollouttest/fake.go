@@ -106,10 +106,13 @@ func (k *Kernel) Exec(ctx context.Context, name string, args []string, stdin []b
 		}
 		rest = append(rest, args[i])
 	}
-	op := ""
+	op, complain := "", false
 	for _, a := range rest {
-		if a == "-r" || a == "-R" {
+		switch a {
+		case "-r", "-R":
 			op = a
+		case "-C", "--Complain":
+			complain = true // every profile of the file in complain mode
 		}
 	}
 	if op == "" {
@@ -149,6 +152,9 @@ func (k *Kernel) Exec(ctx context.Context, name string, args []string, stdin []b
 		// Each profile, child and hat has its own mode: apparmor_parser
 		// does not carry a parent's complain flag over to its hats.
 		mode := k.ModeOf(src, p)
+		if complain {
+			mode = "complain"
+		}
 		if k.StuckMode != "" {
 			mode = k.StuckMode
 		}
