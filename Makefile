@@ -38,6 +38,11 @@ MANDIR      ?= $(DATADIR)/man
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),$(DATADIR)/zsh/vendor-completions,$(DATADIR)/zsh/site-functions)
 FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
+# The boot loader of profile subdirectories (dist/): systemd searches
+# PREFIX/lib/systemd/system for both /usr and /usr/local; its helper goes
+# where Debian puts a package's private programs.
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+LIBDIR      ?= $(PREFIX)/lib/aa-flow
 # The man pages' date: the last commit's, so that a rebuild is identical.
 MANDATE     ?= $(shell git log -1 --format=%cs 2>/dev/null)
 
@@ -102,10 +107,15 @@ install: build man completions
 	install -D -m 0644 bin/completions/aa-flow $(DESTDIR)$(BASHCOMPDIR)/aa-flow
 	install -D -m 0644 bin/completions/_aa-flow $(DESTDIR)$(ZSHCOMPDIR)/_aa-flow
 	install -D -m 0644 bin/completions/aa-flow.fish $(DESTDIR)$(FISHCOMPDIR)/aa-flow.fish
+	install -D -m 0755 dist/load-profiles $(DESTDIR)$(LIBDIR)/load-profiles
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@LIBDIR@|$(LIBDIR)|g' dist/aa-flow-profiles@.service >$(DESTDIR)$(UNITDIR)/aa-flow-profiles@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/aa-flow-profiles@.service
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/aa-flow $(DESTDIR)$(MANDIR)/man8/aa-flow.8 $(DESTDIR)$(MANDIR)/man8/aa-flow-*.8 \
-		$(DESTDIR)$(BASHCOMPDIR)/aa-flow $(DESTDIR)$(ZSHCOMPDIR)/_aa-flow $(DESTDIR)$(FISHCOMPDIR)/aa-flow.fish
+		$(DESTDIR)$(BASHCOMPDIR)/aa-flow $(DESTDIR)$(ZSHCOMPDIR)/_aa-flow $(DESTDIR)$(FISHCOMPDIR)/aa-flow.fish \
+		$(DESTDIR)$(LIBDIR)/load-profiles $(DESTDIR)$(UNITDIR)/aa-flow-profiles@.service
 
 # make install into scratch directories, then check what landed: the static
 # binary runs, man renders its pages, bash completes through the script.
