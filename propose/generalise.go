@@ -1,48 +1,58 @@
 package propose
 
 import (
-	"github.com/aa-flow/aa-flow/profiles"
-	"path"
-	"regexp"
-	"sort"
+	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose/internal/volatile"
 )
 
-// Generalisation turns literal file rules learned from the records into
-// suggested globs or variables, each keeping the literal rules it replaces
-// so the person can choose them instead. Every pattern is built from
-// escaped pieces of the logged names (EscapeLiteral) and aa-flow's own glob
-// tokens: a character of a logged name never becomes a glob.
+// Generalisation turns the literal file rules learned from the records
+// into patterns where aa-flow's inference (propose/internal/volatile) says
+// part of a name varies: a family of names of one shape (numbered state
+// files, per-process temp dirs, epoch archives, pids under /proc, ...)
+// becomes one rule that keeps every fixed part of the names. Each pattern
+// is built from escaped pieces of the logged names and the inference's own
+// glob tokens: a character of a logged name never becomes a glob.
 //
-// The kinds of suggestion, in the order they are tried on each path:
+// A pattern is rated by the most sensitive path it can match. One that
+// would reach something more dangerous than every name it was learned
+// from is not proposed (the literals are); one rated 9 or 10 is proposed
+// but held: --yes and --all leave it pending until the person names it.
+//
+// Rule.Generalisation names the shapes a rule generalises ("epoch",
+// "pid", "counter+mktemp", "siblings", "tree"), or GenPerson for a
+// pattern the person gave.
 const (
-	GenProcPID   = "proc-pid"          // /proc/1234/stat -> @{PROC}/@{pid}/stat
-	GenHome      = "home"              // /home/bob/x -> @{HOME}/x (owner when the records were)
-	GenRunUser   = "run-user"          // /run/user/1000/x -> /run/user/@{uid}/x
-	GenVersioned = "versioned-library" // libfoo.so.1.2.3 -> libfoo.so*
-	GenRandom    = "random-name"       // mktemp names, UUIDs, long hex runs -> *
-	GenSiblings  = "siblings"          // many files of one directory -> dir/*
+	// GenPerson marks a rule whose pattern the person gave (Names).
+	GenPerson = "yours"
+	// GenSiblings is many differently named files of one directory.
+	GenSiblings = string(volatile.Siblings)
+	// GenProcPID is /proc/PID/...: @{PROC}/@{pid}/...
+	GenProcPID = string(volatile.PID)
 )
 
-// piece is part of a pattern: a literal (escaped when written) or a glob
-// token written as is.
-type piece struct {
-	text string
-	glob bool
-}
+// HeldSeverity is the rating from which a pattern broader than its
+// records is held for the person (see Rule.Held).
+const HeldSeverity = 9
 
-// pattern writes pieces as a Path, escaping the literal ones.
-func pattern(ps []piece) (string, error) {
+// maxExamples is how many of the names a pattern covers its explanation
+// lists.
+const maxExamples = 3
+
+// pattern writes pieces as a Path: literal pieces escaped so that they
+// match only themselves, glob pieces as they are.
+func pattern(ps []volatile.Piece) (string, error) {
 	var b strings.Builder
 	for _, p := range ps {
-		if p.glob {
-			b.WriteString(p.text)
+		if p.Glob {
+			b.WriteString(p.Text)
 			continue
 		}
-		if p.text == "" {
-			continue
-		}
-		e, err := profiles.EscapeLiteral(p.text)
+		e, err := profiles.EscapeLiteral(p.Text)
 		if err != nil {
 			return "", err
 		}
@@ -51,158 +61,10 @@ func pattern(ps []piece) (string, error) {
 	return b.String(), nil
 }
 
-var (
-	reProcPID  = regexp.MustCompile(`^/proc/([1-9][0-9]*)(/task/([1-9][0-9]*))?(/.*)?$`)
-	reHome     = regexp.MustCompile(`^/home/([^/]+)(/.*)?$`)
-	reRunUser  = regexp.MustCompile(`^/run/user/([0-9]+)(/.*)?$`)
-	reVersion  = regexp.MustCompile(`^(lib[^/]*\.so)(\.[0-9]+)+$`)
-	reUUID     = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
-	reHexRun   = regexp.MustCompile(`[0-9a-fA-F]{16,}`)
-	reAlnumRun = regexp.MustCompile(`[A-Za-z0-9]{6,}`)
-)
-
-// tempDirs are where mktemp-style names are expected.
-var tempDirs = []string{"/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/"}
-
 // hasVar reports whether the profile can use @{name}.
 func (p *Proposer) hasVar(name string) bool {
 	_, ok := p.opts.Vars[name]
 	return ok
-}
-
-// homeHasRoot reports whether the profile's @{HOME} names /root/.
-func (p *Proposer) homeHasRoot() bool {
-	for _, v := range p.opts.Vars["HOME"] {
-		if v == "/root/" || v == "/root" {
-			return true
-		}
-	}
-	return false
-}
-
-// generalisePath proposes a pattern for one logged path, or "" when none
-// of the per-path generalisations applies.
-func (p *Proposer) generalisePath(name string) (string, string) {
-	if m := reProcPID.FindStringSubmatch(name); m != nil {
-		var ps []piece
-		if p.hasVar("PROC") && p.hasVar("pid") {
-			ps = append(ps, piece{"@{PROC}/@{pid}", true})
-		} else {
-			ps = append(ps, piece{"/proc/", false}, piece{"[1-9]*", true})
-		}
-		if m[2] != "" {
-			ps = append(ps, piece{"/task/", false})
-			if p.hasVar("tid") {
-				ps = append(ps, piece{"@{tid}", true})
-			} else {
-				ps = append(ps, piece{"[1-9]*", true})
-			}
-		}
-		ps = append(ps, piece{m[4], false})
-		if pat, err := pattern(ps); err == nil {
-			return pat, GenProcPID
-		}
-		return "", ""
-	}
-	if rest, ok := strings.CutPrefix(name, "/root/"); ok && rest != "" && p.homeHasRoot() {
-		// root's home is one of @{HOME}'s (Debian's tunables/home).
-		if pat, err := pattern([]piece{{"@{HOME}", true}, {"/" + rest, false}}); err == nil {
-			return pat, GenHome
-		}
-		return "", ""
-	}
-	if m := reHome.FindStringSubmatch(name); m != nil && m[2] != "" {
-		var ps []piece
-		if p.hasVar("HOME") {
-			ps = []piece{{"@{HOME}", true}, {m[2], false}}
-		} else {
-			ps = []piece{{"/home/", false}, {"*", true}, {m[2], false}}
-		}
-		if pat, err := pattern(ps); err == nil {
-			return pat, GenHome
-		}
-		return "", ""
-	}
-	if m := reRunUser.FindStringSubmatch(name); m != nil {
-		ps := []piece{{"/run/user/", false}, {"[0-9]*", true}, {m[2], false}}
-		if p.hasVar("uid") {
-			ps[1].text = "@{uid}"
-		}
-		if pat, err := pattern(ps); err == nil {
-			return pat, GenRunUser
-		}
-		return "", ""
-	}
-	dir, base := path.Split(name)
-	if base != "" {
-		if m := reVersion.FindStringSubmatch(base); m != nil {
-			if pat, err := pattern([]piece{{dir + m[1], false}, {"*", true}}); err == nil {
-				return pat, GenVersioned
-			}
-		}
-	}
-	if ps := randomPieces(name); ps != nil {
-		if pat, err := pattern(ps); err == nil {
-			return pat, GenRandom
-		}
-	}
-	return "", ""
-}
-
-// randomPieces splits a path into literal pieces and a * for each run of
-// characters that looks random: a UUID, a hex run of 16 or more, or (in
-// temporary directories) a mktemp-style mix of upper case, lower case and
-// digits. Nil when nothing looks random.
-func randomPieces(name string) []piece {
-	inTemp := false
-	for _, d := range tempDirs {
-		if strings.HasPrefix(name, d) {
-			inTemp = true
-		}
-	}
-	type span struct{ a, b int }
-	var spans []span
-	for _, re := range []*regexp.Regexp{reUUID, reHexRun} {
-		for _, m := range re.FindAllStringIndex(name, -1) {
-			if hasDigit(name[m[0]:m[1]]) && hasLetter(name[m[0]:m[1]]) {
-				spans = append(spans, span{m[0], m[1]})
-			}
-		}
-	}
-	if inTemp {
-		for _, m := range reAlnumRun.FindAllStringIndex(name, -1) {
-			s := name[m[0]:m[1]]
-			if hasDigit(s) && strings.ToLower(s) != s && strings.ToUpper(s) != s {
-				spans = append(spans, span{m[0], m[1]})
-			}
-		}
-	}
-	if len(spans) == 0 {
-		return nil
-	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].a < spans[j].a })
-	var ps []piece
-	at := 0
-	for _, s := range spans {
-		if s.a < at {
-			continue // overlaps a span already replaced
-		}
-		// A random run never reaches into the first path segment.
-		if strings.IndexByte(name[1:s.a+1], '/') < 0 {
-			continue
-		}
-		ps = append(ps, piece{name[at:s.a], false}, piece{"*", true})
-		at = s.b
-	}
-	if at == 0 {
-		return nil
-	}
-	return append(ps, piece{name[at:], false})
-}
-
-func hasDigit(s string) bool { return strings.ContainsAny(s, "0123456789") }
-func hasLetter(s string) bool {
-	return strings.IndexFunc(s, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }) >= 0
 }
 
 // tooBroad reports patterns aa-flow never suggests: the root, everything,
@@ -228,140 +90,220 @@ func tooBroad(pat string) bool {
 	return true
 }
 
-// group is literal file candidates that one pattern would replace.
-type group struct {
-	pat, kind string
-	members   []*candidate
-}
-
-// generalise replaces literal file candidates by suggestions where a
-// generalisation applies, keeps the rest.
+// generalise replaces literal file candidates by the families inference
+// finds (and the person's patterns), keeps the rest.
 func (p *Proposer) generalise(cands []*candidate) []*candidate {
 	var out []*candidate
-	groups := map[string]*group{}
-	var order []string
-	var literal []*candidate
+	byProf := map[string][]*candidate{}
+	var profs []string
 	for _, c := range cands {
-		if c.path == "" {
+		if c.path == "" || p.opts.Names.Pinned(c.path) {
 			out = append(out, c)
 			continue
 		}
-		pat, kind := p.generalisePath(c.path)
-		if pat == "" || tooBroad(pat) {
-			literal = append(literal, c)
+		if byProf[c.profile] == nil {
+			profs = append(profs, c.profile)
+		}
+		byProf[c.profile] = append(byProf[c.profile], c)
+	}
+	for _, prof := range profs {
+		cs := p.personPatterns(byProf[prof], &out)
+		if p.opts.Literal {
+			out = append(out, cs...)
 			continue
 		}
-		key := c.profile + "\x00" + pat + "\x00" + boolKey(c.owner)
-		g := groups[key]
-		if g == nil {
-			g = &group{pat: pat, kind: kind}
-			groups[key] = g
-			order = append(order, key)
+		names := make([]volatile.Name, len(cs))
+		for i, c := range cs {
+			names[i] = volatile.Name{Path: c.path, Owner: c.owner}
 		}
-		g.members = append(g.members, c)
-	}
-	// Siblings: many literal files of one directory with the same
-	// permissions.
-	if p.opts.SiblingThreshold > 0 {
-		sib := map[string][]*candidate{}
-		var sorder []string
-		for _, c := range literal {
-			dir, base := path.Split(strings.TrimSuffix(c.path, "/"))
-			if base == "" {
+		fams := volatile.Infer(names, volatile.Options{HasVar: p.hasVar, SiblingMin: p.opts.SiblingThreshold, TreeMin: p.opts.TreeThreshold})
+		var globs []*candidate
+		for _, f := range fams {
+			members := make([]*candidate, len(f.Members))
+			for i, m := range f.Members {
+				members[i] = cs[m]
+			}
+			if !f.Glob() {
+				out = append(out, members...)
 				continue
 			}
-			key := c.profile + "\x00" + dir + "\x00" + c.perms + "\x00" + boolKey(c.owner) + "\x00" + boolKey(strings.HasSuffix(c.path, "/"))
-			if sib[key] == nil {
-				sorder = append(sorder, key)
-			}
-			sib[key] = append(sib[key], c)
-		}
-		taken := map[*candidate]bool{}
-		for _, key := range sorder {
-			ms := sib[key]
-			if len(ms) < p.opts.SiblingThreshold {
-				continue
-			}
-			dir, _ := path.Split(strings.TrimSuffix(ms[0].path, "/"))
-			ps := []piece{{dir, false}, {"*", true}}
-			if strings.HasSuffix(ms[0].path, "/") {
-				ps = append(ps, piece{"/", true})
-			}
-			pat, err := pattern(ps)
+			pat, err := pattern(f.Pieces)
 			if err != nil || tooBroad(pat) {
+				out = append(out, members...)
 				continue
 			}
-			groups[key] = &group{pat: pat, kind: GenSiblings, members: ms}
-			order = append(order, key)
-			for _, m := range ms {
-				taken[m] = true
+			c := p.suggest(pat, f.Shapes, members)
+			if c == nil {
+				out = append(out, members...)
+				continue
 			}
+			globs = append(globs, c)
 		}
-		var rest []*candidate
-		for _, c := range literal {
-			if !taken[c] {
-				rest = append(rest, c)
-			}
-		}
-		literal = rest
+		out = append(out, globs...)
 	}
-	out = append(out, literal...)
-	for _, key := range order {
-		g := groups[key]
-		c := p.suggest(g)
-		if c == nil {
-			out = append(out, g.members...)
-			continue
+	return p.foldCovered(out)
+}
+
+// personPatterns takes the candidates a pattern of the person's names
+// file (Names.Patterns) matches into one rule per pattern, appended to
+// out; it returns the others.
+func (p *Proposer) personPatterns(cs []*candidate, out *[]*candidate) []*candidate {
+	if len(p.opts.Names.Patterns) == 0 {
+		return cs
+	}
+	m := p.matcher()
+	taken := map[string][]*candidate{}
+	var rest []*candidate
+	for _, c := range cs {
+		found := false
+		for _, pat := range p.opts.Names.Patterns {
+			if m.RuleCovers(&profiles.FileRule{Path: pat, Perms: c.perms}, fileAccess(c)) {
+				taken[pat] = append(taken[pat], c)
+				found = true
+				break
+			}
+		}
+		if !found {
+			rest = append(rest, c)
+		}
+	}
+	for _, pat := range p.opts.Names.Patterns {
+		if ms := taken[pat]; len(ms) > 0 {
+			c := p.merged(pat, ms)
+			c.general = GenPerson
+			*out = append(*out, c)
+		}
+	}
+	return rest
+}
+
+// merged is the rule for pattern pat that stands for the literal file
+// candidates ms: their permissions and evidence merged, owner when every
+// one was, the literals kept as the alternative.
+func (p *Proposer) merged(pat string, ms []*candidate) *candidate {
+	c := &candidate{profile: ms[0].profile, owner: true, explain: &Explanation{Names: len(ms)},
+		literals: make([]profiles.Node, 0, len(ms)), replaces: make([]string, 0, len(ms))}
+	perms := ""
+	for _, m := range ms {
+		perms = mergePerms(perms, m.perms)
+		c.owner = c.owner && m.owner
+		c.literals = append(c.literals, m.node)
+		c.replaces = append(c.replaces, m.path)
+		c.ev.merge(m.ev)
+	}
+	// No accesses: a pattern reaches more than its names, so no
+	// abstraction is taken to cover it because it covers the names.
+	slices.Sort(c.replaces)
+	c.explain.Examples = c.replaces[:min(maxExamples, len(c.replaces))]
+	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: c.owner}, Path: pat, Perms: perms}
+	c.sev = p.rate(c.node)
+	return c
+}
+
+// suggest builds the rule of one inferred family, or nil when its pattern
+// reaches something more dangerous than every name it was learned from.
+// A pattern rated HeldSeverity or more is held for the person.
+func (p *Proposer) suggest(pat string, shapes []volatile.Shape, ms []*candidate) *candidate {
+	c := p.merged(pat, ms)
+	var names []string
+	for _, s := range shapes {
+		names = append(names, string(s))
+	}
+	c.general = strings.Join(names, "+")
+	c.explain.Shapes = names
+	if p.opts.Severity == nil {
+		return c
+	}
+	if c.owner && slices.Contains(shapes, volatile.User) && strings.HasPrefix(pat, "@{HOME}") {
+		// owner @{HOME}/... grants in any home only what the task's own
+		// user owns: it reaches, for the users the records came from, what
+		// the pattern reaches in their own homes.
+		c.sev = -1
+		fr := c.node.(*profiles.FileRule)
+		for _, m := range ms {
+			home := homeOf(m.path)
+			lit, err := profiles.EscapeLiteral(home)
+			if err != nil {
+				return nil
+			}
+			c.sev = max(c.sev, p.rate(&profiles.FileRule{Q: fr.Q, Path: lit + strings.TrimPrefix(pat, "@{HOME}"), Perms: fr.Perms}))
+		}
+	}
+	// The pattern may reach what one of its names reaches, no more: the
+	// names are rated until one is as dangerous as the pattern.
+	reached := false
+	for _, m := range ms {
+		if p.sevOf(m) >= c.sev {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		return nil
+	}
+	if c.sev >= HeldSeverity {
+		c.held = fmt.Sprintf("rated %d: the pattern reaches more than the %d name(s) it was learned from; accept it by name (review, or apply --accept ID), or take the literal rules (--literal ID)", c.sev, len(ms))
+	}
+	return c
+}
+
+// homeOf is /home/NAME/ of a path under it.
+func homeOf(path string) string {
+	rest := strings.TrimPrefix(path, "/home/")
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return "/home/" + rest[:i+1]
+	}
+	return path
+}
+
+// fileAccess is the access a literal file candidate stands for.
+func fileAccess(c *candidate) policy.Access {
+	return policy.Access{Class: policy.ClassFile, Path: c.path, Perms: c.perms, Owner: c.owner}
+}
+
+// foldCovered drops literal file candidates that a proposed pattern of the
+// same profile already grants, folding their evidence into it: a rule
+// already covered by another proposed rule is not proposed.
+func (p *Proposer) foldCovered(cands []*candidate) []*candidate {
+	globs := map[string][]*candidate{}
+	for _, c := range cands {
+		if c.explain != nil && c.held == "" {
+			globs[c.profile] = append(globs[c.profile], c)
+		}
+	}
+	if len(globs) == 0 {
+		return cands
+	}
+	m := p.matcher()
+	out := cands[:0]
+	for _, c := range cands {
+		if c.path != "" && c.explain == nil {
+			if g := coveringGlob(m, globs[c.profile], c); g != nil {
+				g.ev.merge(c.ev)
+				g.literals = append(g.literals, c.node)
+				g.replaces = append(g.replaces, c.path)
+				g.explain.Names++
+				continue
+			}
 		}
 		out = append(out, c)
 	}
 	return out
 }
 
-func boolKey(b bool) string {
-	if b {
-		return "1"
+func coveringGlob(m *policy.Matcher, globs []*candidate, c *candidate) *candidate {
+	for _, g := range globs {
+		if m.RuleCovers(g.node, fileAccess(c)) {
+			return g
+		}
 	}
-	return "0"
+	return nil
 }
 
-// suggest builds the generalised rule for a group, or nil when it would
-// grant something of higher severity than the literals it replaces.
-func (p *Proposer) suggest(g *group) *candidate {
-	first := g.members[0]
-	c := &candidate{profile: first.profile, general: g.kind, owner: true}
-	perms := ""
-	maxSev := -1
-	for _, m := range g.members {
-		perms = mergePerms(perms, m.perms)
-		c.owner = c.owner && m.owner
-		c.literals = append(c.literals, m.node)
-		c.replaces = append(c.replaces, m.path)
-		c.accesses = append(c.accesses, m.accesses...)
-		c.ev.merge(m.ev)
-		if m.sev > maxSev {
-			maxSev = m.sev
-		}
+// matcher answers coverage with the profile's variables.
+func (p *Proposer) matcher() *policy.Matcher {
+	if p.match == nil {
+		p.match = policy.NewMatcher(p.opts.Vars)
 	}
-	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: c.owner}, Path: g.pat, Perms: perms}
-	c.sev = p.rate(c.node)
-	if g.kind == GenHome && p.opts.Severity != nil {
-		// @{HOME} stands for the users' homes, and each logged path is in
-		// one: the rule grants in every home what it grants in these, so
-		// it rates as they do, with the merged permissions. Rating the
-		// glob itself would count /home/lost+found/ (which /home/*/
-		// also names, and severity.db rates as the filesystem's own) as
-		// a home.
-		c.sev = -1
-		for _, m := range g.members {
-			if fr, ok := m.node.(*profiles.FileRule); ok {
-				c.sev = max(c.sev, p.rate(&profiles.FileRule{Q: fr.Q, Path: fr.Path, Perms: perms}))
-			}
-		}
-	}
-	if p.opts.Severity != nil && c.sev > maxSev {
-		return nil
-	}
-	sort.Strings(c.replaces)
-	return c
+	return p.match
 }

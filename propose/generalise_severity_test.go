@@ -41,13 +41,13 @@ func TestGeneraliseSeverityGuard(t *testing.T) {
 		{"homes of several users and root's", []string{"/home/alice/.config/app/settings.ini", "/home/bob/.config/app/settings.ini", "/root/.config/app/settings.ini"}, "r",
 			[]string{"owner @{HOME}/.config/app/settings.ini r,"}},
 		{"home ssh stays as dangerous as its literal", []string{"/home/alice/.ssh/known_hosts"}, "r", []string{"owner @{HOME}/.ssh/known_hosts r,"}},
-		{"versioned library", []string{"/usr/lib/x86_64-linux-gnu/libssl.so.3"}, "mr", []string{"owner /usr/lib/x86_64-linux-gnu/libssl.so* rm,"}},
-		{"spool siblings", many("/var/spool/app/q%02d", 8), "rw", []string{"owner /var/spool/app/* rw,"}},
+		{"versioned library", []string{"/usr/lib/x86_64-linux-gnu/libssl.so.3"}, "mr", []string{"owner /usr/lib/x86_64-linux-gnu/libssl.so.[0-9]* rm,"}},
+		{"spool siblings", many("/var/spool/app/q%02d", 8), "rw", []string{"owner /var/spool/app/q[0-9]* rw,"}},
 		{"etc/ssh siblings would reach the host keys", []string{"/etc/ssh/moduli", "/etc/ssh/ssh_config", "/etc/ssh/sshd_config", "/etc/ssh/a", "/etc/ssh/b", "/etc/ssh/c", "/etc/ssh/d", "/etc/ssh/e"}, "r",
 			[]string{"owner /etc/ssh/a r,", "owner /etc/ssh/b r,", "owner /etc/ssh/c r,", "owner /etc/ssh/d r,", "owner /etc/ssh/e r,", "owner /etc/ssh/moduli r,", "owner /etc/ssh/ssh_config r,", "owner /etc/ssh/sshd_config r,"}},
-		{"log siblings writable", many("/var/log/app/%d.log", 8), "w", []string{"owner /var/log/app/* w,"}},
+		{"log siblings writable", many("/var/log/app/%d.log", 8), "w", []string{"owner /var/log/app/[0-9]*.log w,"}},
 		{"top-level siblings are never globbed", many("/srv%d", 9), "r", many("owner /srv%d r,", 9)},
-		{"mktemp name", []string{"/tmp/tmp.Xk3fQ9aLpZ/out"}, "w", []string{"owner /tmp/tmp.*/out w,"}},
+		{"mktemp name", []string{"/tmp/tmp.Xk3fQ9aLpZ/out"}, "w", []string{"owner /tmp/tmp.??????????/out w,"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

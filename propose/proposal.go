@@ -52,16 +52,23 @@ type Rule struct {
 	Kind    profiles.Kind `json:"kind"`
 	// Text is the rule as it will be written (one line, no indentation).
 	Text string `json:"text"`
-	// Generalisation names the suggestion when Text is a glob or variable
-	// aa-flow chose ("proc-pid", "home", "versioned-library", ...), and
-	// Literal holds the literal rules it replaces, which the person can
-	// choose instead; Replaces lists the literal paths.
+	// Generalisation names the shapes aa-flow inferred when Text is a
+	// pattern of its own ("epoch", "pid", "counter+mktemp", "siblings",
+	// "tree"; GenPerson for the person's pattern), and Literal holds the
+	// literal rules it replaces, which the person can choose instead;
+	// Replaces lists the literal paths.
 	Generalisation string   `json:"generalisation,omitempty"`
 	Literal        []string `json:"literal,omitempty"`
 	Replaces       []string `json:"replaces,omitempty"`
 	// Covers lists the IDs of the proposed rules an abstraction makes
 	// unnecessary.
 	Covers []string `json:"covers,omitempty"`
+	// Explain says what a generalised rule stands for.
+	Explain *Explanation `json:"explain,omitempty"`
+	// Held says why --yes and --all leave the rule pending: a pattern
+	// rated HeldSeverity or more that reaches further than its records.
+	// It is written only when the person names it.
+	Held string `json:"held,omitempty"`
 	// Severity is severity.db's rating, 0..10, -1 when unknown.
 	Severity int      `json:"severity"`
 	Evidence Evidence `json:"evidence"`
@@ -104,7 +111,8 @@ func (p *Proposer) finish(c *candidate) (*Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render rule for %s: %w", c.profile, err)
 	}
-	r := &Rule{Profile: c.profile, Kind: c.node.Kind(), Text: text, Generalisation: c.general, Replaces: c.replaces, Evidence: c.ev, Severity: c.sev}
+	r := &Rule{Profile: c.profile, Kind: c.node.Kind(), Text: text, Generalisation: c.general, Replaces: c.replaces, Evidence: c.ev, Severity: c.sev,
+		Explain: c.explain, Held: c.held}
 	for _, l := range c.literals {
 		lt, err := render(l)
 		if err != nil {
@@ -114,6 +122,17 @@ func (p *Proposer) finish(c *candidate) (*Rule, error) {
 	}
 	c.rule = r
 	return r, nil
+}
+
+// Held lists the rules --yes and --all leave pending (Rule.Held).
+func (p *Proposal) Held() []*Rule {
+	var out []*Rule
+	for _, r := range p.Rules {
+		if r.Held != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Find returns the rule with the given ID, or nil.
@@ -158,6 +177,50 @@ func UnmarshalProposal(name string, data []byte) (*Proposal, error) {
 	return &p, nil
 }
 
+// Explanation is what a generalised rule stands for, for the person to
+// judge it: the literal alternative is the rule's Literal.
+type Explanation struct {
+	// Names is how many distinct logged names the pattern covers (the
+	// records are the rule's Evidence.Count).
+	Names int `json:"names"`
+	// Examples are up to three of the names.
+	Examples []string `json:"examples"`
+	// Shapes are the volatile shapes inferred, outermost first; none for
+	// the person's own pattern.
+	Shapes []string `json:"shapes,omitempty"`
+}
+
+// ExplainLine is the rule's explanation as one line: "3 names in 12 records,
+// inferred epoch, e.g. /a /b /c; literal: ..."; "" for a rule that is not
+// generalised.
+func (r *Rule) ExplainLine() string {
+	e := r.Explain
+	if e == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%d name", e.Names)
+	if e.Names != 1 {
+		s += "s"
+	}
+	s += fmt.Sprintf(" in %d record", r.Evidence.Count)
+	if r.Evidence.Count != 1 {
+		s += "s"
+	}
+	switch {
+	case len(e.Shapes) > 0:
+		s += ", inferred " + strings.Join(e.Shapes, ", ")
+	case r.Generalisation == GenPerson:
+		s += ", your pattern"
+	}
+	s += ", e.g. " + strings.Join(e.Examples, " ")
+	if len(r.Literal) == 1 {
+		s += "; literal: " + r.Literal[0]
+	} else if len(r.Literal) > 1 {
+		s += fmt.Sprintf("; literal: %d rules (--literal %s)", len(r.Literal), r.ID)
+	}
+	return s
+}
+
 // Choice is what the person decided for one rule.
 type Choice int
 
@@ -171,18 +234,21 @@ const (
 // Decisions maps rule IDs to choices; a rule not in the map is rejected.
 type Decisions map[string]Choice
 
-// Selection is apply's command line: --all, --only, --except, --literal.
+// Selection is apply's command line: --all, --only, --except, --literal,
+// --accept. --all and --except never take a held rule (Rule.Held): only
+// naming it does (--only, --accept, --literal).
 type Selection struct {
 	All     bool
 	Only    []string
 	Except  []string
 	Literal []string
+	Accept  []string
 }
 
 // Decide turns a selection into decisions, refusing IDs the proposal does
 // not have.
 func (p *Proposal) Decide(s Selection) (Decisions, error) {
-	for _, list := range [][]string{s.Only, s.Except, s.Literal} {
+	for _, list := range [][]string{s.Only, s.Except, s.Literal, s.Accept} {
 		for _, id := range list {
 			if p.Find(id) == nil {
 				return nil, fmt.Errorf("no rule %s in the proposal for %s (see aa-flow diff %s)", id, p.Profile, p.Profile)
@@ -202,9 +268,10 @@ func (p *Proposal) Decide(s Selection) (Decisions, error) {
 		return false
 	}
 	for _, r := range p.Rules {
-		take := s.All || len(s.Except) > 0 || in(s.Literal, r.ID)
+		named := in(s.Literal, r.ID) || in(s.Accept, r.ID)
+		take := (s.All || len(s.Except) > 0) && r.Held == "" || named
 		if len(s.Only) > 0 {
-			take = in(s.Only, r.ID) || in(s.Literal, r.ID)
+			take = in(s.Only, r.ID) || named
 		}
 		if in(s.Except, r.ID) {
 			take = false

@@ -31,12 +31,19 @@ type ProposeOptions struct {
 	// Vars are the variables the profile can use (after its includes), by
 	// name without @{ }. Generalisation writes @{PROC}, @{pid}, @{HOME},
 	// @{uid} only when they are defined; otherwise it writes plain globs.
-	Vars profiles.
-		// SiblingThreshold is how many files of one directory with the same
-		// permissions become dir/* (0: 8; negative: never).
-		Vars
-
+	Vars profiles.Vars
+	// SiblingThreshold is how many unshaped files of one directory become
+	// one pattern (0: 8; negative: never).
 	SiblingThreshold int
+	// TreeThreshold is how many distinct subdirectories with files of
+	// their own make DIR/** (0: 4; negative: never).
+	TreeThreshold int
+	// Literal turns name inference off: every file rule is the literal
+	// name (the person's patterns in Names still apply).
+	Literal bool
+	// Names are the person's own rules for names: names that stay
+	// literal, patterns of their own.
+	Names Names
 	// Severity rates rules; nil rates everything 0 (unknown).
 	Severity Rater
 	// Abstractions are candidate abstractions to suggest.
@@ -91,12 +98,17 @@ type Proposer struct {
 	// acc and key are scratch buffers reused between records.
 	acc []policy.Access
 	key []byte
+	// match answers coverage between proposed rules (generalise).
+	match *policy.Matcher
 }
 
 // NewProposer starts a proposal for profileName.
 func NewProposer(file *profiles.File, profileName string, opts ProposeOptions) *Proposer {
 	if opts.SiblingThreshold == 0 {
 		opts.SiblingThreshold = 8
+	}
+	if opts.TreeThreshold == 0 {
+		opts.TreeThreshold = 4
 	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -297,7 +309,13 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		c, err := p.build(g)
 		if c != nil {
 			c.accesses = g.accesses()
-			c.sev = p.rate(c.node)
+			// A literal file rule is rated when it is proposed as such,
+			// or as a family's evidence (generalise): most of a long
+			// log's names end up in a pattern.
+			c.sev = unrated
+			if c.path == "" {
+				c.sev = p.rate(c.node)
+			}
 		}
 		if err != nil {
 			p.counts.Unwritable += g.ev.Count
@@ -317,6 +335,9 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 	}
 	cands = mergeExec(cands)
 	cands = p.generalise(cands)
+	for _, c := range cands {
+		p.sevOf(c)
+	}
 	cands = append(p.suggestAbstractions(cands), cands...)
 	for _, c := range cands {
 		r, err := p.finish(c)
@@ -365,6 +386,10 @@ type candidate struct {
 	// child is a child profile an exec rule (cx) needs and the file
 	// does not have yet.
 	child *profiles.Profile
+	// explain says what a generalised rule stands for; held why --yes
+	// and --all do not take it.
+	explain *Explanation
+	held    string
 }
 
 // modeFlags are the mode flags of a (sub)profile (complain, kill, ...), for
@@ -397,6 +422,17 @@ func idLess(a, b string) bool {
 		return len(a) < len(b)
 	}
 	return a < b
+}
+
+// unrated is a candidate's severity before it is rated (sevOf).
+const unrated = -2
+
+// sevOf is a candidate's severity, rating it the first time.
+func (p *Proposer) sevOf(c *candidate) int {
+	if c.sev == unrated {
+		c.sev = p.rate(c.node)
+	}
+	return c.sev
 }
 
 // rate is the severity of a rule, -1 when there is no rater.

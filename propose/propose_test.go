@@ -238,7 +238,7 @@ func TestProposeExecModes(t *testing.T) {
 	profiletest.Compile(t, out)
 }
 
-// Many files of one directory become dir/*, unless the glob would reach
+// Many files of one directory become one pattern, unless it would reach
 // something more dangerous than the files it replaces.
 func TestProposeSiblingsAndSeverity(t *testing.T) {
 	sev, err := lint.LoadSeverity("/etc/apparmor/severity.db")
@@ -255,8 +255,8 @@ func TestProposeSiblingsAndSeverity(t *testing.T) {
 	prop, err := propose.Propose(nil, "svc", spool, opts)
 	require.NoError(t, err)
 	require.Len(t, prop.Rules, 1)
-	assert.Equal(t, "/var/spool/svc/* rw,", prop.Rules[0].Text)
-	assert.Equal(t, propose.GenSiblings, prop.Rules[0].Generalisation)
+	assert.Equal(t, "/var/spool/svc/job[0-9]* rw,", prop.Rules[0].Text, "numbered files: a counter, not dir/*")
+	assert.Equal(t, "counter", prop.Rules[0].Generalisation)
 	assert.Len(t, prop.Rules[0].Replaces, 10)
 
 	prop, err = propose.Propose(nil, "svc", ssh, opts)

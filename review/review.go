@@ -48,10 +48,15 @@ func note(r *propose.Rule) string {
 	switch {
 	case len(r.Covers) > 0:
 		s += ", covers " + strings.Join(r.Covers, " ")
+	case r.Explain != nil:
+		s += ", " + r.ExplainLine()
 	case r.Generalisation != "" && len(r.Replaces) > 0:
 		s += fmt.Sprintf(", %s replaces %s", r.Generalisation, listPaths(r.Replaces))
 	case r.Generalisation != "":
 		s += ", " + r.Generalisation
+	}
+	if r.Held != "" {
+		s += "; held: " + r.Held
 	}
 	return s
 }
@@ -102,10 +107,16 @@ func Card(r *propose.Rule, color bool) string {
 	fmt.Fprintf(&b, "     severity %s; %s\n", sev, r.Evidence)
 	if r.Generalisation != "" && len(r.Replaces) > 0 {
 		line := fmt.Sprintf("     suggestion (%s) instead of %d literal rule(s): %s\n", r.Generalisation, max(len(r.Literal), len(r.Replaces)), listPaths(r.Replaces))
+		if r.Explain != nil {
+			line = "     " + r.ExplainLine() + "\n"
+		}
 		if color {
 			line = colDim + line + colReset
 		}
 		b.WriteString(line)
+	}
+	if r.Held != "" {
+		fmt.Fprintf(&b, "     held: %s\n", r.Held)
 	}
 	if len(r.Covers) > 0 {
 		fmt.Fprintf(&b, "     makes %s unnecessary\n", strings.Join(r.Covers, " "))

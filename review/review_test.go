@@ -88,7 +88,7 @@ func TestReviewScripted(t *testing.T) {
 			assert.Contains(t, out.String(), "(1/3) [r1] capability net_bind_service,\n     severity 8/10; 1 record")
 			if !strings.HasPrefix(tc.answers, "N") && !strings.HasPrefix(tc.answers, "A") {
 				assert.Contains(t, out.String(), "[r2] owner @{PROC}/@{pid}/stat r,")
-				assert.Contains(t, out.String(), "suggestion (proc-pid) instead of 2 literal rule(s): /proc/1/stat /proc/2/stat")
+				assert.Contains(t, out.String(), "suggestion (pid) instead of 2 literal rule(s): /proc/1/stat /proc/2/stat")
 			}
 		})
 	}

@@ -23,6 +23,11 @@ func Classify(comp string) []Token {
 	} else if pre, suf, ok := cutRotation(rest); ok {
 		rest, tail = pre, &Token{suf, Rotation}
 	}
+	if suf, ok := strings.CutPrefix(rest, "tmp."); ok && len(suf) >= 6 && allAlnum(suf) {
+		// mktemp(1)'s own template, tmp.XXXXXXXXXX: random letters,
+		// digits optional.
+		return append([]Token{{Text: "tmp."}, {Text: suf, Shape: Mktemp}}, out...)
+	}
 	fixed := func(s string) {
 		if s == "" {
 			return
@@ -103,6 +108,15 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func isAlnum(c byte) bool { return isDigit(c) || isLower(c) || isUpper(c) }
+
+func allAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
 
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

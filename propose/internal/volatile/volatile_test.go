@@ -25,6 +25,7 @@ func TestClassify(t *testing.T) {
 		{"backup-2026-13-06", "backup-<counter:2026>-<counter:13>-<counter:06>"}, // no month 13
 		{"tmp.Xk3fQ9aLpZ", "tmp.<mktemp:Xk3fQ9aLpZ>"},
 		{"tmpa8k2x9q1", "<mktemp:tmpa8k2x9q1>"},
+		{"tmp.TTOGxbwJQT", "tmp.<mktemp:TTOGxbwJQT>"},
 		{"myapp-483920", "myapp-<counter:483920>"},
 		{"3f2a9c4e-1b2d-4e5f-8a9b-0c1d2e3f4a5b.json", "<uuid:3f2a9c4e-1b2d-4e5f-8a9b-0c1d2e3f4a5b>.json"},
 		{"9f86d081884c7d659a2feaa0c55ad015.bin", "<hash:9f86d081884c7d659a2feaa0c55ad015>.bin"},
