@@ -302,44 +302,44 @@ func (w *walker) endsAt(members []int, depth int) bool {
 	return false
 }
 
-// homes groups the users' directories under /home. Owner accesses go to
-// @{HOME} when the profile has it: the rule then grants in every home only
-// what the task's own user owns, which is what the records showed. Other
+// homes groups the users' directories under /home. Owner accesses (every
+// record of the name had fsuid = ouid) go to @{HOME} when the profile has
+// it: the rule then grants in every home only what the task's own user
+// owns, which is what the records showed. Other
 // accesses keep the user's name, except a path seen below two or more
 // users' directories: that one becomes /home/*/PATH (and is rated by what
 // it reaches). One user's file never becomes every user's.
 func (w *walker) homes(order []string, byName map[string][]int) []group {
 	var out []group
-	var owners []string
+	owned := group{ctx: shapeCtx(User), shapes: []Shape{User}, prefix: []Piece{{Text: "@{HOME}", Glob: true}}}
+	isOwned := func(m int) bool {
+		return w.hasVar("HOME") && w.names[m].Owner && len(w.comps[m]) > 2
+	}
 	users := map[string][]string{} // the rest of the path -> users
 	for _, n := range order {
-		if n != "" && w.hasVar("HOME") && w.allOwner([]string{n}, byName) && !w.endsAt(byName[n], 2) {
-			owners = append(owners, n)
-			continue
-		}
 		if n == "" {
 			continue
 		}
 		for _, m := range byName[n] {
+			if isOwned(m) {
+				continue
+			}
 			r := strings.Join(w.comps[m][2:], "/")
 			if u := users[r]; len(u) == 0 || u[len(u)-1] != n {
 				users[r] = append(u, n)
 			}
 		}
 	}
-	if len(owners) > 0 {
-		out = append(out, group{names: owners, ctx: shapeCtx(User), shapes: []Shape{User}, prefix: []Piece{{Text: "@{HOME}", Glob: true}}})
-	}
 	shared := group{ctx: shapeCtx(User), shapes: []Shape{User}, pieces: []Piece{{Text: "*", Glob: true}}}
 	for _, n := range order {
-		if slices.Contains(owners, n) {
-			continue
-		}
 		own := group{names: []string{n}, pieces: []Piece{{Text: n}}, ctx: n}
 		for _, m := range byName[n] {
-			if n != "" && len(users[strings.Join(w.comps[m][2:], "/")]) >= 2 {
+			switch {
+			case n != "" && isOwned(m):
+				owned.members = append(owned.members, m)
+			case n != "" && len(users[strings.Join(w.comps[m][2:], "/")]) >= 2:
 				shared.members = append(shared.members, m)
-			} else {
+			default:
 				own.members = append(own.members, m)
 			}
 		}
@@ -347,8 +347,10 @@ func (w *walker) homes(order []string, byName map[string][]int) []group {
 			out = append(out, own)
 		}
 	}
-	if len(shared.members) > 0 {
-		out = append(out, shared)
+	for _, g := range []group{owned, shared} {
+		if len(g.members) > 0 {
+			out = append(out, g)
+		}
 	}
 	return out
 }
