@@ -46,6 +46,9 @@ type Options struct {
 	Check bool
 	// Child sends exec transitions to child profiles (cx) instead of ix.
 	Child bool
+	// Literal turns name inference off for this run: every file rule is
+	// the literal name (the names file's patterns still apply).
+	Literal bool
 	// SeverityDB is the severity database ("" for DefaultSeverityDB; a
 	// missing file means no ratings).
 	SeverityDB string
@@ -176,8 +179,14 @@ func proposeOptions(o Options, t *Target) (propose.ProposeOptions, error) {
 	if err != nil {
 		return propose.ProposeOptions{}, err
 	}
+	names, err := loadNames(o.Dirs, t.Name)
+	if err != nil {
+		return propose.ProposeOptions{}, err
+	}
 	opts := propose.ProposeOptions{
 		Vars:      main.Vars,
+		Literal:   o.Literal,
+		Names:     names,
 		ChildExec: o.Child,
 		Render:    func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) },
 		Covers:    cov.Covers,
@@ -201,6 +210,15 @@ func proposeOptions(o Options, t *Target) (propose.ProposeOptions, error) {
 		opts.Abstractions = abstractionCandidates(t, r, db)
 	}
 	return opts, nil
+}
+
+// loadNames reads the profile's names file (StateDir/NAME/names), if any.
+func loadNames(d Dirs, name string) (propose.Names, error) {
+	b, path, err := d.store().Names(name)
+	if err != nil || b == nil {
+		return propose.Names{}, err
+	}
+	return propose.ParseNames(path, b)
 }
 
 // abstractionCandidates builds, for each common abstraction the profile

@@ -16,7 +16,28 @@ const (
 	proposalFile      = "proposal.json"
 	cursorFile        = "cursor"
 	cursorPendingFile = "cursor.pending"
+	// namesFile is the person's own rules for learned names (names that
+	// stay literal, patterns of their own; propose.ParseNames).
+	namesFile = "names"
 )
+
+// Names returns the person's names file of name and where it is kept; nil
+// data (and no error) when there is none.
+func (s *Store) Names(name string) ([]byte, string, error) {
+	d, err := s.Dir(name)
+	if err != nil {
+		return nil, "", err
+	}
+	p := filepath.Join(d, namesFile)
+	b, err := readSafe(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, p, nil
+	}
+	if err != nil {
+		return nil, p, fmt.Errorf("read the names file of %s: %w", name, err)
+	}
+	return b, p, nil
+}
 
 // ErrNoProposal is wrapped by Proposal's error when name has no pending
 // proposal.

@@ -21,6 +21,7 @@ type learnFlags struct {
 	check, yes  bool
 	profileFile string
 	child       bool
+	literal     bool
 	noLoad, dry bool
 	fromStart   bool
 }
@@ -37,11 +38,20 @@ have yet: everything already allowed (with its includes and abstractions) is
 counted, not proposed. Each rule carries its severity (severity.db) and its
 evidence: how many records, first and last seen, a sample comm and pid.
 
-Names from the log are written literally. Globs come only as suggestions
-(/proc/<pid>/ to @{PROC}/@{pid}/, home directories, versioned libraries, random
-temporary names, many files of one directory), each with the literal rules it
-replaces, and never wider than a whole top-level directory or more dangerous
-than what it replaces.
+Names from the log are written literally, except where aa-flow's inference
+says part of a name changes from run to run: counters, pids, epochs, ISO
+dates and times, hex strings and hashes, UUIDs, mktemp suffixes, rotated-log
+suffixes, per-process and per-user directories. A family of such names becomes
+one pattern that keeps every fixed part (/var/backups/archive-[0-9]*.tar.gz,
+/tmp/myapp-[0-9]*/sock), from two distinct names, or one when the shape alone
+says it is new on every run (an epoch, a date, a UUID, a pid under /proc, a
+mktemp name in /tmp). Each pattern says how many names and records it covers,
+with examples, and keeps the literal rules it replaces. A pattern is rated by
+the most sensitive path it can match: one that would reach more than its names
+is not proposed, and one rated 9-10 is held (--yes leaves it pending; name it
+in review or with apply --accept). --literal turns inference off for a run;
+STATE-DIR/NAME/names pins names literal ("literal PATH") or adds patterns of
+your own ("pattern GLOB").
 
 Records come from the files given with --from (an audit.log, syslog or
 kern.log, dmesg output, /dev/kmsg, gzip-compressed logs, - for standard
@@ -77,6 +87,7 @@ not applied, 1 error, 2 usage.`,
 	f.StringVar(&lf.profileFile, "profile-file", "", "learn into this profile file instead of the managed one")
 	f.BoolVar(&lf.fromStart, "from-start", false, "read the sources from their start, not from where the last learn stopped")
 	f.BoolVar(&lf.child, "child", false, "exec transitions go to child profiles (cx) instead of inheriting (ix)")
+	f.BoolVar(&lf.literal, "literal", false, "no name inference this run: every file rule is the literal name")
 	f.BoolVar(&lf.noLoad, "no-load", false, "when applying, write the file but do not reload it")
 	f.BoolVar(&lf.dry, "dry-run", false, "when applying, print what would be written and loaded, change nothing")
 	return cmd
@@ -95,7 +106,7 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 		return usagef("--check and --yes exclude each other")
 	}
 	o := learn.Options{Dirs: dirs(g), ProfileFile: lf.profileFile, From: lf.from, FromStart: lf.fromStart,
-		Check: lf.check, Child: lf.child, Log: g.Err, Stdin: g.In, Progress: readProgress(g)}
+		Check: lf.check, Child: lf.child, Literal: lf.literal, Log: g.Err, Stdin: g.In, Progress: readProgress(g)}
 	since, err := parseSince(lf.since)
 	if err != nil {
 		return err
@@ -124,6 +135,9 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 		d, err := prop.Decide(propose.Selection{All: true})
 		if err != nil {
 			return err
+		}
+		for _, r := range prop.Held() {
+			fmt.Fprintf(g.Err, "%s: %s left pending: %s\n", t.Name, r.ID, r.Held)
 		}
 		return applyDecisions(ctx, g, t, prop, d, lf.noLoad, lf.dry)
 	case isTerminal(g.In) && isTerminal(g.Out) && !g.JSON:
