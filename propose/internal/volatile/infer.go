@@ -291,17 +291,6 @@ func (w *walker) allOwner(names []string, byName map[string][]int) bool {
 	return true
 }
 
-// endsAt reports whether one of the members has only depth components
-// (/home/NAME itself, written without its '/').
-func (w *walker) endsAt(members []int, depth int) bool {
-	for _, m := range members {
-		if len(w.comps[m]) == depth {
-			return true
-		}
-	}
-	return false
-}
-
 // homes groups the users' directories under /home. Owner accesses (every
 // record of the name had fsuid = ouid) go to @{HOME} when the profile has
 // it: the rule then grants in every home only what the task's own user

@@ -123,6 +123,8 @@ func TestInfer(t *testing.T) {
 			[]string{"/home/*/.config/tool/token (2) user", "/home/erik/.cache/x (1)"}},
 		{"the owner's home", []string{"/home/dana/.config/tool/token"}, true, allVars,
 			[]string{"@{HOME}/.config/tool/token (1) user"}},
+		{"one user's owned and not owned files", []string{"/home/dana/.local/state/app/s.json", "/home/dana/.config/tool/token"}, false, allVars,
+			[]string{"@{HOME}/.local/state/app/s.json (1) user", "/home/dana/.config/tool/token (1)"}},
 		{"the owner's home without @{HOME}", []string{"/home/dana/.config/tool/token"}, true, nil,
 			[]string{"/home/dana/.config/tool/token (1)"}},
 		{"root's home stays", []string{"/root/.config/tool/token"}, true, allVars,
@@ -142,7 +144,8 @@ func TestInfer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var names []Name
 			for _, p := range tc.paths {
-				names = append(names, Name{Path: p, Owner: tc.owner})
+				// A path with "state" in it is owned in every case.
+				names = append(names, Name{Path: p, Owner: tc.owner || strings.Contains(p, "/state/")})
 			}
 			fams := Infer(names, Options{HasVar: tc.vars, SiblingMin: 8, TreeMin: 4})
 			var got []string
