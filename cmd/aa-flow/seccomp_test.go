@@ -101,8 +101,8 @@ func TestSeccompLearnEnforce(t *testing.T) {
 	require.Equal(t, 0, code, errs)
 	now := time.Now()
 	// read, write, openat, execve, exit_group; and another container's ptrace.
-	seccompLog(t, log, now.Add(time.Second), "web (complain)", 0, 1, 257, 59, 231, 0)
-	seccompLog(t, log, now.Add(time.Second), "other (enforce)", 101)
+	seccompLog(t, log, now.Add(time.Minute), "web (complain)", 0, 1, 257, 59, 231, 0)
+	seccompLog(t, log, now.Add(time.Minute), "other (enforce)", 101)
 
 	code, out, errs := e.run("", "learn", "web", "--from", log, "--check")
 	assert.Equal(t, 3, code, errs)
@@ -120,7 +120,7 @@ func TestSeccompLearnEnforce(t *testing.T) {
 	assert.Contains(t, out, `+ "ptrace",`, "--all-subjects takes every label's records")
 
 	// After the apply: the workload again, nothing new; the gate passes.
-	seccompLog(t, log, time.Now().Add(2*time.Second), "web (complain)", 0, 1, 231)
+	seccompLog(t, log, now.Add(2*time.Minute), "web (complain)", 0, 1, 231)
 	code, out, errs = e.run("", "enforce", "web", "--from", log, "--quiet-for", "0s")
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "(enforce) written to")
