@@ -23,7 +23,6 @@ import (
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/store"
-	"github.com/aa-flow/aa-flow/templates"
 )
 
 // DefaultSeverityDB is apparmor-utils' severity database.
@@ -188,7 +187,6 @@ func proposeOptions(o Options, t *Target) (propose.ProposeOptions, error) {
 		Literal:   o.Literal,
 		Names:     names,
 		ChildExec: o.Child,
-		Render:    func(n profiles.Node) (string, error) { return templates.RenderNode(n, 0) },
 		Covers:    cov.Covers,
 		ProfileFor: func(path string) bool {
 			base := strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", ".")

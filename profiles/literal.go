@@ -16,7 +16,7 @@ const literalSpecials = `*?[]{}^\"!,#`
 // into a Path pattern that matches exactly that name and nothing else: every
 // character AppArmor would read as a glob, a variable or a separator is
 // backslash-escaped. Quoting for whitespace is the renderer's job
-// (templates.QuoteToken).
+// (profiles.QuoteToken).
 //
 // The escapes were checked against apparmor_parser 3.0.8 (its expression
 // tree and compiled policy): `\*` `\?` `\[` `\]` `\{` `\}` `\^` `\\` `\"`

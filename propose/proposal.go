@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/templates"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,23 +99,16 @@ func (p *Proposal) rank() {
 	}
 }
 
-// finish renders, rates and packs a candidate.
+// finish renders and packs a candidate.
 func (p *Proposer) finish(c *candidate) (*Rule, error) {
-	render := p.opts.Render
-	if render == nil {
-		render = RenderRule
-	}
-	if _, ok := c.node.(*profiles.Profile); ok {
-		render = RenderRule // a new, empty child profile: one line
-	}
-	text, err := render(c.node)
+	text, err := templates.RenderLine(c.node)
 	if err != nil {
 		return nil, fmt.Errorf("render rule for %s: %w", c.profile, err)
 	}
 	r := &Rule{Profile: c.profile, Kind: c.node.Kind(), Text: text, Generalisation: c.general, Replaces: c.replaces, Evidence: c.ev, Severity: c.sev,
 		Explain: c.explain, Held: c.held}
 	for _, l := range c.literals {
-		lt, err := render(l)
+		lt, err := templates.RenderLine(l)
 		if err != nil {
 			return nil, fmt.Errorf("render literal rule for %s: %w", c.profile, err)
 		}

@@ -48,9 +48,6 @@ type ProposeOptions struct {
 	Severity Rater
 	// Abstractions are candidate abstractions to suggest.
 	Abstractions []AbstractionCandidate
-	// Render writes a rule as profile text (without indentation). Nil uses
-	// RenderRule.
-	Render func(profiles.Node) (string, error)
 	// Now stamps the proposal; time.Now when zero.
 	Now time.Time
 }

@@ -71,10 +71,10 @@ func cond(c profiles.Cond, inList bool) string {
 	return c.Key + op + vals[0]
 }
 
-// quoteListValue is QuoteToken, and also quotes a value with a comma when
+// quoteListValue is profiles.QuoteToken, and also quotes a value with a comma when
 // it stands in a parenthesised list.
 func quoteListValue(v string, inList bool) string {
-	q := QuoteToken(v)
+	q := profiles.QuoteToken(v)
 	if inList && q == v && strings.Contains(v, ",") {
 		return `"` + v + `"`
 	}
@@ -87,7 +87,7 @@ func quoteListValue(v string, inList bool) string {
 func quoteArg(class, v string) string {
 	switch class {
 	case "mount", "remount", "umount", "pivot_root":
-		return QuoteToken(v)
+		return profiles.QuoteToken(v)
 	}
 	return quotePath(v)
 }
@@ -104,7 +104,7 @@ func access(a []string) string {
 // only classes whose syntax has it), peer=(conds) otherwise.
 func peer(class string, cs []profiles.Cond) string {
 	if (class == "signal" || class == "ptrace") && len(cs) == 1 && cs[0].Key == "label" && !cs[0].Paren && !cs[0].In && len(cs[0].Values) == 1 {
-		return "peer=" + QuoteToken(cs[0].Values[0])
+		return "peer=" + profiles.QuoteToken(cs[0].Values[0])
 	}
 	return "peer=(" + listConds(cs) + ")"
 }
@@ -287,7 +287,7 @@ func checkProfileHeader(p *profiles.Profile) error {
 	if p.Keyword != "" && p.Name == "" {
 		return fmt.Errorf("%s needs a name", p.Keyword)
 	}
-	if p.Keyword == "^" && needsQuotes(p.Name) {
+	if p.Keyword == "^" && profiles.NeedsQuotes(p.Name) {
 		return fmt.Errorf("hat name %q cannot be written after '^'", p.Name)
 	}
 	if err := checkValues("profile", p.Name, p.Attachment); err != nil {

@@ -50,7 +50,7 @@ func TestEscapedLiteralJudgedByParser(t *testing.T) {
 			return
 		}
 		res := &results[i]
-		if res.escaped, res.err = policyHash(r, name, ruleProfile(QuoteToken(esc))); res.err != nil {
+		if res.escaped, res.err = policyHash(r, name, ruleProfile(profiles.QuoteToken(esc))); res.err != nil {
 			return
 		}
 		if res.quoted, res.err = policyHash(r, name, ruleProfile(`"`+esc+`"`)); res.err != nil {
@@ -59,7 +59,7 @@ func TestEscapedLiteralJudgedByParser(t *testing.T) {
 		if res.octal, res.err = policyHash(r, name, ruleProfile(octalForm(name))); res.err != nil {
 			return
 		}
-		res.glob, res.globErr = policyHash(r, name, ruleProfile(QuoteToken(name)))
+		res.glob, res.globErr = policyHash(r, name, ruleProfile(profiles.QuoteToken(name)))
 	})
 	for i, name := range awkwardNames {
 		res := results[i]
@@ -76,37 +76,6 @@ func TestEscapedLiteralJudgedByParser(t *testing.T) {
 	lit, err := policyHash(r, "star", ruleProfile(`/srv/x/\*`))
 	require.NoError(t, err)
 	assert.NotEqual(t, star, lit)
-}
-
-func TestQuoteToken(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"/srv/x", "/srv/x"},
-		{"", `""`},
-		{"/a b", `"/a b"`},
-		{"/a\tb", "\"/a\tb\""},
-		{"/a\nb", `"/a\012b"`},
-		{`/a"b`, `"/a\"b"`},
-		{`/a\"b`, `/a\"b`},
-		{`/a\ b`, `"/a\ b"`},
-		{"/{a,b}", "/{a,b}"},
-		{"/a,b", `"/a,b"`},
-		{`/a\,b`, `/a\,b`},
-		{"/a(b)", `"/a(b)"`},
-		{"#x", `"#x"`},
-		{"/a#x", "/a#x"},
-		{"/a->b", `"/a->b"`},
-		{`/a b\`, `"/a b\\"`},
-		{"@{HOME}/x", "@{HOME}/x"},
-		{"<", `"<"`},     // would start an <include path>
-		{"<=x", `"<=x"`}, // or the rlimit operator
-		{"a<b", `"a<b"`}, // outside a path '<' ends the word
-		{"/a<b", "/a<b"},
-		{`\`, `\\`},      // a dangling backslash is closed, then written bare
-		{`/a\\`, `/a\\`}, // an escaped backslash is not dangling
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, QuoteToken(tt.in), "QuoteToken(%q)", tt.in)
-	}
 }
 
 // FuzzEscapeQuote: for any byte string, EscapeLiteral either refuses it
@@ -127,11 +96,11 @@ func FuzzEscapeQuote(f *testing.F) {
 			}
 			return
 		}
-		tok := QuoteToken(esc)
+		tok := profiles.QuoteToken(esc)
 		inner := tok
 		if strings.HasPrefix(tok, `"`) {
 			if len(tok) < 2 || !strings.HasSuffix(tok, `"`) {
-				t.Fatalf("QuoteToken(%q) = %q: unbalanced quotes", esc, tok)
+				t.Fatalf("profiles.QuoteToken(%q) = %q: unbalanced quotes", esc, tok)
 			}
 			inner = tok[1 : len(tok)-1]
 		} else {
@@ -140,7 +109,7 @@ func FuzzEscapeQuote(f *testing.F) {
 				case c == '\\':
 					i++
 				case strings.IndexByte(" \t\n\r(),", c) >= 0 || strings.HasPrefix(tok[i:], "->"):
-					t.Fatalf("QuoteToken(%q) = %q: %q needs quotes", esc, tok, c)
+					t.Fatalf("profiles.QuoteToken(%q) = %q: %q needs quotes", esc, tok, c)
 				}
 			}
 		}
@@ -149,7 +118,7 @@ func FuzzEscapeQuote(f *testing.F) {
 			case c == '\\':
 				i++
 			case c < 0x20 && c != '\t', strings.IndexByte(`*?[]{}^"!,`, c) >= 0:
-				t.Fatalf("QuoteToken(EscapeLiteral(%q)) = %q: unescaped %q", name, tok, c)
+				t.Fatalf("profiles.QuoteToken(EscapeLiteral(%q)) = %q: unescaped %q", name, tok, c)
 			}
 		}
 		back, err := profiles.UnescapeLiteral(inner)

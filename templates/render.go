@@ -14,7 +14,7 @@
 // on their rule. Reordering rules inside a profile does not change the
 // compiled policy.
 //
-// Names that come from logs are data: every value goes through QuoteToken,
+// Names that come from logs are data: every value goes through profiles.QuoteToken,
 // every bare word (permissions, capability names, flags, keys) is checked
 // against the characters such words use, and a node that cannot be written
 // safely is refused with an error, never rendered.
@@ -38,7 +38,7 @@ var profileFS embed.FS
 // profileTemplates holds the parsed layout and rule templates. It is built
 // once from embedded files and never modified.
 var profileTemplates = template.Must(template.New("profile").Funcs(template.FuncMap{
-	"q":         QuoteToken,
+	"q":         profiles.QuoteToken,
 	"angle":     anglePath,
 	"permword":  permWord,
 	"qpath":     quotePath,
@@ -152,6 +152,36 @@ func RenderNode(n profiles.Node, depth int) (string, error) {
 		b.WriteByte(' ')
 		b.WriteString(trailing)
 	}
+	return b.String(), nil
+}
+
+// RenderLine renders one rule on one line, without indentation or
+// comments: the form the learner proposes and review shows. A profile is
+// written on one line only when its body is empty (the child a cx rule
+// needs: "profile /usr/bin/x flags=(complain) { }").
+func RenderLine(n profiles.Node) (string, error) {
+	if n == nil {
+		return "", fmt.Errorf("render: nil node")
+	}
+	p, ok := n.(*profiles.Profile)
+	if !ok {
+		text, err := renderRule(n)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", n.Kind(), err)
+		}
+		return text, nil
+	}
+	if len(p.Rules) > 0 {
+		return "", fmt.Errorf("profile %q has a body: it takes more than one line", p.DisplayName())
+	}
+	if err := checkProfileHeader(p); err != nil {
+		return "", fmt.Errorf("profile %q: %w", p.DisplayName(), err)
+	}
+	var b strings.Builder
+	if err := profileTemplates.ExecuteTemplate(&b, "header", p); err != nil {
+		return "", fmt.Errorf("template header: %w", err)
+	}
+	b.WriteString(" { }")
 	return b.String(), nil
 }
 

@@ -72,14 +72,14 @@ func RenderStarter(s Starter) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--exec %q: %w", s.Exec, err)
 		}
-		v.ExecToken = QuoteToken(lit)
+		v.ExecToken = profiles.QuoteToken(lit)
 	}
 	for _, in := range s.Interpreter {
 		lit, err := profiles.EscapeLiteral(in)
 		if err != nil {
 			return nil, fmt.Errorf("interpreter %q: %w", in, err)
 		}
-		v.InterpTokens = append(v.InterpTokens, QuoteToken(lit))
+		v.InterpTokens = append(v.InterpTokens, profiles.QuoteToken(lit))
 	}
 	if s.InterpAbstraction != "" && strings.ContainsAny(s.InterpAbstraction, "/<> \t\n\"") {
 		return nil, fmt.Errorf("invalid abstraction name %q", s.InterpAbstraction)
