@@ -1,10 +1,13 @@
 package harden
 
 import (
+	"fmt"
 	"path"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/aa-flow/aa-flow/seccomp"
 )
 
 // Status is one item's verdict.
@@ -133,9 +136,22 @@ func checkSeccomp(s Settings) Item {
 		it.Fix = "remove seccomp=unconfined (the default is the baseline), or learn a profile: aa-flow seccomp init NAME"
 	case s.Seccomp == SeccompCustom:
 		it.Status, it.Detail = Pass, "a custom profile"
-		if !strings.HasPrefix(strings.TrimSpace(s.SeccompProfile), "{") {
+		inline := strings.TrimSpace(s.SeccompProfile)
+		if !strings.HasPrefix(inline, "{") {
 			it.Detail += " (" + s.SeccompProfile + ")"
+			break
 		}
+		p, err := seccomp.Parse([]byte(inline))
+		if err != nil {
+			it.Status, it.Detail = Unknown, "a custom profile aa-flow cannot read: "+err.Error()
+			break
+		}
+		if p.DefaultAction == seccomp.ActLog || len(p.Names(seccomp.ActLog)) > 0 {
+			it.Status, it.Detail = Warn, "a learning profile: the calls it allows are logged, and refused no more than by the default"
+			it.Fix = "aa-flow seccomp learn NAME, then aa-flow seccomp enforce NAME, and recreate the container"
+			break
+		}
+		it.Detail = fmt.Sprintf("a custom profile allowing %d syscalls", len(p.Names(seccomp.ActAllow)))
 	default:
 		it.Status, it.Detail = Warn, "Docker's default profile: the baseline, not narrowed to the application"
 		it.Fix = "learn an allow-list: aa-flow seccomp init NAME, run the workload, aa-flow seccomp learn NAME"

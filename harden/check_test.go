@@ -223,3 +223,21 @@ func TestWriteTextGolden(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(want), b.String())
 }
+
+func TestSeccompLearningProfileWarns(t *testing.T) {
+	for _, tc := range []struct {
+		opt  string
+		want Status
+		text string
+	}{
+		{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_LOG"}]}`, Warn, "a learning profile"},
+		{`seccomp={"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_ALLOW"}]}`, Pass, "allowing 2 syscalls"},
+		{`seccomp={"defaultAction":`, Unknown, "cannot read"},
+	} {
+		var s Settings
+		require.NoError(t, s.securityOpts([]string{tc.opt}))
+		it := checkSeccomp(s)
+		assert.Equal(t, tc.want, it.Status, tc.opt)
+		assert.Contains(t, it.Detail, tc.text)
+	}
+}
