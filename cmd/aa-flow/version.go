@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -68,9 +67,7 @@ an error: aa-flow doctor judges them.`,
 			r := versionReport{Version: buildVersion(), Commit: buildCommit(), Go: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH,
 				Parser: parserState(cmd.Context(), g), Kernel: kernelABI(g)}
 			if g.JSON {
-				enc := json.NewEncoder(g.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
+				return writeJSON(g.Out, r)
 			}
 			w := g.Out
 			fmt.Fprintf(w, "aa-flow %s\n", r.Version)
