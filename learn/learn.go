@@ -25,9 +25,6 @@ import (
 	"github.com/aa-flow/aa-flow/store"
 )
 
-// DefaultSeverityDB is apparmor-utils' severity database.
-const DefaultSeverityDB = "/etc/apparmor/severity.db"
-
 // Options say what Learn reads and where it keeps its state.
 type Options struct {
 	Dirs
@@ -48,8 +45,8 @@ type Options struct {
 	// Literal turns name inference off for this run: every file rule is
 	// the literal name (the names file's patterns still apply).
 	Literal bool
-	// SeverityDB is the severity database ("" for DefaultSeverityDB; a
-	// missing file means no ratings).
+	// SeverityDB is the severity database ("" for lint.DefaultSeverityDB,
+	// whose absence means the built-in ratings; see lint.OpenSeverity).
 	SeverityDB string
 	Log        io.Writer // notes such as which source is read
 	Stdin      io.Reader // for From "-"
@@ -198,15 +195,13 @@ func proposeOptions(o Options, t *Target) (propose.ProposeOptions, error) {
 			return err == nil && fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0
 		},
 	}
-	dbPath := o.SeverityDB
-	if dbPath == "" {
-		dbPath = DefaultSeverityDB
+	db, err := lint.OpenSeverity(o.SeverityDB)
+	if err != nil {
+		return propose.ProposeOptions{}, err
 	}
-	if db, err := lint.LoadSeverity(dbPath); err == nil {
-		db = db.WithVars(main.Vars)
-		opts.Severity = db
-		opts.Abstractions = abstractionCandidates(t, r, db)
-	}
+	db = db.WithVars(main.Vars)
+	opts.Severity = db
+	opts.Abstractions = abstractionCandidates(t, r, db)
 	return opts, nil
 }
 

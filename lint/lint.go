@@ -129,9 +129,7 @@ func Lint(f *profiles.File, opts LintOptions) []Warning {
 			l.vars.Define(v)
 		}
 	}
-	if opts.Severity != nil {
-		l.sev = opts.Severity.WithVars(l.vars)
-	}
+	l.sev = opts.Severity.WithVars(l.vars)
 	for _, n := range f.Items {
 		switch x := n.(type) {
 		case *profiles.Profile:
@@ -180,13 +178,10 @@ func (l *linter) warn(n profiles.Node, profile, check string, sev int, rule, for
 	})
 }
 
-// rate returns the db's rating of n, or fallback without a db (or when the
-// db does not rate it), never less than floor.
+// rate returns the severity table's rating of n (the one learn gives it),
+// or fallback when the table does not rate it, never less than floor.
 func (l *linter) rate(n profiles.Node, fallback, floor int) int {
-	v := SeverityUnknown
-	if l.sev != nil {
-		v = l.sev.Rule(n)
-	}
+	v := l.sev.Rule(n)
 	if v == SeverityUnknown {
 		v = fallback
 	}
@@ -229,14 +224,8 @@ func (l *linter) rules(items []profiles.Node, profile string, complain bool) {
 			}
 			var bad []string
 			worst := 0
-			known := dangerousCaps()
 			for _, c := range r.Caps {
-				sev := known[strings.ToLower(c)]
-				if l.opts.Severity != nil {
-					if v := l.opts.Severity.Capability(c); v != SeverityUnknown {
-						sev = v
-					}
-				}
+				sev := l.opts.Severity.Capability(c)
 				if sev >= 9 {
 					bad = append(bad, c)
 					worst = max(worst, sev)
@@ -290,17 +279,6 @@ func (l *linter) crossWriteExec(writers, execs []permRule, profile string, sev i
 		}
 		l.warn(w.node, profile, CheckWritableExec, sev, ruleText(w.node),
 			"%s makes writable paths that other rules make %s: %s%s; the service can run code it wrote", w.text, what, strings.Join(hits, ", "), more)
-	}
-}
-
-// dangerousCaps rates capabilities without a severity db (severity.db's
-// 9 and 10 entries).
-func dangerousCaps() map[string]int {
-	return map[string]int{
-		"sys_admin": 10, "sys_chroot": 10, "sys_module": 10, "sys_ptrace": 10, "sys_rawio": 10,
-		"mac_admin": 10, "mac_override": 10, "setpcap": 9, "setfcap": 9, "chown": 9, "fsetid": 9,
-		"mknod": 9, "linux_immutable": 9, "dac_override": 9, "setgid": 9, "setuid": 9, "fowner": 9,
-		"bpf": 9, "checkpoint_restore": 9,
 	}
 }
 

@@ -2,8 +2,10 @@ package lint
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -27,7 +29,9 @@ const SeverityUnknown = -1
 // SeverityDB is AppArmor's severity database (/etc/apparmor/severity.db):
 // a 0..10 danger rating for each capability and for path globs, per
 // permission (read, write, exec). It is immutable once loaded and safe for
-// concurrent use.
+// concurrent use. A nil *SeverityDB is the built-in table alone: the
+// fixed ratings of the classes severity.db does not rate and of the
+// capabilities that own the machine, paths unknown.
 //
 // The file's format: '#' starts a comment line; "CAP_NAME N" rates a
 // capability; "PATHGLOB R W X" rates reading, writing and executing the
@@ -98,6 +102,25 @@ const (
 	sevUserns         = 7 // user namespaces: a large kernel attack surface
 	sevOther          = 3 // mqueue, io_uring, rlimit
 )
+
+// DefaultSeverityDB is where apparmor-utils installs AppArmor's ratings.
+const DefaultSeverityDB = "/etc/apparmor/severity.db"
+
+// OpenSeverity reads the severity table that learn and lint share from path
+// ("" is DefaultSeverityDB). Without apparmor-utils the default file is
+// missing: that is the built-in table (a nil *SeverityDB, whose methods
+// rate what they can without the db) and no error. A file named
+// explicitly must exist, and a damaged file is an error either way.
+func OpenSeverity(path string) (*SeverityDB, error) {
+	if path == "" {
+		db, err := LoadSeverity(DefaultSeverityDB)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return db, err
+	}
+	return LoadSeverity(path)
+}
 
 // LoadSeverity reads a severity database file.
 func LoadSeverity(path string) (*SeverityDB, error) {
@@ -171,6 +194,9 @@ func sevValue(s string) (int, error) {
 // (typically a Policy's). Variables it does not know are taken as "any
 // path", so a rating is never lower than the truth.
 func (db *SeverityDB) WithVars(vars profiles.Vars) *SeverityDB {
+	if db == nil {
+		return nil
+	}
 	c := *db
 	c.vars = vars
 	c.rated = &ratingCache{m: map[string]int{}} // results depend on the variables
@@ -178,20 +204,43 @@ func (db *SeverityDB) WithVars(vars profiles.Vars) *SeverityDB {
 }
 
 // Capability returns a capability's severity (name with or without CAP_,
-// any case), SeverityUnknown if the db does not rate it.
+// any case): the db's rating, else the built-in one of the capabilities
+// that own the machine (builtinCaps), else SeverityUnknown. A nil db is
+// the built-in table alone.
 func (db *SeverityDB) Capability(name string) int {
 	name = strings.ToLower(strings.TrimPrefix(strings.ToUpper(name), "CAP_"))
-	if v, ok := db.caps[name]; ok {
+	if db != nil {
+		if v, ok := db.caps[name]; ok {
+			return v
+		}
+	}
+	if v, ok := builtinCaps()[name]; ok {
 		return v
 	}
 	return SeverityUnknown
 }
 
-// maxCapability is the highest capability severity in the db.
+// builtinCaps rates capabilities without a severity db (severity.db's
+// 9 and 10 entries).
+func builtinCaps() map[string]int {
+	return map[string]int{
+		"sys_admin": 10, "sys_chroot": 10, "sys_module": 10, "sys_ptrace": 10, "sys_rawio": 10,
+		"mac_admin": 10, "mac_override": 10, "setpcap": 9, "setfcap": 9, "chown": 9, "fsetid": 9,
+		"mknod": 9, "linux_immutable": 9, "dac_override": 9, "setgid": 9, "setuid": 9, "fowner": 9,
+		"bpf": 9, "checkpoint_restore": 9,
+	}
+}
+
+// maxCapability is the highest capability severity in the table.
 func (db *SeverityDB) maxCapability() int {
 	m := SeverityUnknown
-	for _, v := range db.caps {
+	for _, v := range builtinCaps() {
 		m = max(m, v)
+	}
+	if db != nil {
+		for _, v := range db.caps {
+			m = max(m, v)
+		}
 	}
 	return m
 }
@@ -231,6 +280,9 @@ func (e *sevPath) rate(r, w, x bool) int {
 // concrete path: the maximum over every db entry matching the path,
 // SeverityUnknown when none does.
 func (db *SeverityDB) Path(path, perms string) int {
+	if db == nil {
+		return SeverityUnknown
+	}
 	r, w, x := permClasses(perms)
 	v := SeverityUnknown
 	for i := range db.paths {
@@ -244,6 +296,9 @@ func (db *SeverityDB) Path(path, perms string) int {
 // Matching returns the db's path entries (as written in the file) that match
 // path, in file order: the ones Path takes the maximum over.
 func (db *SeverityDB) Matching(path string) []string {
+	if db == nil {
+		return nil
+	}
 	var out []string
 	for i := range db.paths {
 		if db.paths[i].glob.Match(path) {
@@ -257,6 +312,9 @@ func (db *SeverityDB) Matching(path string) []string {
 // name: the maximum over db entries whose glob overlaps the pattern's.
 // Unknown variables count as any path.
 func (db *SeverityDB) Pattern(pattern, perms string) int {
+	if db == nil {
+		return SeverityUnknown
+	}
 	r, w, x := permClasses(perms)
 	g, err := db.compileRulePattern(pattern)
 	if err != nil {
@@ -281,6 +339,9 @@ func (db *SeverityDB) Pattern(pattern, perms string) int {
 
 func (db *SeverityDB) worstPath(r, w, x bool) int {
 	v := SeverityUnknown
+	if db == nil {
+		return v
+	}
 	for i := range db.paths {
 		v = max(v, db.paths[i].rate(r, w, x))
 	}

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,9 +12,6 @@ import (
 	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/store"
 )
-
-// defaultSeverityDB is where apparmor-utils installs AppArmor's ratings.
-const defaultSeverityDB = "/etc/apparmor/severity.db"
 
 type lintOptions struct {
 	minSeverity int
@@ -66,7 +61,7 @@ from fixed values. lint exits 1 when any warning is at or above
 		},
 	}
 	cmd.Flags().IntVar(&o.minSeverity, "min-severity", 7, "exit 1 when a warning is at or above this severity (0-10)")
-	cmd.Flags().StringVar(&o.severityDB, "severity-db", defaultSeverityDB, "AppArmor's severity database")
+	cmd.Flags().StringVar(&o.severityDB, "severity-db", lint.DefaultSeverityDB, "AppArmor's severity database")
 	return cmd
 }
 
@@ -77,12 +72,13 @@ type lintReport struct {
 }
 
 func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) error {
-	db, err := lint.LoadSeverity(o.severityDB)
+	path := "" // the default, whose absence means the built-in ratings
+	if dbGiven {
+		path = o.severityDB
+	}
+	db, err := lint.OpenSeverity(path)
 	if err != nil {
-		if dbGiven || !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		db = nil // no apparmor-utils: built-in ratings
+		return err
 	}
 	resolver := parser.ForProfileDir(g.ProfileDir)
 	var reports []lintReport
