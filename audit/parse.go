@@ -119,7 +119,7 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	case typ == TypeSyscall || typ == TypeProctitle:
 		return parseCompanion(line, typ, typEnd, def, al)
 	case typ == TypeSeccomp:
-		return parseSeccomp(line, typEnd, def)
+		return parseSeccomp(line, typEnd, def, al)
 	case typ >= TypeAppArmor && typ <= typeAppArmorLast:
 	case ia < 0:
 		return nil, nil
