@@ -7,6 +7,8 @@ package review
 import (
 	"fmt"
 	"strings"
+
+	"github.com/aa-flow/aa-flow/internal/termsafe"
 )
 
 // Colours for the diff on a terminal.
@@ -40,18 +42,20 @@ func Unified(oldName, newName string, old, new []byte, color bool) string {
 		}
 		return c + s + colReset
 	}
-	w.WriteString(paint(colBold, "--- "+oldName) + "\n")
-	w.WriteString(paint(colBold, "+++ "+newName) + "\n")
+	// Names in the profile come from logs: a terminal must not act on them
+	// (escape sequences, bidirectional controls). The file keeps the bytes.
+	w.WriteString(paint(colBold, "--- "+termsafe.Escape(oldName)) + "\n")
+	w.WriteString(paint(colBold, "+++ "+termsafe.Escape(newName)) + "\n")
 	for _, h := range hunks {
 		w.WriteString(paint(colCyan, fmt.Sprintf("@@ -%s +%s @@", span(h.aStart, h.aLen), span(h.bStart, h.bLen))) + "\n")
 		for _, o := range h.ops {
 			switch o.kind {
 			case ' ':
-				w.WriteString(" " + o.text + "\n")
+				w.WriteString(" " + termsafe.Text(o.text) + "\n")
 			case '-':
-				w.WriteString(paint(colRed, "-"+o.text) + "\n")
+				w.WriteString(paint(colRed, "-"+termsafe.Text(o.text)) + "\n")
 			case '+':
-				w.WriteString(paint(colGreen, "+"+o.text) + "\n")
+				w.WriteString(paint(colGreen, "+"+termsafe.Text(o.text)) + "\n")
 			}
 		}
 	}

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 
+	"github.com/aa-flow/aa-flow/internal/termsafe"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 )
@@ -72,7 +75,7 @@ func listPaths(ps []string) string {
 func Summary(prop *propose.Proposal) string {
 	c := prop.Counts
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d new rule", prop.Profile, len(prop.Rules))
+	fmt.Fprintf(&b, "%s: %d new rule", termsafe.Escape(prop.Profile), len(prop.Rules))
 	if len(prop.Rules) != 1 {
 		b.WriteString("s")
 	}
@@ -83,7 +86,7 @@ func Summary(prop *propose.Proposal) string {
 	fmt.Fprintf(&b, " (%d already allowed, %d ignored; %d read, %d for other profiles, %d malformed, %d lost)\n",
 		c.Covered, c.Ignored, c.Read, c.Other, c.Malformed, c.Lost)
 	for _, w := range prop.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", w)
+		fmt.Fprintf(&b, "warning: %s\n", termsafe.Text(w))
 	}
 	return b.String()
 }
@@ -91,24 +94,24 @@ func Summary(prop *propose.Proposal) string {
 // Card is how the interactive review shows one rule.
 func Card(r *propose.Rule, color bool) string {
 	var b strings.Builder
-	head := fmt.Sprintf("[%s] %s", r.ID, r.Text)
+	head := fmt.Sprintf("[%s] %s", r.ID, termsafe.Text(r.Text))
 	if color {
 		head = colBold + head + colReset
 	}
 	b.WriteString(head)
 	if r.Profile != "" && strings.Contains(r.Profile, "//") {
-		fmt.Fprintf(&b, "   (in %s)", r.Profile)
+		fmt.Fprintf(&b, "   (in %s)", termsafe.Escape(r.Profile))
 	}
 	b.WriteString("\n")
 	sev := "unknown"
 	if r.Severity >= 0 {
 		sev = fmt.Sprintf("%d/10", r.Severity)
 	}
-	fmt.Fprintf(&b, "     severity %s; %s\n", sev, r.Evidence)
+	fmt.Fprintf(&b, "     severity %s; %s\n", sev, termsafe.Text(r.Evidence.String()))
 	if r.Generalisation != "" && len(r.Replaces) > 0 {
-		line := fmt.Sprintf("     suggestion (%s) instead of %d literal rule(s): %s\n", r.Generalisation, max(len(r.Literal), len(r.Replaces)), listPaths(r.Replaces))
+		line := fmt.Sprintf("     suggestion (%s) instead of %d literal rule(s): %s\n", r.Generalisation, max(len(r.Literal), len(r.Replaces)), termsafe.Text(listPaths(r.Replaces)))
 		if r.Explain != nil {
-			line = "     " + r.ExplainLine() + "\n"
+			line = "     " + termsafe.Text(r.ExplainLine()) + "\n"
 		}
 		if color {
 			line = colDim + line + colReset
@@ -116,10 +119,10 @@ func Card(r *propose.Rule, color bool) string {
 		b.WriteString(line)
 	}
 	if r.Held != "" {
-		fmt.Fprintf(&b, "     held: %s\n", r.Held)
+		fmt.Fprintf(&b, "     held: %s\n", termsafe.Text(r.Held))
 	}
 	if len(r.Covers) > 0 {
-		fmt.Fprintf(&b, "     makes %s unnecessary\n", strings.Join(r.Covers, " "))
+		fmt.Fprintf(&b, "     makes %s unnecessary\n", termsafe.Text(strings.Join(r.Covers, " ")))
 	}
 	return b.String()
 }
@@ -127,32 +130,84 @@ func Card(r *propose.Rule, color bool) string {
 // ErrAborted is returned when the person's input ends before they decided.
 var ErrAborted = errors.New("review aborted: input ended before every rule was decided")
 
-const help = `  y  accept this rule (Enter)       n  reject it
+const help = `  y  accept this rule                n  reject it
   l  write the literal rules instead of the suggested glob
+  e  show the rule's evidence: the first record it was learned from
   A  accept this and every remaining rule
   N  reject this and every remaining rule
-  q  stop here (the rest are rejected)
+  q  stop here: nothing is written, the undecided rules stay pending
   ?  this help
+Enter alone decides nothing.
 `
 
-// Review asks the person about each rule in ranked order, reading one
-// answer per line from in and writing to out, then asks whether to write
-// the accepted rules. It returns the decisions and that answer. Input
-// ending mid-way is ErrAborted: nothing is decided by accident.
-func Review(in io.Reader, out io.Writer, prop *propose.Proposal, color bool) (propose.Decisions, bool, error) {
-	sc := bufio.NewScanner(in)
-	d := propose.Decisions{}
-	ask := func(prompt string) (string, error) {
-		fmt.Fprint(out, prompt)
-		if !sc.Scan() {
-			if err := sc.Err(); err != nil {
+// Options are how Review talks to the person.
+type Options struct {
+	Color bool
+	// Keys reads one key per answer, without Enter (a terminal in raw
+	// mode); otherwise one answer per line.
+	Keys bool
+	// Records returns the raw records behind a rule, for the e key;
+	// FirstRecord when nil.
+	Records func(r *propose.Rule) ([]string, error)
+}
+
+// answers reads the person's answers: a line, or a single key.
+type answers struct {
+	out  io.Writer
+	keys bool
+	rd   *bufio.Reader
+}
+
+func (a *answers) ask(prompt string) (string, error) {
+	fmt.Fprint(a.out, prompt)
+	if a.keys {
+		for {
+			r, _, err := a.rd.ReadRune()
+			if err != nil {
+				fmt.Fprintln(a.out)
+				if errors.Is(err, io.EOF) {
+					return "", ErrAborted
+				}
 				return "", fmt.Errorf("read answer: %w", err)
 			}
-			fmt.Fprintln(out)
+			switch r {
+			case 0x03, 0x04: // Ctrl-C, Ctrl-D in raw mode
+				fmt.Fprintln(a.out)
+				return "", ErrAborted
+			case '\r', '\n':
+				fmt.Fprintln(a.out)
+				return "", nil
+			}
+			if r < 0x20 || r == 0x7f {
+				continue
+			}
+			fmt.Fprintf(a.out, "%c\n", r)
+			return string(r), nil
+		}
+	}
+	line, err := a.rd.ReadString('\n')
+	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
+		fmt.Fprintln(a.out)
+		if errors.Is(err, io.EOF) {
 			return "", ErrAborted
 		}
-		return strings.TrimSpace(sc.Text()), nil
+		return "", fmt.Errorf("read answer: %w", err)
 	}
+	return strings.TrimSpace(line), nil
+}
+
+// Review asks the person about each rule in ranked order, writing to out,
+// then asks whether to write the accepted rules. It returns the decisions
+// and that answer. Nothing is decided by accident: Enter alone is no
+// answer, and input ending mid-way is ErrAborted. q at any question stops
+// with the decisions made so far and writes nothing.
+func Review(in io.Reader, out io.Writer, prop *propose.Proposal, o Options) (propose.Decisions, bool, error) {
+	a := &answers{out: out, keys: o.Keys, rd: bufio.NewReader(in)}
+	records := o.Records
+	if records == nil {
+		records = FirstRecord
+	}
+	d := propose.Decisions{}
 	all := propose.Reject
 	decided := false
 	for i, r := range prop.Rules {
@@ -160,23 +215,23 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, color bool) (pr
 			d[r.ID] = all
 			continue
 		}
-		fmt.Fprintf(out, "\n(%d/%d) %s", i+1, len(prop.Rules), Card(r, color))
+		fmt.Fprintf(out, "\n(%d/%d) %s", i+1, len(prop.Rules), Card(r, o.Color))
 		opts := "[y]es [n]o"
 		if len(r.Literal) > 0 {
 			opts += " [l]iteral"
 		}
-		opts += " [A]ll [N]one [q]uit [?]: "
+		opts += " [e]vidence [A]ll [N]one [q]uit [?]: "
 	loop:
 		for {
-			ans, err := ask(opts)
+			ans, err := a.ask(opts)
 			if err != nil {
 				return nil, false, err
 			}
 			switch ans {
-			case "", "y", "yes", "a":
+			case "y", "yes":
 				d[r.ID] = propose.Accept
 				break loop
-			case "n", "no", "r":
+			case "n", "no":
 				d[r.ID] = propose.Reject
 				break loop
 			case "l", "literal":
@@ -186,6 +241,8 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, color bool) (pr
 				}
 				d[r.ID] = propose.Literal
 				break loop
+			case "e", "evidence":
+				showRecords(out, r, records)
 			case "A":
 				all, decided = propose.Accept, true
 				d[r.ID] = all
@@ -195,9 +252,10 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, color bool) (pr
 				d[r.ID] = all
 				break loop
 			case "q", "quit":
-				all, decided = propose.Reject, true
-				d[r.ID] = propose.Reject
-				break loop
+				fmt.Fprintln(out, "Stopped.")
+				return d, false, nil
+			case "":
+				fmt.Fprintln(out, "  no default: y accepts, n rejects, ? lists every answer")
 			default:
 				fmt.Fprint(out, help)
 			}
@@ -209,15 +267,67 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, color bool) (pr
 		return d, false, nil
 	}
 	for {
-		ans, err := ask(fmt.Sprintf("\nWrite %d rule line(s) into %s? [y/N]: ", n, prop.Profile))
+		ans, err := a.ask(fmt.Sprintf("\nWrite %d rule line(s) into %s? [y/N/q]: ", n, prop.Profile))
 		if err != nil {
 			return nil, false, err
 		}
 		switch strings.ToLower(ans) {
 		case "y", "yes":
 			return d, true, nil
-		case "", "n", "no":
+		case "", "n", "no", "q", "quit":
 			return d, false, nil
+		}
+	}
+}
+
+// showRecords prints a rule's raw records, escaped for the terminal.
+func showRecords(out io.Writer, r *propose.Rule, records func(*propose.Rule) ([]string, error)) {
+	fmt.Fprintf(out, "  %s\n", termsafe.Text(r.Evidence.String()))
+	lines, err := records(r)
+	if err != nil {
+		fmt.Fprintf(out, "  (the record cannot be shown: %s)\n", termsafe.Text(err.Error()))
+		return
+	}
+	for _, l := range lines {
+		fmt.Fprintf(out, "  | %s\n", termsafe.Escape(l))
+	}
+}
+
+// maxRecord is the longest record line FirstRecord reads.
+const maxRecord = 64 << 10
+
+// FirstRecord reads the first record a rule was learned from, where its
+// evidence says it was read: the line of a log file ("FILE:LINE"). Other
+// sources (journald, kmsg) are not read again.
+func FirstRecord(r *propose.Rule) ([]string, error) {
+	src := r.Evidence.Source
+	i := strings.LastIndexByte(src, ':')
+	if i <= 0 {
+		return nil, fmt.Errorf("records from %s are not kept; aa-flow logs %s shows them", src, r.Profile)
+	}
+	n, err := strconv.Atoi(src[i+1:])
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("records from %s are not kept; aa-flow logs %s shows them", src, r.Profile)
+	}
+	if strings.HasSuffix(src[:i], ".gz") || strings.HasPrefix(src, "-:") {
+		return nil, fmt.Errorf("records from %s are not read again; aa-flow logs %s --from %s shows them", src[:i], r.Profile, src[:i])
+	}
+	f, err := os.Open(src[:i])
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rd := bufio.NewReaderSize(f, 64<<10)
+	for line := 1; ; line++ {
+		text, err := rd.ReadString('\n')
+		if line == n && (err == nil || text != "") {
+			if len(text) > maxRecord {
+				text = text[:maxRecord]
+			}
+			return []string{strings.TrimRight(text, "\r\n")}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s has no line %d (rotated since?)", src[:i], n)
 		}
 	}
 }

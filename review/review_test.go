@@ -59,20 +59,27 @@ func TestReviewScripted(t *testing.T) {
 	}{
 		{"accept, literal, reject, write", "y\nl\nn\ny\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Literal, "r3": propose.Reject}, true,
 			[]string{"capability net_bind_service,", "owner /proc/1/stat r,", "owner /proc/2/stat r,"}, nil},
-		{"enter accepts, then all", "\nA\ny\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Accept, "r3": propose.Accept}, true,
+		{"enter decides nothing, then all", "\n\nA\ny\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Accept, "r3": propose.Accept}, true,
 			[]string{"capability net_bind_service,", "owner @{PROC}/@{pid}/stat r,", "/etc/hostname r,"}, nil},
-		{"help and a bad literal are asked again", "?\nl\nn\nq\n", propose.Decisions{"r1": propose.Reject, "r2": propose.Reject, "r3": propose.Reject}, false, nil, nil},
+		{"help and a bad literal are asked again", "?\nl\nn\nq\n", propose.Decisions{"r1": propose.Reject}, false, nil, nil},
 		{"none", "N\n", propose.Decisions{"r1": propose.Reject, "r2": propose.Reject, "r3": propose.Reject}, false, nil, nil},
 		{"decline writing", "A\nn\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Accept, "r3": propose.Accept}, false,
 			[]string{"capability net_bind_service,", "owner @{PROC}/@{pid}/stat r,", "/etc/hostname r,"}, nil},
+		{"q at the last question writes nothing", "A\nq\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Accept, "r3": propose.Accept}, false,
+			[]string{"capability net_bind_service,", "owner @{PROC}/@{pid}/stat r,", "/etc/hostname r,"}, nil},
+		{"q stops at once", "y\nq\n", propose.Decisions{"r1": propose.Accept}, false,
+			[]string{"capability net_bind_service,"}, nil},
+		{"enter at the last question is no", "A\n\n", propose.Decisions{"r1": propose.Accept, "r2": propose.Accept, "r3": propose.Accept}, false,
+			[]string{"capability net_bind_service,", "owner @{PROC}/@{pid}/stat r,", "/etc/hostname r,"}, nil},
 		{"input ends", "y\n", nil, false, nil, ErrAborted},
+		{"enter only", "\n\n\n", nil, false, nil, ErrAborted},
 		{"input ends at the last question", "A\n", nil, false, nil, ErrAborted},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out strings.Builder
 			prop := sample()
-			d, apply, err := Review(strings.NewReader(tc.answers), &out, prop, false)
+			d, apply, err := Review(strings.NewReader(tc.answers), &out, prop, Options{})
 			if tc.err != nil {
 				assert.ErrorIs(t, err, tc.err)
 				return
@@ -86,10 +93,39 @@ func TestReviewScripted(t *testing.T) {
 			}
 			assert.Equal(t, tc.lines, lines)
 			assert.Contains(t, out.String(), "(1/3) [r1] capability net_bind_service,\n     severity 8/10; 1 record")
-			if !strings.HasPrefix(tc.answers, "N") && !strings.HasPrefix(tc.answers, "A") {
+			if a := strings.TrimLeft(tc.answers, "\n"); !strings.HasPrefix(a, "N") && !strings.HasPrefix(a, "A") {
 				assert.Contains(t, out.String(), "[r2] owner @{PROC}/@{pid}/stat r,")
 				assert.Contains(t, out.String(), "suggestion (pid) instead of 2 literal rule(s): /proc/1/stat /proc/2/stat")
 			}
 		})
 	}
+}
+
+// On a terminal each answer is one key, Enter decides nothing, Ctrl-C
+// aborts, and e shows the rule's raw record, escaped.
+func TestReviewKeys(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "audit.log")
+	require.NoError(t, os.WriteFile(log, []byte("line one\ntype=AVC msg=audit(1.0:1): apparmor=\"ALLOWED\" name=\"/tmp/\x1b[2Jx\"\n"), 0o644))
+	prop := sample()
+	prop.Rules[0].Evidence.Source = log + ":2"
+	var out strings.Builder
+	d, apply, err := Review(strings.NewReader("\rey\rnNy"), &out, prop, Options{Keys: true})
+	require.NoError(t, err)
+	assert.True(t, apply)
+	assert.Equal(t, propose.Decisions{"r1": propose.Accept, "r2": propose.Reject, "r3": propose.Reject}, d)
+	assert.Contains(t, out.String(), "no default: y accepts")
+	assert.Contains(t, out.String(), `  | type=AVC msg=audit(1.0:1): apparmor="ALLOWED" name="/tmp/\x1b[2Jx"`)
+	assert.NotContains(t, out.String(), "\x1b[2J")
+
+	_, _, err = Review(strings.NewReader("y\x03"), &out, sample(), Options{Keys: true})
+	assert.ErrorIs(t, err, ErrAborted)
+}
+
+func TestFirstRecord(t *testing.T) {
+	r := &propose.Rule{Profile: "svc", Evidence: propose.Evidence{Source: "journald"}}
+	_, err := FirstRecord(r)
+	assert.ErrorContains(t, err, "aa-flow logs svc")
+	r.Evidence.Source = filepath.Join(t.TempDir(), "gone.log") + ":3"
+	_, err = FirstRecord(r)
+	assert.Error(t, err)
 }

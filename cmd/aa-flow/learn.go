@@ -204,7 +204,7 @@ func loadPending(g *globalOptions, name, profileFile string) (*learn.Target, *pr
 }
 
 func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop *propose.Proposal, noLoad, dry bool) error {
-	d, ok, err := review.Review(g.In, g.Out, prop, colorFor(g, g.Out))
+	d, ok, err := reviewOnTerminal(g, prop)
 	if err != nil {
 		return err
 	}

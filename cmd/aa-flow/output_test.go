@@ -138,3 +138,12 @@ func TestOnceWriter(t *testing.T) {
 	}
 	assert.Equal(t, "reading /var/log/audit/audit.log (auditd runs)\nother\n", b.String())
 }
+
+// An error naming a record's path (the gate's refusal, say) is escaped for
+// the terminal (issue 13 item 7).
+func TestReportErrorEscapes(t *testing.T) {
+	var errb bytes.Buffer
+	g := &globalOptions{Err: &errb}
+	reportError(g, fmt.Errorf("web: enforce gate refused: 1 uncovered\n  /srv/a\u202eexe r\n  /tmp/\x1b[2J"), exitRefused, "web")
+	assert.Equal(t, "aa-flow: web: enforce gate refused: 1 uncovered\n  /srv/a\\u202eexe r\n  /tmp/\\x1b[2J\n", errb.String())
+}

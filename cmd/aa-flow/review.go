@@ -1,7 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"os"
+
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/aa-flow/aa-flow/propose"
+	"github.com/aa-flow/aa-flow/review"
 )
 
 func newReviewCmd(g *globalOptions) *cobra.Command {
@@ -16,10 +24,12 @@ func newReviewCmd(g *globalOptions) *cobra.Command {
 For each rule, highest severity first, it shows the rule, its severity and its
 evidence, and asks:
 
-  y  accept (Enter)   n  reject   l  the literal rules instead of the glob
-  A  accept the rest  N  reject the rest   q  stop (the rest are rejected)
+  y  accept           n  reject           l  the literal rules instead of the glob
+  e  the rule's evidence (the raw record it was learned from)
+  A  accept the rest  N  reject the rest  q  stop, write nothing (the rest stay pending)
 
-then asks before writing. Accepted rules are written before the profile's
+On a terminal each answer is one key. Enter alone decides nothing. Then it
+asks before writing (Enter or q there is no). Accepted rules are written before the profile's
 closing brace, validated, stored as a new revision and reloaded.`,
 		Example: `  aa-flow review nginx`,
 		Args:    exactArgs(1),
@@ -38,4 +48,30 @@ closing brace, validated, stored as a new revision and reloaded.`,
 	cmd.Flags().BoolVar(&noLoad, "no-load", false, "write the file but do not reload it")
 	cmd.Flags().BoolVar(&dry, "dry-run", false, "print what would be written and loaded, change nothing")
 	return cmd
+}
+
+// reviewOnTerminal runs the interactive review. On a terminal each answer
+// is one key: the terminal is put in raw mode for the review and restored
+// after, even when it fails.
+func reviewOnTerminal(g *globalOptions, prop *propose.Proposal) (propose.Decisions, bool, error) {
+	o := review.Options{Color: colorFor(g, g.Out)}
+	in, out := g.In, g.Out
+	if f, ok := g.In.(*os.File); ok && isTerminal(f) {
+		if old, err := term.MakeRaw(int(f.Fd())); err == nil {
+			defer term.Restore(int(f.Fd()), old)
+			o.Keys = true
+			out = crlf{g.Out} // raw mode does not turn \n into \r\n
+		}
+	}
+	return review.Review(in, out, prop, o)
+}
+
+// crlf writes to a terminal in raw mode: each \n as \r\n.
+type crlf struct{ w io.Writer }
+
+func (c crlf) Write(p []byte) (int, error) {
+	if _, err := c.w.Write(bytes.ReplaceAll(p, []byte("\n"), []byte("\r\n"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

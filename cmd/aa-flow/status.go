@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aa-flow/aa-flow/internal/termsafe"
 	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/store"
@@ -108,7 +109,7 @@ and its enforce gate would refuse now, so that scripts can wait on it.`,
 				if i > 0 {
 					fmt.Fprintln(g.Out)
 				}
-				printStatus(g.Out, st)
+				printStatus(termsafe.Writer(g.Out), st)
 			}
 			return refused
 		},

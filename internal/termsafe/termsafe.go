@@ -7,6 +7,7 @@ package termsafe
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -24,6 +25,19 @@ func Escape(s string) string {
 // everything else Escape escapes is escaped.
 func Text(s string) string {
 	return escape(s, true)
+}
+
+// Writer returns a writer that passes everything written through Text. Each
+// Write must hold whole characters (one fmt.Fprintf call does).
+func Writer(w io.Writer) io.Writer { return textWriter{w} }
+
+type textWriter struct{ w io.Writer }
+
+func (t textWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(t.w, Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func escape(s string, keepLayout bool) string {

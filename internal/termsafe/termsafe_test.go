@@ -1,6 +1,8 @@
 package termsafe
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,4 +25,10 @@ func TestEscape(t *testing.T) {
 		assert.Equal(t, tt.want, Escape(tt.in), "%q", tt.in)
 		assert.Equal(t, tt.text, Text(tt.in), "%q", tt.in)
 	}
+}
+
+func TestWriter(t *testing.T) {
+	var b strings.Builder
+	fmt.Fprintf(Writer(&b), "%s: complain\n  confines: 42 (%s)\n", "web", "x\x1b]0;pwned\x07")
+	assert.Equal(t, "web: complain\n  confines: 42 (x\\x1b]0;pwned\\x07)\n", b.String())
 }
