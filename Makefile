@@ -5,6 +5,8 @@
 #   make install the static binary, man pages and shell completions
 #                (PREFIX=/usr/local, DESTDIR honoured; a Debian package
 #                uses PREFIX=/usr)
+#   make e2e     every e2e scenario in a Debian guest (GUEST=debian-12, the
+#                default, or GUEST=debian-13)
 #
 # Every target installs its own system packages (Debian 12, as root) and Go
 # modules; nothing needs to be set up by hand.
@@ -19,7 +21,10 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 # headers of the optional sd-journal build (-tags sdjournal), and the VM for e2e.
 APT_TEST  := apparmor apparmor-utils apparmor-profiles apparmor-profiles-extra python3-apparmor systemd-journal-remote \
              gcc libc6-dev libsystemd-dev man-db bash-completion
-APT_E2E   := qemu-system-x86 busybox-static cpio gzip
+# The e2e guests are built from Debian's packages (mmdebstrap, mkfs.ext4 -d)
+# and booted under qemu.
+APT_E2E   := qemu-system-x86 mmdebstrap e2fsprogs
+GUEST     ?= debian-12
 FUZZTIME  ?= 10s
 
 # Where make install puts things. /usr/local is the local administrator's
@@ -84,10 +89,10 @@ bench: deps build
 	./scripts/bench
 
 e2e: deps-e2e build
-	./e2e/run-all
+	GUEST=$(GUEST) ./e2e/run-all
 
 demo: deps-e2e build
-	./e2e/demo
+	GUEST=$(GUEST) ./e2e/demo
 
 # The manual, one page per command, generated from the commands' own help.
 man: build

@@ -128,15 +128,24 @@ func TestScenarios(t *testing.T) {
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(dirs), 3)
 	sources := map[string]bool{}
+	sdjournal := false
 	for _, d := range dirs {
 		t.Run(filepath.Base(d), func(t *testing.T) {
 			conf := readConf(t, filepath.Join(d, "scenario.conf"))
 			for _, k := range []string{"NAME", "EXEC", "SOURCE", "FORBIDDEN_MATCH"} {
 				assert.NotEmpty(t, conf[k], "scenario.conf sets %s", k)
 			}
-			assert.Contains(t, []string{"kmsg", "syslog", "auditd"}, conf["SOURCE"])
+			assert.Contains(t, []string{"kmsg", "syslog", "journald", "auditd"}, conf["SOURCE"])
 			sources[conf["SOURCE"]] = true
-			for _, f := range []string{"workload", "forbidden"} {
+			if conf["AA_FLOW"] != "" {
+				assert.Equal(t, "aa-flow-sdjournal", conf["AA_FLOW"], "AA_FLOW names a binary the harness builds")
+				sdjournal = sdjournal || conf["SOURCE"] == "journald"
+			}
+			files := []string{"workload", "forbidden"}
+			if _, err := os.Stat(filepath.Join(d, "flow")); err == nil {
+				files = []string{"flow"}
+			}
+			for _, f := range files {
 				st, err := os.Stat(filepath.Join(d, f))
 				if assert.NoError(t, err) {
 					assert.NotZero(t, st.Mode()&0o111, "%s is executable", f)
@@ -150,7 +159,8 @@ func TestScenarios(t *testing.T) {
 			assert.True(t, inRoot == nil || isProgram, "EXEC %s is in root/ or is one of PROGRAMS", conf["EXEC"])
 		})
 	}
-	assert.Equal(t, map[string]bool{"kmsg": true, "syslog": true, "auditd": true}, sources, "every record source is used by a scenario")
+	assert.Equal(t, map[string]bool{"kmsg": true, "syslog": true, "journald": true, "auditd": true}, sources, "every record source is used by a scenario")
+	assert.True(t, sdjournal, "a journald scenario uses the sd-journal build")
 }
 
 // readConf reads KEY=value lines of a scenario.conf (comments and quotes removed).
