@@ -107,6 +107,7 @@ e2e_disk() {
 	rm -rf "$R"
 	mkdir -p "$R/guest" "$R/bin" "$R/scenarios" "$R/state"
 	cp "$E2E_DIR"/guest/{boot,flow,checks.sh,lib.sh} "$R/guest/"
+	chmod 755 "$R/guest/boot" "$R/guest/flow"
 	cp "$WORK"/bin/* "$R/bin/"
 	# What the project ships for hosts (systemd units, ...), as a package would.
 	[ -d "$REPO/dist" ] && cp -r "$REPO/dist" "$R/dist"
