@@ -109,8 +109,9 @@ e2e_disk() {
 	cp "$E2E_DIR"/guest/{boot,flow,checks.sh,lib.sh} "$R/guest/"
 	chmod 755 "$R/guest/boot" "$R/guest/flow"
 	cp "$WORK"/bin/* "$R/bin/"
-	# What the project ships for hosts (systemd units, ...), as a package would.
-	[ -d "$REPO/dist" ] && cp -r "$REPO/dist" "$R/dist"
+	# What `make install` puts on a host (as a Debian package would, PREFIX=/usr):
+	# the boot-time loader of profile subdirectories, man pages, completions.
+	make -s -C "$REPO" install DESTDIR="$R/install" PREFIX=/usr >&2 || die "make install failed"
 	: >"$R/plan"
 	for sc in "$@"; do
 		n=$(basename "$sc")
