@@ -92,3 +92,25 @@ func TestProgressOnATerminalOnly(t *testing.T) {
 	assert.NotContains(t, errw.String(), "reading ")
 	assert.NotContains(t, errw.String(), "\r")
 }
+
+// The enforce gate's read shows progress too, and the gate's verdict
+// follows on a clean line.
+func TestProgressEnforceGate(t *testing.T) {
+	e := newHostEnv(t)
+	code, _, errs := e.run("init", "web", "--exec", "/usr/bin/web", "--force")
+	require.Equal(t, 0, code, errs)
+	log := bigLog(t)
+	tty, output := openPTY(t)
+	var out bytes.Buffer
+	args := []string{"--profile-dir", e.profiles, "--state-dir", e.state, "--securityfs", e.secfs, "--parser", e.parser,
+		"enforce", "web", "--from", log, "--quiet-for", "0s", "--dry-run"}
+	runEnv(args, strings.NewReader(""), &out, tty, func(k string) string {
+		if k == "TERM" {
+			return "xterm"
+		}
+		return ""
+	})
+	got := output()
+	assert.Contains(t, got, "reading "+log+": ")
+	assert.Contains(t, got, "\r\x1b[K")
+}
