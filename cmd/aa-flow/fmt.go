@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/internal/termsafe"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/templates"
 )
@@ -54,7 +55,7 @@ Examples:
 			for _, a := range args {
 				ch, err := fmtOne(cmd.Context(), g, a, write, check)
 				if err != nil {
-					fmt.Fprintln(g.Err, "aa-flow fmt:", err)
+					fmt.Fprintln(g.Err, "aa-flow fmt:", termsafe.Text(message(err, "")))
 					failed++
 					continue
 				}
@@ -94,6 +95,9 @@ func fmtOne(ctx context.Context, g *globalOptions, arg string, write, check bool
 	if err != nil {
 		return false, fmt.Errorf("read %s: %w", name, err)
 	}
+	if binary(src) {
+		return false, fmt.Errorf("%s: not a profile: binary data (NUL or control bytes)", name)
+	}
 	out, err := templates.Format(name, src)
 	if err != nil {
 		return false, err
@@ -124,6 +128,19 @@ func fmtOne(ctx context.Context, g *globalOptions, arg string, write, check bool
 		}
 	}
 	return changed, nil
+}
+
+// binary reports whether src is not text a profile could be: a NUL, or a
+// control byte other than the blanks the profile language allows, in its
+// first 8 KiB. Its bytes are never echoed in an error.
+func binary(src []byte) bool {
+	head := src[:min(len(src), 8<<10)]
+	for _, c := range head {
+		if c == 0 || c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // verifySame refuses a rewrite whose text does not compile to the policy
