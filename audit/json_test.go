@@ -3,7 +3,6 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,20 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/internal/testutil"
 )
-
-func init() {
-	// -update rewrites golden files; another test file of the package may
-	// already define the flag.
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-func updateGolden() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // TestEventJSONGolden renders every event of testdata/json_input.log (hex
 // names with quotes and control characters, bytes that are not UTF-8, a 2.x
@@ -47,7 +35,7 @@ func TestEventJSONGolden(t *testing.T) {
 		got.WriteByte('\n')
 	}
 	golden := filepath.Join("testdata", "json.golden")
-	if updateGolden() {
+	if testutil.Update() {
 		require.NoError(t, os.WriteFile(golden, got.Bytes(), 0o644))
 	}
 	want, err := os.ReadFile(golden)

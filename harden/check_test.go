@@ -3,16 +3,15 @@ package harden
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/aa-flow/aa-flow/internal/testutil"
+)
 
 func read(t *testing.T, name string) []byte {
 	t.Helper()
@@ -215,7 +214,7 @@ func TestWriteTextGolden(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, WriteText(&b, reports))
 	golden := filepath.Join("testdata", "golden", "inspect.txt")
-	if *update {
+	if testutil.Update() {
 		require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
 		require.NoError(t, os.WriteFile(golden, b.Bytes(), 0o644))
 	}

@@ -2,7 +2,6 @@ package lint_test
 
 import (
 	"fmt"
-	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
 )

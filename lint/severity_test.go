@@ -2,7 +2,6 @@ package lint_test
 
 import (
 	"fmt"
-	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/profiles"
 )

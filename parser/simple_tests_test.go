@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,13 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aa-flow/aa-flow/aaparser"
-	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the files in testdata/ (oracle cache, golden files)")
+	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/internal/testutil"
+)
 
 const (
 	oracleFile     = "testdata/simple_tests_oracle.txt"
@@ -127,7 +125,7 @@ func simpleCases(t *testing.T) []*simpleCase {
 	oracle := loadOracle(t, version)
 	var missing []*simpleCase
 	for _, c := range cases {
-		if v, ok := oracle[c.sum]; ok && !*update {
+		if v, ok := oracle[c.sum]; ok && !testutil.Update() {
 			c.verdict, c.pass = v, v == "PASS"
 		} else {
 			missing = append(missing, c)
@@ -165,7 +163,7 @@ func simpleCases(t *testing.T) []*simpleCase {
 		}
 		close(work)
 		wg.Wait()
-		if *update {
+		if testutil.Update() {
 			writeOracle(t, version, cases)
 		} else {
 			t.Logf("%s is stale: run go test ./parser -run TestSimpleTests -update", oracleFile)

@@ -4,9 +4,10 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/aa-flow/aa-flow/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/policy"
 )
 
 // id is the identity of a profile's accesses, as the gate's answer cache

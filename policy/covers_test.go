@@ -1,7 +1,6 @@
 package policy_test
 
 import (
-	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"

@@ -2,8 +2,9 @@ package policy
 
 import (
 	"fmt"
-	"github.com/aa-flow/aa-flow/profiles"
 	"strings"
+
+	"github.com/aa-flow/aa-flow/profiles"
 )
 
 // Policy is one profile with its includes followed and its variables

@@ -1,8 +1,6 @@
 package profiles_test
 
 import (
-	"flag"
-	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,11 +8,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/internal/profiletest"
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // Accepted rules go before each (sub)profile's closing brace; everything
 // the person wrote stays byte for byte; missing hats are created.
@@ -35,7 +33,7 @@ func TestInsertRules(t *testing.T) {
 	out, err := profiles.InsertRules(src, f, rules, "# learned by aa-flow 2026-11-22")
 	require.NoError(t, err)
 	golden := filepath.Join("testdata", "learn", "insert", "svc.profile.golden")
-	if *update {
+	if testutil.Update() {
 		require.NoError(t, os.WriteFile(golden, out, 0o644))
 	}
 	want, err := os.ReadFile(golden)

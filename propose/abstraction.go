@@ -1,9 +1,10 @@
 package propose
 
 import (
+	"sort"
+
 	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
-	"sort"
 )
 
 // AbstractionCandidate is an abstraction Propose may suggest including

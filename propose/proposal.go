@@ -3,12 +3,13 @@ package propose
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/aa-flow/aa-flow/profiles"
-	"github.com/aa-flow/aa-flow/templates"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/templates"
 )
 
 // Proposal is what learning found: the rules a profile needs that it does

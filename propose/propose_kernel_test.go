@@ -3,7 +3,6 @@ package propose_test
 import (
 	"bufio"
 	"bytes"
-	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"os"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/policy"

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,8 +22,6 @@ import (
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // multiCase is one libapparmor test_multi case with an aa-logprof profile.
 type multiCase struct {
@@ -180,7 +177,7 @@ func TestLearnTestMulti(t *testing.T) {
 	// reason after the name.
 	path := filepath.Join("testdata", "learn", "test_multi_differences.txt")
 	listed := readDifferences(t, path)
-	if *update {
+	if testutil.Update() {
 		var b strings.Builder
 		b.WriteString("# test_multi cases where the learned profile's policy differs from aa-logprof's, and why.\n")
 		b.WriteString("# Format: CASE<TAB>reason. Kept exact by TestLearnTestMulti.\n")

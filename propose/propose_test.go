@@ -2,7 +2,6 @@ package propose_test
 
 import (
 	"fmt"
-	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/internal/profiletest"
 	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/policy"

@@ -3,8 +3,9 @@ package review
 import (
 	"testing"
 
-	"github.com/aa-flow/aa-flow/propose"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 func TestNote(t *testing.T) {

@@ -1,7 +1,6 @@
 package review
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,12 +10,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 func sample() *propose.Proposal {
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
@@ -40,7 +38,7 @@ func TestAnnotatedGolden(t *testing.T) {
 	require.NoError(t, err)
 	got += Summary(sample())
 	golden := filepath.Join("testdata", "annotated.golden")
-	if *update {
+	if testutil.Update() {
 		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
 	}
 	want, err := os.ReadFile(golden)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/profiles"
 )
 
@@ -16,14 +17,7 @@ import (
 // -update.
 func checkRenderGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file (go test ./templates -update)")
-	assert.Equal(t, string(want), string(got))
+	testutil.Golden(t, filepath.Join("testdata", "golden", name), got)
 }
 
 // TestGoldenFormat formats the awkward inputs in testdata/golden/*.input

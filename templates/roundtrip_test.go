@@ -26,7 +26,6 @@ import (
 )
 
 var (
-	update     = flag.Bool("update", false, "rewrite golden files, the compile cache and the exceptions list")
 	fullCorpus = flag.Bool("corpus", false, "round-trip every parser-simple_tests case even with -short")
 )
 
@@ -213,7 +212,7 @@ func TestRoundTripDebian(t *testing.T) {
 	parallel(len(jobs), func(i int) {
 		errs[i] = roundTripDebian(r, cache, tmp, i, jobs[i].path, jobs[i].abstract)
 	})
-	if *update {
+	if testutil.Update() {
 		require.NoError(t, cache.save())
 	}
 	failed := 0
@@ -432,7 +431,7 @@ func TestRoundTripSimpleTests(t *testing.T) {
 	sort.Strings(cases)
 
 	exceptions := loadExceptions(t)
-	full := *fullCorpus || *update || !testing.Short()
+	full := *fullCorpus || testutil.Update() || !testing.Short()
 	run := cases
 	if !full {
 		run = sampleCases(cases, exceptions)
@@ -485,7 +484,7 @@ func TestRoundTripSimpleTests(t *testing.T) {
 	t.Logf("parser-simple_tests: %d cases run (%d from the compile cache, %d on which apparmor_parser loops), %d accepted by apparmor_parser, %d round-trip to identical policy (%.1f%%), %d exceptions",
 		len(run), cached, timeouts, accepted, passed, 100*float64(passed)/float64(max(accepted, 1)), len(found))
 
-	if *update {
+	if testutil.Update() {
 		require.NoError(t, cache.save())
 		require.NoError(t, saveExceptions(found))
 		return

@@ -2,7 +2,6 @@ package templates
 
 import (
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,24 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
 )
 
-// goldenUpdate reports whether -update was given (the flag is defined once
-// per test binary, by whichever test file of the package declares it).
-func goldenUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if goldenUpdate() {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "golden file missing: run go test ./templates -run %s -update", t.Name())
-	assert.Equal(t, string(want), string(got))
+	testutil.Golden(t, path, got)
 }
 
 func TestRenderStarter(t *testing.T) {

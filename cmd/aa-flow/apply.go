@@ -1,8 +1,9 @@
 package main
 
 import (
-	"github.com/aa-flow/aa-flow/propose"
 	"github.com/spf13/cobra"
+
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 func newApplyCmd(g *globalOptions) *cobra.Command {

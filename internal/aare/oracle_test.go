@@ -3,7 +3,6 @@ package aare
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,9 +12,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/oracle_disagreements.txt (keeps reasons already written)")
+	"github.com/aa-flow/aa-flow/internal/testutil"
+)
 
 const (
 	oraclePython = "/usr/bin/python3"
@@ -230,10 +229,10 @@ func TestOracle(t *testing.T) {
 	require.Less(t, matches, len(pairs)*4/5, "too few non-matching pairs to be a useful test")
 
 	known, reasons, err := readDisagreements(disagreeFile)
-	if err != nil && !*update {
+	if err != nil && !testutil.Update() {
 		t.Fatal(err)
 	}
-	if *update {
+	if testutil.Update() {
 		require.NoError(t, writeDisagreements(disagreeFile, got, known, reasons))
 		return
 	}
