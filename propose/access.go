@@ -172,6 +172,13 @@ func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []polic
 		case class == "namespace":
 			a.Class = policy.ClassUserns
 		}
+		if a.Class == policy.ClassUserns {
+			// The kernel names the operation ("userns_create"); the rule's
+			// access word is "create".
+			for i, w := range a.Access {
+				a.Access[i] = strings.TrimPrefix(w, "userns_")
+			}
+		}
 		return append(dst, a)
 
 	case e.Family == "unix" && (class == "net" || class == "unix") && (e.Addr != "" || e.PeerAddr != ""):

@@ -379,3 +379,15 @@ func TestProposeAwkwardNames(t *testing.T) {
 		assert.False(t, pol.Covers(policy.Access{Class: policy.ClassFile, Path: n, Perms: "r"}), "%q must not be allowed", n)
 	}
 }
+
+// AppArmor 4.x's userns record (Debian 13's kernel, testdata/corpus/kernel)
+// becomes "userns create,", the rule apparmor.d(5) has, never the kernel's
+// operation name.
+func TestProposeUsernsCreate(t *testing.T) {
+	line := `type=AVC msg=audit(1796589291.212:380): apparmor="ALLOWED" operation="userns_create" class="namespace" profile="aatest" pid=671 comm="aatest" requested="userns_create" denied="userns_create"`
+	prop, err := propose.Propose(nil, "aatest", decodeAll([]byte(line), "audit.log"), propose.ProposeOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"userns create,"}, texts(prop))
+	_, err = parser.Parse("t", []byte("profile t {\n  "+prop.Rules[0].Text+"\n}\n"))
+	require.NoError(t, err)
+}

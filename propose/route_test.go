@@ -69,6 +69,8 @@ func TestAccesses(t *testing.T) {
 			[]policy.Access{{Class: policy.ClassFile, Path: "/bin/x", Perms: "x"}}},
 		{"signal to a folded child", audit.Event{Operation: "signal", Class: "signal", RequestedMask: "send", Signal: "term", Peer: "svc//null-/bin/x"},
 			[]policy.Access{{Class: policy.ClassSignal, Access: []string{"send"}, Signal: "term", Peer: "svc"}}},
+		{"userns", audit.Event{Operation: "userns_create", Class: "namespace", RequestedMask: "userns_create", DeniedMask: "userns_create"},
+			[]policy.Access{{Class: policy.ClassUserns, Access: []string{"create"}}}},
 		{"forged words", audit.Event{Operation: "open", Name: "/a", RequestedMask: "r,w"}, nil},
 		{"optional", audit.Event{Operation: "capable", Capname: "net_admin", Info: propose.OptionalInfo}, nil},
 		{"status", audit.Event{Operation: "profile_load", Mode: audit.ModeStatus, Name: "/x"}, nil},
