@@ -43,6 +43,13 @@ const HeldSeverity = 9
 // lists.
 const maxExamples = 3
 
+// maxLiteral is the largest family whose literal rules a pattern keeps as
+// its alternative (Rule.Literal, Rule.Replaces): thousands of names
+// written one by one are no choice a person makes, and holding them
+// would make learning grow with them. learn --literal is the way to
+// write such names as they are.
+const maxLiteral = 100
+
 // pattern writes pieces as a Path: literal pieces escaped so that they
 // match only themselves, glob pieces as they are.
 func pattern(ps []volatile.Piece) (string, error) {
@@ -181,20 +188,25 @@ func (p *Proposer) personPatterns(cs []*candidate, out *[]*candidate) []*candida
 // candidates ms: their permissions and evidence merged, owner when every
 // one was, the literals kept as the alternative.
 func (p *Proposer) merged(pat string, ms []*candidate) *candidate {
-	c := &candidate{profile: ms[0].profile, owner: true, explain: &Explanation{Names: len(ms)},
-		literals: make([]profiles.Node, 0, len(ms)), replaces: make([]string, 0, len(ms))}
+	c := &candidate{profile: ms[0].profile, owner: true, explain: &Explanation{Names: len(ms)}}
 	perms := ""
 	for _, m := range ms {
 		perms = mergePerms(perms, m.perms)
 		c.owner = c.owner && m.owner
-		c.literals = append(c.literals, m.node)
-		c.replaces = append(c.replaces, m.path)
 		c.ev.merge(m.ev)
 	}
 	// No accesses: a pattern reaches more than its names, so no
 	// abstraction is taken to cover it because it covers the names.
-	slices.Sort(c.replaces)
-	c.explain.Examples = c.replaces[:min(maxExamples, len(c.replaces))]
+	sorted := slices.SortedFunc(slices.Values(ms), func(a, b *candidate) int { return strings.Compare(a.path, b.path) })
+	for _, m := range sorted[:min(maxExamples, len(sorted))] {
+		c.explain.Examples = append(c.explain.Examples, m.path)
+	}
+	if len(ms) <= maxLiteral {
+		for _, m := range sorted {
+			c.literals = append(c.literals, m.node)
+			c.replaces = append(c.replaces, m.path)
+		}
+	}
 	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: c.owner}, Path: pat, Perms: perms}
 	c.sev = p.rate(c.node)
 	return c
@@ -280,9 +292,11 @@ func (p *Proposer) foldCovered(cands []*candidate) []*candidate {
 		if c.path != "" && c.explain == nil {
 			if g := coveringGlob(m, globs[c.profile], c); g != nil {
 				g.ev.merge(c.ev)
-				g.literals = append(g.literals, c.node)
-				g.replaces = append(g.replaces, c.path)
 				g.explain.Names++
+				if len(g.replaces) > 0 && g.explain.Names <= maxLiteral {
+					g.literals = append(g.literals, c.node)
+					g.replaces = append(g.replaces, c.path)
+				}
 				continue
 			}
 		}

@@ -208,10 +208,13 @@ func (r *Rule) ExplainLine() string {
 		s += ", your pattern"
 	}
 	s += ", e.g. " + strings.Join(e.Examples, " ")
-	if len(r.Literal) == 1 {
+	switch {
+	case len(r.Literal) == 1:
 		s += "; literal: " + r.Literal[0]
-	} else if len(r.Literal) > 1 {
+	case len(r.Literal) > 1:
 		s += fmt.Sprintf("; literal: %d rules (--literal %s)", len(r.Literal), r.ID)
+	default:
+		s += fmt.Sprintf("; literal: %d rules, too many to offer (learn --literal writes names as they are)", e.Names)
 	}
 	return s
 }
@@ -277,7 +280,7 @@ func (p *Proposal) Decide(s Selection) (Decisions, error) {
 		d[r.ID] = Accept
 		if in(s.Literal, r.ID) {
 			if len(r.Literal) == 0 {
-				return nil, fmt.Errorf("rule %s has no literal alternative (it is not a generalisation)", r.ID)
+				return nil, fmt.Errorf("rule %s has no literal alternative (it is not a generalisation, or stands for too many names: learn --literal writes them as they are)", r.ID)
 			}
 			d[r.ID] = Literal
 		}

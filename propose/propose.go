@@ -325,6 +325,9 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		}
 		cands = append(cands, c)
 	}
+	// The candidates hold what the rules need: the aggregates go, so a
+	// long log's distinct accesses are not held twice from here on.
+	p.order, p.aggs = nil, nil
 	for _, c := range cands {
 		if c.child != nil {
 			cands = append(cands, &candidate{profile: c.profile, node: c.child, ev: c.ev, sev: c.sev})

@@ -45,9 +45,8 @@ func tunablesVars() profiles.Vars {
 	return profiles.Vars{"PROC": {"/proc/"}, "pid": {"{[1-9],[1-9][0-9],[1-9][0-9][0-9],[1-9][0-9][0-9][0-9],[1-9][0-9][0-9][0-9][0-9]}"}, "HOME": {"/home/*/", "/root/"}}
 }
 
-// A log with 1,000 /proc/<pid>/stat reads yields one rule, whose literal
-// alternative lists every path it replaces and whose evidence counts every
-// record.
+// A log with 1,000 /proc/<pid>/stat reads yields one rule, whose
+// explanation counts the names and whose evidence counts every record.
 func TestProposeProcPIDOneRule(t *testing.T) {
 	var events []*audit.Event
 	for pid := int64(1000); pid < 2000; pid++ {
@@ -59,9 +58,14 @@ func TestProposeProcPIDOneRule(t *testing.T) {
 	r := prop.Rules[0]
 	assert.Equal(t, "owner @{PROC}/@{pid}/stat r,", r.Text)
 	assert.Equal(t, propose.GenProcPID, r.Generalisation)
-	assert.Len(t, r.Replaces, 1000)
-	assert.Len(t, r.Literal, 1000)
-	assert.Contains(t, r.Literal, `owner /proc/1500/stat r,`)
+	// A thousand literal rules are no alternative: the explanation
+	// counts them, three examples show them.
+	assert.Empty(t, r.Replaces)
+	assert.Empty(t, r.Literal)
+	require.NotNil(t, r.Explain)
+	assert.Equal(t, 1000, r.Explain.Names)
+	assert.Equal(t, []string{"/proc/1000/stat", "/proc/1001/stat", "/proc/1002/stat"}, r.Explain.Examples)
+	assert.Equal(t, []string{"pid"}, r.Explain.Shapes)
 	assert.Equal(t, 1000, r.Evidence.Count)
 	assert.Equal(t, t0.Add(1000*time.Millisecond), r.Evidence.First)
 	assert.Equal(t, t0.Add(1999*time.Millisecond), r.Evidence.Last)
