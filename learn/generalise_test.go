@@ -224,3 +224,56 @@ func TestLearnNeverWiderInRisk(t *testing.T) {
 		})
 	}
 }
+
+// stampdRun is the records of one run of e2e's stampd (a mktemp work dir
+// from Go's os.MkdirTemp, an epoch archive, a uuid job file), as the kernel
+// logs them in complain mode.
+func stampdRun(b *strings.Builder, serial int, tmp string, epoch int64, uuid string) {
+	for i, r := range []struct{ op, name, mask string }{
+		{"open", "/etc/stampd.conf", "r"},
+		{"mkdir", "/tmp/stampd-" + tmp + "/", "c"},
+		{"open", "/tmp/stampd-" + tmp + "/payload", "wc"},
+		{"open", "/tmp/stampd-" + tmp + "/payload", "r"},
+		{"open", fmt.Sprintf("/var/backups/stampd/archive-%d.tar.gz", epoch), "wc"},
+		{"open", "/var/lib/stampd/jobs/" + uuid + ".json", "wc"},
+		{"unlink", "/tmp/stampd-" + tmp + "/payload", "d"},
+		{"rmdir", "/tmp/stampd-" + tmp + "/", "d"},
+	} {
+		fmt.Fprintf(b, `type=AVC msg=audit(%d.%03d:%d): apparmor="ALLOWED" operation="%s" profile="stampd" name="%s" pid=%d comm="stampd" requested_mask="%s" denied_mask="%s" fsuid=0 ouid=0`+"\n",
+			epoch, i, serial+i, r.op, r.name, 700+serial, r.mask, r.mask)
+	}
+}
+
+// e2e's volatile-names scenario in miniature: one learn over two runs of
+// stampd gives rules that cover a third run's new names.
+func TestLearnStampdRuns(t *testing.T) {
+	o, ao, path := genEnv(t, strings.ReplaceAll(myappdProfile, "/usr/sbin/myappd", "stampd"))
+	var two, third strings.Builder
+	// os.MkdirTemp's names are decimal: some read as an epoch, some not.
+	stampdRun(&two, 100, "3141592653", 1796551200, "0f8e4c2a-1b3d-4e5f-a6b7-c8d9e0f1a2b3")
+	stampdRun(&two, 200, "27182818", 1796551202, "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
+	stampdRun(&third, 300, "4294967295", 1796551204, "11223344-5566-4778-899a-abbccddeeff0")
+	dir := t.TempDir()
+	log1, log3 := filepath.Join(dir, "runs12.log"), filepath.Join(dir, "run3.log")
+	require.NoError(t, os.WriteFile(log1, []byte(two.String()), 0o644))
+	require.NoError(t, os.WriteFile(log3, []byte(third.String()), 0o644))
+
+	prop := learnYes(t, "stampd", o, ao, log1)
+	assert.Empty(t, prop.Held())
+	compiles(t, path)
+	src, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, want := range []string{
+		"/var/backups/stampd/archive-[0-9]*.tar.gz w,",
+		"/tmp/stampd-[0-9]*/ w,",
+		"/tmp/stampd-[0-9]*/payload rw,",
+		"/var/lib/stampd/jobs/[0-9a-f]*-[0-9a-f]*-[0-9a-f]*-[0-9a-f]*-[0-9a-f]*.json w,",
+	} {
+		assert.Contains(t, string(src), want)
+	}
+	o.Check = true
+	o.From, o.FromStart = []string{log3}, true
+	res, err := Learn(context.Background(), "stampd", o)
+	require.NoError(t, err)
+	assert.Empty(t, texts(res.Proposal), "the third run's new names are covered")
+}
