@@ -302,7 +302,11 @@ func (p *Proposer) noteOptional(e *audit.Event) {
 func (p *Proposer) Proposal() (*Proposal, error) {
 	prop := &Proposal{Profile: p.name, Created: p.opts.Now.UTC(), Warnings: append([]string(nil), p.warnings...)}
 	var cands []*candidate
-	for _, g := range p.order {
+	// Each aggregate goes once its candidate is built: a long log's
+	// distinct accesses are not held twice.
+	p.aggs = nil
+	for i, g := range p.order {
+		p.order[i] = nil
 		c, err := p.build(g)
 		if c != nil {
 			c.accesses = g.accesses()
@@ -325,9 +329,7 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		}
 		cands = append(cands, c)
 	}
-	// The candidates hold what the rules need: the aggregates go, so a
-	// long log's distinct accesses are not held twice from here on.
-	p.order, p.aggs = nil, nil
+	p.order = nil
 	for _, c := range cands {
 		if c.child != nil {
 			cands = append(cands, &candidate{profile: c.profile, node: c.child, ev: c.ev, sev: c.sev})

@@ -157,32 +157,49 @@ type group struct {
 // node infers the families of the members below prefix: those that end
 // here are a family; the others are grouped by their next component.
 func (w *walker) node(prefix []Piece, c ctx, members []int, depth int, shapes []Shape) {
-	var leaves []int
-	byName := map[string][]int{}
-	var order []string
+	var leaves, below []int
 	for _, m := range members {
 		if len(w.comps[m]) == depth {
 			leaves = append(leaves, m)
-			continue
+		} else {
+			below = append(below, m)
 		}
-		n := w.comps[m][depth]
-		if byName[n] == nil {
-			order = append(order, n)
-		}
-		byName[n] = append(byName[n], m)
 	}
 	if len(leaves) > 0 {
 		w.out = append(w.out, Family{Pieces: slices.Clone(prefix), Members: leaves, Shapes: slices.Clone(shapes)})
 	}
-	if len(order) == 0 {
+	if len(below) == 0 {
 		return
 	}
-	slices.Sort(order)
+	// The members by their next component, each name's members one run of
+	// the sorted slice: no slice of its own per name.
+	slices.SortStableFunc(below, func(a, b int) int { return strings.Compare(w.comps[a][depth], w.comps[b][depth]) })
+	byName := map[string][]int{}
+	var order []string
+	for i := 0; i < len(below); {
+		n := w.comps[below[i]][depth]
+		j := i + 1
+		for j < len(below) && w.comps[below[j]][depth] == n {
+			j++
+		}
+		order = append(order, n)
+		byName[n] = below[i:j:j]
+		i = j
+	}
 	for _, g := range w.groups(c, depth, order, byName) {
-		ms := slices.Clone(g.members)
+		ms := g.members
 		if ms == nil {
-			for _, n := range g.names {
-				ms = append(ms, byName[n]...)
+			if len(g.names) == 1 {
+				ms = byName[g.names[0]]
+			} else {
+				n := 0
+				for _, name := range g.names {
+					n += len(byName[name])
+				}
+				ms = make([]int, 0, n)
+				for _, name := range g.names {
+					ms = append(ms, byName[name]...)
+				}
 			}
 		}
 		slices.Sort(ms)
