@@ -2,6 +2,8 @@ package learn
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -157,4 +159,40 @@ func (c *Coverage) Event(e *audit.Event) (bool, error) {
 		c.seen[key] = all
 	}
 	return all, nil
+}
+
+// ProfileFor reports whether the profile directory has a profile that an
+// exec of exe would go to with px: the file Debian names after the program
+// (/usr/bin/tool is usr.bin.tool), not disabled (dir/disable/NAME), that
+// parses and defines a top-level profile whose name or attachment matches
+// exe. A file of that name that defines something else, or that cannot be
+// read, is no profile: px to it would run the program unconfined or fail,
+// so the learner writes ix or cx instead.
+func ProfileFor(dir, exe string) bool {
+	if !strings.HasPrefix(exe, "/") {
+		return false
+	}
+	base := strings.ReplaceAll(strings.TrimPrefix(exe, "/"), "/", ".")
+	if _, err := os.Lstat(filepath.Join(dir, "disable", base)); err == nil {
+		return false
+	}
+	f, err := parser.ParseFile(filepath.Join(dir, base))
+	if err != nil {
+		return false
+	}
+	vars, err := policy.CollectVars(f, parser.ForProfileDir(dir).Load)
+	if err != nil {
+		vars = nil
+	}
+	m := policy.NewMatcher(vars)
+	for _, p := range f.Profiles() {
+		for _, pat := range []string{p.Attachment, p.Name} {
+			if strings.HasPrefix(pat, "/") || strings.HasPrefix(pat, "@{") {
+				if m.RuleCovers(&profiles.FileRule{Path: pat, Perms: "r"}, policy.Access{Class: policy.ClassFile, Path: exe, Perms: "r"}) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

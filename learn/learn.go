@@ -12,8 +12,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
@@ -180,16 +178,12 @@ func proposeOptions(o Options, t *Target) (propose.ProposeOptions, error) {
 		return propose.ProposeOptions{}, err
 	}
 	opts := propose.ProposeOptions{
-		Vars:      main.Vars,
-		Literal:   o.Literal,
-		Names:     names,
-		ChildExec: o.Child,
-		Covers:    cov.Covers,
-		ProfileFor: func(path string) bool {
-			base := strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", ".")
-			_, err := os.Stat(filepath.Join(o.ProfileDir, base))
-			return err == nil
-		},
+		Vars:       main.Vars,
+		Literal:    o.Literal,
+		Names:      names,
+		ChildExec:  o.Child,
+		Covers:     cov.Covers,
+		ProfileFor: func(path string) bool { return ProfileFor(o.ProfileDir, path) },
 		Setuid: func(path string) bool {
 			fi, err := os.Stat(path)
 			return err == nil && fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0

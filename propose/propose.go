@@ -90,8 +90,9 @@ type Proposer struct {
 	aggs     map[string]*agg // by profile and Access.AppendKey
 	order    []*agg          // in first-seen order, for stable output
 	warnings []string
-	// optional is the optional requests already noted in warnings.
-	optional map[string]bool
+	// optional is the optional requests already noted in warnings, and
+	// targets the exec targets noted for having no profile here.
+	optional, targets map[string]bool
 	// acc and key are scratch buffers reused between records.
 	acc []policy.Access
 	key []byte
@@ -154,6 +155,7 @@ func (p *Proposer) Add(e *audit.Event) {
 		p.warn(fmt.Sprintf("%s: access %q, signal %q are not plain words; record ignored", eventSource(e), mask(e), e.Signal))
 		return
 	}
+	p.noteUnknownTarget(e)
 	p.acc = AppendAccesses(p.acc[:0], e, p.name)
 	if len(p.acc) == 0 {
 		p.counts.Ignored++
@@ -275,6 +277,27 @@ func (p *Proposer) warn(msg string) {
 	if len(p.warnings) < maxWarnings {
 		p.warnings = append(p.warnings, msg)
 	}
+}
+
+// noteUnknownTarget says once per program when the kernel ran it under a
+// profile of its own that the profile directory does not have: px to it
+// would not confine it, so the learner proposes ix (or cx) and says so.
+func (p *Proposer) noteUnknownTarget(e *audit.Event) {
+	t := e.Target
+	if e.Operation != "exec" || !strings.HasPrefix(e.Name, "/") || t == "" || strings.Contains(t, "//null-") || t == "unconfined" {
+		return
+	}
+	if _, own := Route(t, p.name); own || p.targets[e.Name] || !wordsOnly(strings.ReplaceAll(strings.ReplaceAll(t, "/", ""), ".", "")) {
+		return
+	}
+	if p.opts.ProfileFor != nil && p.opts.ProfileFor(e.Name) {
+		return
+	}
+	if p.targets == nil {
+		p.targets = map[string]bool{}
+	}
+	p.targets[strings.Clone(e.Name)] = true
+	p.warn(fmt.Sprintf("%s: %s ran under profile %q, which the profile directory does not define: proposed %s, not px", eventSource(e), e.Name, t, p.execMode(e.Name)))
 }
 
 // noteOptional says once per request why an optional one got no rule.

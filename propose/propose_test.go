@@ -395,3 +395,30 @@ func TestProposeUsernsCreate(t *testing.T) {
 	_, err = parser.Parse("t", []byte("profile t {\n  "+prop.Rules[0].Text+"\n}\n"))
 	require.NoError(t, err)
 }
+
+// px only to a profile that exists: a program the kernel ran under a
+// profile of its own that the profile directory lacks gets ix (or cx, with
+// a child profile) and a warning naming the target.
+func TestProposeExecToMissingProfile(t *testing.T) {
+	line := `type=AVC msg=audit(1700000000.000:9): apparmor="ALLOWED" operation="exec" profile="svc" name="/usr/bin/tool" pid=9 comm="svc" requested_mask="x" denied_mask="x" fsuid=0 ouid=0 target="/usr/bin/tool"`
+	for _, tc := range []struct {
+		name  string
+		opts  propose.ProposeOptions
+		rules []string
+	}{
+		{"ix", propose.ProposeOptions{ProfileFor: func(string) bool { return false }}, []string{"/usr/bin/tool rmix,"}},
+		{"cx", propose.ProposeOptions{ChildExec: true}, []string{"/usr/bin/tool rmcx,", "profile /usr/bin/tool { }"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prop, err := propose.Propose(nil, "svc", decodeAll([]byte(line), "audit.log"), tc.opts)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, tc.rules, texts(prop))
+			require.Len(t, prop.Warnings, 1)
+			assert.Contains(t, prop.Warnings[0], `ran under profile "/usr/bin/tool", which the profile directory does not define`)
+		})
+	}
+	prop, err := propose.Propose(nil, "svc", decodeAll([]byte(line), "audit.log"), propose.ProposeOptions{ProfileFor: func(string) bool { return true }})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/usr/bin/tool rmpx,"}, texts(prop))
+	assert.Empty(t, prop.Warnings)
+}
