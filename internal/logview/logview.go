@@ -165,11 +165,13 @@ func orDash(s string) string {
 	return quoteIfOdd(s)
 }
 
-// quoteIfOdd quotes names with spaces, quotes or bytes that are not
-// printable, so one record stays one readable line.
+// quoteIfOdd quotes names with spaces, quotes or characters that are not
+// printable (controls, C1 controls, bidirectional and other format
+// characters, which strconv.Quote escapes), so one record stays one
+// readable line and a terminal acts on none of it.
 func quoteIfOdd(s string) string {
 	for _, r := range s {
-		if r <= ' ' || r == '"' || r == 0x7f || r == '\uFFFD' {
+		if r <= ' ' || r == '"' || r == '\uFFFD' || !strconv.IsPrint(r) {
 			return strconv.Quote(s)
 		}
 	}

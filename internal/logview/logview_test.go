@@ -130,3 +130,19 @@ func TestModeFilter(t *testing.T) {
 		assert.Equal(t, tc.each, all.Keep(e), tc.m)
 	}
 }
+
+// Names with C1 controls or bidirectional controls are quoted with escapes
+// (issue 13 item 7): a terminal acts on none of them.
+func TestObjectEscapes(t *testing.T) {
+	tests := map[string]string{
+		"/etc/passwd":      "/etc/passwd",
+		"/srv/a\u202eexe":  `"/srv/a\u202eexe"`,
+		"/srv/\u009b31m":   `"/srv/\u009b31m"`,
+		"/srv/\x1b[2J":     `"/srv/\x1b[2J"`,
+		"/srv/caf\u00e9/x": "/srv/caf\u00e9/x",
+	}
+	for in, want := range tests {
+		e := &audit.Event{Operation: "open", Name: in}
+		assert.Contains(t, logview.Object(e), want, "%q", in)
+	}
+}
