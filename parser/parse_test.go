@@ -15,7 +15,7 @@ func clearMeta(nodes []profiles.Node) {
 		m := n.NodeMeta()
 		m.Pos, m.End = profiles.Pos{}, profiles.Pos{}
 		if p, ok := n.(*profiles.Profile); ok {
-			p.Close = profiles.Pos{}
+			p.Open, p.Close, p.FlagSpans = profiles.Pos{}, profiles.Pos{}, nil
 			clearMeta(p.Rules)
 		}
 	}

@@ -128,6 +128,16 @@ func (p *parser) peekN(n int) token {
 	return p.toks[len(p.toks)-1]
 }
 
+// lastEnd is the offset just past the last token next returned.
+func (p *parser) lastEnd() int {
+	for i := p.i - 1; i >= 0; i-- {
+		if p.toks[i].typ != tokComment {
+			return p.toks[i].end
+		}
+	}
+	return 0
+}
+
 // next consumes and returns the next non-comment token. It never moves past
 // the final EOF or error token.
 func (p *parser) next() token {

@@ -52,6 +52,7 @@ func (p *parser) parseProfile(start int, q profiles.Qualifiers) (profiles.Node, 
 		t := p.next()
 		switch {
 		case t.typ == tokLBrace:
+			pr.Open = p.pos(t.off)
 			header := p.inner // comments inside the header stay with the profile
 			p.inner = nil
 			rules, closer, err := p.parseBlock(&t)
@@ -70,6 +71,7 @@ func (p *parser) parseProfile(start int, q profiles.Qualifiers) (profiles.Node, 
 				return nil, err
 			}
 			pr.Flags = append(pr.Flags, flags...)
+			pr.FlagSpans = append(pr.FlagSpans, profiles.Span{Start: t.off, End: p.lastEnd()})
 		case t.typ == tokWord && (t.val == "flags" || t.val == "xattrs") && p.peek().typ == tokEquals:
 			p.next()
 			if t.val == "flags" {
@@ -78,6 +80,7 @@ func (p *parser) parseProfile(start int, q profiles.Qualifiers) (profiles.Node, 
 					return nil, err
 				}
 				pr.Flags = append(pr.Flags, flags...)
+				pr.FlagSpans = append(pr.FlagSpans, profiles.Span{Start: t.off, End: p.lastEnd()})
 				continue
 			}
 			if _, err := p.expect(tokLParen, "'(' after xattrs="); err != nil {

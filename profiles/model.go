@@ -182,11 +182,21 @@ type Profile struct {
 	Attachment string // the attachment pattern, if any
 	Xattrs     []Cond // xattrs=( ... )
 	Flags      []string
-	Rules      []Node // the body in source order: rules, includes, comments, children, ...
+	// FlagSpans is where each flags clause of the header is in the source
+	// (flags=(...), flags=x, or the old "(...)" form), for edits that
+	// change only the flags; empty when the header has none.
+	FlagSpans []Span
+	Rules     []Node // the body in source order: rules, includes, comments, children, ...
+	// Open is the position of the '{' that opens the body: flags a
+	// header lacks go before it.
+	Open Pos
 	// Close is the position of the closing '}' of the body (Meta.End is
 	// just after it). New rules go before Close.
 	Close Pos
 }
+
+// Span is a byte range of a source, [Start, End).
+type Span struct{ Start, End int }
 
 // DisplayName is the name the kernel reports: Name, or the attachment when
 // the profile was declared by path only.
