@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/review"
@@ -89,7 +90,7 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *propose.Proposa
 		}
 		return &Applied{Path: cur.Path}, dropDecided(o.Dirs, t, prop, d)
 	}
-	out, err := profiles.InsertRules(cur.Src, cur.File, chosen, "# learned by aa-flow "+now().Format("2006-01-02"))
+	out, err := parser.InsertRules(cur.Src, cur.File, chosen, "# learned by aa-flow "+now().Format("2006-01-02"))
 	if err != nil {
 		return nil, fmt.Errorf("add rules to %s: %w", cur.Path, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aa-flow/aa-flow/internal/termsafe"
+	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 )
@@ -31,7 +32,7 @@ func Annotated(prop *propose.Proposal, path string, src []byte, f *profiles.File
 	for i := range chosen {
 		chosen[i].Text += "  # " + note(prop.Find(chosen[i].IDs[0]))
 	}
-	out, err := profiles.InsertRules(src, f, chosen, "# learned by aa-flow")
+	out, err := parser.InsertRules(src, f, chosen, "# learned by aa-flow")
 	if err != nil {
 		return "", err
 	}

@@ -1,4 +1,4 @@
-package profiles_test
+package parser_test
 
 import (
 	"os"
@@ -17,7 +17,7 @@ import (
 // Accepted rules go before each (sub)profile's closing brace; everything
 // the person wrote stays byte for byte; missing hats are created.
 func TestInsertRules(t *testing.T) {
-	in := filepath.Join("testdata", "learn", "insert", "svc.profile")
+	in := filepath.Join("testdata", "insert", "svc.profile")
 	src, err := os.ReadFile(in)
 	require.NoError(t, err)
 	f, err := parser.Parse(in, src)
@@ -30,9 +30,9 @@ func TestInsertRules(t *testing.T) {
 		{Profile: "svc//newhat", Text: "/tmp/x w,"},
 		{Profile: "oneline", Text: "/y r,"},
 	}
-	out, err := profiles.InsertRules(src, f, rules, "# learned by aa-flow 2026-11-22")
+	out, err := parser.InsertRules(src, f, rules, "# learned by aa-flow 2026-11-22")
 	require.NoError(t, err)
-	golden := filepath.Join("testdata", "learn", "insert", "svc.profile.golden")
+	golden := filepath.Join("testdata", "insert", "svc.profile.golden")
 	if testutil.Update() {
 		require.NoError(t, os.WriteFile(golden, out, 0o644))
 	}
@@ -41,8 +41,8 @@ func TestInsertRules(t *testing.T) {
 	assert.Equal(t, string(want), string(out))
 	profiletest.Compile(t, string(out))
 
-	_, err = profiles.InsertRules(src, f, []profiles.Chosen{{Profile: "nope", Text: "/x r,"}}, "")
+	_, err = parser.InsertRules(src, f, []profiles.Chosen{{Profile: "nope", Text: "/x r,"}}, "")
 	assert.ErrorContains(t, err, "nope")
-	_, err = profiles.InsertRules(src, f, []profiles.Chosen{{Profile: "svc", Text: "/x r,\n}\n/y r,"}}, "")
+	_, err = parser.InsertRules(src, f, []profiles.Chosen{{Profile: "svc", Text: "/x r,\n}\n/y r,"}}, "")
 	assert.Error(t, err)
 }

@@ -1,10 +1,11 @@
-package profiles
+package parser
 
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strings"
+
+	"github.com/aa-flow/aa-flow/profiles"
 )
 
 // InsertRules adds accepted rules to a profile file's text and leaves
@@ -16,22 +17,21 @@ import (
 //
 // f must be the parse of src: the profiles' End positions locate their
 // closing braces. The result is new text; src is not modified.
-func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, error) {
+func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment string) ([]byte, error) {
 	if len(rules) == 0 {
 		return append([]byte(nil), src...), nil
 	}
-	lines := lineStarts(src)
 	// Lines per target (sub)profile, in order, without duplicates.
 	type target struct {
-		prof  *Profile
+		prof  *profiles.Profile
 		lines []string
 		// hats to create inside prof: name -> lines
 		hats     map[string][]string
 		hatOrder []string
 	}
-	targets := map[*Profile]*target{}
-	var order []*Profile
-	get := func(p *Profile) *target {
+	targets := map[*profiles.Profile]*target{}
+	var order []*profiles.Profile
+	get := func(p *profiles.Profile) *target {
 		t := targets[p]
 		if t == nil {
 			t = &target{prof: p, hats: map[string][]string{}}
@@ -65,14 +65,10 @@ func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, e
 		}
 		t.hats[hat] = append(t.hats[hat], r.Text)
 	}
-	type edit struct {
-		at, end int // replace src[at:end]
-		text    string
-	}
-	var edits []edit
+	var edits []Edit
 	for _, p := range order {
 		t := targets[p]
-		brace, err := closingBrace(src, lines, p)
+		brace, err := closingBrace(src, p)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +99,7 @@ func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, e
 			b.WriteString(inner + l + "\n")
 		}
 		for _, h := range t.hatOrder {
-			b.WriteString(inner + "^" + QuoteToken(h) + " {\n")
+			b.WriteString(inner + "^" + profiles.QuoteToken(h) + " {\n")
 			for _, l := range t.hats[h] {
 				b.WriteString(inner + "  " + l + "\n")
 			}
@@ -112,14 +108,9 @@ func InsertRules(src []byte, f *File, rules []Chosen, comment string) ([]byte, e
 		if end == brace {
 			b.WriteString(indent)
 		}
-		edits = append(edits, edit{at, end, b.String()})
+		edits = append(edits, Edit{Start: at, End: end, Text: b.String()})
 	}
-	sort.SliceStable(edits, func(i, j int) bool { return edits[i].at > edits[j].at })
-	out := append([]byte(nil), src...)
-	for _, e := range edits {
-		out = append(out[:e.at], append([]byte(e.text), out[e.end:]...)...)
-	}
-	return out, nil
+	return Splice(src, edits)
 }
 
 func leadingSpace(b []byte) []byte {
@@ -130,45 +121,19 @@ func leadingSpace(b []byte) []byte {
 	return b[:i]
 }
 
-// lineStarts lists the byte offset of each line's first byte.
-func lineStarts(src []byte) []int {
-	out := []int{0}
-	for i, c := range src {
-		if c == '\n' {
-			out = append(out, i+1)
-		}
-	}
-	return out
-}
-
-// closingBrace finds the offset of a profile's closing brace: its Close
-// position, or else the last '}' before its End position.
-func closingBrace(src []byte, lines []int, p *Profile) (int, error) {
+// closingBrace is the offset of a profile's closing brace, as the parser
+// recorded it.
+func closingBrace(src []byte, p *profiles.Profile) (int, error) {
 	if c := p.Close; c.Line > 0 && c.Offset >= 0 && c.Offset < len(src) && src[c.Offset] == '}' {
 		return c.Offset, nil
 	}
-	end := p.End
-	if end.Line < 1 || end.Line > len(lines) || end.Col < 1 {
-		return 0, fmt.Errorf("profile %s: no end position (was the file parsed?)", p.DisplayName())
-	}
-	off := lines[end.Line-1] + end.Col - 1
-	if off > len(src) {
-		return 0, fmt.Errorf("profile %s: end position %s is past the end of the file", p.DisplayName(), end)
-	}
-	i := off - 1
-	for i >= 0 && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
-		i--
-	}
-	if i < 0 || src[i] != '}' {
-		return 0, fmt.Errorf("profile %s: no closing brace before %s", p.DisplayName(), end)
-	}
-	return i, nil
+	return 0, fmt.Errorf("profile %s: no closing brace recorded (is the file the parse of this text?)", p.DisplayName())
 }
 
 // parentOf finds the existing profile a missing hat or child belongs in:
 // the longest prefix of name, cut at a "//", that the file has. A child
 // named by a path shows as "parent///usr/bin/x".
-func parentOf(f *File, name string) (*Profile, string) {
+func parentOf(f *profiles.File, name string) (*profiles.Profile, string) {
 	for i := len(name) - 2; i > 0; i-- {
 		if name[i] != '/' || name[i+1] != '/' {
 			continue
