@@ -3,7 +3,6 @@ package rollout
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/aa-flow/aa-flow/parser"
@@ -21,7 +20,16 @@ const (
 // src does not parse or has no profile of that name, the first profile
 // header's flags are used.
 func ModeOf(src []byte, name string) string {
-	if f, err := parser.Parse(name, src); err == nil {
+	f, err := parser.Parse(name, src)
+	if err != nil {
+		f = nil
+	}
+	return modeIn(f, src, name)
+}
+
+// modeIn is ModeOf for src already parsed into f (nil: it did not parse).
+func modeIn(f *profiles.File, src []byte, name string) string {
+	if f != nil {
 		if p := f.Find(name); p != nil {
 			return modeFromFlags(p.Flags)
 		}
@@ -39,6 +47,11 @@ func Modes(src []byte, name string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return modesIn(f, name)
+}
+
+// modesIn is Modes for a parsed file.
+func modesIn(f *profiles.File, name string) (map[string]string, error) {
 	p := f.Find(name)
 	if p == nil {
 		return nil, fmt.Errorf("no profile %q in the file (it has %s)", name, profileNames(f))
@@ -94,11 +107,7 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 	if top == nil {
 		return nil, fmt.Errorf("set mode of %s: no profile %q in the file (it has %s)", name, name, profileNames(f))
 	}
-	type edit struct {
-		start, end int
-		text       string
-	}
-	var edits []edit
+	var edits []parser.Edit
 	var werr error
 	want := map[string][]string{} // every profile's flags after the edit
 	walk(top, name, func(p *profiles.Profile, full string) {
@@ -112,70 +121,61 @@ func SetMode(src []byte, name, mode string) ([]byte, error) {
 				return
 			}
 		}
-		// Every header is scanned, also when its flags stay as they are,
+		// Every header is checked, also when its flags stay as they are,
 		// so that a header aa-flow could not edit is refused in both
 		// directions, not only when it would need the edit.
-		h, err := scanHeader(src, p.Meta.Pos.Offset)
-		if err != nil {
-			werr = fmt.Errorf("set mode of %s: profile %s at %s: %w", name, full, p.Meta.Pos, err)
-			return
-		}
-		// The scanner must read the same flags as the parser, or the
-		// header is too unusual to edit as text.
-		var written []string
-		if h.flagsStart >= 0 {
-			written = clauseFlags(string(src[h.flagsStart:h.flagsEnd]))
-		}
-		if !slices.Equal(written, p.Flags) {
-			werr = fmt.Errorf("set mode of %s: profile %s at %s: its header is too unusual to edit safely (flags read as %v, parsed as %v); fix it by hand", name, full, p.Meta.Pos, written, p.Flags)
+		if len(p.FlagSpans) > 1 {
+			werr = fmt.Errorf("set mode of %s: profile %s at %s: its header has %d flags clauses; join them into one by hand", name, full, p.Meta.Pos, len(p.FlagSpans))
 			return
 		}
 		flags := newFlags(p.Flags, mode)
 		if slices.Equal(flags, p.Flags) {
 			return
 		}
+		start := p.Meta.Pos.Offset // the header's first byte
 		switch {
-		case h.flagsStart >= 0 && len(flags) == 0:
+		case len(p.FlagSpans) == 1 && len(flags) == 0:
 			// Remove " flags=(...)" (or the old " (...)") with the blank
 			// before it.
-			s := h.flagsStart
-			for s > h.start && (src[s-1] == ' ' || src[s-1] == '\t') && !escapedAt(src, s-1) {
+			sp := p.FlagSpans[0]
+			s := sp.Start
+			for s > start && (src[s-1] == ' ' || src[s-1] == '\t') && !escapedAt(src, s-1) {
 				s--
 			}
 			// "NAME flags=(complain){" must become "NAME {", not
 			// "NAME{": glued to the name, the brace would read as part
 			// of it (found by FuzzSetMode).
 			text := ""
-			if h.flagsEnd < len(src) && !isBlank(src[h.flagsEnd]) {
+			if sp.End < len(src) && !isBlank(src[sp.End]) {
 				text = " "
 			}
-			edits = append(edits, edit{s, h.flagsEnd, text})
-		case h.flagsStart >= 0:
-			sep := flagSep(string(src[h.flagsStart:h.flagsEnd]), len(p.Flags))
-			written := src[h.flagsStart:h.flagsEnd]
+			edits = append(edits, parser.Edit{Start: s, End: sp.End, Text: text})
+		case len(p.FlagSpans) == 1:
+			sp := p.FlagSpans[0]
+			written := src[sp.Start:sp.End]
+			sep := flagSep(string(written), len(p.Flags))
 			text := "flags=(" + strings.Join(flags, sep) + ")"
 			if written[0] == '(' {
 				text = "(" + strings.Join(flags, sep) + ")" // the old "NAME (flags) {" form
 			}
 			// "flags=complain" without parentheses, which apparmor_parser
 			// 3.0 rejects, is written back with them.
-			edits = append(edits, edit{h.flagsStart, h.flagsEnd, text})
+			edits = append(edits, parser.Edit{Start: sp.Start, End: sp.End, Text: text})
 		default:
 			// Insert before the brace, after the last word of the header.
-			at := h.brace
-			for at > h.start && isBlank(src[at-1]) && !escapedAt(src, at-1) {
+			at := p.Open.Offset
+			for at > start && isBlank(src[at-1]) && !escapedAt(src, at-1) {
 				at--
 			}
-			edits = append(edits, edit{at, at, " flags=(" + strings.Join(flags, ", ") + ")"})
+			edits = append(edits, parser.Edit{Start: at, End: at, Text: " flags=(" + strings.Join(flags, ", ") + ")"})
 		}
 	})
 	if werr != nil {
 		return nil, werr
 	}
-	sort.Slice(edits, func(i, j int) bool { return edits[i].start > edits[j].start })
-	out := append([]byte(nil), src...)
-	for _, e := range edits {
-		out = append(out[:e.start:e.start], append([]byte(e.text), out[e.end:]...)...)
+	out, err := parser.Splice(src, edits)
+	if err != nil {
+		return nil, fmt.Errorf("set mode of %s: %w", name, err)
 	}
 	// Check the edit, on one parse of the result: every profile under name
 	// now has the mode, and exactly the flags intended, no more, no less (a

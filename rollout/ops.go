@@ -298,7 +298,11 @@ func (h *Host) Enable(ctx context.Context, name string) error {
 	if h.DryRun {
 		return h.runner().Replace(ctx, path)
 	}
-	if err := h.loadAndVerify(ctx, name, path, src); err != nil {
+	want, err := Modes(src, name)
+	if err != nil {
+		want = map[string]string{name: ModeOf(src, name)}
+	}
+	if err := h.loadAndVerify(ctx, name, path, want); err != nil {
 		return fmt.Errorf("enable %s: %w", name, err)
 	}
 	return h.journal(name, store.EventEnable, ModeOf(src, name))

@@ -63,9 +63,10 @@ type Plan struct {
 	old     []byte // the text the file holds now
 	existed bool
 	perm    os.FileMode
-	mode    string          // the mode the new text asks for
-	prev    *store.Revision // managed: the stored revision the file holds now
-	saveOld bool            // managed: the file on disk is no stored revision; keep it first
+	mode    string            // the mode the new text asks for
+	want    map[string]string // the mode of each (sub)profile the kernel must report after loading
+	prev    *store.Revision   // managed: the stored revision the file holds now
+	saveOld bool              // managed: the file on disk is no stored revision; keep it first
 }
 
 // Path is the file the plan writes.
@@ -156,20 +157,31 @@ func (h *Host) plan(ctx context.Context, w Write) (*Plan, error) {
 	// The file must define the profile it is written as, or the kernel
 	// check after loading could only fail. (apparmor_parser is the
 	// authority on syntax: text our parser cannot read is not refused.)
+	// The new text is parsed once here; its mode and the modes the kernel
+	// must report come from this parse.
+	var want map[string]string
+	mode := ""
 	if w.Name != "" {
-		if f, perr := parser.Parse(path, w.Src); perr == nil && f.Find(w.Name) == nil {
+		f, perr := parser.Parse(path, w.Src)
+		if perr != nil {
+			f = nil
+		}
+		if f != nil && f.Find(w.Name) == nil {
 			return nil, fmt.Errorf("write %s: the new text defines no profile %q (it has %s)", w.Name, w.Name, profileNames(f))
+		}
+		mode = modeIn(f, w.Src, w.Name)
+		if f != nil {
+			want, _ = modesIn(f, w.Name)
+		}
+		if want == nil {
+			want = map[string]string{w.Name: mode}
 		}
 	}
 	// Write through a symlinked profile file to its target.
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	}
-	p := &Plan{w: w, path: path, perm: 0o644}
-	if w.Name != "" {
-		p.mode = ModeOf(w.Src, w.Name)
-	}
-	return p, nil
+	return &Plan{w: w, path: path, perm: 0o644, mode: mode, want: want}, nil
 }
 
 // readCurrent reads, under the locks, what the plan replaces: the file,
@@ -276,7 +288,7 @@ func (h *Host) execute(ctx context.Context, p *Plan) (store.Revision, error) {
 	}
 	h.hook("write")
 	if w.Load {
-		if err := h.loadAndVerify(ctx, w.Name, p.path, w.Src); err != nil {
+		if err := h.loadAndVerify(ctx, w.Name, p.path, p.want); err != nil {
 			return store.Revision{}, h.restore(ctx, p, err)
 		}
 		h.hook("load")
@@ -310,18 +322,14 @@ func (h *Host) Install(ctx context.Context, name string, src []byte, reason stri
 
 // loadAndVerify replaces the profile in the kernel and checks that the
 // kernel lists it, and each of its children and hats it lists, in the mode
-// the file's flags ask for.
-func (h *Host) loadAndVerify(ctx context.Context, name, path string, src []byte) error {
+// want gives (the file's flags, by kernel name).
+func (h *Host) loadAndVerify(ctx context.Context, name, path string, want map[string]string) error {
 	if err := h.runner().Replace(ctx, path); err != nil {
 		return fmt.Errorf("load %s: %w", name, err)
 	}
 	h.logf("loaded %s (apparmor_parser -r -W %s)", name, path)
 	if name == "" {
 		return nil
-	}
-	want, err := Modes(src, name)
-	if err != nil {
-		want = map[string]string{name: ModeOf(src, name)}
 	}
 	loaded, err := h.Kernel.Profiles()
 	if err != nil {
