@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,10 +53,15 @@ Examples:
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var failed, changed int
+			var msgs []string // with --json, in the one error object
 			for _, a := range args {
 				ch, err := fmtOne(cmd.Context(), g, a, write, check)
 				if err != nil {
-					fmt.Fprintln(g.Err, "aa-flow fmt:", termsafe.Text(message(err, "")))
+					if g.JSON {
+						msgs = append(msgs, message(err, ""))
+					} else {
+						fmt.Fprintln(g.Err, "aa-flow fmt:", termsafe.Text(message(err, "")))
+					}
 					failed++
 					continue
 				}
@@ -64,6 +70,8 @@ Examples:
 				}
 			}
 			switch {
+			case failed > 0 && len(msgs) > 0:
+				return withCode(exitError, fmt.Errorf("fmt: %d of %d file(s) failed:\n%s", failed, len(args), strings.Join(msgs, "\n")))
 			case failed > 0:
 				return withCode(exitError, fmt.Errorf("fmt: %d of %d file(s) failed", failed, len(args)))
 			case check && changed > 0:
