@@ -39,11 +39,12 @@ func (p *Proposer) suggestAbstractions(cands []*candidate) []*candidate {
 		var covered []*candidate
 		maxSev := -1
 		for _, c := range cands {
-			if c.profile != p.name || len(c.accesses) == 0 {
+			grants := c.grants()
+			if c.profile != p.name || len(grants) == 0 {
 				continue
 			}
 			all := true
-			for _, a := range c.accesses {
+			for _, a := range grants {
 				if !ab.Covers(a) {
 					all = false
 					break

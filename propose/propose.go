@@ -332,7 +332,9 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		p.order[i] = nil
 		c, err := p.build(g)
 		if c != nil {
-			c.accesses = g.accesses()
+			if c.path == "" {
+				c.accesses = g.accesses() // a plain file rule's is its path (grants)
+			}
 			// A literal file rule is rated when it is proposed as such,
 			// or as a family's evidence (generalise): most of a long
 			// log's names end up in a pattern.
@@ -400,7 +402,8 @@ type candidate struct {
 	covers   []*candidate
 	ev       Evidence
 	sev      int
-	// accesses are the accesses the rule grants (for abstractions' check).
+	// accesses are the accesses the rule grants (for abstractions' check;
+	// see grants).
 	accesses []policy.Access
 	// path, perms, owner describe a plain literal file rule (for
 	// generalisation); path is empty for every other rule.
@@ -415,6 +418,16 @@ type candidate struct {
 	// and --all do not take it.
 	explain *Explanation
 	held    string
+}
+
+// grants are the accesses the candidate's rule grants, for abstractions'
+// check: a plain literal file rule's is its path (not kept: a long log has
+// many), the others' were kept when built; none for a pattern.
+func (c *candidate) grants() []policy.Access {
+	if c.path != "" {
+		return []policy.Access{{Class: policy.ClassFile, Path: c.path, Perms: c.perms, Owner: c.owner}}
+	}
+	return c.accesses
 }
 
 // modeFlags are the mode flags of a (sub)profile (complain, kill, ...), for
