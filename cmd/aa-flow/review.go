@@ -34,6 +34,9 @@ closing brace, validated, stored as a new revision and reloaded.`,
 		Example: `  aa-flow review nginx`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.JSON {
+				return usagef("review asks a person; for tools: aa-flow diff %s --json, then aa-flow apply %s --only IDS", args[0], args[0])
+			}
 			t, prop, err := loadPending(g, args[0], profileFile)
 			if err != nil {
 				return err
