@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
+	"github.com/aa-flow/aa-flow/templates"
 )
 
 // Coverage answers "does the profile file as it is now allow this?" for
@@ -195,4 +197,21 @@ func ProfileFor(dir, exe string) bool {
 		}
 	}
 	return false
+}
+
+// rateAbstraction rates an abstraction by what it grants: the highest
+// severity of its rules, their variables expanded with the abstraction's
+// own (tunables/global), not the profile's, and the rule that grants it.
+func rateAbstraction(ab propose.AbstractionCandidate, pol *policy.Policy, db *lint.SeverityDB) propose.AbstractionCandidate {
+	db = db.WithVars(pol.Vars)
+	ab.Severity = lint.SeverityUnknown
+	for _, rule := range pol.Rules {
+		if s := db.Rule(rule); s > ab.Severity {
+			ab.Severity = s
+			if text, err := templates.RenderLine(rule); err == nil {
+				ab.Worst = text
+			}
+		}
+	}
+	return ab
 }

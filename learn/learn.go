@@ -233,11 +233,7 @@ func abstractionCandidates(t *Target, r *parser.Resolver, db *lint.SeverityDB) [
 		if err != nil {
 			continue // not installed here
 		}
-		sev := -1
-		for _, rule := range pol.Rules {
-			sev = max(sev, db.Rule(rule))
-		}
-		out = append(out, propose.AbstractionCandidate{Name: name, Covers: pol.Covers, Severity: sev, Always: a == "base"})
+		out = append(out, rateAbstraction(propose.AbstractionCandidate{Name: name, Covers: pol.Covers, Always: a == "base"}, pol, db))
 	}
 	return out
 }

@@ -7,6 +7,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/lint"
+	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // px only to a profile that exists: a file named after the program is not
@@ -39,4 +45,30 @@ func TestProfileFor(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, ProfileFor(dir, tt.exe), tt.exe)
 	}
+}
+
+// An abstraction is rated by what it grants, with its own variables: a
+// profile that does not include tunables/global does not make every
+// @{VAR} in abstractions/base "any path" (severity 10), and the rule that
+// sets the rating is named.
+func TestRateAbstraction(t *testing.T) {
+	r := parser.ForProfileDir("/etc/apparmor.d")
+	f := &profiles.File{Path: "<abstractions/base>", Items: []profiles.Node{
+		&profiles.Include{Path: "tunables/global", Angle: true},
+		&profiles.Profile{Keyword: "profile", Name: "abstraction", Rules: []profiles.Node{&profiles.Include{Path: "abstractions/base", Angle: true}}},
+	}}
+	pol, err := policy.NewPolicy(f, "abstraction", r.Load)
+	require.NoError(t, err)
+	db, err := lint.OpenSeverity("")
+	require.NoError(t, err)
+	ab := rateAbstraction(propose.AbstractionCandidate{Name: "abstractions/base", Covers: pol.Covers, Always: true}, pol, db.WithVars(nil))
+	assert.Equal(t, 9, ab.Severity)
+	assert.Contains(t, ab.Worst, ".ecryptfs")
+
+	prop, err := propose.Propose(nil, "svc", nil, propose.ProposeOptions{Abstractions: []propose.AbstractionCandidate{ab}})
+	require.NoError(t, err)
+	require.Len(t, prop.Rules, 1)
+	assert.Equal(t, "include <abstractions/base>", prop.Rules[0].Text)
+	assert.Contains(t, prop.Rules[0].Why, "no record asked for it")
+	assert.Contains(t, prop.Rules[0].Why, "severity 9: "+ab.Worst)
 }

@@ -1,6 +1,7 @@
 package propose
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/aa-flow/aa-flow/policy"
@@ -16,8 +17,9 @@ type AbstractionCandidate struct {
 	Covers func(a policy.Access) bool
 	// Severity is the highest severity of anything the abstraction
 	// grants; it is suggested only when that is no higher than the rules
-	// it would replace.
+	// it would replace. Worst is the rule that grants it, as written.
 	Severity int
+	Worst    string
 	// Always suggests it for any program, even when it covers none of the
 	// proposed rules (abstractions/base).
 	Always bool
@@ -60,7 +62,8 @@ func (p *Proposer) suggestAbstractions(cands []*candidate) []*candidate {
 		if !ab.Always && (len(covered) < minCovered || ab.Severity > maxSev) {
 			continue
 		}
-		s := &candidate{profile: p.name, node: &profiles.Include{Path: ab.Name, Angle: true}, covers: covered, general: "abstraction", sev: ab.Severity}
+		s := &candidate{profile: p.name, node: &profiles.Include{Path: ab.Name, Angle: true}, covers: covered, general: "abstraction", sev: ab.Severity,
+			why: abstractionWhy(ab, len(covered))}
 		for _, c := range covered {
 			s.ev.merge(c.ev)
 			s.replaces = append(s.replaces, c.replacesOrSelf()...)
@@ -80,4 +83,21 @@ func (c *candidate) replacesOrSelf() []string {
 		return []string{c.path}
 	}
 	return nil
+}
+
+// abstractionWhy says why an abstraction is proposed and what its severity
+// stands for: the rules it replaces, or, for one AppArmor's tools include
+// in every profile, that alone; then the most dangerous thing it grants.
+func abstractionWhy(ab AbstractionCandidate, covered int) string {
+	var why string
+	switch {
+	case covered > 0:
+		why = fmt.Sprintf("allows the %d proposed rule(s) it lists under covers, and nothing rated higher than they are", covered)
+	case ab.Always:
+		why = "no record asked for it: AppArmor's tools include it in every profile (the C library, locales, /dev/null and the like)"
+	}
+	if ab.Worst != "" {
+		why += fmt.Sprintf("; it grants up to severity %d: %s", ab.Severity, ab.Worst)
+	}
+	return why
 }

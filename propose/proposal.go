@@ -72,7 +72,10 @@ type Rule struct {
 	// It is written only when the person names it.
 	Held string `json:"held,omitempty"`
 	// Severity is severity.db's rating, 0..10, -1 when unknown.
-	Severity int      `json:"severity"`
+	Severity int `json:"severity"`
+	// Why says why the rule is proposed and what its severity stands for,
+	// where the rule and its evidence do not (an abstraction).
+	Why      string   `json:"why,omitempty"`
 	Evidence Evidence `json:"evidence"`
 }
 
@@ -107,7 +110,7 @@ func (p *Proposer) finish(c *candidate) (*Rule, error) {
 		return nil, fmt.Errorf("render rule for %s: %w", c.profile, err)
 	}
 	r := &Rule{Profile: c.profile, Kind: c.node.Kind(), Text: text, Generalisation: c.general, Replaces: c.replaces, Evidence: c.ev, Severity: c.sev,
-		Explain: c.explain, Held: c.held}
+		Explain: c.explain, Held: c.held, Why: c.why}
 	for _, l := range c.literals {
 		lt, err := templates.RenderLine(l)
 		if err != nil {

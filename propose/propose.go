@@ -399,6 +399,7 @@ type candidate struct {
 	literals []profiles.Node
 	replaces []string
 	general  string // generalisation name
+	why      string // why it is proposed, when the rule alone does not say
 	covers   []*candidate
 	ev       Evidence
 	sev      int
