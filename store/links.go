@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // The profile directory's marker folders, as AppArmor's tools use them: a
@@ -92,4 +93,40 @@ func (s *Store) SetLink(dir, name string, on bool) error {
 		return fmt.Errorf("link %s: %w", l, err)
 	}
 	return syncDir(filepath.Dir(l))
+}
+
+// BootUnitDir is where systemd keeps the units enabled for sysinit.target,
+// which aa-flow-profiles@.service is installed into.
+const BootUnitDir = "/etc/systemd/system/sysinit.target.wants"
+
+// BootSubdir is the subdirectory of its policy root a profile file is in
+// ("containers" for /etc/apparmor.d/containers/x), "" for a file at the top,
+// and whether aa-flow-profiles@SUBDIR.service is enabled to load it at boot
+// (a top-level file is always loaded by apparmor.service).
+func (s *Store) BootSubdir(profileFile string) (sub string, enabled bool) {
+	rel, err := filepath.Rel(s.PolicyRoot(profileFile), filepath.Dir(profileFile))
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return "", true
+	}
+	_, err = os.Lstat(filepath.Join(BootUnitDir, "aa-flow-profiles@"+systemdEscapePath(rel)+".service"))
+	return rel, err == nil
+}
+
+// systemdEscapePath is systemd-escape --path for the plain names profile
+// subdirectories have: '/' becomes '-', and '-' and other bytes outside
+// [A-Za-z0-9:_.] become \xNN.
+func systemdEscapePath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '/':
+			b.WriteByte('-')
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == ':' || c == '_' || (c == '.' && i > 0):
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		}
+	}
+	return b.String()
 }

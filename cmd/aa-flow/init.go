@@ -121,6 +121,9 @@ aa-flow's management as it is.`,
 			if err != nil {
 				return err
 			}
+			if sub, enabled := h.Store.BootSubdir(path); !enabled && !g.Quiet {
+				fmt.Fprintf(g.Err, "aa-flow: note: apparmor.service loads only the top profile directory; to load %s/ at boot: systemctl enable aa-flow-profiles@%s.service\n", sub, sub)
+			}
 			verb := "created"
 			if dry {
 				verb = "would create"

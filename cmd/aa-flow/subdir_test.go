@@ -27,6 +27,7 @@ func TestProfileInSubdirectory(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(e.profiles, "tunables"), 0o755))
 	code, out, errs := e.run("--profile-dir", sub, "init", "ctr", "--template", "container")
 	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, errs, "systemctl enable aa-flow-profiles@containers.service", "init says how to load the subdirectory at boot")
 	path := filepath.Join(sub, "ctr")
 	assert.Contains(t, out, path)
 	assert.FileExists(t, path)
