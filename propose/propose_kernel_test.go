@@ -15,7 +15,6 @@ import (
 	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/policy"
-	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 )
 
@@ -56,7 +55,7 @@ func learnInto(t *testing.T, src, name string, events []*audit.Event, opts propo
 	require.NoError(t, err)
 	d, err := prop.Decide(propose.Selection{All: true})
 	require.NoError(t, err)
-	out, err := profiles.InsertRules([]byte(src), f, prop.Apply(d), "# learned by aa-flow (test)")
+	out, err := parser.InsertRules([]byte(src), f, prop.Apply(d), "# learned by aa-flow (test)")
 	require.NoError(t, err)
 	return string(out), prop
 }

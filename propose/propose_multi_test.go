@@ -19,7 +19,6 @@ import (
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/parser"
-	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 )
 
@@ -133,7 +132,7 @@ func TestLearnTestMulti(t *testing.T) {
 				res.status = "error: " + err.Error()
 				return
 			}
-			out, err := profiles.InsertRules([]byte(empty), f, prop.Apply(d), "")
+			out, err := parser.InsertRules([]byte(empty), f, prop.Apply(d), "")
 			if err != nil {
 				res.status = "error: " + err.Error()
 				return
