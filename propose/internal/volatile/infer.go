@@ -501,14 +501,6 @@ func (w *walker) shapeGroups(c ctx, depth int, names []string) (out []group, lit
 func hexGroup(names []string, depth int) (group, bool) {
 	n := names[0]
 	var ps []Piece
-	upper := false
-	for _, m := range names {
-		upper = upper || strings.ContainsAny(m, "ABCDEF")
-	}
-	class := "[0-9a-f]"
-	if upper {
-		class = "[0-9A-F]"
-	}
 	// Fixed runs are those equal in every name.
 	for i := 0; i < len(n); {
 		if !isAlnum(n[i]) {
@@ -521,17 +513,16 @@ func hexGroup(names []string, depth int) (group, bool) {
 			j++
 		}
 		run := n[i:j]
+		vals := make([]string, len(names))
 		same := true
-		for _, m := range names[1:] {
-			if m[i:j] != run {
-				same = false
-				break
-			}
+		for k, m := range names {
+			vals[k] = m[i:j]
+			same = same && vals[k] == run
 		}
 		if same || !(isHexRun(run) || allDigits(run) || allHexLetters(run)) {
 			ps = append(ps, Piece{Text: run})
 		} else {
-			ps = append(ps, Piece{Text: class + "*", Glob: true})
+			ps = append(ps, Piece{Text: hexClass(vals) + "*", Glob: true})
 		}
 		i = j
 	}
