@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aa-flow/aa-flow/internal/aare"
@@ -36,6 +37,7 @@ const (
 	CheckDenyInComplain  = "deny-in-complain"  // deny rules still deny in complain mode
 	CheckUnconfinedPeer  = "unconfined-target" // change_profile/ptrace to unconfined
 	CheckUnknownVariable = "unknown-variable"  // a variable the file and its tunables do not define
+	CheckABIChange       = "abi-change"        // a rule whose meaning depends on the ABI it is compiled for
 )
 
 // LintOptions tune Lint. The zero value lints with built-in severities and
@@ -47,6 +49,9 @@ type LintOptions struct {
 	// Vars are variables from the tunables the file includes; the file's
 	// own definitions and DefaultVars fill in the rest.
 	Vars profiles.Vars
+	// KernelABI is the newest abi the running kernel covers ("4.0";
+	// kernel.ABI.Covers), "" when unknown.
+	KernelABI string
 }
 
 // DefaultVars returns the values Debian's tunables give the most used
@@ -125,8 +130,11 @@ func Lint(f *profiles.File, opts LintOptions) []Warning {
 	l := &linter{opts: opts, vars: vars, cache: aare.NewCache(globCacheSize)}
 	var fileRules []profiles.Node
 	for _, n := range f.Items {
-		if v, ok := n.(*profiles.Variable); ok {
-			l.vars.Define(v)
+		switch x := n.(type) {
+		case *profiles.Variable:
+			l.vars.Define(x)
+		case *profiles.Abi:
+			l.abi = strings.TrimPrefix(x.Path, "abi/")
 		}
 	}
 	l.sev = opts.Severity.WithVars(l.vars)
@@ -154,6 +162,7 @@ func Lint(f *profiles.File, opts LintOptions) []Warning {
 
 type linter struct {
 	opts  LintOptions
+	abi   string      // the file's pinned abi ("3.0"), "" when it has no abi line
 	sev   *SeverityDB // opts.Severity with the file's variables, or nil
 	vars  profiles.Vars
 	cache *aare.Cache
@@ -237,6 +246,7 @@ func (l *linter) rules(items []profiles.Node, profile string, complain bool) {
 		case *profiles.NetworkRule:
 			if r.Family == "" && r.Type == "" && r.Protocol == "" && len(r.Access) == 0 && len(r.Conds) == 0 && len(r.Peer) == 0 {
 				l.warn(r, profile, CheckBareRule, l.rate(r, sevNetworkAll, 0), ruleText(r), "every network family and socket type, raw and packet sockets included")
+				l.networkABI(r, profile)
 			} else if r.Type == "raw" || r.Family == "packet" {
 				l.warn(r, profile, CheckBareRule, l.rate(r, sevNetworkRaw, 0), ruleText(r), "raw or packet sockets: sniff and forge traffic")
 			}
@@ -280,6 +290,29 @@ func (l *linter) crossWriteExec(writers, execs []permRule, profile string, sev i
 		l.warn(w.node, profile, CheckWritableExec, sev, ruleText(w.node),
 			"%s makes writable paths that other rules make %s: %s%s; the service can run code it wrote", w.text, what, strings.Join(hits, ", "), more)
 	}
+}
+
+// networkABI warns where a bare network rule's meaning depends on the ABI:
+// up to abi/3.0 it allows unix sockets too; from abi/4.0 on unix sockets
+// are mediated by unix rules, so the same line no longer allows them.
+func (l *linter) networkABI(r *profiles.NetworkRule, profile string) {
+	pinned, kernel := abiAtLeast4(l.abi), abiAtLeast4(l.opts.KernelABI)
+	switch {
+	case l.abi != "" && pinned:
+		l.warn(r, profile, CheckABIChange, 0, ruleText(r), "under the pinned abi/%s a bare network rule no longer allows unix sockets: they need unix rules", l.abi)
+	case l.abi != "" && kernel:
+		l.warn(r, profile, CheckABIChange, 0, ruleText(r), "allows unix sockets only while the file pins abi/%s: compiled for the kernel's abi/%s it would not", l.abi, l.opts.KernelABI)
+	case l.abi == "" && kernel:
+		l.warn(r, profile, CheckABIChange, 0, ruleText(r), "the file pins no abi, so it is compiled for the kernel's abi/%s, where a bare network rule does not allow unix sockets", l.opts.KernelABI)
+	}
+}
+
+// abiAtLeast4 reports whether an abi version ("3.0", "4.0", "5.0") is 4.0
+// or newer.
+func abiAtLeast4(v string) bool {
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(major)
+	return err == nil && n >= 4
 }
 
 func (l *linter) compile(n profiles.Node, pattern, profile string) (*aare.Glob, bool) {

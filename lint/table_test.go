@@ -47,3 +47,35 @@ func TestBuiltinTableIsLintsRating(t *testing.T) {
 	}
 	assert.Equal(t, lint.SeverityUnknown, table.Rule(profiletest.FirstRule(t, "/etc/shadow r,")), "paths need the db")
 }
+
+// A bare network rule means one thing up to abi/3.0 (unix sockets too) and
+// another from abi/4.0 on: lint says so where the pinned and the kernel's
+// ABI make the difference.
+func TestLintNetworkABIChange(t *testing.T) {
+	tests := []struct {
+		name, abi, kernel, want string
+	}{
+		{"pinned 3.0, kernel 4.0", "abi <abi/3.0>,\n", "4.0", "only while the file pins abi/3.0"},
+		{"pinned 4.0", "abi <abi/4.0>,\n", "", "no longer allows unix sockets"},
+		{"no abi, kernel 4.0", "", "4.0", "compiled for the kernel's abi/4.0"},
+		{"pinned 3.0, kernel 3.0", "abi <abi/3.0>,\n", "3.0", ""},
+		{"nothing known", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ws := lint.Lint(profiletest.Parse(t, tt.abi+"profile t {\n  network,\n}\n"), lint.LintOptions{KernelABI: tt.kernel})
+			var got []string
+			for _, w := range ws {
+				if w.Check == lint.CheckABIChange {
+					got = append(got, w.Message)
+				}
+			}
+			if tt.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], tt.want)
+		})
+	}
+}

@@ -80,6 +80,10 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 	if err != nil {
 		return err
 	}
+	kabi := "" // the kernel's ABI, when this host's can be read
+	if k := kernelABI(g); k.ABI != nil {
+		kabi = k.ABI.Covers
+	}
 	resolver := parser.ForProfileDir(g.ProfileDir)
 	var reports []lintReport
 	for _, arg := range args {
@@ -100,7 +104,7 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 				return fmt.Errorf("lint %s: %w", path, err)
 			}
 		}
-		ws := lint.Lint(f, lint.LintOptions{Severity: db, Vars: vars})
+		ws := lint.Lint(f, lint.LintOptions{Severity: db, Vars: vars, KernelABI: kabi})
 		if ws == nil {
 			ws = []lint.Warning{}
 		}
