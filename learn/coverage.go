@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/policy"
@@ -215,3 +216,36 @@ func rateAbstraction(ab propose.AbstractionCandidate, pol *policy.Policy, db *li
 	}
 	return ab
 }
+
+// pinnedABI returns the abi a policy file pins ("abi/3.0") and that abi's
+// feature classes, read from the profile directory's abi files (for <abi/X>
+// also the system's, where apparmor_parser looks by default); "" and nil
+// when the file pins none or its abi file is on neither (nothing is set
+// aside then: learn cannot tell which rules the profile can hold).
+func pinnedABI(f *profiles.File, dir string) (string, []string) {
+	for _, n := range f.Items {
+		a, ok := n.(*profiles.Abi)
+		if !ok {
+			continue
+		}
+		var paths []string
+		switch {
+		case a.Angle:
+			paths = []string{filepath.Join(dir, a.Path), filepath.Join(systemProfileDir, a.Path)}
+		case filepath.IsAbs(a.Path):
+			paths = []string{a.Path}
+		default:
+			paths = []string{filepath.Join(filepath.Dir(f.Path), a.Path)}
+		}
+		for _, p := range paths {
+			if feats, err := kernel.ReadFeaturesFile(p); err == nil {
+				return a.Path, feats.Classes()
+			}
+		}
+		return "", nil
+	}
+	return "", nil
+}
+
+// systemProfileDir is where apparmor_parser finds <abi/...> by default.
+const systemProfileDir = "/etc/apparmor.d"

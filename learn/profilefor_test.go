@@ -72,3 +72,20 @@ func TestRateAbstraction(t *testing.T) {
 	assert.Contains(t, prop.Rules[0].Why, "no record asked for it")
 	assert.Contains(t, prop.Rules[0].Why, "severity 9: "+ab.Worst)
 }
+
+// The abi a profile pins is read from the profile directory, else from
+// where apparmor_parser finds it; abi/3.0 has no userns class.
+func TestPinnedABI(t *testing.T) {
+	f, err := parser.Parse("svc", []byte("abi <abi/3.0>,\nprofile svc {\n}\n"))
+	require.NoError(t, err)
+	abi, classes := pinnedABI(f, t.TempDir())
+	assert.Equal(t, "abi/3.0", abi)
+	assert.Contains(t, classes, "file")
+	assert.NotContains(t, classes, "userns")
+
+	f, err = parser.Parse("svc", []byte("profile svc {\n}\n"))
+	require.NoError(t, err)
+	abi, classes = pinnedABI(f, t.TempDir())
+	assert.Empty(t, abi)
+	assert.Nil(t, classes)
+}

@@ -3,6 +3,7 @@ package propose
 import (
 	"fmt"
 	"iter"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/templates"
 )
 
 // ProposeOptions tune Propose. The zero value proposes literal rules for
@@ -48,6 +50,12 @@ type ProposeOptions struct {
 	Severity Rater
 	// Abstractions are candidate abstractions to suggest.
 	Abstractions []AbstractionCandidate
+	// ABI names the abi the profile pins ("abi/3.0") and ABIClasses its
+	// feature classes (kernel.Features.Classes of that abi file); a rule of
+	// a class it lacks (userns, io_uring, mqueue under abi/3.0) is set
+	// aside with a warning. Nil ABIClasses: no abi pinned, nothing set aside.
+	ABI        string
+	ABIClasses []string
 	// Now stamps the proposal; time.Now when zero.
 	Now time.Time
 }
@@ -352,6 +360,11 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 			p.counts.Covered += g.ev.Count
 			continue
 		}
+		if msg := p.beyondABI(c); msg != "" {
+			p.counts.Unwritable += g.ev.Count
+			prop.Warnings = append(prop.Warnings, msg)
+			continue
+		}
 		cands = append(cands, c)
 	}
 	p.order = nil
@@ -480,4 +493,22 @@ func (p *Proposer) rate(n profiles.Node) int {
 		return -1
 	}
 	return p.opts.Severity.Rule(n)
+}
+
+// abiFeature is the feature class of the abi a rule class needs.
+var abiFeature = map[string]string{"userns": "userns", "io_uring": "io_uring", "mqueue": "ipc"}
+
+// beyondABI says why a candidate rule cannot be written under the pinned
+// abi, "" when it can.
+func (p *Proposer) beyondABI(c *candidate) string {
+	r, ok := c.node.(*profiles.ClassRule)
+	if !ok || p.opts.ABIClasses == nil {
+		return ""
+	}
+	need, ok := abiFeature[r.Class]
+	if !ok || slices.Contains(p.opts.ABIClasses, need) {
+		return ""
+	}
+	text, _ := templates.RenderLine(r)
+	return fmt.Sprintf("%s: %s has no %s rules, so %q (%s) is set aside: pin a newer abi to allow it", c.profile, p.opts.ABI, r.Class, text, c.ev)
 }

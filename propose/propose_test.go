@@ -12,6 +12,7 @@ import (
 
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/internal/profiletest"
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/policy"
@@ -421,4 +422,24 @@ func TestProposeExecToMissingProfile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/usr/bin/tool rmpx,"}, texts(prop))
 	assert.Empty(t, prop.Warnings)
+}
+
+// learn never proposes a rule the pinned abi cannot express: under
+// abi/3.0 the userns rule is set aside with a message, and the rest of the
+// proposal stands.
+func TestProposeBeyondABI(t *testing.T) {
+	lines := `type=AVC msg=audit(1796589291.212:380): apparmor="ALLOWED" operation="userns_create" class="namespace" profile="svc" pid=671 comm="svc" requested="userns_create" denied="userns_create"
+type=AVC msg=audit(1796589291.213:381): apparmor="ALLOWED" operation="open" profile="svc" name="/etc/hostname" pid=671 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`
+	abi30, err := kernel.ReadFeaturesFile("/etc/apparmor.d/abi/3.0")
+	require.NoError(t, err)
+	prop, err := propose.Propose(nil, "svc", decodeAll([]byte(lines), "audit.log"), propose.ProposeOptions{ABI: "abi/3.0", ABIClasses: abi30.Classes()})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"owner /etc/hostname r,"}, texts(prop))
+	require.Len(t, prop.Warnings, 1)
+	assert.Contains(t, prop.Warnings[0], `abi/3.0 has no userns rules, so "userns create," (1 record`)
+	assert.Equal(t, 1, prop.Counts.Unwritable)
+
+	prop, err = propose.Propose(nil, "svc", decodeAll([]byte(lines), "audit.log"), propose.ProposeOptions{})
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"userns create,", "owner /etc/hostname r,"}, texts(prop))
 }
