@@ -187,6 +187,7 @@ e2e_report() {
 		t1=$(sed -n "s/^E2E SCENARIO BEGIN $n (uptime \([0-9.]*\)s)/\1/p" "$out/$n.txt" | head -n1)
 		t2=$(sed -n "s/^E2E SCENARIO END $n rc=[0-9]* (uptime \([0-9.]*\)s)/\1/p" "$out/$n.txt" | tail -n1)
 		dt=$(awk -v a="$t1" -v b="$t2" 'BEGIN { if (a != "" && b != "" && b >= a) printf "%.0fs", b - a; else print "?" }')
+		grep -q "^E2E SCENARIO REBOOT $n " "$out/$n.txt" && dt="$dt, across a reboot"
 		result=$(grep '^E2E RESULT: ' "$out/$n.txt" | tail -n1)
 		if [ "${result#E2E RESULT: PASS}" != "$result" ] && grep -q "^E2E SCENARIO END $n rc=0 " "$out/$n.txt"; then
 			echo "PASS $n [$GUEST: ${guest:-?}] ($dt): ${result#E2E RESULT: PASS }"
