@@ -2,8 +2,11 @@ package audit
 
 import (
 	"bytes"
+	"maps"
 	"strconv"
 	"time"
+
+	src "github.com/aa-flow/aa-flow/audit/source"
 )
 
 // Decoder turns a stream of log lines into Events: it parses each line,
@@ -54,6 +57,12 @@ type Stats struct {
 	// be parsed (the first maxMalformed of them); MalformedTotal counts all.
 	Malformed      []Malformed
 	MalformedTotal int
+	// Refused lists lines that read like records but are not shown to be
+	// the kernel's (the first maxMalformed of them); RefusedTotal counts
+	// all, RefusedBy by reason. They are never returned.
+	Refused      []Refused
+	RefusedTotal int
+	RefusedBy    map[Reason]int
 	// Lost lists evidence that records were lost before they reached the log.
 	Lost []Lost
 	// ByProfile counts the events returned, by profile (or label) and mode.
@@ -68,6 +77,13 @@ type Malformed struct {
 	Err    string
 }
 
+// Refused is a line refused as not the kernel's, and why.
+type Refused struct {
+	Source string
+	Line   int
+	Reason Reason
+}
+
 const maxMalformed = 1000
 
 // NewDecoder returns an empty Decoder.
@@ -78,18 +94,78 @@ func NewDecoder() *Decoder {
 	}
 }
 
-// Feed parses one line read from source (a file path, "journald", "kmsg",
-// "-") at 1-based lineNo and returns the events now complete (0..n). Feed
-// does not retain line.
+// Feed parses one line of a text log (a file, stdin) read from source (a
+// file path, "-") at 1-based lineNo and returns the events now complete
+// (0..n). Only a line in a form the kernel's records take counts (see
+// FeedOrigin). Feed does not retain line.
 func (d *Decoder) Feed(line []byte, source string, lineNo int) []*Event {
+	return d.feed(line, nil, src.Text, source, lineNo)
+}
+
+// FeedMessage is Feed for the MESSAGE of a journald audit-transport entry
+// ("AVC apparmor=...", "SYSCALL ..."), whose time and serial come from the
+// entry's fields in def when the message has no audit(...) stamp. It does
+// not retain msg.
+func (d *Decoder) FeedMessage(msg []byte, def MessageDefaults, source string, lineNo int) []*Event {
+	return d.feed(msg, &def, src.Audit, source, lineNo)
+}
+
+// FeedOrigin is Feed for a line of the given origin: a record counts only
+// when the message itself starts with the kernel's audit prefix in the
+// form its origin has (a kernel message: "audit: type=1400
+// audit(SEC.MS:SERIAL): apparmor=..."; a text log: auditd's "type=AVC
+// msg=audit(...): apparmor=...", or a kernel message alone, after a dmesg
+// time or after a syslog header whose tag is kernel:), with the field the
+// kernel writes first. Any other line that reads like a record is counted
+// as refused (Stats.Refused), never returned.
+func (d *Decoder) FeedOrigin(line []byte, o src.Origin, source string, lineNo int) []*Event {
+	return d.feed(line, nil, o, source, lineNo)
+}
+
+func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source string, lineNo int) []*Event {
 	d.stats.Lines++
-	rec, err := parse(line, nil, &d.alloc)
+	why := frame(line, o)
+	if why == reasonStamp {
+		// The kernel's prefix with a stamp it does not write: a damaged
+		// record, or nothing AppArmor's.
+		rec, err := parse(line, def, nil)
+		if rec != nil || err != nil {
+			d.malformed(source, lineNo, &ParseError{Column: bytes.Index(line, keyAudit) + len(keyAudit) + 1, Field: "audit", Msg: "want audit(SECONDS.MILLIS:SERIAL):"})
+			return nil
+		}
+		d.stats.Skipped++
+		return nil
+	}
+	if why != "" && why != ReasonLayout {
+		// Not the kernel's prefix: nothing in the line counts, not even
+		// its serial.
+		if rec, err := parse(line, def, nil); rec != nil || err != nil {
+			d.refuse(source, lineNo, why)
+			return nil
+		}
+		d.stats.Skipped++
+		if def == nil {
+			d.lost.line(&d.stats, line, source, lineNo, d.lastTime)
+		}
+		return nil
+	}
+	rec, err := parse(line, def, &d.alloc)
+	if why == ReasonLayout && (rec != nil || err != nil) {
+		if rec != nil && rec.Event != nil && d.reuse {
+			d.alloc.free = append(d.alloc.free, rec.Event)
+		}
+		d.refuse(source, lineNo, why)
+		return nil
+	}
 	if err != nil {
 		d.malformed(source, lineNo, err)
 		return nil
 	}
 	if rec == nil {
 		d.stats.Skipped++
+		if def != nil {
+			return nil
+		}
 		var out []*Event
 		if serial, ok := lineSerial(line); ok {
 			if len(d.pending) > 0 && (serial != d.pendingSerial || source != d.pendingSource) {
@@ -104,22 +180,16 @@ func (d *Decoder) Feed(line []byte, source string, lineNo int) []*Event {
 	return d.feedRecord(rec, source, lineNo)
 }
 
-// FeedMessage is Feed for the MESSAGE of a journald audit-transport entry
-// ("AVC apparmor=...", "SYSCALL ..."), whose time and serial come from the
-// entry's fields in def when the message has no audit(...) stamp. It does
-// not retain msg.
-func (d *Decoder) FeedMessage(msg []byte, def MessageDefaults, source string, lineNo int) []*Event {
-	d.stats.Lines++
-	rec, err := parse(msg, &def, &d.alloc)
-	if err != nil {
-		d.malformed(source, lineNo, err)
-		return nil
+// refuse counts a line that reads like a record but is not the kernel's.
+func (d *Decoder) refuse(source string, lineNo int, why Reason) {
+	d.stats.RefusedTotal++
+	if d.stats.RefusedBy == nil {
+		d.stats.RefusedBy = map[Reason]int{}
 	}
-	if rec == nil {
-		d.stats.Skipped++
-		return nil
+	d.stats.RefusedBy[why]++
+	if len(d.stats.Refused) < maxMalformed {
+		d.stats.Refused = append(d.stats.Refused, Refused{Source: source, Line: lineNo, Reason: why})
 	}
-	return d.feedRecord(rec, source, lineNo)
 }
 
 // FeedRecord is Feed for a record the caller parsed itself (journald's audit
@@ -262,6 +332,10 @@ func (d *Decoder) keep(e *Event) bool {
 func (d *Decoder) Stats() Stats {
 	s := d.stats
 	s.Malformed = append([]Malformed(nil), s.Malformed...)
+	s.Refused = append([]Refused(nil), s.Refused...)
+	if s.RefusedBy != nil {
+		s.RefusedBy = maps.Clone(s.RefusedBy)
+	}
 	s.Lost = d.lost.report(d.stats.Lost)
 	s.ByProfile = d.byProfile.Counts()
 	return s

@@ -55,7 +55,7 @@ func TestKernelCorpus(t *testing.T) {
 	require.Len(t, files, 5)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			lines := decReadLines(t, f)
+			lines := decReadLines(t, testutil.Capture(t, filepath.Base(f)))
 			want := 0
 			for i, l := range lines {
 				if !strings.Contains(l, `apparmor="`) {
@@ -94,7 +94,7 @@ func TestKernelCorpus(t *testing.T) {
 }
 
 func TestKernelCorpusValues(t *testing.T) {
-	path := testutil.Corpus(t, "kernel", "debian-6.1-dmesg-audit1-with-syscall.log")
+	path := testutil.Capture(t, "debian-6.1-dmesg-audit1-with-syscall.log")
 	lines := decReadLines(t, path)
 	d := NewDecoder()
 	events := decFeedAll(t, d, "audit1", lines)

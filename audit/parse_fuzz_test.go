@@ -65,7 +65,7 @@ func FuzzParse(f *testing.F) {
 		n += len(d.Feed(line, "fuzz", 2))
 		n += len(d.Flush())
 		st := d.Stats()
-		if st.Lines != 2 || st.Records+st.Companions+st.Skipped+st.MalformedTotal != 2 {
+		if st.Lines != 2 || st.Records+st.Companions+st.Skipped+st.MalformedTotal+st.RefusedTotal != 2 {
 			t.Fatalf("counts do not add up: %+v", st)
 		}
 		if n+st.Duplicates != st.Records {

@@ -213,7 +213,7 @@ func (r *reader) line(l *source.Line) error {
 	case l.Origin == source.Audit:
 		return r.deliver(r.dec.FeedMessage(l.Text, MessageDefaults{Time: l.Time, Serial: l.Serial}, where, l.No))
 	default:
-		return r.deliver(r.dec.Feed(l.Text, where, l.No))
+		return r.deliver(r.dec.FeedOrigin(l.Text, l.Origin, where, l.No))
 	}
 }
 

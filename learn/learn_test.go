@@ -46,7 +46,7 @@ func newEnv(t *testing.T) *env {
 	e := &env{dirs: Dirs{ProfileDir: filepath.Join(d, "apparmor.d"), StateDir: filepath.Join(d, "state")},
 		profile: filepath.Join(d, "aatest.profile"), log: filepath.Join(d, "capture.log")}
 	require.NoError(t, os.WriteFile(e.profile, []byte(aatestProfile), 0o644))
-	b, err := os.ReadFile(testutil.Corpus(t, "kernel", "debian-6.1-dmesg-scenario.log"))
+	b, err := os.ReadFile(testutil.Capture(t, "debian-6.1-dmesg-scenario.log"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(e.log, b, 0o644))
 	e.learn = Options{Dirs: e.dirs, ProfileFile: e.profile, From: []string{e.log}}

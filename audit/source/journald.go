@@ -104,6 +104,7 @@ type journalEntry struct {
 	Realtime   string          `json:"__REALTIME_TIMESTAMP"`
 	SourceTime string          `json:"_SOURCE_REALTIME_TIMESTAMP"`
 	Transport  string          `json:"_TRANSPORT"`
+	Facility   string          `json:"SYSLOG_FACILITY"`
 	AuditID    string          `json:"_AUDIT_ID"`
 	Message    json.RawMessage `json:"MESSAGE"`
 }
@@ -121,7 +122,7 @@ func (s *journalSource) entry(line []byte, emit Emit) error {
 	rec := journalRecord{
 		cursor: e.Cursor,
 		time:   usecTime(e.SourceTime, e.Realtime),
-		audit:  e.Transport == "audit",
+		origin: transportOrigin(e.Transport, e.Facility),
 		msgs:   msgs,
 	}
 	rec.serial, _ = strconv.ParseUint(e.AuditID, 10, 64)
@@ -133,7 +134,7 @@ func (s *journalSource) entry(line []byte, emit Emit) error {
 type journalRecord struct {
 	cursor string    // __CURSOR
 	time   time.Time // _SOURCE_REALTIME_TIMESTAMP, else __REALTIME_TIMESTAMP
-	audit  bool      // _TRANSPORT=audit: each message is an audit record body
+	origin Origin    // by _TRANSPORT (and SYSLOG_FACILITY): audit, kernel or another
 	serial uint64    // _AUDIT_ID
 	msgs   [][]byte  // MESSAGE's values
 }
@@ -142,9 +143,9 @@ type journalRecord struct {
 // the entry's serial and time), then moves pos past the entry. entryNo
 // numbers entries for error reports.
 func (rec *journalRecord) deliver(emit Emit, pos *Position, entryNo int) error {
-	l := Line{Source: "journald", No: entryNo, Origin: Kernel}
-	if rec.audit {
-		l.Origin, l.Time, l.Serial = Audit, rec.time, rec.serial
+	l := Line{Source: "journald", No: entryNo, Origin: rec.origin}
+	if rec.origin == Audit {
+		l.Time, l.Serial = rec.time, rec.serial
 	}
 	for _, m := range rec.msgs {
 		l.Text = m
@@ -159,6 +160,19 @@ func (rec *journalRecord) deliver(emit Emit, pos *Position, entryNo int) error {
 		pos.Time = rec.time
 	}
 	return nil
+}
+
+// transportOrigin is the origin of a journal entry: Audit for the audit
+// transport, Kernel for the kernel's own messages (facility 0, which user
+// space cannot write to /dev/kmsg), Other for anything else.
+func transportOrigin(transport, facility string) Origin {
+	switch {
+	case transport == "audit":
+		return Audit
+	case transport == "kernel" && (facility == "" || facility == "0"):
+		return Kernel
+	}
+	return Other
 }
 
 // journalMalformed reports an entry that could not be read.

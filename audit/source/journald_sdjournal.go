@@ -197,8 +197,12 @@ func readRecord(j *sdjournal.Journal, rt uint64, rec *journalRecord) error {
 	if err != nil {
 		return err
 	}
-	rec.audit = string(transport) == "audit"
-	if rec.audit {
+	facility, err := sdField(j, "SYSLOG_FACILITY")
+	if err != nil {
+		return err
+	}
+	rec.origin = transportOrigin(string(transport), string(facility))
+	if rec.origin == Audit {
 		id, err := sdField(j, "_AUDIT_ID")
 		if err != nil {
 			return err

@@ -151,6 +151,11 @@ func (s *kmsgSource) record(line []byte, skip uint64, l *Line, emit Emit) error 
 	if t := stampTime(msg); !t.IsZero() {
 		s.pos.Time = t
 	}
-	l.Text, l.No = msg, s.records
+	l.Text, l.No, l.Origin = msg, s.records, Kernel
+	if pri, err := strconv.ParseUint(string(fields[0]), 10, 32); err != nil || pri>>3 != 0 {
+		// A facility other than the kernel's (0): written to /dev/kmsg
+		// from user space.
+		l.Origin = Other
+	}
 	return emit(l)
 }

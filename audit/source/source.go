@@ -30,6 +30,10 @@ const (
 	// Audit is an audit record the kernel sent over its audit netlink
 	// socket: a journal entry with _TRANSPORT=audit.
 	Audit
+	// Other is a line known not to be the kernel's: a journal entry of
+	// another transport (syslog, stdout, journal), or a /dev/kmsg record
+	// written from user space (a facility other than the kernel's).
+	Other
 )
 
 func (o Origin) String() string {
@@ -40,6 +44,8 @@ func (o Origin) String() string {
 		return "kernel"
 	case Audit:
 		return "audit"
+	case Other:
+		return "other"
 	}
 	return fmt.Sprintf("origin(%d)", uint8(o))
 }

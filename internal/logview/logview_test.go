@@ -31,7 +31,7 @@ func golden(t *testing.T, name string, got []byte) {
 // summary.
 func render(t *testing.T, color bool, mode logview.ModeFilter) []byte {
 	t.Helper()
-	src := testutil.Corpus(t, "kernel", "debian-6.1-dmesg-scenario.log")
+	src := testutil.Capture(t, "debian-6.1-dmesg-scenario.log")
 	var out bytes.Buffer
 	p := &logview.Printer{Color: color}
 	shown := map[string]map[audit.Mode]int{}

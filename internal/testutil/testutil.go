@@ -2,6 +2,7 @@
 package testutil
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -36,6 +37,31 @@ func Corpus(t testing.TB, elem ...string) string {
 	p := filepath.Join(append([]string{RepoRoot(t), "testdata", "corpus"}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("test corpus missing: %v", err)
+	}
+	return p
+}
+
+// Capture returns the path of a copy of the kernel capture
+// testdata/corpus/kernel/NAME without the tag its capture script put before
+// each line ("[complain] ", see that folder's README): the kernel's lines
+// as dmesg printed them, which is what a log reader takes as the kernel's.
+func Capture(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(Corpus(t, "kernel", name))
+	if err != nil {
+		t.Fatalf("read capture: %v", err)
+	}
+	var out []byte
+	for line := range bytes.Lines(b) {
+		if tag, rest, ok := bytes.Cut(line, []byte("] ")); ok && len(tag) > 1 && tag[0] == '[' &&
+			len(bytes.Trim(tag[1:], "abcdefghijklmnopqrstuvwxyz")) == 0 {
+			line = rest
+		}
+		out = append(out, line...)
+	}
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatalf("write capture: %v", err)
 	}
 	return p
 }
