@@ -268,7 +268,7 @@ func stampEnd(l []byte, i int) (int, bool) {
 
 // bodyLayout checks that the body of a record of type typ starts as the
 // kernel writes it: apparmor= first in an AVC, arch= in a SYSCALL,
-// proctitle= in a PROCTITLE, the sender's pid= and then msg='apparmor= in
+// proctitle= in a PROCTITLE, auid= in a SECCOMP, the sender's pid= and then msg='apparmor= in
 // a USER_AVC (from D-Bus), and for 2.x APPARMOR_* records their own first
 // fields or prose.
 func bodyLayout(typ int, body []byte) Reason {
@@ -288,6 +288,8 @@ func bodyLayout(typ int, body []byte) Reason {
 		return first("arch=")
 	case typ == TypeProctitle:
 		return first("proctitle=")
+	case typ == TypeSeccomp:
+		return first("auid=")
 	case typ == TypeUserAVC:
 		i := bytes.Index(body, keyUserMsg)
 		if !bytes.HasPrefix(body, []byte("pid=")) || i < 0 || !bytes.HasPrefix(body[i+len(keyUserMsg):], []byte(`apparmor="`)) {

@@ -55,6 +55,8 @@ func TestTrustOnlyTheKernelsRecords(t *testing.T) {
 		{"audit.log: apparmor= not first", source.Text, `type=AVC msg=audit(1795341600.031:1006): avc: denied ` + body, false, audit.ReasonLayout},
 		{"audit.log: a record in another record", source.Text, `type=USER_CMD msg=audit(1795341600.031:1006): pid=1 uid=0 cmd=x ` + body, false, audit.ReasonLayout},
 		{"audit.log: D-Bus through the audit socket", source.Text, `type=USER_AVC msg=audit(1795341600.031:1007): pid=363 uid=102 auid=4294967295 ses=4294967295 subj=unconfined msg='apparmor="DENIED" operation="dbus_method_call" bus="system" path="/" interface="x" member="y" mask="send" name="z" pid=1 label="svc" peer_pid=2 peer_label="unconfined" exe="/usr/bin/dbus-daemon" sauid=102 hostname=? addr=? terminal=?'`, true, ""},
+		{"audit.log: a seccomp record", source.Text, `type=SECCOMP msg=audit(1740535410.396:1727850): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=web (complain) pid=3315793 comm="chmod" exe="/bin/chmod" sig=0 arch=c000003e syscall=268 compat=0 ip=0x7f code=0x7ffc0000`, true, ""},
+		{"kmsg: a seccomp record after other text", source.Kernel, `x audit: type=1326 audit(1625740283.502:574): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=4709 comm="sh" exe="/bin/busybox" sig=0 arch=c000003e syscall=268 compat=0 ip=0x7f code=0x7ffc0000`, false, audit.ReasonPrefix},
 		{"dmesg", source.Text, `[ 2010.738449] ` + genuine, true, ""},
 		{"dmesg: the trap trick", source.Text, `[ 2010.738449] ` + trap, false, audit.ReasonPrefix},
 		{"syslog, kernel tag", source.Text, `Dec  6 10:00:00 web1 kernel: [ 12.5] ` + genuine, true, ""},
