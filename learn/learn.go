@@ -122,6 +122,13 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 	prop.ProfileFile = t.Path
 	prop.Counts.Malformed = res.Stats.MalformedTotal
 	prop.Counts.Lost = LostCount(res.Stats.Lost, o.Since)
+	prop.Counts.Refused = res.Stats.RefusedTotal
+	for why, n := range res.Stats.RefusedBy {
+		if prop.Counts.RefusedBy == nil {
+			prop.Counts.RefusedBy = map[string]int{}
+		}
+		prop.Counts.RefusedBy[why.Describe()] += n
+	}
 	// Read returned only this profile's records; say how many there were
 	// in all.
 	prop.Counts.Read = max(res.Stats.Records-res.Stats.Duplicates, prop.Counts.Read)

@@ -41,6 +41,10 @@ type Counts struct {
 	Unwritable int `json:"unwritable"` // records whose names cannot be written safely
 	Malformed  int `json:"malformed"`  // lines that were not valid records (set by the reader)
 	Lost       int `json:"lost"`       // records the kernel or the reader lost (set by the reader)
+	// Refused counts the lines that read like records but are not shown to
+	// be the kernel's (set by the reader), RefusedBy by why.
+	Refused   int            `json:"refused,omitempty"`
+	RefusedBy map[string]int `json:"refused_by,omitempty"`
 }
 
 // Rule is one proposed rule.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,6 +88,13 @@ func Summary(prop *propose.Proposal) string {
 	}
 	fmt.Fprintf(&b, " (%d already allowed, %d ignored; %d read, %d for other profiles, %d malformed, %d lost)\n",
 		c.Covered, c.Ignored, c.Read, c.Other, c.Malformed, c.Lost)
+	if c.Refused > 0 {
+		whys := slices.Sorted(maps.Keys(c.RefusedBy))
+		for i, why := range whys {
+			whys[i] = fmt.Sprintf("%d: %s", c.RefusedBy[why], why)
+		}
+		fmt.Fprintf(&b, "refused %d line(s) that read like records but are not shown to be the kernel's (%s)\n", c.Refused, strings.Join(whys, "; "))
+	}
 	for _, w := range prop.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", termsafe.Text(w))
 	}

@@ -127,3 +127,15 @@ func TestFirstRecord(t *testing.T) {
 	_, err = FirstRecord(r)
 	assert.Error(t, err)
 }
+
+// TestSummaryRefused: learn's summary says how many lines were refused as
+// not the kernel's, and why.
+func TestSummaryRefused(t *testing.T) {
+	p := &propose.Proposal{Profile: "svc", Counts: propose.Counts{Refused: 3, RefusedBy: map[string]int{
+		"a syslog line from a program other than the kernel":        2,
+		"the message does not start with the kernel's audit prefix": 1,
+	}}}
+	assert.Contains(t, Summary(p), "refused 3 line(s) that read like records but are not shown to be the kernel's "+
+		"(2: a syslog line from a program other than the kernel; 1: the message does not start with the kernel's audit prefix)")
+	assert.NotContains(t, Summary(&propose.Proposal{Profile: "svc"}), "refused")
+}

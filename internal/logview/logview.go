@@ -7,6 +7,8 @@ package logview
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -297,6 +299,20 @@ func WriteSummary(w io.Writer, res *audit.Result, shown map[string]map[audit.Mod
 		}
 		b := p.paint(nil, red, fmt.Sprintf("%d malformed lines", st.MalformedTotal))
 		fmt.Fprintf(w, "%s (first: %s): %s\n", b, strings.Join(first, ", "), st.Malformed[0].Err)
+	}
+	if st.RefusedTotal > 0 {
+		var first, whys []string
+		for i, r := range st.Refused {
+			if i == 5 {
+				break
+			}
+			first = append(first, fmt.Sprintf("%s:%d", r.Source, r.Line))
+		}
+		for _, why := range slices.Sorted(maps.Keys(st.RefusedBy)) {
+			whys = append(whys, fmt.Sprintf("%d: %s", st.RefusedBy[why], why.Describe()))
+		}
+		b := p.paint(nil, red, fmt.Sprintf("%d lines refused as not the kernel's", st.RefusedTotal))
+		fmt.Fprintf(w, "%s (first: %s): %s\n", b, strings.Join(first, ", "), strings.Join(whys, "; "))
 	}
 	for _, l := range st.Lost {
 		what := l.Kind

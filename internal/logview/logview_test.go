@@ -146,3 +146,15 @@ func TestObjectEscapes(t *testing.T) {
 		assert.Contains(t, logview.Object(e), want, "%q", in)
 	}
 }
+
+// TestSummaryRefused: the summary says how many lines were refused as not
+// the kernel's, where, and why.
+func TestSummaryRefused(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "syslog")
+	require.NoError(t, os.WriteFile(log, []byte(`Dec  6 10:00:00 web1 cron[812]: audit: type=1400 audit(1795341600.031:1006): apparmor="ALLOWED" operation="capable" class="cap" profile="svc" pid=1 comm="t" capability=21 capname="sys_admin"`+"\n"), 0o644))
+	res, err := audit.Read(context.Background(), audit.ReadOptions{From: []string{log}}, func(*audit.Event) error { return nil })
+	require.NoError(t, err)
+	var b bytes.Buffer
+	logview.WriteSummary(&b, res, nil, false)
+	assert.Contains(t, b.String(), "1 lines refused as not the kernel's (first: "+log+":1): 1: a syslog line from a program other than the kernel")
+}
