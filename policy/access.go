@@ -97,29 +97,33 @@ func (c Class) Members() bool {
 // each list by its count, so that no bytes moved from one field to the
 // next make the same identity. It is the one list of Access's fields.
 func (a *Access) AppendID(b []byte) []byte {
-	str := func(s string) {
-		b = strconv.AppendInt(b, int64(len(s)), 10)
-		b = append(b, ':')
-		b = append(b, s...)
-	}
-	list := func(l []string) {
-		b = strconv.AppendInt(b, int64(len(l)), 10)
-		b = append(b, '[')
-		for _, s := range l {
-			str(s)
-		}
-	}
 	for _, s := range [...]string{string(a.Class), a.Path, a.Target, a.Perms, a.Capability, a.Family, a.SockType, a.Protocol,
 		a.Signal, a.Peer, a.PeerAddr, a.Bus, a.DbusPath, a.Interface, a.Member, a.PeerName, a.Fstype} {
-		str(s)
+		b = appendString(b, s)
 	}
 	if a.Owner {
 		b = append(b, 'o')
 	} else {
 		b = append(b, '-')
 	}
-	list(a.Access)
-	list(a.Flags)
+	b = appendList(b, a.Access)
+	return appendList(b, a.Flags)
+}
+
+// appendString appends s preceded by its length.
+func appendString(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
+}
+
+// appendList appends l preceded by its count, each item by its length.
+func appendList(b []byte, l []string) []byte {
+	b = strconv.AppendInt(b, int64(len(l)), 10)
+	b = append(b, '[')
+	for _, s := range l {
+		b = appendString(b, s)
+	}
 	return b
 }
 

@@ -267,24 +267,43 @@ func mask(e *audit.Event) string {
 
 // filePerms turns a kernel file mask into rule permissions: c (create) and
 // d (delete) become w, a is dropped when w is there, x is an exec's job.
+// The result is one of permSets' strings: no allocation per record.
 func filePerms(m string) string {
-	var set [256]bool
+	var bits int
 	for i := 0; i < len(m); i++ {
-		switch c := m[i]; c {
-		case 'r', 'w', 'a', 'l', 'k', 'm':
-			set[c] = true
-		case 'c', 'd':
-			set['w'] = true
+		switch m[i] {
+		case 'r':
+			bits |= 1
+		case 'w', 'c', 'd':
+			bits |= 2
+		case 'a':
+			bits |= 4
+		case 'l':
+			bits |= 8
+		case 'k':
+			bits |= 16
+		case 'm':
+			bits |= 32
 		}
 	}
-	var b strings.Builder
-	for _, c := range []byte("rwalkm") {
-		if set[c] && !(c == 'a' && set['w']) {
-			b.WriteByte(c)
-		}
+	if bits&2 != 0 {
+		bits &^= 4 // w covers a
 	}
-	return b.String()
+	return permSets[bits]
 }
+
+// permSets are the permission strings by filePerms' bits, in canonical
+// order (r w a l k m).
+var permSets = func() (out [64]string) {
+	for bits := range out {
+		for i, c := range "rwalkm" {
+			if bits&(1<<i) != 0 {
+				out[bits] += string(c)
+			}
+		}
+	}
+	return out
+}()
 
 // mergePerms is the union of two permission strings in canonical order.
 func mergePerms(a, b string) string {
