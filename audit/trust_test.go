@@ -2,8 +2,8 @@ package audit_test
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -149,38 +149,37 @@ func TestReadKmsgFallbackRefusesTrapTrick(t *testing.T) {
 
 // TestReadJournalRefusesOtherTransports: a journal entry counts only from
 // the kernel's transport (the kernel's facility) or the audit transport,
-// and the kernel's message must start with the prefix.
+// and the kernel's message must start with the prefix. The journal is a
+// real one (systemd-journal-remote), read by whichever journal source the
+// build has.
 func TestReadJournalRefusesOtherTransports(t *testing.T) {
 	dir := t.TempDir()
-	out := filepath.Join(dir, "out.json")
-	entry := func(cursor, transport, facility, msg string) string {
-		f := ""
+	n := 0
+	entry := func(transport, facility, msg string) string {
+		n++
+		e := "__REALTIME_TIMESTAMP=17953416000" + strconv.Itoa(10+n) + "000\n" +
+			"__MONOTONIC_TIMESTAMP=108000" + strconv.Itoa(10+n) + "000\n" +
+			"_BOOT_ID=fedcba9876543210fedcba9876543210\n" +
+			"_TRANSPORT=" + transport + "\n"
 		if facility != "" {
-			f = `,"SYSLOG_FACILITY":"` + facility + `"`
+			e += "SYSLOG_FACILITY=" + facility + "\n"
 		}
-		return `{"__CURSOR":"` + cursor + `","__REALTIME_TIMESTAMP":"1795341600031000","_TRANSPORT":"` + transport + `"` + f + `,"MESSAGE":` + jsonString(msg) + `}`
+		return e + "MESSAGE=" + msg + "\n\n"
 	}
-	writeFile(t, out, []byte(strings.Join([]string{
-		entry("s=1", "kernel", "0", trap),
-		entry("s=2", "syslog", "4", strings.Replace(genuine, "1006", "1010", 1)),
-		entry("s=3", "kernel", "1", strings.Replace(genuine, "1006", "1011", 1)),
-		entry("s=4", "kernel", "0", genuine),
-	}, "\n")+"\n"))
-	bin := filepath.Join(dir, "journalctl")
-	writeFile(t, bin, []byte("#!/bin/sh\nexec cat "+out+"\n"))
-	require.NoError(t, os.Chmod(bin, 0o755))
+	export := filepath.Join(dir, "forged.export")
+	writeFile(t, export, []byte(entry("kernel", "0", trap)+
+		entry("syslog", "4", strings.Replace(genuine, "1006", "1010", 1))+
+		entry("kernel", "1", strings.Replace(genuine, "1006", "1011", 1))+
+		entry("kernel", "0", genuine)))
+	jf := filepath.Join(dir, "forged.journal")
+	writeJournal(t, jf, export)
 	opt := noHost(dir)
-	opt.JournalFile, opt.Journalctl = filepath.Join(dir, "j.journal"), bin
+	opt.JournalFile = jf
 	evs, res := collect(t, opt)
 	require.Len(t, evs, 1)
 	assert.Equal(t, uint64(1006), evs[0].Serial)
-	assert.Equal(t, map[audit.Reason]int{audit.ReasonPrefix: 1, audit.ReasonTransport: 2}, res.Stats.RefusedBy)
-}
-
-func jsonString(s string) string {
-	b, err := jsonMarshal(s)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
+	// The syslog transport's entry is not even read (the query asks for
+	// the kernel and audit transports); the user-space kmsg line is
+	// refused.
+	assert.Equal(t, map[audit.Reason]int{audit.ReasonPrefix: 1, audit.ReasonTransport: 1}, res.Stats.RefusedBy)
 }
