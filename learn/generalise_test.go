@@ -159,8 +159,10 @@ func TestLearnNeverWiderInRisk(t *testing.T) {
 			// /home/*/ would reach every other user's: rated higher, so
 			// the literals stay.
 			[]string{"/home/dana/.config/tool/token r,", "/home/erik/.config/tool/token r,"}, 0},
+		// @{PROC}/@{pid}/mem reaches every process's memory (rated 10),
+		// far more than the one process the record read: held.
 		{"one /proc/PID/mem read", []rec{{"/proc/4242/mem", "r", 0, 0}},
-			nil, 0},
+			nil, 1},
 		{"one upload name", []rec{{"/srv/app/uploads/holiday.jpg", "r", 0, 0}},
 			[]string{"owner /srv/app/uploads/holiday.jpg r,"}, 0},
 		// owner @{HOME}/.ssh/id_rsa w is rated 9: held, the literal is

@@ -85,39 +85,6 @@ func topLevelTrees() []string {
 	return []string{"bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "media", "mnt", "opt", "proc", "root", "run", "sbin", "srv", "sys", "usr", "var"}
 }
 
-// sensitivePath is a path whose access is dangerous whatever the service.
-type sensitivePath struct {
-	probe    string // a concrete path to test the rule's pattern against
-	perms    string // the permission letters that make it dangerous
-	severity int
-	why      string
-}
-
-// sensitivePaths are probed with concrete paths (a rule matching the probe
-// reaches the sensitive object).
-func sensitivePaths() []sensitivePath {
-	return []sensitivePath{
-		{"/proc/1/mem", "rwa", 10, "another process's memory (@{PROC}/*/mem): read secrets, write code"},
-		{"/proc/1/environ", "r", 7, "another process's environment (secrets in variables)"},
-		{"/proc/kcore", "r", 10, "kernel memory (/proc/kcore)"},
-		{"/dev/mem", "rwa", 10, "physical memory (/dev/mem)"},
-		{"/dev/kmem", "rwa", 10, "kernel memory (/dev/kmem)"},
-		{"/dev/port", "rwa", 10, "I/O ports (/dev/port)"},
-		{"/proc/sysrq-trigger", "wa", 10, "magic SysRq: reboot, crash or freeze the host"},
-		{"/proc/sys/kernel/modprobe", "wa", 10, "the module loader path: run any program as root"},
-		{"/proc/sys/kernel/core_pattern", "wa", 10, "the core dump handler: run any program as root"},
-		{"/sys/kernel/security/apparmor/.replace", "wa", 10, "replace AppArmor policy"},
-		{"/etc/apparmor.d/svc", "wa", 10, "AppArmor profiles: rewrite its own confinement"},
-		{"/etc/shadow", "r", 8, "password hashes (/etc/shadow)"},
-		{"/etc/shadow", "wa", 10, "password hashes (/etc/shadow)"},
-		{"/etc/sudoers", "wa", 10, "sudo policy"},
-		{"/etc/ld.so.preload", "wa", 10, "code injected into every program (/etc/ld.so.preload)"},
-		{"/boot/vmlinuz", "wa", 10, "the kernel and boot loader files"},
-		{"/root/.ssh/authorized_keys", "wa", 10, "root's SSH keys"},
-		{"/home/u/.ssh/id_rsa", "r", 8, "users' SSH private keys"},
-	}
-}
-
 // Lint reports rules in f that are broader than a service needs. Rules in
 // every profile, child profile and hat are checked, and file-level rules of
 // an abstraction. Includes are not followed: each file is linted on its own.
@@ -396,14 +363,7 @@ func (l *linter) fileRule(r *profiles.FileRule, profile string, writers, execs, 
 	} else if write && strings.ContainsRune(perms, 'm') {
 		l.warn(r, profile, CheckWritableExec, 6, text, "%s is writable and can be mapped executable (m)", r.Path)
 	}
-	var worst *sensitivePath
-	sens := sensitivePaths()
-	for i, s := range sens {
-		if strings.ContainsAny(perms, s.perms) && g.Match(s.probe) && (worst == nil || s.severity > worst.severity) {
-			worst = &sens[i]
-		}
-	}
-	if worst != nil {
+	if worst := worstSensitive(g, perms); worst != nil {
 		l.warn(r, profile, CheckSensitivePath, worst.severity, text, "%s reaches %s", r.Path, worst.why)
 	}
 	pr := permRule{node: r, glob: g, text: r.Path}

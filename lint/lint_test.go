@@ -39,11 +39,11 @@ func TestLint(t *testing.T) {
 		want               []string
 	}{
 		{"narrow rules are fine", "", "/etc/svc/** r,\n/var/lib/svc/** rw,\n/usr/bin/svc mr,\ncapability net_bind_service,\nnetwork inet stream,\nsignal (send) set=(term) peer=svc//worker,", nil},
-		{"/** is the whole filesystem", "", "/** r,", []string{"broad-path:9", "sensitive-path:10"}},
+		{"/** is the whole filesystem", "", "/** r,", []string{"broad-path:10", "sensitive-path:10"}},
 		{"/ alone", "", "/ r,", []string{"broad-path:8"}},
 		{"/**/ directories everywhere", "", "/**/ r,", []string{"broad-path:8"}},
 		{"a whole top-level tree", "", "/etc/** r,", []string{"broad-path:8", "sensitive-path:8"}},
-		{"a whole tree, written with a variable", "", "@{PROC}/** r,", []string{"broad-path:7", "sensitive-path:10"}},
+		{"a whole tree, written with a variable", "", "@{PROC}/** r,", []string{"broad-path:10", "sensitive-path:10"}},
 		{"/tmp is not a top-level system tree", "", "/tmp/** rw,", nil},
 		{"bare capability", "", "capability,", []string{"bare-rule:10"}},
 		{"bare network", "", "network,", []string{"bare-rule:7"}},

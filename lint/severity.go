@@ -276,6 +276,101 @@ func (e *sevPath) rate(r, w, x bool) int {
 	return v
 }
 
+// sensitiveObject is a path whose access is dangerous whatever the service,
+// whatever severity.db says. It is part of the one severity table: Rule (the
+// rating learn and lint give a rule) and lint's sensitive-path check both
+// read it, so a rule is rated the same wherever it is rated, by the most
+// sensitive object its pattern can reach.
+type sensitiveObject struct {
+	glob     string // the paths of the object, an AppArmor glob
+	perms    string // the permission letters that make it dangerous
+	severity int
+	why      string
+}
+
+// sensitiveObjects lists them. A rule reaches one when its pattern overlaps
+// the object's glob with one of its permissions.
+var sensitiveObjects = []sensitiveObject{
+	{"/proc/[0-9]*/{,task/[0-9]*/}mem", "rwa", 10, "another process's memory (@{PROC}/*/mem): read secrets, write code"},
+	{"/proc/[0-9]*/{,task/[0-9]*/}environ", "r", 7, "another process's environment (secrets in variables)"},
+	{"/proc/kcore", "r", 10, "kernel memory (/proc/kcore)"},
+	{"/dev/mem", "rwa", 10, "physical memory (/dev/mem)"},
+	{"/dev/kmem", "rwa", 10, "kernel memory (/dev/kmem)"},
+	{"/dev/port", "rwa", 10, "I/O ports (/dev/port)"},
+	{"/proc/sysrq-trigger", "wa", 10, "magic SysRq: reboot, crash or freeze the host"},
+	{"/proc/sys/kernel/modprobe", "wa", 10, "the module loader path: run any program as root"},
+	{"/proc/sys/kernel/core_pattern", "wa", 10, "the core dump handler: run any program as root"},
+	{"/sys/kernel/security/apparmor/**", "wa", 10, "replace AppArmor policy"},
+	{"/etc/apparmor.d/**", "wa", 10, "AppArmor profiles: rewrite its own confinement"},
+	{"/etc/{,g}shadow", "r", 8, "password hashes (/etc/shadow)"},
+	{"/etc/{,g}shadow", "wa", 10, "password hashes (/etc/shadow)"},
+	{"/etc/sudoers{,.d/**}", "wa", 10, "sudo policy"},
+	{"/etc/ld.so.preload", "wa", 10, "code injected into every program (/etc/ld.so.preload)"},
+	{"/boot/**", "wa", 10, "the kernel and boot loader files"},
+	{"{/root,/home/*}/.ssh/{authorized_keys*,id_*}", "wa", 10, "SSH keys: log in as that user, or be them"},
+	{"{/root,/home/*}/.ssh/id_*", "r", 8, "users' SSH private keys"},
+	{"{/root,/home/*}/.gnupg/{?*,private-keys-v1.d/?*}", "r", 8, "users' GnuPG keys"},
+}
+
+// sensitiveGlobs holds sensitiveObjects compiled, in the same order.
+var sensitiveGlobs = func() []*aare.Glob {
+	out := make([]*aare.Glob, len(sensitiveObjects))
+	for i, o := range sensitiveObjects {
+		g, err := aare.Compile(o.glob)
+		if err != nil {
+			panic("lint: sensitive object " + o.glob + ": " + err.Error())
+		}
+		out[i] = g
+	}
+	return out
+}()
+
+// worstSensitive returns the most severe object that g reaches with perms,
+// nil when it reaches none.
+func worstSensitive(g *aare.Glob, perms string) *sensitiveObject {
+	var worst *sensitiveObject
+	lit, isLit := g.Literal()
+	for i := range sensitiveObjects {
+		o := &sensitiveObjects[i]
+		if !strings.ContainsAny(perms, o.perms) || (worst != nil && o.severity <= worst.severity) {
+			continue
+		}
+		if (isLit && sensitiveGlobs[i].Match(lit)) || (!isLit && aare.Overlaps(g, sensitiveGlobs[i])) {
+			worst = o
+		}
+	}
+	return worst
+}
+
+// sensitivePattern is the severity of the most severe sensitive object a
+// rule pattern reaches with perms, SeverityUnknown for none. Unknown
+// variables count as any path.
+func (db *SeverityDB) sensitivePattern(pattern, perms string) int {
+	var g *aare.Glob
+	var err error
+	if db == nil {
+		g, err = aare.Compile(pattern)
+	} else {
+		g, err = db.compileRulePattern(pattern)
+	}
+	if err != nil {
+		return SeverityUnknown
+	}
+	if o := worstSensitive(g, perms); o != nil {
+		return o.severity
+	}
+	return SeverityUnknown
+}
+
+// maxSensitive is the highest severity of any sensitive object.
+func maxSensitive() int {
+	v := SeverityUnknown
+	for _, o := range sensitiveObjects {
+		v = max(v, o.severity)
+	}
+	return v
+}
+
 // Path returns the severity of perms (file permission letters) on one
 // concrete path: the maximum over every db entry matching the path,
 // SeverityUnknown when none does.
@@ -421,11 +516,11 @@ func (db *SeverityDB) Rule(n profiles.Node) int {
 			perms += "x"
 		}
 		if r.Path == "" { // bare file,
-			return db.worstPath(true, true, true)
+			return max(db.worstPath(true, true, true), maxSensitive())
 		}
-		return db.Pattern(r.Path, perms)
+		return max(db.Pattern(r.Path, perms), db.sensitivePattern(r.Path, perms))
 	case *profiles.LinkRule:
-		return max(db.Pattern(r.Path, "w"), db.Pattern(r.Target, "w"))
+		return max(db.Pattern(r.Path, "w"), db.Pattern(r.Target, "w"), db.sensitivePattern(r.Path, "w"), db.sensitivePattern(r.Target, "w"))
 	case *profiles.CapabilityRule:
 		if len(r.Caps) == 0 {
 			return db.maxCapability()

@@ -78,13 +78,13 @@ func TestSeverityRule(t *testing.T) {
 		rule string
 		want int
 	}{
-		{"/etc/shadow r,", 7},
-		{"/etc/* r,", 7},          // /etc/shadow*, /etc/grub.conf; '*' does not reach /etc/ssh/ssh_host_*key (8)
+		{"/etc/shadow r,", 8},     // the sensitive object /etc/shadow outranks severity.db's 7
+		{"/etc/* r,", 8},          // reaches /etc/shadow, a sensitive object (8); '*' does not reach /etc/ssh/ssh_host_*key
 		{"/etc/** w,", 10},        // /etc/init.d/*, /etc/apparmor.d/** ...
 		{"/home/*/.ssh/ r,", 5},   // not /home/*/.ssh/** (7): that needs a byte after .ssh/; but /**/lost+found/** (5) meets it at /home/lost+found/.ssh/
-		{"@{HOME}/.ssh/** r,", 7}, // with variables
-		{"@{HOME}/.ssh/** w,", 9},
-		{"@{PROC}/*/mem rw,", 9},
+		{"@{HOME}/.ssh/** r,", 8}, // with variables: reaches the users' private keys
+		{"@{HOME}/.ssh/** w,", 10},
+		{"@{PROC}/*/mem rw,", 10},
 		{"/proc/sys/kernel/* r,", 6},
 		{"/proc/sys/kernel/* w,", 10}, // reaches /proc/sys/kernel/modprobe and hotplug
 		{"/usr/lib/x86_64-linux-gnu/libc.so.6 mr,", lint.SeverityUnknown},
@@ -112,7 +112,7 @@ func TestSeverityRule(t *testing.T) {
 		{"umount /mnt/,", 7},
 		{"change_profile,", 7},
 		{"change_profile -> foo,", 5},
-		{"link /a -> /etc/shadow,", 9},
+		{"link /a -> /etc/shadow,", 10},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, db.Rule(profiletest.FirstRule(t, tt.rule)), tt.rule)

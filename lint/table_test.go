@@ -45,7 +45,9 @@ func TestBuiltinTableIsLintsRating(t *testing.T) {
 			assert.Equal(t, want, ws[0].Severity, "%v", ws)
 		})
 	}
-	assert.Equal(t, lint.SeverityUnknown, table.Rule(profiletest.FirstRule(t, "/etc/shadow r,")), "paths need the db")
+	assert.Equal(t, lint.SeverityUnknown, table.Rule(profiletest.FirstRule(t, "/srv/www/index.html r,")), "ordinary paths need the db")
+	assert.Equal(t, 8, table.Rule(profiletest.FirstRule(t, "/etc/shadow r,")), "a sensitive object is rated without the db")
+	assert.Equal(t, 10, table.Rule(profiletest.FirstRule(t, "/proc/[0-9]*/mem r,")), "a pattern is rated by what it can reach")
 }
 
 // A bare network rule means one thing up to abi/3.0 (unix sockets too) and
@@ -76,6 +78,35 @@ func TestLintNetworkABIChange(t *testing.T) {
 			}
 			require.Len(t, got, 1)
 			assert.Contains(t, got[0], tt.want)
+		})
+	}
+}
+
+// The learner rates a rule with SeverityDB.Rule; lint's sensitive-path check
+// must name the same number for the same rule, literal or pattern (a write to
+// an SSH key once rated 9 in learn and 10 in lint).
+func TestLintAndLearnAgreeOnSensitiveObjects(t *testing.T) {
+	db := loadSeverity(t)
+	for _, rule := range []string{
+		"/root/.ssh/authorized_keys w,",
+		"/home/al/.ssh/id_rsa w,",
+		"/home/al/.ssh/id_rsa r,",
+		"/etc/shadow r,",
+		"/etc/shadow w,",
+		"@{PROC}/@{pid}/mem r,",
+		"/proc/4242/environ r,",
+	} {
+		t.Run(rule, func(t *testing.T) {
+			want := db.Rule(profiletest.FirstRule(t, rule))
+			ws := lint.Lint(profiletest.Parse(t, "profile t {\n  "+rule+"\n}\n"), lint.LintOptions{Severity: db})
+			got := lint.SeverityUnknown
+			for _, w := range ws {
+				if w.Check == lint.CheckSensitivePath {
+					got = w.Severity
+				}
+			}
+			require.NotEqual(t, lint.SeverityUnknown, got, "lint names no sensitive object: %v", ws)
+			assert.Equal(t, want, got, "%v", ws)
 		})
 	}
 }
