@@ -40,3 +40,12 @@ func SubjectProfile(subj string) string {
 	}
 	return s
 }
+
+// RuntimeInit reports whether a record is runc's init inside the container
+// (comm "runc:[2:INIT]"): it runs under the container's seccomp filter
+// from the moment runc installs it until it executes the container's
+// program, but not yet under the container's AppArmor profile, so its subj=
+// is runc's own label. What it calls there (closing inherited descriptors,
+// checking /proc) the learned profile must allow, or the container cannot
+// start.
+func RuntimeInit(r Record) bool { return strings.HasPrefix(r.Comm, "runc:[") }

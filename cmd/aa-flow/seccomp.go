@@ -91,7 +91,7 @@ func (rf *recordFlags) keep(name string) func(seccomp.Record) bool {
 	if subj == "" {
 		subj = name
 	}
-	return func(r seccomp.Record) bool { return seccomp.SubjectProfile(r.Subj) == subj }
+	return func(r seccomp.Record) bool { return seccomp.SubjectProfile(r.Subj) == subj || seccomp.RuntimeInit(r) }
 }
 
 func newSeccompInitCmd(g *globalOptions) *cobra.Command {

@@ -103,16 +103,22 @@ func TestSeccompLearnEnforce(t *testing.T) {
 	// read, write, openat, execve, exit_group; and another container's ptrace.
 	seccompLog(t, log, now.Add(time.Minute), "web (complain)", 0, 1, 257, 59, 231, 0)
 	seccompLog(t, log, now.Add(time.Minute), "other (enforce)", 101)
+	// runc's init, under the container's filter before the exec, labelled runc.
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	fmt.Fprintf(f, "type=SECCOMP msg=audit(%d.500:77): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=runc (enforce) pid=320 comm=\"runc:[2:INIT]\" exe=\"/\" sig=0 arch=c000003e syscall=138 compat=0 ip=0x1 code=0x7ffc0000\n", now.Add(time.Minute).Unix())
+	require.NoError(t, f.Close())
 
 	code, out, errs := e.run("", "learn", "web", "--from", log, "--check")
 	assert.Equal(t, 3, code, errs)
-	assert.Contains(t, out, "seccomp web: 6 record(s), 5 syscall(s) seen, 5 new")
+	assert.Contains(t, out, "seccomp web: 7 record(s), 6 syscall(s) seen, 6 new")
+	assert.Contains(t, out, `+ "fstatfs",`, "runc init's calls under the container's filter are learned")
 	assert.Contains(t, out, `+ "read",  # 2×`)
 	assert.NotContains(t, out, "ptrace", "another label's records are not this container's")
 
 	code, _, errs = e.run("", "learn", "web", "--from", log, "--yes")
 	assert.Equal(t, 0, code, errs)
-	assert.Contains(t, errs, "5 syscall(s) learned in all")
+	assert.Contains(t, errs, "6 syscall(s) learned in all")
 	code, out, _ = e.run("", "learn", "web", "--from", log, "--check")
 	assert.Equal(t, 0, code, out)
 	code, out, _ = e.run("", "learn", "web", "--from", log, "--all-subjects", "--check")
