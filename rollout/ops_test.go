@@ -17,18 +17,30 @@ import (
 	"github.com/aa-flow/aa-flow/store"
 )
 
-// logOf is an EventSource over a fixed list of events.
+// logOf is an EventSource over a fixed list of events, from a log that
+// reaches back to the window's start.
 func logOf(lost int64, evs ...*audit.Event) EventSource {
+	return logWith(SourceStats{Lost: lost}, evs...)
+}
+
+// logWith is logOf with the stats given; a zero Oldest reads as the
+// window's start.
+func logWith(stats SourceStats, evs ...*audit.Event) EventSource {
 	return func(_ context.Context, since time.Time, fn func(*audit.Event) error) (SourceStats, error) {
 		for _, e := range evs {
-			if e.Time.Before(since) {
+			// As audit.Read does, an undated record is passed on.
+			if !e.Time.IsZero() && e.Time.Before(since) {
 				continue
 			}
 			if err := fn(e); err != nil {
 				return SourceStats{}, err
 			}
 		}
-		return SourceStats{Lost: lost, Sources: []string{"test.log"}}, nil
+		stats.Sources = []string{"test.log"}
+		if stats.Oldest.IsZero() {
+			stats.Oldest = since
+		}
+		return stats, nil
 	}
 }
 
@@ -62,6 +74,7 @@ func TestGate(t *testing.T) {
 		after     time.Duration
 		quiet     time.Duration
 		lost      int64
+		stats     SourceStats // when set, instead of lost
 		events    []*audit.Event
 		pass      bool
 		uncovered int
@@ -79,18 +92,34 @@ func TestGate(t *testing.T) {
 			events:  []*audit.Event{ev(start.Add(time.Hour), "docker-default//&web", "/etc/secret")},
 			reasons: []string{"not covered"}},
 		{name: "other profiles and older records do not count", after: 25 * time.Hour, pass: true,
-			events: []*audit.Event{ev(start.Add(time.Hour), "webby", "/etc/secret"), ev(start.Add(-time.Hour), "web", "/etc/secret")}},
-		{name: "window too short", after: time.Hour, quiet: 24 * time.Hour,
+			events: []*audit.Event{ev(start.Add(time.Hour), "webby", "/etc/secret"), ev(start.Add(-time.Hour), "web", "/etc/secret"), ev(start.Add(time.Hour), "web", "/etc/web.conf")}},
+		{name: "window too short", after: time.Hour, quiet: 24 * time.Hour, events: []*audit.Event{ev(start.Add(time.Minute), "web", "/etc/web.conf")},
 			reasons: []string{"complain window is 1h0m0s, shorter than --quiet-for 24h0m0s"}},
-		{name: "window long enough for --quiet-for", after: time.Hour, quiet: 30 * time.Minute, pass: true},
-		{name: "no minimum window", after: time.Second, pass: true},
-		{name: "records lost", after: 25 * time.Hour, lost: 3,
+		{name: "window long enough for --quiet-for", after: time.Hour, quiet: 30 * time.Minute, pass: true, events: []*audit.Event{ev(start.Add(time.Minute), "web", "/etc/web.conf")}},
+		{name: "no minimum window", after: 2 * time.Minute, pass: true, events: []*audit.Event{ev(start.Add(time.Minute), "web", "/etc/web.conf")}},
+		{name: "records lost", after: 25 * time.Hour, lost: 3, events: []*audit.Event{ev(start.Add(time.Minute), "web", "/etc/web.conf")},
 			reasons: []string{"3 audit records were lost"}},
+		{name: "no records in the window is no evidence", after: 25 * time.Hour,
+			events:  []*audit.Event{ev(start.Add(-time.Hour), "web", "/etc/web.conf")},
+			reasons: []string{"no records for web since"}},
+		{name: "malformed records", after: 25 * time.Hour, stats: SourceStats{Malformed: 2}, events: []*audit.Event{ev(start.Add(time.Minute), "web", "/etc/web.conf")},
+			reasons: []string{"2 lines in the logs look like truncated or malformed records"}},
+		{name: "serial gaps", after: 25 * time.Hour, stats: SourceStats{Gaps: 5}, events: []*audit.Event{ev(start.Add(time.Minute), "web", "/etc/web.conf")},
+			reasons: []string{"5 audit serials are missing"}},
+		{name: "window only partly in the logs", after: 25 * time.Hour, stats: SourceStats{Oldest: start.Add(30 * time.Second)}, events: []*audit.Event{ev(start.Add(time.Minute), "web", "/etc/web.conf")},
+			reasons: []string{"the logs begin at"}},
+		{name: "records without a time are not in the window", after: 25 * time.Hour,
+			events:  []*audit.Event{ev(time.Time{}, "web", "/etc/secret")},
+			reasons: []string{"no records for web since"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			later(tt.after)
-			r, err := e.host.Gate(ctx, "web", GateOptions{QuietFor: tt.quiet, Events: logOf(tt.lost, tt.events...), Covered: coversConf})
+			stats := tt.stats
+			if stats.Lost == 0 {
+				stats.Lost = tt.lost
+			}
+			r, err := e.host.Gate(ctx, "web", GateOptions{QuietFor: tt.quiet, Events: logWith(stats, tt.events...), Covered: coversConf})
 			require.NoError(t, err)
 			assert.Equal(t, tt.pass, r.Pass, r.Reasons)
 			assert.Equal(t, tt.uncovered, r.Uncovered)
@@ -166,7 +195,7 @@ func TestEnforceKernelStaysInComplainRestores(t *testing.T) {
 	before, _ := os.ReadFile(e.path)
 	e.host.Now = func() time.Time { return start.Add(48 * time.Hour) }
 	e.kern.StuckMode = "complain"
-	_, err := e.host.Enforce(context.Background(), "web", EnforceOptions{Gate: GateOptions{Events: logOf(0), Covered: coversConf}})
+	_, err := e.host.Enforce(context.Background(), "web", EnforceOptions{Gate: GateOptions{Events: logOf(0, ev(start.Add(time.Minute), "web", "/etc/web.conf")), Covered: coversConf}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the kernel reports web (complain), the file asks for (enforce)")
 	after, _ := os.ReadFile(e.path)
@@ -181,7 +210,7 @@ func TestEnforceHatStaysInComplainRestores(t *testing.T) {
 	before := mustRead(t, e.path)
 	e.host.Now = func() time.Time { return start.Add(48 * time.Hour) }
 	e.kern.StuckModes = map[string]string{"web//hat": "complain"}
-	_, err := e.host.Enforce(context.Background(), "web", EnforceOptions{Gate: GateOptions{Events: logOf(0), Covered: coversConf}})
+	_, err := e.host.Enforce(context.Background(), "web", EnforceOptions{Gate: GateOptions{Events: logOf(0, ev(start.Add(time.Minute), "web", "/etc/web.conf")), Covered: coversConf}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the kernel reports web//hat (complain), the file asks for (enforce)")
 	assert.Equal(t, before, mustRead(t, e.path))
@@ -271,7 +300,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	revs, _ := e.host.Store.Revisions("web")
 	e.host.DryRun = true
 	e.host.Now = func() time.Time { return start.Add(48 * time.Hour) }
-	_, err := e.host.Enforce(ctx, "web", EnforceOptions{Gate: GateOptions{Events: logOf(0), Covered: coversConf}})
+	_, err := e.host.Enforce(ctx, "web", EnforceOptions{Gate: GateOptions{Events: logOf(0, ev(start.Add(time.Minute), "web", "/etc/web.conf")), Covered: coversConf}})
 	require.NoError(t, err)
 	_, err = e.host.Rollback(ctx, "web", 1, true)
 	require.NoError(t, err)
@@ -286,6 +315,23 @@ func TestDryRunChangesNothing(t *testing.T) {
 	assert.Contains(t, out, "dry-run: would run: apparmor_parser -I "+e.host.Store.ProfileDir+" -r -W "+e.path)
 	assert.Contains(t, out, "dry-run: would link "+filepath.Join(e.host.Store.ProfileDir, "disable", "web"))
 	assert.Contains(t, out, "-R "+e.path)
+}
+
+// A record stamped with the zero time (0001-01-01T00:00:00Z) is not in the
+// window status reports on.
+func TestStatusZeroTime(t *testing.T) {
+	e := newEnv(t)
+	start := initWeb(t, e)
+	e.host.Now = func() time.Time { return start.Add(time.Hour) }
+	zero, err := time.Parse(time.RFC3339, "0001-01-01T00:00:00Z")
+	require.NoError(t, err)
+	st, err := e.host.Status(context.Background(), "web", &GateOptions{Covered: coversConf,
+		Events: logOf(0, ev(zero, "web", "/etc/secret"), ev(start.Add(time.Minute), "web", "/etc/web.conf"))})
+	require.NoError(t, err)
+	require.NotNil(t, st.Gate, st.GateErr)
+	assert.Equal(t, 1, st.Gate.Records)
+	assert.Equal(t, 0, st.Gate.Uncovered)
+	assert.True(t, st.Gate.Pass, st.Gate.Reasons)
 }
 
 func TestStatus(t *testing.T) {
