@@ -49,27 +49,18 @@ func (s *Store) Lock(name string) (unlock func() error, err error) {
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
-	deadline := time.Now().Add(timeout)
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
+	if err := flockWait(f, timeout, 50*time.Millisecond); err != nil {
+		f.Close()
+		if !errors.Is(err, ErrLocked) {
 			return nil, fmt.Errorf("lock %s: %w", p, err)
 		}
-		if time.Now().After(deadline) {
-			holder := "unknown pid"
-			if b, rerr := readSafe(p); rerr == nil {
-				if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
-					holder = "pid " + strconv.Itoa(pid)
-				}
+		holder := "unknown pid"
+		if b, rerr := readSafe(p); rerr == nil {
+			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
+				holder = "pid " + strconv.Itoa(pid)
 			}
-			f.Close()
-			return nil, fmt.Errorf("%s: %w (%s holds %s; waited %s)", name, ErrLocked, holder, p, timeout)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return nil, fmt.Errorf("%s: %w (%s holds %s; waited %s)", name, ErrLocked, holder, p, timeout)
 	}
 	// Record the holder for the error message of the next process.
 	if err := f.Truncate(0); err == nil {
@@ -120,21 +111,12 @@ func LockDir(dir string) (unlock func() error, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
+	if err := flockWait(f, 10*time.Second, 20*time.Millisecond); err != nil {
+		f.Close()
+		if errors.Is(err, ErrLocked) {
+			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", dir, err)
-		}
-		if time.Now().After(deadline) {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}
 	done := false
 	return func() error {
@@ -145,4 +127,23 @@ func LockDir(dir string) (unlock func() error, err error) {
 		uerr := syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		return errors.Join(uerr, f.Close())
 	}, nil
+}
+
+// flockWait takes an exclusive flock on f, trying every poll until timeout
+// has passed; ErrLocked when it has, the flock error when it fails otherwise.
+func flockWait(f *os.File, timeout, poll time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return ErrLocked
+		}
+		time.Sleep(poll)
+	}
 }
