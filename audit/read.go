@@ -67,10 +67,6 @@ type Result struct {
 	Stats   Stats
 	Cursor  Cursor
 	Sources []string
-	// Oldest is the time of the oldest dated record decoded from any
-	// source (before filtering by Since or Profile); zero when none was.
-	// A window that starts before it is only partly covered by the logs.
-	Oldest time.Time
 }
 
 // Read reads AppArmor records from the sources opt names (or the host's
@@ -171,7 +167,6 @@ type reader struct {
 type sourceState struct {
 	after  time.Time // records up to this time were returned before; zero: none
 	newest time.Time // the newest record decoded (filtered or not), for the cursor
-	oldest time.Time // the oldest dated record decoded (filtered or not)
 }
 
 func newReader(opt ReadOptions, fn func(*Event) error) *reader {
@@ -233,9 +228,6 @@ func (r *reader) deliver(evs []*Event) error {
 		st := r.evSt
 		if e.Time.After(st.newest) && !inFuture(e.Time) {
 			st.newest = e.Time
-		}
-		if !e.Time.IsZero() && (st.oldest.IsZero() || e.Time.Before(st.oldest)) {
-			st.oldest = e.Time
 		}
 		if !r.wanted(e, st) {
 			continue
@@ -310,11 +302,6 @@ func (r *reader) finish(res *Result, srcs []source.Source, err error) (*Result, 
 		err = r.err
 	}
 	res.Stats = r.dec.Stats()
-	for _, st := range r.states {
-		if !st.oldest.IsZero() && (res.Oldest.IsZero() || st.oldest.Before(res.Oldest)) {
-			res.Oldest = st.oldest
-		}
-	}
 	if r.opt.Progress != nil {
 		r.progress.Records = res.Stats.Records
 		r.progress.Done = true

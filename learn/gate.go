@@ -53,18 +53,6 @@ func GateOptions(src GateSource, name string, quietFor time.Duration) (rollout.G
 	return rollout.GateOptions{QuietFor: quietFor, Events: Events(src, name), Covered: covered}, nil
 }
 
-// GapCount is how many audit serials the logs miss without a loss report
-// explaining them (the serial-gap hints LostCount leaves out).
-func GapCount(lost []audit.Lost) int {
-	n := 0
-	for _, l := range lost {
-		if l.Kind == "serial-gap" {
-			n += max(l.Count, 1)
-		}
-	}
-	return n
-}
-
 // Events is a rollout.EventSource over audit.Read: the records about name
 // (its hats and children too) logged at or after since, and the records
 // lost since then (see LostCount).
@@ -77,9 +65,7 @@ func Events(src GateSource, name string) rollout.EventSource {
 		return rollout.SourceStats{
 			Lost:      int64(LostCount(res.Stats.Lost, since)),
 			Malformed: int64(res.Stats.MalformedTotal),
-			Gaps:      int64(GapCount(res.Stats.Lost)),
 			Sources:   res.Sources,
-			Oldest:    res.Oldest,
 		}, nil
 	}
 }
