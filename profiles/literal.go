@@ -42,6 +42,12 @@ func EscapeLiteral(name string) (string, error) {
 		case c < 0x20 || c == 0x7f:
 			fmt.Fprintf(&b, `\%03o`, c)
 			i++
+		case c == '\\' && i == len(name)-1:
+			// A final backslash is its octal escape, the form QuoteToken
+			// writes it in (a final `\\` runs on into what follows), so
+			// the escaped literal reads back from a profile unchanged.
+			b.WriteString(`\134`)
+			i++
 		case strings.IndexByte(literalSpecials, c) >= 0:
 			b.WriteByte('\\')
 			b.WriteByte(c)
