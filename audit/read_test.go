@@ -2,9 +2,9 @@ package audit_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,21 +26,6 @@ func genLog(t *testing.T, f loggen.Format, n int, seed uint64) ([]byte, loggen.S
 	st, err := loggen.Write(&b, loggen.Options{Records: n, Seed: seed, Format: f})
 	require.NoError(t, err)
 	return b.Bytes(), st
-}
-
-func writeFile(t *testing.T, path string, b []byte) {
-	t.Helper()
-	require.NoError(t, os.WriteFile(path, b, 0o644))
-}
-
-func gz(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	w := gzip.NewWriter(&out)
-	_, err := w.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return out.Bytes()
 }
 
 // collect reads with opt and returns the events (cloned) and the result.
@@ -77,8 +62,8 @@ func TestReadFilesGzipStdin(t *testing.T) {
 	log, st := genLog(t, loggen.AuditLog, 3000, 1)
 	plain := filepath.Join(dir, "audit.log")
 	zipped := filepath.Join(dir, "old.log.gz")
-	writeFile(t, plain, log)
-	writeFile(t, zipped, gz(t, log))
+	testutil.WriteFile(t, plain, log)
+	testutil.WriteFile(t, zipped, testutil.Gzip(t, log))
 
 	for _, tc := range []struct {
 		name string
@@ -87,7 +72,7 @@ func TestReadFilesGzipStdin(t *testing.T) {
 		{"plain", audit.ReadOptions{From: []string{plain}}},
 		{"gzip", audit.ReadOptions{From: []string{zipped}}},
 		{"stdin", audit.ReadOptions{From: []string{"-"}, Stdin: bytes.NewReader(log)}},
-		{"stdin gzip", audit.ReadOptions{From: []string{"-"}, Stdin: bytes.NewReader(gz(t, log))}},
+		{"stdin gzip", audit.ReadOptions{From: []string{"-"}, Stdin: bytes.NewReader(testutil.Gzip(t, log))}},
 		// The same records through two sources come out once.
 		{"twice", audit.ReadOptions{From: []string{plain, zipped}}},
 	} {
@@ -111,10 +96,10 @@ func TestReadGzipStopsEarly(t *testing.T) {
 	dir := t.TempDir()
 	log, _ := genLog(t, loggen.AuditLog, 20000, 3)
 	zipped := filepath.Join(dir, "old.log.gz")
-	z := gz(t, log)
-	writeFile(t, zipped, z)
+	z := testutil.Gzip(t, log)
+	testutil.WriteFile(t, zipped, z)
 	corrupt := filepath.Join(dir, "corrupt.log.gz")
-	writeFile(t, corrupt, append(bytes.Clone(z[:len(z)/2]), bytes.Repeat([]byte{0xff}, 4096)...))
+	testutil.WriteFile(t, corrupt, append(bytes.Clone(z[:len(z)/2]), bytes.Repeat([]byte{0xff}, 4096)...))
 
 	before := runtime.NumGoroutine()
 	stop := errors.New("enough")
@@ -192,9 +177,9 @@ func TestReadSinceRotated(t *testing.T) {
 	parts := splitLog(log, 3)
 	require.Len(t, parts, 3)
 	path := filepath.Join(dir, "audit.log")
-	writeFile(t, path+".2.gz", gz(t, parts[0]))
-	writeFile(t, path+".1", parts[1])
-	writeFile(t, path, parts[2])
+	testutil.WriteFile(t, path+".2.gz", testutil.Gzip(t, parts[0]))
+	testutil.WriteFile(t, path+".1", parts[1])
+	testutil.WriteFile(t, path, parts[2])
 
 	all, _ := collect(t, audit.ReadOptions{From: []string{path}})
 	require.Greater(t, len(all), 500)
@@ -247,7 +232,7 @@ func TestReadCursorResume(t *testing.T) {
 	log, st := genLog(t, loggen.AuditLog, 3000, 4)
 	parts := splitLog(log, 3)
 	path := filepath.Join(dir, "audit.log")
-	writeFile(t, path, parts[0])
+	testutil.WriteFile(t, path, parts[0])
 
 	first, res := collect(t, audit.ReadOptions{From: []string{path}})
 	require.NotEmpty(t, first)
@@ -265,7 +250,7 @@ func TestReadCursorResume(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	require.NoError(t, os.Rename(path, path+".1"))
-	writeFile(t, path, parts[2])
+	testutil.WriteFile(t, path, parts[2])
 
 	second, res2 := collect(t, audit.ReadOptions{From: []string{path}, Cursor: &b})
 	assert.Equal(t, st.Records, len(first)+len(second), "every record exactly once across the two reads")
@@ -289,7 +274,7 @@ func TestReadKmsg(t *testing.T) {
 	dir := t.TempDir()
 	log, st := genLog(t, loggen.Kmsg, 1000, 5)
 	kmsg := filepath.Join(dir, "kmsg")
-	writeFile(t, kmsg, log)
+	testutil.WriteFile(t, kmsg, log)
 	opt := noHost(dir)
 	opt.Kmsg = kmsg
 	var note bytes.Buffer
@@ -317,7 +302,7 @@ func TestReadKmsg(t *testing.T) {
 		}
 		cut = append(cut, l...)
 	}
-	writeFile(t, kmsg, cut)
+	testutil.WriteFile(t, kmsg, cut)
 	opt.Cursor = nil
 	_, res = collect(t, opt)
 	require.NotEmpty(t, res.Stats.Lost)
@@ -419,7 +404,7 @@ func TestReadFollow(t *testing.T) {
 	log, st := genLog(t, loggen.AuditLog, 2000, 6)
 	parts := splitLog(log, 4)
 	path := filepath.Join(dir, "audit.log")
-	writeFile(t, path, parts[0])
+	testutil.WriteFile(t, path, parts[0])
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -485,8 +470,8 @@ func TestReadFollowTwoSources(t *testing.T) {
 	dir := t.TempDir()
 	log, st := genLog(t, loggen.AuditLog, 1000, 8)
 	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
-	writeFile(t, a, log)
-	writeFile(t, b, nil)
+	testutil.WriteFile(t, a, log)
+	testutil.WriteFile(t, b, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	got := make(chan audit.Event, 4096)
@@ -507,7 +492,7 @@ func TestReadFollowTwoSources(t *testing.T) {
 		}
 	}
 	// The same records arrive in the second file: all duplicates.
-	writeFile(t, b, log)
+	testutil.WriteFile(t, b, log)
 	// And one new record (the first, with a new serial) shows the second
 	// file is read.
 	first := bytes.SplitAfter(log, []byte("\n"))[0]

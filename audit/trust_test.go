@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"bytes"
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -103,7 +104,7 @@ func TestTrustOnlyTheKernelsRecords(t *testing.T) {
 func TestReadEnrichedAuditLog(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "audit.log")
-	writeFile(t, log, []byte(`type=AVC msg=audit(1796589289.364:305): apparmor="ALLOWED" operation="open" class="file" profile="svc" name="/etc/hostname" pid=668 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`+"\x1d"+`FSUID="root" OUID="root"`+"\n"))
+	testutil.WriteFile(t, log, []byte(`type=AVC msg=audit(1796589289.364:305): apparmor="ALLOWED" operation="open" class="file" profile="svc" name="/etc/hostname" pid=668 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`+"\x1d"+`FSUID="root" OUID="root"`+"\n"))
 	evs, res := collect(t, audit.ReadOptions{From: []string{log}})
 	require.Len(t, evs, 1)
 	assert.Equal(t, "/etc/hostname", evs[0].Name)
@@ -116,7 +117,7 @@ func TestReadEnrichedAuditLog(t *testing.T) {
 func TestReadRefusesForgedSyslog(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "syslog")
-	writeFile(t, log, []byte(strings.Join([]string{
+	testutil.WriteFile(t, log, []byte(strings.Join([]string{
 		`Dec  6 10:00:00 web1 cron[812]: ` + genuine,
 		`Dec  6 10:00:01 web1 kernel: [ 12.5] ` + trap,
 		`Dec  6 10:00:02 web1 kernel: ` + strings.Replace(genuine, "1006", "1008", 1),
@@ -133,7 +134,7 @@ func TestReadRefusesForgedSyslog(t *testing.T) {
 func TestReadKmsgFallbackRefusesTrapTrick(t *testing.T) {
 	dir := t.TempDir()
 	kmsg := filepath.Join(dir, "kmsg")
-	writeFile(t, kmsg, []byte("4,100,1000,-;"+trap+"\n"+
+	testutil.WriteFile(t, kmsg, []byte("4,100,1000,-;"+trap+"\n"+
 		"5,101,2000,-;"+genuine+"\n"+
 		"13,102,3000,-;"+strings.Replace(genuine, "1006", "1009", 1)+"\n")) // facility user: written from user space
 	opt := noHost(dir)
@@ -167,7 +168,7 @@ func TestReadJournalRefusesOtherTransports(t *testing.T) {
 		return e + "MESSAGE=" + msg + "\n\n"
 	}
 	export := filepath.Join(dir, "forged.export")
-	writeFile(t, export, []byte(entry("kernel", "0", trap)+
+	testutil.WriteFile(t, export, []byte(entry("kernel", "0", trap)+
 		entry("syslog", "4", strings.Replace(genuine, "1006", "1010", 1))+
 		entry("kernel", "1", strings.Replace(genuine, "1006", "1011", 1))+
 		entry("kernel", "0", genuine)))

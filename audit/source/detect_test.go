@@ -1,6 +1,7 @@
 package source_test
 
 import (
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,14 +20,14 @@ func TestDetect(t *testing.T) {
 	assert.ErrorContains(t, err, "--from")
 
 	kmsg := filepath.Join(dir, "kmsg")
-	writeFile(t, kmsg, nil)
+	testutil.WriteFile(t, kmsg, nil)
 	opt.Kmsg = kmsg
 	d, err := source.Detect(opt)
 	require.NoError(t, err)
 	assert.Equal(t, "kmsg", d.Kind)
 
 	syslog := filepath.Join(dir, "kern.log")
-	writeFile(t, syslog, nil)
+	testutil.WriteFile(t, syslog, nil)
 	opt.SyslogFiles = []string{filepath.Join(dir, "nope"), syslog}
 	d, err = source.Detect(opt)
 	require.NoError(t, err)
@@ -40,14 +41,14 @@ func TestDetect(t *testing.T) {
 	assert.Equal(t, "journald", d.Kind)
 
 	auditLog := filepath.Join(dir, "audit.log")
-	writeFile(t, auditLog, nil)
+	testutil.WriteFile(t, auditLog, nil)
 	pid := filepath.Join(dir, "auditd.pid")
-	writeFile(t, pid, []byte("999999999\n")) // no such process
+	testutil.WriteFile(t, pid, []byte("999999999\n")) // no such process
 	opt.AuditLog, opt.AuditdPid = auditLog, []string{pid}
 	d, err = source.Detect(opt)
 	require.NoError(t, err)
 	assert.Equal(t, "journald", d.Kind, "a stale pid file is not a running auditd")
-	writeFile(t, pid, []byte(strconv.Itoa(os.Getpid())+"\n"))
+	testutil.WriteFile(t, pid, []byte(strconv.Itoa(os.Getpid())+"\n"))
 	d, err = source.Detect(opt)
 	require.NoError(t, err)
 	assert.Equal(t, "auditd", d.Kind)

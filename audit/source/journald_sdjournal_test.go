@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -140,7 +141,7 @@ func TestSDJournalFollow(t *testing.T) {
 
 	// An entry written while following is delivered.
 	export := filepath.Join(t.TempDir(), "late.export")
-	writeFile(t, export, []byte("__REALTIME_TIMESTAMP=1795341700000000\n"+
+	testutil.WriteFile(t, export, []byte("__REALTIME_TIMESTAMP=1795341700000000\n"+
 		"__MONOTONIC_TIMESTAMP=10900000000\n"+
 		"_BOOT_ID=fedcba9876543210fedcba9876543210\n"+
 		"_TRANSPORT=kernel\n"+

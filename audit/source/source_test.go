@@ -2,9 +2,9 @@ package source_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,21 +50,6 @@ func texts(gs []got) []string {
 	return out
 }
 
-func writeFile(t *testing.T, path string, b []byte) {
-	t.Helper()
-	require.NoError(t, os.WriteFile(path, b, 0o644))
-}
-
-func gz(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	w := gzip.NewWriter(&out)
-	_, err := w.Write(b)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
-	return out.Bytes()
-}
-
 // noHost points every auto-detection path at nothing.
 func noHost(dir string) source.Options {
 	return source.Options{
@@ -83,9 +68,9 @@ func avc(sec, serial int) string {
 func TestFileSource(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "audit.log")
-	writeFile(t, path+".2.gz", gz(t, []byte(avc(100, 1)+"\n")))
-	writeFile(t, path+".1", []byte(avc(200, 2)+"\n"))
-	writeFile(t, path, []byte(avc(300, 3)+"\n"+avc(400, 4)+"\r\nno newline"))
+	testutil.WriteFile(t, path+".2.gz", testutil.Gzip(t, []byte(avc(100, 1)+"\n")))
+	testutil.WriteFile(t, path+".1", []byte(avc(200, 2)+"\n"))
+	testutil.WriteFile(t, path, []byte(avc(300, 3)+"\n"+avc(400, 4)+"\r\nno newline"))
 
 	// Alone: the file itself, line by line, Text.
 	src := source.File(path, source.Options{})
@@ -135,7 +120,7 @@ func TestFileSource(t *testing.T) {
 
 func TestStdinSource(t *testing.T) {
 	in := []byte(avc(1, 1) + "\n" + avc(2, 2) + "\n")
-	for name, b := range map[string][]byte{"plain": in, "gzip": gz(t, in)} {
+	for name, b := range map[string][]byte{"plain": in, "gzip": testutil.Gzip(t, in)} {
 		t.Run(name, func(t *testing.T) {
 			src := source.Stdin(bytes.NewReader(b))
 			lines := run(t, src)
@@ -154,7 +139,7 @@ func TestKmsgSource(t *testing.T) {
 	msg := func(serial int) string {
 		return "audit: type=1400 audit(1795341600.031:" + strconv.Itoa(serial) + `): apparmor="ALLOWED" operation="open"`
 	}
-	writeFile(t, kmsg, []byte("5,10,100,-;"+msg(1)+"\n"+
+	testutil.WriteFile(t, kmsg, []byte("5,10,100,-;"+msg(1)+"\n"+
 		" SUBSYSTEM=audit\n"+ // a dictionary line: not a record
 		"6,11,200,-;traps: t[31337] trap invalid opcode\n"+
 		"5,14,300,-;"+msg(2)+"\n"))
@@ -187,9 +172,9 @@ func fakeJournalctl(t *testing.T, out string) string {
 	t.Helper()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "out.json")
-	writeFile(t, data, []byte(out))
+	testutil.WriteFile(t, data, []byte(out))
 	bin := filepath.Join(dir, "journalctl")
-	writeFile(t, bin, []byte("#!/bin/sh\nexec cat "+data+"\n"))
+	testutil.WriteFile(t, bin, []byte("#!/bin/sh\nexec cat "+data+"\n"))
 	require.NoError(t, os.Chmod(bin, 0o755))
 	return bin
 }

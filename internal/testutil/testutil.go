@@ -3,6 +3,7 @@ package testutil
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -64,4 +65,26 @@ func Capture(t testing.TB, name string) string {
 		t.Fatalf("write capture: %v", err)
 	}
 	return p
+}
+
+// WriteFile writes b to path (0644), failing the test on error.
+func WriteFile(t testing.TB, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatalf("write %s: %v", path, err)
+	}
+}
+
+// Gzip returns b gzip-compressed, as a rotated log is.
+func Gzip(t testing.TB, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w := gzip.NewWriter(&out)
+	if _, err := w.Write(b); err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	return out.Bytes()
 }
