@@ -139,7 +139,9 @@ func auditMessage(m []byte) Reason {
 		return auditLine(m)
 	}
 	sp := bytes.IndexByte(m, ' ')
-	if sp <= 0 {
+	if sp <= 0 || m[0] >= '0' && m[0] <= '9' {
+		// journald writes the type by name (AVC, SYSCALL), never as a bare
+		// number.
 		return ReasonPrefix
 	}
 	typ := typeNumber(m[:sp])
