@@ -44,6 +44,21 @@ type Decoder struct {
 
 	// byProfile counts the events returned by profile and mode.
 	byProfile Tally
+
+	// open is the last line fed when it was a USER_AVC record whose
+	// msg='...' the line did not close (see continuation); joined is the
+	// buffer the two lines are joined in.
+	open   openRecord
+	joined []byte
+}
+
+// openRecord is a text line holding a USER_AVC record whose message the
+// line did not close, and the pending event parsed from it.
+type openRecord struct {
+	line   []byte
+	source string
+	lineNo int
+	ev     *Event
 }
 
 // Stats counts what a Decoder has seen.
@@ -124,6 +139,13 @@ func (d *Decoder) FeedOrigin(line []byte, o src.Origin, source string, lineNo in
 
 func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source string, lineNo int) []*Event {
 	d.stats.Lines++
+	if d.open.ev != nil {
+		open := d.open
+		d.open.ev = nil
+		if o == src.Text && def == nil && source == open.source && lineNo == open.lineNo+1 && d.continueRecord(open, line) {
+			return nil
+		}
+	}
 	why := frame(line, o)
 	if why == reasonStamp {
 		// The kernel's prefix with a stamp it does not write: a damaged
@@ -160,6 +182,13 @@ func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source s
 	if err != nil {
 		d.malformed(source, lineNo, err)
 		return nil
+	}
+	if rec != nil && rec.Event != nil && o == src.Text && def == nil && openMessage(line, rec.Event) {
+		out := d.feedRecord(rec, source, lineNo)
+		if n := len(d.pending); n > 0 && d.pending[n-1] == rec.Event {
+			d.open = openRecord{line: append(d.open.line[:0], line...), source: source, lineNo: lineNo, ev: rec.Event}
+		}
+		return out
 	}
 	if rec == nil {
 		d.stats.Skipped++
