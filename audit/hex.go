@@ -1,5 +1,7 @@
 package audit
 
+import "unicode/utf8"
+
 // The kernel hex-encodes an untrusted string (audit_log_untrustedstring)
 // when it holds a space, a double quote, a control character or a byte
 // above 0x7e: name=2F746D702F6120622F is "/tmp/a b/". Encoded values are
@@ -81,4 +83,45 @@ func decodeProctitle(s string) string {
 		end--
 	}
 	return string(b[:end])
+}
+
+// undecodableLabel names the first label field of e (profile, label, peer,
+// peer_profile, peer_label, and target= where it is a label: every
+// operation but a link's) whose value is not text: invalid UTF-8 or
+// control characters. Labels are profile names from policy text; such a
+// value is what the kernel printed from freed memory (LP#1689667), and
+// the record says nothing trustworthy about whom it concerns.
+func undecodableLabel(e *Event) string {
+	fields := [...]struct{ key, v string }{
+		{"profile", e.Profile}, {"label", e.Label}, {"peer", e.Peer},
+		{"peer_profile", e.PeerProfile}, {"peer_label", e.PeerLabel},
+	}
+	for _, f := range fields {
+		if !labelText(f.v) {
+			return f.key
+		}
+	}
+	if op := e.Operation; op != "link" && op != "inode_link" && !labelText(e.Target) {
+		return "target"
+	}
+	return ""
+}
+
+// labelText reports whether s is valid UTF-8 without control characters.
+func labelText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
+			return utf8.ValidString(s) && !hasControl(s)
+		}
+	}
+	return true
+}
+
+func hasControl(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return true
+		}
+	}
+	return false
 }

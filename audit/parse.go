@@ -185,6 +185,9 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	if err := scanBody(s, bodyStart, inMsg, e, al); err != nil {
 		return nil, err
 	}
+	if field := undecodableLabel(e); field != "" {
+		return nil, &ParseError{Column: bodyStart + 1, Field: field, Msg: "hex value decodes to bytes no label holds"}
+	}
 	if e.Mode == "" {
 		e.Mode = modeForType(typ)
 	}

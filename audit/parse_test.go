@@ -249,3 +249,37 @@ func TestParseMessage(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Nil(t, rec)
 }
+
+// A label the kernel hex-encoded is text (a profile name with a space, or
+// UTF-8); bytes no profile name holds are the freed memory of LP#1689667,
+// and the record is refused, naming the field.
+func TestParseUndecodableLabel(t *testing.T) {
+	const head = `type=AVC msg=audit(1494272099.261:3455): apparmor="DENIED" operation="ptrace" profile="/bin/netstat" pid=1962 comm="netstat" `
+	tests := []struct {
+		name, rest, field, target string
+	}{
+		{"space", "target=2F62696E2F6120622F", "", "/bin/a b/"},
+		{"utf-8", "target=636166C3A9", "", "café"},
+		{"garbage", "target=8022C0FF81A0FFFF", "target", ""},
+		{"control", "target=2F0A2F", "target", ""},
+		{"peer garbage", "peer=C0FF", "peer", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, err := Parse([]byte(head + tt.rest))
+			if tt.field != "" {
+				var pe *ParseError
+				require.ErrorAs(t, err, &pe)
+				assert.Equal(t, tt.field, pe.Field)
+				assert.Nil(t, rec)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.target, rec.Event.Target)
+		})
+	}
+	// A link's target= is a path, which may hold any bytes.
+	rec, err := Parse([]byte(`type=AVC msg=audit(1494272099.261:3456): apparmor="DENIED" operation="link" profile="/bin/ln" name="/tmp/x" pid=1 comm="ln" requested_mask="l" denied_mask="l" fsuid=0 ouid=0 target=2FFF`))
+	require.NoError(t, err)
+	assert.Equal(t, "/\xff", rec.Event.Target)
+}
