@@ -269,7 +269,13 @@ func mask(e *audit.Event) string {
 // d (delete) become w, a is dropped when w is there, x is an exec's job.
 // The result is one of permSets' strings: no allocation per record.
 func filePerms(m string) string {
-	var bits int
+	return permSets[permBits(m)]
+}
+
+// permBits are the permissions of a kernel file mask (or of rule
+// permissions) as bits of permSets' order, r w a l k m, with w covering a.
+func permBits(m string) uint8 {
+	var bits uint8
 	for i := 0; i < len(m); i++ {
 		switch m[i] {
 		case 'r':
@@ -286,10 +292,16 @@ func filePerms(m string) string {
 			bits |= 32
 		}
 	}
+	return unitePerms(bits, 0)
+}
+
+// unitePerms is the union of two sets of permission bits (w covers a).
+func unitePerms(a, b uint8) uint8 {
+	bits := a | b
 	if bits&2 != 0 {
 		bits &^= 4 // w covers a
 	}
-	return permSets[bits]
+	return bits
 }
 
 // permSets are the permission strings by filePerms' bits, in canonical
@@ -307,7 +319,7 @@ var permSets = func() (out [64]string) {
 
 // mergePerms is the union of two permission strings in canonical order.
 func mergePerms(a, b string) string {
-	return filePerms(a + b)
+	return permSets[unitePerms(permBits(a), permBits(b))]
 }
 
 func extra(e *audit.Event, key string) string {

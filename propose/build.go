@@ -207,30 +207,18 @@ func escapeLabel(s string) (string, error) {
 	return profiles.EscapeLiteral(s)
 }
 
+// buildFile makes the rule of an exec or a link; plain file accesses are
+// kept apart (files.go).
 func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 	a := g.a
 	lit, err := profiles.EscapeLiteral(a.Path)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case a.Perms == "x": // exec
-		if p.covered(g.profile, a) {
-			return nil, nil
-		}
-		mode := p.execMode(a.Path)
-		c.node = &profiles.FileRule{Path: lit, Perms: "rm", Exec: mode}
-		if (mode == "cx" || mode == "Cx") && (p.file == nil || p.file.Find(g.profile+"//"+a.Path) == nil) {
-			// cx goes to the child profile named by the program's path;
-			// a new one starts empty in the parent's mode, and its rules
-			// are learned from its own records.
-			c.child = &profiles.Profile{Keyword: "profile", Name: lit, Flags: p.modeFlags(g.profile)}
-		}
-		return c, nil
-	case a.Class == policy.ClassLink:
-		if p.covered(g.profile, a) {
-			return nil, nil
-		}
+	if p.covered(g.profile, a) {
+		return nil, nil
+	}
+	if a.Class == policy.ClassLink {
 		t, err := profiles.EscapeLiteral(a.Target)
 		if err != nil {
 			return nil, err
@@ -238,24 +226,14 @@ func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 		c.node = &profiles.LinkRule{Q: profiles.Qualifiers{Owner: a.Owner}, Path: lit, Target: t}
 		return c, nil
 	}
-	// Only the permissions not yet allowed.
-	if p.covered(g.profile, a) {
-		return nil, nil
+	mode := p.execMode(a.Path)
+	c.node = &profiles.FileRule{Path: lit, Perms: "rm", Exec: mode}
+	if (mode == "cx" || mode == "Cx") && (p.file == nil || p.file.Find(g.profile+"//"+a.Path) == nil) {
+		// cx goes to the child profile named by the program's path;
+		// a new one starts empty in the parent's mode, and its rules
+		// are learned from its own records.
+		c.child = &profiles.Profile{Keyword: "profile", Name: lit, Flags: p.modeFlags(g.profile)}
 	}
-	need := a.Perms
-	if p.opts.Covers != nil && len(a.Perms) > 1 {
-		var b strings.Builder
-		one := a
-		for i := 0; i < len(a.Perms); i++ {
-			one.Perms = a.Perms[i : i+1]
-			if !p.covered(g.profile, one) {
-				b.WriteByte(a.Perms[i])
-			}
-		}
-		need = b.String()
-	}
-	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: a.Owner}, Path: lit, Perms: need}
-	c.path, c.perms, c.owner = a.Path, need, a.Owner
 	return c, nil
 }
 
@@ -277,8 +255,9 @@ func (p *Proposer) execMode(path string) string {
 }
 
 // mergeExec folds the plain file permissions of a program that is also
-// executed into its exec rule: one line per program.
-func mergeExec(cands []*candidate) []*candidate {
+// executed into its exec rule: one line per program. It returns the
+// literal file aggregates left.
+func (p *Proposer) mergeExec(cands []*candidate, lits []int32) []int32 {
 	execs := map[string]*profiles.FileRule{}
 	for _, c := range cands {
 		if r, ok := c.node.(*profiles.FileRule); ok && r.Exec != "" {
@@ -286,17 +265,17 @@ func mergeExec(cands []*candidate) []*candidate {
 		}
 	}
 	if len(execs) == 0 {
-		return cands
+		return lits
 	}
-	out := cands[:0]
-	for _, c := range cands {
-		if r, ok := c.node.(*profiles.FileRule); ok && r.Exec == "" && c.path != "" {
-			if x := execs[c.profile+"\x00"+r.Path]; x != nil {
-				x.Perms = mergePerms(x.Perms, r.Perms)
-				continue
-			}
+	out := lits[:0]
+	for _, i := range lits {
+		f := &p.files[i]
+		lit, _ := profiles.EscapeLiteral(f.path) // checked by literal
+		if x := execs[p.strs[f.prof]+"\x00"+lit]; x != nil {
+			x.Perms = mergePerms(x.Perms, permSets[f.need])
+			continue
 		}
-		out = append(out, c)
+		out = append(out, i)
 	}
 	return out
 }

@@ -66,13 +66,19 @@ func (ev *Evidence) merge(o Evidence) {
 // eventSource is where a record was read ("FILE:LINE", "journald"), in
 // memory of its own: it may outlive the record.
 func eventSource(e *audit.Event) string {
+	return sourceAt(e.Source, e.Line)
+}
+
+// sourceAt is "SOURCE:LINE", or SOURCE when the line is not known, in
+// memory of its own.
+func sourceAt(source string, line int) string {
 	switch {
-	case e.Source == "":
+	case source == "":
 		return ""
-	case e.Line > 0:
-		return e.Source + ":" + strconv.Itoa(e.Line)
+	case line > 0:
+		return source + ":" + strconv.Itoa(line)
 	default:
-		return strings.Clone(e.Source)
+		return strings.Clone(source)
 	}
 }
 

@@ -97,51 +97,55 @@ func tooBroad(pat string) bool {
 	return true
 }
 
-// generalise replaces literal file candidates by the families inference
-// finds (and the person's patterns), keeps the rest.
-func (p *Proposer) generalise(cands []*candidate) []*candidate {
-	var out []*candidate
-	byProf := map[string][]*candidate{}
-	var profs []string
-	for _, c := range cands {
-		if c.path == "" || p.opts.Names.Pinned(c.path) {
-			out = append(out, c)
+// generalise turns the literal file aggregates lits into the families
+// inference finds (and the person's patterns) and the literal rules left,
+// after the other candidates cands.
+func (p *Proposer) generalise(cands []*candidate, lits []int32) []*candidate {
+	out := cands
+	byProf := map[int32][]int32{}
+	var profs []int32
+	for _, i := range lits {
+		f := &p.files[i]
+		if p.opts.Names.Pinned(f.path) {
+			out = append(out, p.fileCandidate(i))
 			continue
 		}
-		if byProf[c.profile] == nil {
-			profs = append(profs, c.profile)
+		if byProf[f.prof] == nil {
+			profs = append(profs, f.prof)
 		}
-		byProf[c.profile] = append(byProf[c.profile], c)
+		byProf[f.prof] = append(byProf[f.prof], i)
 	}
 	for _, prof := range profs {
 		cs := p.personPatterns(byProf[prof], &out)
+		delete(byProf, prof)
 		if p.opts.Literal {
-			out = append(out, cs...)
+			out = p.appendLiterals(out, cs)
 			continue
 		}
 		names := make([]volatile.Name, len(cs))
 		for i, c := range cs {
-			names[i] = volatile.Name{Path: c.path, Owner: c.owner}
+			names[i] = volatile.Name{Path: p.files[c].path, Owner: p.files[c].owner}
 		}
 		fams := volatile.Infer(names, volatile.Options{HasVar: p.hasVar, SiblingMin: p.opts.SiblingThreshold, TreeMin: p.opts.TreeThreshold})
+		names = nil
 		var globs []*candidate
 		for _, f := range fams {
-			members := make([]*candidate, len(f.Members))
+			members := make([]int32, len(f.Members))
 			for i, m := range f.Members {
 				members[i] = cs[m]
 			}
 			if !f.Glob() {
-				out = append(out, members...)
+				out = p.appendLiterals(out, members)
 				continue
 			}
 			pat, err := pattern(f.Pieces)
 			if err != nil || tooBroad(pat) {
-				out = append(out, members...)
+				out = p.appendLiterals(out, members)
 				continue
 			}
 			c := p.suggest(pat, f.Shapes, members)
 			if c == nil {
-				out = append(out, members...)
+				out = p.appendLiterals(out, members)
 				continue
 			}
 			globs = append(globs, c)
@@ -151,20 +155,28 @@ func (p *Proposer) generalise(cands []*candidate) []*candidate {
 	return p.foldCovered(out)
 }
 
-// personPatterns takes the candidates a pattern of the person's names
-// file (Names.Patterns) matches into one rule per pattern, appended to
-// out; it returns the others.
-func (p *Proposer) personPatterns(cs []*candidate, out *[]*candidate) []*candidate {
+// appendLiterals appends the literal rules of file aggregates ms.
+func (p *Proposer) appendLiterals(out []*candidate, ms []int32) []*candidate {
+	for _, m := range ms {
+		out = append(out, p.fileCandidate(m))
+	}
+	return out
+}
+
+// personPatterns takes the file aggregates a pattern of the person's
+// names file (Names.Patterns) matches into one rule per pattern, appended
+// to out; it returns the others.
+func (p *Proposer) personPatterns(cs []int32, out *[]*candidate) []int32 {
 	if len(p.opts.Names.Patterns) == 0 {
 		return cs
 	}
 	m := p.matcher()
-	taken := map[string][]*candidate{}
-	var rest []*candidate
+	taken := map[string][]int32{}
+	var rest []int32
 	for _, c := range cs {
 		found := false
 		for _, pat := range p.opts.Names.Patterns {
-			if m.RuleCovers(&profiles.FileRule{Path: pat, Perms: c.perms}, fileAccess(c)) {
+			if m.RuleCovers(&profiles.FileRule{Path: pat, Perms: permSets[p.files[c].need]}, p.fileAccessOf(c)) {
 				taken[pat] = append(taken[pat], c)
 				found = true
 				break
@@ -185,29 +197,32 @@ func (p *Proposer) personPatterns(cs []*candidate, out *[]*candidate) []*candida
 }
 
 // merged is the rule for pattern pat that stands for the literal file
-// candidates ms: their permissions and evidence merged, owner when every
+// aggregates ms: their permissions and evidence merged, owner when every
 // one was, the literals kept as the alternative.
-func (p *Proposer) merged(pat string, ms []*candidate) *candidate {
-	c := &candidate{profile: ms[0].profile, owner: true, explain: &Explanation{Names: len(ms)}}
-	perms := ""
+func (p *Proposer) merged(pat string, ms []int32) *candidate {
+	c := &candidate{profile: p.strs[p.files[ms[0]].prof], owner: true, explain: &Explanation{Names: len(ms)}}
+	var perms uint8
+	var t tally
 	for _, m := range ms {
-		perms = mergePerms(perms, m.perms)
-		c.owner = c.owner && m.owner
-		c.ev.merge(m.ev)
+		f := &p.files[m]
+		perms = unitePerms(perms, f.need)
+		c.owner = c.owner && f.owner
+		mergeTally(&t, &f.t)
 	}
+	c.ev = p.evidence(&t)
 	// No accesses: a pattern reaches more than its names, so no
 	// abstraction is taken to cover it because it covers the names.
-	sorted := slices.SortedFunc(slices.Values(ms), func(a, b *candidate) int { return strings.Compare(a.path, b.path) })
+	sorted := slices.SortedFunc(slices.Values(ms), func(a, b int32) int { return strings.Compare(p.files[a].path, p.files[b].path) })
 	for _, m := range sorted[:min(maxExamples, len(sorted))] {
-		c.explain.Examples = append(c.explain.Examples, m.path)
+		c.explain.Examples = append(c.explain.Examples, p.files[m].path)
 	}
 	if len(ms) <= maxLiteral {
 		for _, m := range sorted {
-			c.literals = append(c.literals, m.node)
-			c.replaces = append(c.replaces, m.path)
+			c.literals = append(c.literals, p.fileNode(m))
+			c.replaces = append(c.replaces, p.files[m].path)
 		}
 	}
-	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: c.owner}, Path: pat, Perms: perms}
+	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: c.owner}, Path: pat, Perms: permSets[perms]}
 	c.sev = p.rate(c.node)
 	return c
 }
@@ -215,7 +230,7 @@ func (p *Proposer) merged(pat string, ms []*candidate) *candidate {
 // suggest builds the rule of one inferred family, or nil when its pattern
 // reaches something more dangerous than every name it was learned from.
 // A pattern rated HeldSeverity or more is held for the person.
-func (p *Proposer) suggest(pat string, shapes []volatile.Shape, ms []*candidate) *candidate {
+func (p *Proposer) suggest(pat string, shapes []volatile.Shape, ms []int32) *candidate {
 	c := p.merged(pat, ms)
 	var names []string
 	for _, s := range shapes {
@@ -233,7 +248,7 @@ func (p *Proposer) suggest(pat string, shapes []volatile.Shape, ms []*candidate)
 		c.sev = -1
 		fr := c.node.(*profiles.FileRule)
 		for _, m := range ms {
-			home := homeOf(m.path)
+			home := homeOf(p.files[m].path)
 			lit, err := profiles.EscapeLiteral(home)
 			if err != nil {
 				return nil
@@ -245,7 +260,7 @@ func (p *Proposer) suggest(pat string, shapes []volatile.Shape, ms []*candidate)
 	// names are rated until one is as dangerous as the pattern.
 	reached := false
 	for _, m := range ms {
-		if p.sevOf(m) >= c.sev {
+		if p.fileSev(m) >= c.sev {
 			reached = true
 			break
 		}

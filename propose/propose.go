@@ -94,9 +94,18 @@ type Proposer struct {
 	name string
 	opts ProposeOptions
 
-	counts   Counts
-	aggs     map[string]*agg // by profile and Access.AppendKey
-	order    []*agg          // in first-seen order, for stable output
+	counts Counts
+	aggs   map[string]int32 // by profile and Access.AppendKey, into gens
+	gens   []*agg
+	// files are the plain file accesses (files.go), by fileIdx.
+	files   []fileAgg
+	fileIdx map[fileKey]int32
+	// order is every aggregate in first-seen order, for stable output: i
+	// for gens[i], ^i for files[i].
+	order []int32
+	// strs and strIdx intern the strings records repeat (intern).
+	strs     []string
+	strIdx   map[string]int32
 	warnings []string
 	// optional is the optional requests already noted in warnings, and
 	// targets the exec targets noted for having no profile here.
@@ -119,7 +128,9 @@ func NewProposer(file *profiles.File, profileName string, opts ProposeOptions) *
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	return &Proposer{file: file, name: profileName, opts: opts, aggs: map[string]*agg{}}
+	p := &Proposer{file: file, name: profileName, opts: opts, aggs: map[string]int32{}}
+	p.intern("")
+	return p
 }
 
 // agg is one distinct access (by Access.AppendKey), with everything merged
@@ -176,10 +187,16 @@ func (p *Proposer) Add(e *audit.Event) {
 
 // merge adds one access of record e to its aggregate.
 func (p *Proposer) merge(prof string, a *policy.Access, e *audit.Event) {
+	if a.Class == policy.ClassFile && a.Perms != "x" {
+		p.mergeFile(prof, a, e)
+		return
+	}
 	p.key = append(append(p.key[:0], prof...), 0)
 	p.key = a.AppendKey(p.key)
-	g := p.aggs[string(p.key)]
-	if g == nil {
+	var g *agg
+	if i, ok := p.aggs[string(p.key)]; ok {
+		g = p.gens[i]
+	} else {
 		// A new access: what is kept is copied (see Add).
 		g = &agg{profile: strings.Clone(prof), a: a.Clone()}
 		switch {
@@ -190,8 +207,10 @@ func (p *Proposer) merge(prof string, a *policy.Access, e *audit.Event) {
 		case a.Class.Members():
 			g.a.Access = nil
 		}
-		p.aggs[string(p.key)] = g
-		p.order = append(p.order, g)
+		i := int32(len(p.gens))
+		p.aggs[string(p.key)] = i
+		p.gens = append(p.gens, g)
+		p.order = append(p.order, i)
 	}
 	g.ev.add(e)
 	switch {
@@ -333,23 +352,23 @@ func (p *Proposer) noteOptional(e *audit.Event) {
 func (p *Proposer) Proposal() (*Proposal, error) {
 	prop := &Proposal{Profile: p.name, Created: p.opts.Now.UTC(), Warnings: append([]string(nil), p.warnings...)}
 	var cands []*candidate
+	var lits []int32 // plain file aggregates still to propose
 	// Each aggregate goes once its candidate is built: a long log's
 	// distinct accesses are not held twice.
 	p.aggs = nil
-	for i, g := range p.order {
-		p.order[i] = nil
+	for _, i := range p.order {
+		if i < 0 {
+			if p.literal(^i, prop) {
+				lits = append(lits, ^i)
+			}
+			continue
+		}
+		g := p.gens[i]
+		p.gens[i] = nil
 		c, err := p.build(g)
 		if c != nil {
-			if c.path == "" {
-				c.accesses = g.accesses() // a plain file rule's is its path (grants)
-			}
-			// A literal file rule is rated when it is proposed as such,
-			// or as a family's evidence (generalise): most of a long
-			// log's names end up in a pattern.
-			c.sev = unrated
-			if c.path == "" {
-				c.sev = p.rate(c.node)
-			}
+			c.accesses = g.accesses()
+			c.sev = p.rate(c.node)
 		}
 		if err != nil {
 			p.counts.Unwritable += g.ev.Count
@@ -367,14 +386,16 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		}
 		cands = append(cands, c)
 	}
-	p.order = nil
+	p.order, p.gens, p.fileIdx = nil, nil, nil
 	for _, c := range cands {
 		if c.child != nil {
 			cands = append(cands, &candidate{profile: c.profile, node: c.child, ev: c.ev, sev: c.sev})
 		}
 	}
-	cands = mergeExec(cands)
-	cands = p.generalise(cands)
+	lits = p.mergeExec(cands, lits)
+	cands = p.generalise(cands, lits)
+	// The literal names are rules now, or folded into patterns.
+	p.files = nil
 	for _, c := range cands {
 		p.sevOf(c)
 	}

@@ -1,0 +1,195 @@
+package propose
+
+import (
+	"strings"
+	"time"
+
+	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
+)
+
+// This file keeps the bulk of a long log's distinct accesses compactly:
+// a plain file access (no exec, no link) is one fileAgg per (profile,
+// name), with its permissions as bits, its evidence as a tally whose
+// strings are interned, and no rule built for it until it is proposed as
+// a literal rule, kept as a pattern's literal alternative or rated
+// (Proposer.generalise). Learning then holds, per distinct name, the name
+// and about a hundred bytes.
+
+// fileAgg is one distinct plain file access of a (sub)profile, with
+// everything merged from the records that asked for it.
+type fileAgg struct {
+	path string
+	prof int32 // the (sub)profile, an index into Proposer.strs
+	// perms are the permission bits asked for (permBits), need those the
+	// policy lacks (set by Proposer.literals).
+	perms, need uint8
+	owner       bool // every record had fsuid = ouid
+	sev         int8 // the literal rule's rating; unrated until rated
+	t           tally
+}
+
+// fileKey is what file accesses merge by: the (sub)profile and the name
+// (Access.AppendKey without the permissions and owner).
+type fileKey struct {
+	prof int32
+	path string
+}
+
+// tally is Evidence kept compactly: the first record's comm and source
+// file are interned (Proposer.intern), the source's line kept as a number.
+type tally struct {
+	first, last time.Time
+	pid         int64
+	count       int
+	line        int
+	comm, src   int32
+}
+
+// intern is the index of s in the proposer's table of the strings records
+// repeat (profiles, comms, source files), adding a copy when it is new.
+func (p *Proposer) intern(s string) int32 {
+	if i, ok := p.strIdx[s]; ok {
+		return i
+	}
+	if p.strIdx == nil {
+		p.strIdx = map[string]int32{}
+	}
+	i := int32(len(p.strs))
+	s = strings.Clone(s)
+	p.strs = append(p.strs, s)
+	p.strIdx[s] = i
+	return i
+}
+
+// mergeFile adds one plain file access of record e to its aggregate.
+func (p *Proposer) mergeFile(prof string, a *policy.Access, e *audit.Event) {
+	k := fileKey{prof: p.intern(prof), path: a.Path}
+	i, ok := p.fileIdx[k]
+	if !ok {
+		if p.fileIdx == nil {
+			p.fileIdx = map[fileKey]int32{}
+		}
+		k.path = strings.Clone(a.Path)
+		i = int32(len(p.files))
+		p.files = append(p.files, fileAgg{path: k.path, prof: k.prof, owner: true, sev: unrated})
+		p.fileIdx[k] = i
+		p.order = append(p.order, ^i)
+	}
+	f := &p.files[i]
+	p.tallyAdd(&f.t, e)
+	f.perms = unitePerms(f.perms, permBits(a.Perms))
+	f.owner = f.owner && a.Owner
+}
+
+// tallyAdd counts one more record, as Evidence.add does.
+func (p *Proposer) tallyAdd(t *tally, e *audit.Event) {
+	t.count++
+	if !e.Time.IsZero() {
+		if t.first.IsZero() || e.Time.Before(t.first) {
+			t.first = e.Time
+		}
+		if e.Time.After(t.last) {
+			t.last = e.Time
+		}
+	}
+	if t.count == 1 {
+		t.comm = p.intern(e.Comm)
+		if e.PID != audit.Unset {
+			t.pid = e.PID
+		}
+		t.src, t.line = p.intern(e.Source), e.Line
+	}
+}
+
+// mergeTally folds o into t, as Evidence.merge does.
+func mergeTally(t *tally, o *tally) {
+	if o.count == 0 {
+		return
+	}
+	if t.count == 0 {
+		*t = *o
+		return
+	}
+	t.count += o.count
+	if !o.first.IsZero() && (t.first.IsZero() || o.first.Before(t.first)) {
+		t.first = o.first
+	}
+	if o.last.After(t.last) {
+		t.last = o.last
+	}
+}
+
+// evidence is the tally as Evidence.
+func (p *Proposer) evidence(t *tally) Evidence {
+	return Evidence{Count: t.count, First: t.first, Last: t.last, Comm: p.strs[t.comm], PID: t.pid,
+		Source: sourceAt(p.strs[t.src], t.line)}
+}
+
+// literal decides what the policy lacks of each plain file aggregate i
+// (need), counts the covered and unwritable ones, and returns whether i
+// is still to be proposed.
+func (p *Proposer) literal(i int32, prop *Proposal) bool {
+	f := &p.files[i]
+	if _, err := profiles.EscapeLiteral(f.path); err != nil {
+		p.counts.Unwritable += f.t.count
+		prop.Warnings = append(prop.Warnings, err.Error())
+		return false
+	}
+	prof := p.strs[f.prof]
+	a := p.fileAccessOf(i)
+	a.Perms = permSets[f.perms]
+	if p.covered(prof, a) {
+		p.counts.Covered += f.t.count
+		return false
+	}
+	f.need = f.perms
+	if p.opts.Covers != nil && len(a.Perms) > 1 {
+		// Only the permissions not yet allowed.
+		f.need = 0
+		for bit := uint8(1); bit != 0 && bit <= f.perms; bit <<= 1 {
+			if f.perms&bit == 0 {
+				continue
+			}
+			a.Perms = permSets[bit]
+			if !p.covered(prof, a) {
+				f.need |= bit
+			}
+		}
+	}
+	return true
+}
+
+// fileAccessOf is the access literal file aggregate i stands for (the
+// permissions the policy lacks).
+func (p *Proposer) fileAccessOf(i int32) policy.Access {
+	f := &p.files[i]
+	return policy.Access{Class: policy.ClassFile, Path: f.path, Perms: permSets[f.need], Owner: f.owner}
+}
+
+// fileNode is the literal rule of file aggregate i.
+func (p *Proposer) fileNode(i int32) profiles.Node {
+	f := &p.files[i]
+	lit, _ := profiles.EscapeLiteral(f.path) // checked by literal
+	return &profiles.FileRule{Q: profiles.Qualifiers{Owner: f.owner}, Path: lit, Perms: permSets[f.need]}
+}
+
+// fileSev is the rating of file aggregate i's literal rule, rating it the
+// first time.
+func (p *Proposer) fileSev(i int32) int {
+	f := &p.files[i]
+	if f.sev == unrated {
+		f.sev = int8(p.rate(p.fileNode(i)))
+	}
+	return int(f.sev)
+}
+
+// fileCandidate is the literal rule of file aggregate i as a candidate,
+// for a name that is proposed as it is.
+func (p *Proposer) fileCandidate(i int32) *candidate {
+	f := &p.files[i]
+	perms := permSets[f.need]
+	return &candidate{profile: p.strs[f.prof], node: p.fileNode(i), ev: p.evidence(&f.t), sev: int(f.sev),
+		path: f.path, perms: perms, owner: f.owner}
+}
