@@ -84,12 +84,16 @@ type Stats struct {
 	ByProfile map[string]map[Mode]int
 }
 
-// Malformed is a line that looked like an AppArmor record but could not be
-// parsed.
+// Malformed is a line in the kernel's record form that could not be parsed
+// (a record cut short or garbled), or an entry a source could not read.
 type Malformed struct {
 	Source string
 	Line   int
 	Err    string
+	// Time is when the line was logged: its audit(...) stamp, or its
+	// syslog time; zero when it shows neither (then nothing shows it is
+	// outside a window).
+	Time time.Time `json:",omitzero"`
 }
 
 // Refused is a line refused as not the kernel's, and why.
@@ -152,7 +156,7 @@ func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source s
 		// record, or nothing AppArmor's.
 		rec, err := parse(line, def, nil)
 		if rec != nil || err != nil {
-			d.malformed(source, lineNo, &ParseError{Column: bytes.Index(line, keyAudit) + len(keyAudit) + 1, Field: "audit", Msg: "want audit(SECONDS.MILLIS:SERIAL):"})
+			d.malformed(source, lineNo, lineTime(line, d.lastTime), &ParseError{Column: bytes.Index(line, keyAudit) + len(keyAudit) + 1, Field: "audit", Msg: "want audit(SECONDS.MILLIS:SERIAL):"})
 			return nil
 		}
 		d.stats.Skipped++
@@ -180,7 +184,11 @@ func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source s
 		return nil
 	}
 	if err != nil {
-		d.malformed(source, lineNo, err)
+		t := lineTime(line, d.lastTime)
+		if t.IsZero() && def != nil {
+			t = def.Time
+		}
+		d.malformed(source, lineNo, t, err)
 		return nil
 	}
 	if rec != nil && rec.Event != nil && o == src.Text && def == nil && openMessage(line, rec.Event) {
@@ -233,16 +241,30 @@ func (d *Decoder) FeedRecord(rec *Record, source string, lineNo int) []*Event {
 }
 
 // Malformed records a line the caller could not parse (for FeedRecord users).
-func (d *Decoder) Malformed(source string, lineNo int, err error) {
+// t is when it was logged, if known.
+func (d *Decoder) Malformed(source string, lineNo int, t time.Time, err error) {
 	d.stats.Lines++
-	d.malformed(source, lineNo, err)
+	d.malformed(source, lineNo, t, err)
 }
 
-func (d *Decoder) malformed(source string, lineNo int, err error) {
+func (d *Decoder) malformed(source string, lineNo int, t time.Time, err error) {
 	d.stats.MalformedTotal++
 	if len(d.stats.Malformed) < maxMalformed {
-		d.stats.Malformed = append(d.stats.Malformed, Malformed{Source: source, Line: lineNo, Err: err.Error()})
+		d.stats.Malformed = append(d.stats.Malformed, Malformed{Source: source, Line: lineNo, Err: err.Error(), Time: t})
 	}
+}
+
+// MalformedSince counts the malformed lines logged at or after since, and
+// those whose time is unknown (undated, or past the first maxMalformed
+// kept): nothing shows they are older.
+func (s *Stats) MalformedSince(since time.Time) int {
+	n := s.MalformedTotal - len(s.Malformed)
+	for _, m := range s.Malformed {
+		if m.Time.IsZero() || !m.Time.Before(since) {
+			n++
+		}
+	}
+	return n
 }
 
 func (d *Decoder) feedRecord(rec *Record, source string, lineNo int) []*Event {

@@ -208,7 +208,7 @@ func (r *reader) line(l *source.Line) error {
 	}
 	switch {
 	case l.Err != nil:
-		r.dec.Malformed(where, l.No, l.Err)
+		r.dec.Malformed(where, l.No, l.Time, l.Err)
 		return nil
 	case l.Origin == source.Audit:
 		return r.deliver(r.dec.FeedMessage(l.Text, MessageDefaults{Time: l.Time, Serial: l.Serial}, where, l.No))
@@ -347,6 +347,13 @@ func (opt *ReadOptions) sourceOptions() source.Options {
 		AuditLog: opt.AuditLog, AuditdPid: opt.AuditdPid, SyslogFiles: opt.SyslogFiles, Kmsg: opt.Kmsg,
 		Journalctl: opt.Journalctl, JournalFile: opt.JournalFile, JournalDir: opt.JournalDir,
 	}
+}
+
+// HostSource names the log Read reads when opt has no From: the host's
+// own (see source.Detect).
+func HostSource(opt ReadOptions) (string, error) {
+	d, err := source.Detect(opt.sourceOptions())
+	return d.Name, err
 }
 
 // sourcesFor builds the sources opt asks for.

@@ -2,7 +2,9 @@ package learn
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,18 +56,40 @@ func GateOptions(src GateSource, name string, quietFor time.Duration) (rollout.G
 }
 
 // Events is a rollout.EventSource over audit.Read: the records about name
-// (its hats and children too) logged at or after since, and the records
-// lost since then (see LostCount).
+// (its hats and children too) and the kernel's STATUS records of its loads
+// logged at or after since, with the records lost (see LostCount) and the
+// malformed lines (see audit.Stats.MalformedSince) in that window.
 func Events(src GateSource, name string) rollout.EventSource {
 	return func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (rollout.SourceStats, error) {
-		res, err := audit.Read(ctx, audit.ReadOptions{From: src.From, Since: since, Profile: name, Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}, fn)
+		// A load's STATUS record is the parser's (profile="unconfined"),
+		// with the profile in name=: read every profile's and choose here.
+		opt := audit.ReadOptions{From: src.From, Since: since, Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}
+		res, err := audit.Read(ctx, opt, func(e *audit.Event) error {
+			if audit.MatchProfile(name, e.ProfileName()) || (e.Mode == audit.ModeStatus && e.Name == name) {
+				return fn(e)
+			}
+			return nil
+		})
 		if err != nil {
 			return rollout.SourceStats{}, err
 		}
-		return rollout.SourceStats{
+		st := rollout.SourceStats{
 			Lost:      int64(LostCount(res.Stats.Lost, since)),
-			Malformed: int64(res.Stats.MalformedTotal),
+			Malformed: int64(res.Stats.MalformedSince(since)),
+			Refused:   int64(res.Stats.RefusedTotal),
 			Sources:   res.Sources,
-		}, nil
+		}
+		for _, m := range res.Stats.Malformed {
+			if m.Time.IsZero() || !m.Time.Before(since) {
+				st.FirstMalformed = fmt.Sprintf("%s:%d: %s", m.Source, m.Line, m.Err)
+				break
+			}
+		}
+		if len(src.From) > 0 {
+			if host, err := audit.HostSource(opt); err == nil && !slices.Contains(src.From, host) {
+				st.HostSource = host
+			}
+		}
+		return st, nil
 	}
 }

@@ -96,6 +96,40 @@ func TestEvents(t *testing.T) {
 	assert.Equal(t, []string{log}, st.Sources)
 }
 
+// Events passes on the kernel's STATUS record of the profile's load (the
+// parser's, profile="unconfined" name=NAME), and counts the kernel records
+// cut short in the window, apart from the lines refused as not the
+// kernel's, which are no evidence either way.
+func TestEventsEvidence(t *testing.T) {
+	since := time.Now().Add(-time.Hour).Truncate(time.Second)
+	stamp := func(d time.Duration, serial int) string {
+		return fmt.Sprintf("audit(%d.000:%d)", since.Add(d).Unix(), serial)
+	}
+	var b bytes.Buffer
+	// Before the window: a record cut short does not count.
+	b.WriteString(`type=AVC msg=` + stamp(-time.Minute, 10) + `: apparmor="ALLOWED" operation="open" profile="web" name="/ol` + "\n")
+	b.WriteString(`type=AVC msg=` + stamp(time.Second, 11) + `: apparmor="STATUS" operation="profile_replace" profile="unconfined" name="web" pid=9 comm="apparmor_parser"` + "\n")
+	b.WriteString(`type=AVC msg=` + stamp(time.Second, 12) + `: apparmor="STATUS" operation="profile_replace" profile="unconfined" name="other" pid=9 comm="apparmor_parser"` + "\n")
+	// In the window: one cut short, and an undated one.
+	b.WriteString(`type=AVC msg=` + stamp(time.Minute, 13) + `: apparmor="ALLOWED" operation="open" profile="web" name="/etc/sha` + "\n")
+	b.WriteString(`type=AVC msg=audit(17: apparmor="ALLOWED" operation="open" profile="web" name="/x"` + "\n")
+	// Not the kernel's: refused, not malformed.
+	b.WriteString(`traps: t[31337] trap invalid opcode ip:4010 sp:7ffd error:0 in audit: type=1400 ` + stamp(time.Minute, 14) + `: apparmor="ALLOWED" operation="capable" profile="web" capname="sys_admin"` + "\n")
+	log := filepath.Join(t.TempDir(), "audit.log")
+	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
+
+	var got []string
+	st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), since, func(e *audit.Event) error {
+		got = append(got, string(e.Mode)+" "+e.Operation+" "+e.Name)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"STATUS profile_replace web"}, got)
+	assert.Equal(t, int64(2), st.Malformed, "the record cut short in the window and the undated one")
+	assert.Contains(t, st.FirstMalformed, log+":4: ")
+	assert.Equal(t, int64(1), st.Refused)
+}
+
 // /dev/kmsg never ends: the gate reads up to its newest record and returns.
 func TestEventsKmsg(t *testing.T) {
 	_, err := os.Stat("/dev/kmsg")

@@ -18,17 +18,55 @@ import (
 var ErrGateRefused = errors.New("enforce gate refused")
 
 // EventSource reads the audit records logged at or after since and calls fn
-// for each; it reports what it could not read (lost and malformed records)
-// and which sources it read. An event is valid only during fn (Clone to
-// keep it). learn.Events wires audit.Read here.
+// for each: the records about the profile (its hats and children too), and
+// the kernel's STATUS records of loads and replacements of it (name=NAME).
+// It reports what it could not read (lost and malformed records, in the
+// window since since) and which sources it read. An event is valid only
+// during fn (Clone to keep it). learn.Events wires audit.Read here.
 type EventSource func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (SourceStats, error)
 
 // SourceStats is what an EventSource could not see.
 type SourceStats struct {
-	Lost      int64    `json:"lost"`      // records the kernel or the log dropped
-	Malformed int64    `json:"malformed"` // lines that did not parse
-	Sources   []string `json:"sources"`
+	// Lost counts records the kernel or the log reports dropped in the
+	// window (audit_lost=, rate or backlog limit, hold queue, printk
+	// suppression, ring buffer overwritten, a rotated log gone).
+	Lost int64 `json:"lost"`
+	// Malformed counts lines in the kernel's record form that do not
+	// parse (cut short or garbled) logged in the window, or undated.
+	Malformed int64 `json:"malformed"`
+	// FirstMalformed is where the first of them is ("FILE:LINE: why").
+	FirstMalformed string `json:"first_malformed,omitempty"`
+	// Refused counts lines refused as not the kernel's (forged, another
+	// program's tag or transport). They are reported, and are evidence
+	// neither for nor against the profile.
+	Refused int64    `json:"refused"`
+	Sources []string `json:"sources"`
+	// HostSource is the source the host's records go to now, when it is
+	// not among Sources (for the advice), else "".
+	HostSource string `json:"host_source,omitempty"`
 }
+
+// The evidence verdicts (GateReport.Evidence).
+const (
+	// EvidenceComplete: the logs show the kernel's record of the reload
+	// that started the window, and report nothing lost or cut short since.
+	EvidenceComplete = "complete"
+	// EvidenceIncomplete: records were lost or cut short in the window.
+	EvidenceIncomplete = "incomplete"
+	// EvidenceNone: the logs cannot show they captured the profile's
+	// records from the window's start (rotated away, another source, a
+	// ring buffer overwritten): no records is then no evidence.
+	EvidenceNone = "none"
+)
+
+// loadLead and loadLag bound how far from the window's start (the journal
+// entry aa-flow writes once the kernel has the profile) the kernel's STATUS
+// record of that load may be dated: it is logged before the entry (the
+// load, then the check of the kernel's list), and the audit clock is coarse.
+const (
+	loadLead = time.Minute
+	loadLag  = 2 * time.Second
+)
 
 // Coverage reports whether the current profile already allows what a record
 // shows. learn.Coverage.Event, the learner's own check, is wired here.
@@ -71,6 +109,14 @@ type GateReport struct {
 	Records     int           `json:"records"`   // records for the profile in the window
 	Uncovered   int           `json:"uncovered"` // of which the profile does not cover
 	Samples     []Sample      `json:"samples,omitempty"`
+	// Loaded is the kernel's record of the load that started the window
+	// (apparmor="STATUS" operation="profile_load" or "profile_replace"
+	// name=NAME): the proof that the logs read were capturing the
+	// profile's records from its start. nil when they hold none.
+	Loaded *Sample `json:"loaded,omitempty"`
+	// Evidence is the verdict on the logs (EvidenceComplete, ...): the
+	// gate and status report the same one.
+	Evidence string `json:"evidence"`
 	SourceStats
 	Reasons []string `json:"reasons,omitempty"` // why it refused
 	Advice  []string `json:"advice,omitempty"`  // what to do
@@ -112,9 +158,26 @@ func belongs(e *audit.Event, name string) bool {
 	return ok
 }
 
+// isLoad reports whether e is the kernel's record of a successful load or
+// replacement of profile name.
+func isLoad(e *audit.Event, name string) bool {
+	return e.Mode == audit.ModeStatus && e.Name == name && !e.HasError() &&
+		(e.Operation == "profile_load" || e.Operation == "profile_replace")
+}
+
+// sample is the record e as a Sample; e must be valid (it is copied).
+func sample(e *audit.Event) Sample {
+	return Sample{Time: e.Time, Profile: e.ProfileName(), Operation: e.Operation, Name: e.Name,
+		Requested: e.RequestedMask, Detail: detail(e), Comm: e.Comm, PID: max(e.PID, 0), Source: e.Source, Line: e.Line}
+}
+
 // Gate evaluates the enforce gate for name: it refuses while any record the
 // profile does not cover was logged since the last change, while that window
-// is shorter than QuietFor, or while records were lost in it.
+// is shorter than QuietFor, while the evidence is incomplete (records lost
+// or cut short in the window), and while there is none: the logs must hold
+// the kernel's record of the load that started the window, else they
+// cannot show that no record is no access. EnforceOptions.Force is the only
+// way past. Status reports the same verdict from the same function.
 func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateReport, error) {
 	if opts.Events == nil || opts.Covered == nil {
 		return nil, errors.New("gate: no log source or coverage check configured")
@@ -126,7 +189,14 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	quiet := opts.QuietFor
 	now := h.now()
 	r := &GateReport{Profile: name, WindowStart: start, Window: now.Sub(start), QuietFor: quiet}
-	stats, err := opts.Events(ctx, start, func(e *audit.Event) error {
+	stats, err := opts.Events(ctx, start.Add(-loadLead), func(e *audit.Event) error {
+		if isLoad(e, name) {
+			if !e.Time.Before(start.Add(-loadLead)) && !e.Time.After(start.Add(loadLag)) && (r.Loaded == nil || e.Time.After(r.Loaded.Time)) {
+				s := sample(e)
+				r.Loaded = &s
+			}
+			return nil
+		}
 		// An undated record (or one stamped with the zero time) cannot be
 		// shown to be in the window.
 		if !isAccess(e) || !belongs(e, name) || e.Time.IsZero() || e.Time.Before(start) {
@@ -142,10 +212,7 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 		}
 		r.Uncovered++
 		if len(r.Samples) < maxSamples {
-			// The record is valid only during this call: keep a copy.
-			e = e.Clone()
-			r.Samples = append(r.Samples, Sample{Time: e.Time, Profile: e.ProfileName(), Operation: e.Operation, Name: e.Name,
-				Requested: e.RequestedMask, Detail: detail(e), Comm: e.Comm, PID: max(e.PID, 0), Source: e.Source, Line: e.Line})
+			r.Samples = append(r.Samples, sample(e))
 		}
 		return nil
 	})
@@ -154,14 +221,24 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	}
 	r.SourceStats = stats
 	sort.Strings(r.Sources)
+	r.Evidence = r.evidenceVerdict()
 	if r.Uncovered > 0 {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("%d of %d records for %s since %s are not covered by the profile",
 			r.Uncovered, r.Records, name, start.Format(time.RFC3339)))
 		r.Advice = append(r.Advice, fmt.Sprintf("run `aa-flow learn %s`, review the proposal and `aa-flow apply %s`; the window restarts then", name, name))
 	}
 	if r.Lost > 0 {
-		r.Reasons = append(r.Reasons, fmt.Sprintf("%d audit records were lost in the window, so the logs cannot show the profile is complete", r.Lost))
-		r.Advice = append(r.Advice, "raise the audit backlog (auditctl -b 8192) or the kernel's printk rate limit, then run the workload again")
+		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: %d audit records were lost in the window, so the logs cannot show the profile is complete", r.Lost))
+		r.Advice = append(r.Advice, "raise the audit backlog (auditctl -b 8192), turn off the audit rate limit (auditctl -r 0) or the kernel's printk rate limit, then restart the window (aa-flow complain "+name+") and run the workload again")
+	}
+	if r.Malformed > 0 {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: %d kernel records in the window are cut short or garbled (first: %s), so the logs cannot show what they were", r.Malformed, r.FirstMalformed))
+		r.Advice = append(r.Advice, "find out why records are cut short (a full disk, a log shipper, a line-length limit), then restart the window (aa-flow complain "+name+") and run the workload again")
+	}
+	if r.Loaded == nil {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("no evidence for the window: %s hold no kernel record of the load of %s that started it at %s (apparmor=\"STATUS\" operation=\"profile_replace\" name=\"%s\"), so they cannot show they captured its records since; no records is not a clean record",
+			sourceList(r.Sources), name, start.Format(time.RFC3339), name))
+		r.Advice = append(r.Advice, r.noEvidenceAdvice())
 	}
 	if r.Window < quiet {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("the complain window is %s, shorter than --quiet-for %s", r.Window.Round(time.Second), quiet))
@@ -170,6 +247,38 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	}
 	r.Pass = len(r.Reasons) == 0
 	return r, nil
+}
+
+// evidenceVerdict is the one decision on the logs' evidence.
+func (r *GateReport) evidenceVerdict() string {
+	switch {
+	case r.Lost > 0 || r.Malformed > 0:
+		return EvidenceIncomplete
+	case r.Loaded == nil:
+		return EvidenceNone
+	}
+	return EvidenceComplete
+}
+
+// noEvidenceAdvice says where the window's records may be.
+func (r *GateReport) noEvidenceAdvice() string {
+	where := "read the log the kernel's records go to (--from)"
+	switch r.HostSource {
+	case "":
+	case "journald":
+		where = "read the log the kernel's records go to on this host, the journal (no --from)"
+	default:
+		where = "read the log the kernel's records go to on this host, " + r.HostSource + " (--from " + r.HostSource + ", or no --from)"
+	}
+	return where + "; if the window's start was rotated away, pass the rotated files too; or restart the window (aa-flow complain " + r.Profile + ", a reload the logs record) and run the workload again"
+}
+
+// sourceList names the sources read, for a message.
+func sourceList(srcs []string) string {
+	if len(srcs) == 0 {
+		return "the logs"
+	}
+	return strings.Join(srcs, ", ")
 }
 
 // detail names the object of a record that has no file name.

@@ -17,9 +17,21 @@ import (
 	"github.com/aa-flow/aa-flow/store"
 )
 
-// logOf is an EventSource over a fixed list of events.
+// logOf is an EventSource over a fixed list of events, in a log that holds
+// the kernel's record of the load that started the window.
 func logOf(lost int64, evs ...*audit.Event) EventSource {
+	return logWith(SourceStats{Lost: lost}, true, evs...)
+}
+
+// logWith is an EventSource over a fixed list of events with the stats
+// given; with loaded, the log first holds the kernel's STATUS record of the
+// load that started the window (the gate asks from loadLead before it),
+// logged a moment before the journal's entry, as on a real host.
+func logWith(stats SourceStats, loaded bool, evs ...*audit.Event) EventSource {
 	return func(_ context.Context, since time.Time, fn func(*audit.Event) error) (SourceStats, error) {
+		if loaded {
+			evs = append([]*audit.Event{load(since.Add(loadLead-30*time.Millisecond), "web")}, evs...)
+		}
 		for _, e := range evs {
 			if e.Time.Before(since) {
 				continue
@@ -28,8 +40,15 @@ func logOf(lost int64, evs ...*audit.Event) EventSource {
 				return SourceStats{}, err
 			}
 		}
-		return SourceStats{Lost: lost, Sources: []string{"test.log"}}, nil
+		stats.Sources = []string{"test.log"}
+		return stats, nil
 	}
+}
+
+// load is the kernel's record of apparmor_parser replacing profile name.
+func load(t time.Time, name string) *audit.Event {
+	return &audit.Event{Type: 1400, Mode: audit.ModeStatus, Operation: "profile_replace", Profile: "unconfined", Name: name,
+		Time: t, Source: "test.log", Line: 1, Comm: "apparmor_parser", PID: 99}
 }
 
 // coversConf is a Coverage that covers everything but /etc/secret.
@@ -62,10 +81,12 @@ func TestGate(t *testing.T) {
 		after     time.Duration
 		quiet     time.Duration
 		lost      int64
+		stats     *SourceStats // with no load record when set (else logOf)
 		events    []*audit.Event
 		pass      bool
 		uncovered int
 		reasons   []string
+		evidence  string // EvidenceComplete when empty
 	}{
 		{name: "clean and long enough", after: 25 * time.Hour, quiet: 24 * time.Hour, pass: true,
 			events: []*audit.Event{ev(start.Add(time.Hour), "web", "/etc/web.conf")}},
@@ -84,15 +105,65 @@ func TestGate(t *testing.T) {
 			reasons: []string{"complain window is 1h0m0s, shorter than --quiet-for 24h0m0s"}},
 		{name: "window long enough for --quiet-for", after: time.Hour, quiet: 30 * time.Minute, pass: true},
 		{name: "no minimum window", after: time.Second, pass: true},
-		{name: "records lost", after: 25 * time.Hour, lost: 3,
-			reasons: []string{"3 audit records were lost"}},
+		{name: "records lost", after: 25 * time.Hour, lost: 3, evidence: EvidenceIncomplete,
+			reasons: []string{"evidence incomplete: 3 audit records were lost"}},
+		{name: "a fully learned profile: no access records, the load's record", after: 25 * time.Hour, pass: true},
+		{name: "no load record: the log may not hold the window", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
+			events:  []*audit.Event{ev(start.Add(time.Hour), "web", "/etc/web.conf")},
+			reasons: []string{"no evidence for the window: test.log hold no kernel record of the load of web"}},
+		{name: "no records at all is no evidence", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
+			reasons: []string{"no evidence for the window", "no records is not a clean record"}},
+		{name: "another profile's load is no proof", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
+			events:  []*audit.Event{load(start.Add(-time.Second), "webby"), load(start.Add(-time.Second), "web//hat")},
+			reasons: []string{"no evidence for the window"}},
+		{name: "a load long before the window is no proof", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
+			events:  []*audit.Event{load(start.Add(-loadLead-time.Second), "web")},
+			reasons: []string{"no evidence for the window"}},
+		{name: "a load after the window began covers only its end", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
+			events:  []*audit.Event{load(start.Add(time.Hour), "web")},
+			reasons: []string{"no evidence for the window"}},
+		{name: "a failed load is no proof", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
+			events: []*audit.Event{func() *audit.Event {
+				l := load(start.Add(-time.Second), "web")
+				l.Error, l.ErrorSet = -13, true
+				return l
+			}()},
+			reasons: []string{"no evidence for the window"}},
+		{name: "the load's record from the parser on a loaded profile", after: 25 * time.Hour, stats: &SourceStats{}, pass: true,
+			events: []*audit.Event{func() *audit.Event {
+				l := load(start.Add(-time.Second), "web")
+				l.Operation, l.Info = "profile_load", "same as current profile, skipping"
+				return l
+			}()}},
+		{name: "a record cut short in the window", after: 25 * time.Hour, evidence: EvidenceIncomplete,
+			stats:   &SourceStats{Malformed: 1, FirstMalformed: "audit.log:12: want a closing quote"},
+			events:  []*audit.Event{load(start.Add(-time.Second), "web"), ev(start.Add(time.Hour), "web", "/etc/web.conf")},
+			reasons: []string{"evidence incomplete: 1 kernel records in the window are cut short or garbled (first: audit.log:12: want a closing quote)"}},
+		{name: "lines refused as not the kernel's neither block nor open", after: 25 * time.Hour, pass: true,
+			stats:  &SourceStats{Refused: 40},
+			events: []*audit.Event{load(start.Add(-time.Second), "web")}},
+		{name: "refused lines do not make up for a missing load record", after: 25 * time.Hour, stats: &SourceStats{Refused: 40}, evidence: EvidenceNone,
+			reasons: []string{"no evidence for the window"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			later(tt.after)
-			r, err := e.host.Gate(ctx, "web", GateOptions{QuietFor: tt.quiet, Events: logOf(tt.lost, tt.events...), Covered: coversConf})
+			events := logOf(tt.lost, tt.events...)
+			if tt.stats != nil {
+				events = logWith(*tt.stats, false, tt.events...)
+			}
+			r, err := e.host.Gate(ctx, "web", GateOptions{QuietFor: tt.quiet, Events: events, Covered: coversConf})
 			require.NoError(t, err)
 			assert.Equal(t, tt.pass, r.Pass, r.Reasons)
+			want := tt.evidence
+			if want == "" {
+				want = EvidenceComplete
+			}
+			assert.Equal(t, want, r.Evidence)
+			if want == EvidenceComplete {
+				require.NotNil(t, r.Loaded)
+				assert.Equal(t, "web", r.Loaded.Name)
+			}
 			assert.Equal(t, tt.uncovered, r.Uncovered)
 			assert.Len(t, r.Samples, tt.uncovered)
 			for _, want := range tt.reasons {

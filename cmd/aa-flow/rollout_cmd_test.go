@@ -52,6 +52,14 @@ func (e *hostEnv) run(args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
+// loads is what the fake kernel logged of the loads so far: the STATUS
+// records the enforce gate needs to see for the window's start.
+func (e *hostEnv) loads(t *testing.T) string {
+	b, err := os.ReadFile(filepath.Join(e.secfs, "audit.log"))
+	require.NoError(t, err)
+	return string(b)
+}
+
 func (e *hostEnv) kernel(t *testing.T) string {
 	b, err := os.ReadFile(filepath.Join(e.secfs, "apparmor", "profiles"))
 	require.NoError(t, err)
@@ -159,9 +167,22 @@ func TestRolloutWorkflow(t *testing.T) {
 	assert.Contains(t, out, "dry-run: would run: "+e.parser+" -I "+e.profiles+" -r -W "+filepath.Join(e.profiles, "web"))
 	assert.Equal(t, "web (complain)\n", e.kernel(t))
 
-	// Covered records only: enforce, confirmed from the kernel's list.
+	// Covered records only, but a log without the kernel's record of the
+	// load that started the window (rotated away, another source): no
+	// evidence, so the gate refuses.
 	require.NoError(t, os.WriteFile(log, []byte(avc(now.Add(time.Second), 3, "web", exe)), 0o644))
-	code, out, errs = e.run("enforce", "web", "--from", log, "--quiet-for", "0s")
+	code, _, errs = e.run("enforce", "web", "--from", log, "--quiet-for", "0s")
+	assert.Equal(t, exitRefused, code, errs)
+	assert.Contains(t, errs, "no evidence for the window: "+log+" hold no kernel record of the load of web")
+	code, out, _ = e.run("status", "web", "--from", log, "--quiet-for", "0s")
+	assert.Equal(t, exitRefused, code)
+	assert.Contains(t, out, "evidence none")
+
+	// Covered records in the log the kernel's records go to: enforce,
+	// confirmed from the kernel's list.
+	klog := filepath.Join(e.secfs, "audit.log")
+	require.NoError(t, os.WriteFile(klog, []byte(e.loads(t)+avc(now.Add(time.Second), 3, "web", exe)), 0o644))
+	code, out, errs = e.run("enforce", "web", "--from", klog, "--quiet-for", "0s")
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "web: enforce mode, confirmed by the kernel")
 	assert.Equal(t, "web (enforce)\n", e.kernel(t))

@@ -23,7 +23,10 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 says (loaded, mode, the processes the profile confines, from securityfs and
 /proc/*/attr/current) and what aa-flow's state says (stage and since when,
 revision, last apply), and for a profile in complain mode whether the enforce
-gate would pass now: uncovered and lost records since the last apply.
+gate would pass now: uncovered records since the last apply, and the
+evidence verdict the gate reaches (complete, incomplete: records lost or cut
+short, none: the logs lack the kernel's record of the load that started the
+window).
 
 Without AppArmor in the kernel it says so and reports the rest from the
 files.
@@ -159,14 +162,19 @@ func printStatus(w io.Writer, st *rollout.Status) {
 	}
 	switch {
 	case st.Gate != nil && st.Gate.Pass:
-		fmt.Fprintf(w, "  gate:     would pass (%d records since the last apply, all covered; none lost)\n", st.Gate.Records)
+		fmt.Fprintf(w, "  gate:     would pass (%d records since the last apply, all covered; evidence %s: the load's record at %s, none lost or cut short)\n",
+			st.Gate.Records, st.Gate.Evidence, st.Gate.Loaded.Time.Local().Format(time.RFC3339))
 	case st.Gate != nil:
-		fmt.Fprintf(w, "  gate:     would refuse: %d uncovered of %d records, %d lost, window %s\n", st.Gate.Uncovered, st.Gate.Records, st.Gate.Lost, st.Gate.Window.Round(time.Second))
+		fmt.Fprintf(w, "  gate:     would refuse: %d uncovered of %d records, evidence %s (%d lost, %d cut short), window %s\n",
+			st.Gate.Uncovered, st.Gate.Records, st.Gate.Evidence, st.Gate.Lost, st.Gate.Malformed, st.Gate.Window.Round(time.Second))
 		for _, r := range st.Gate.Reasons {
 			fmt.Fprintf(w, "            - %s\n", r)
 		}
 	case st.GateErr != "":
 		fmt.Fprintf(w, "  gate:     unknown: %s\n", st.GateErr)
+	}
+	if st.Gate != nil && st.Gate.Refused > 0 {
+		fmt.Fprintf(w, "  refused:  %d lines that read like records but are not the kernel's (not evidence either way)\n", st.Gate.Refused)
 	}
 	for _, p := range st.Problems {
 		fmt.Fprintf(w, "  problem:  %s\n", p)

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aa-flow/aa-flow/aaparser"
 	"github.com/aa-flow/aa-flow/kernel"
@@ -34,6 +35,10 @@ type Kernel struct {
 	StuckModes map[string]string
 	// FailLoad, when set, makes every load fail with this message.
 	FailLoad string
+	// AuditLog is where the kernel's records go (in auditd's form): each
+	// load appends the STATUS record the kernel logs for each profile
+	// loaded or replaced. New sets it to DIR/audit.log; "" logs nothing.
+	AuditLog string
 
 	mu     sync.Mutex
 	loaded map[string]string
@@ -44,7 +49,7 @@ type Kernel struct {
 // already holds (none for a new directory), so that several processes can
 // share one fake kernel.
 func New(dir string, modeOf func([]byte, string) string) (*Kernel, error) {
-	k := &Kernel{Securityfs: dir, ModeOf: modeOf, loaded: map[string]string{}}
+	k := &Kernel{Securityfs: dir, ModeOf: modeOf, loaded: map[string]string{}, AuditLog: filepath.Join(dir, "audit.log")}
 	if err := os.MkdirAll(filepath.Join(dir, "apparmor"), 0o755); err != nil {
 		return nil, err
 	}
@@ -92,6 +97,38 @@ func (k *Kernel) flush() error {
 		fmt.Fprintf(&b, "%s (%s)\n", n, k.loaded[n])
 	}
 	return os.WriteFile(filepath.Join(k.Securityfs, "apparmor", "profiles"), []byte(b.String()), 0o644)
+}
+
+// logLoads appends the kernel's record of each load to AuditLog, as the
+// kernel logs it: apparmor="STATUS" operation="profile_load" (or
+// "profile_replace" for a profile already loaded) name=NAME, stamped now,
+// with the next serial after the log's last line.
+func (k *Kernel) logLoads(profs []string) error {
+	if k.AuditLog == "" {
+		return nil
+	}
+	old, err := os.ReadFile(k.AuditLog)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	serial := 9000 + strings.Count(string(old), "\n")
+	var b strings.Builder
+	now := time.Now()
+	for _, p := range profs {
+		op := "profile_load"
+		if _, ok := k.loaded[p]; ok {
+			op = "profile_replace"
+		}
+		serial++
+		fmt.Fprintf(&b, "type=AVC msg=audit(%d.%03d:%d): apparmor=\"STATUS\" operation=\"%s\" profile=\"unconfined\" name=\"%s\" pid=%d comm=\"apparmor_parser\"\n",
+			now.Unix(), now.Nanosecond()/1e6, serial, op, p, os.Getpid())
+	}
+	f, err := os.OpenFile(k.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(b.String())
+	return errors.Join(err, f.Close())
 }
 
 // Exec is an aaparser.Exec: compile-only runs go to the real parser; -r and
@@ -147,6 +184,9 @@ func (k *Kernel) Exec(ctx context.Context, name string, args []string, stdin []b
 	}
 	if k.FailLoad != "" {
 		return nil, []byte(k.FailLoad + "\n"), errors.New("exit status 1")
+	}
+	if err := k.logLoads(profs); err != nil {
+		return nil, nil, err
 	}
 	for _, p := range profs {
 		// Each profile, child and hat has its own mode: apparmor_parser
