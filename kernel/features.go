@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -321,4 +322,56 @@ func MatchABI(kernel Features, abiDir string) (ABI, error) {
 		}
 	}
 	return a, nil
+}
+
+// ruleFeatures are the features a rule class beyond abi/3.0's needs, as the
+// kernel lists them under /sys/kernel/security/apparmor/features and abi
+// files copy them: the feature's path and the word its value holds for an
+// access word ("" for the access word itself). A class not listed needs
+// nothing abi/3.0 lacks.
+var ruleFeatures = map[string]struct{ path, prefix string }{
+	"userns":        {"namespaces/mask", "userns_"},
+	"io_uring":      {"io_uring/mask", ""},
+	"mqueue posix":  {"ipc/posix_mqueue", ""},
+	"mqueue sysv":   {"ipc/sysv_mqueue", ""},
+	"network inet":  {"network_v9/af_inet", ""},
+	"network inet6": {"network_v9/af_inet", ""},
+}
+
+// MissingFor names what f (an abi's or the kernel's features) lacks for a
+// rule: its class keyword, its kind where the class has kinds (mqueue's
+// type=, "posix" when none is written; network's family when the rule names
+// an address or port) and its access words. "" when f has all of it.
+func (f Features) MissingFor(class, kind string, access []string) string {
+	key := class
+	switch class {
+	case "mqueue":
+		if kind == "" {
+			kind = "posix"
+		}
+		key += " " + kind
+	case "network":
+		if kind == "" {
+			return ""
+		}
+		key += " " + kind
+	}
+	need, ok := ruleFeatures[key]
+	if !ok {
+		return ""
+	}
+	v, ok := f[need.path]
+	if !ok {
+		return need.path
+	}
+	if class == "network" {
+		return ""
+	}
+	have := strings.Fields(v)
+	for _, a := range access {
+		if w := need.prefix + a; !slices.Contains(have, w) {
+			return need.path + ": " + w
+		}
+	}
+	return ""
 }

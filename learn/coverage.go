@@ -218,11 +218,11 @@ func rateAbstraction(ab propose.AbstractionCandidate, pol *policy.Policy, db *li
 }
 
 // pinnedABI returns the abi a policy file pins ("abi/3.0") and that abi's
-// feature classes, read from the profile directory's abi files (for <abi/X>
+// features, read from the profile directory's abi files (for <abi/X>
 // also the system's, where apparmor_parser looks by default); "" and nil
 // when the file pins none or its abi file is on neither (nothing is set
 // aside then: learn cannot tell which rules the profile can hold).
-func pinnedABI(f *profiles.File, dir string) (string, []string) {
+func pinnedABI(f *profiles.File, dir string) (string, kernel.Features) {
 	for _, n := range f.Items {
 		a, ok := n.(*profiles.Abi)
 		if !ok {
@@ -239,7 +239,7 @@ func pinnedABI(f *profiles.File, dir string) (string, []string) {
 		}
 		for _, p := range paths {
 			if feats, err := kernel.ReadFeaturesFile(p); err == nil {
-				return a.Path, feats.Classes()
+				return a.Path, feats
 			}
 		}
 		return "", nil

@@ -196,7 +196,7 @@ func proposeOptions(o Options, t *Target) (propose.ProposeOptions, error) {
 			return err == nil && fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0
 		},
 	}
-	opts.ABI, opts.ABIClasses = pinnedABI(t.File, o.ProfileDir)
+	opts.ABI, opts.ABIFeatures = pinnedABI(t.File, o.ProfileDir)
 	db, err := lint.OpenSeverity(o.SeverityDB)
 	if err != nil {
 		return propose.ProposeOptions{}, err

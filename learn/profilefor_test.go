@@ -74,18 +74,18 @@ func TestRateAbstraction(t *testing.T) {
 }
 
 // The abi a profile pins is read from the profile directory, else from
-// where apparmor_parser finds it; abi/3.0 has no userns class.
+// where apparmor_parser finds it; abi/3.0 has no userns rules.
 func TestPinnedABI(t *testing.T) {
 	f, err := parser.Parse("svc", []byte("abi <abi/3.0>,\nprofile svc {\n}\n"))
 	require.NoError(t, err)
-	abi, classes := pinnedABI(f, t.TempDir())
+	abi, feats := pinnedABI(f, t.TempDir())
 	assert.Equal(t, "abi/3.0", abi)
-	assert.Contains(t, classes, "file")
-	assert.NotContains(t, classes, "userns")
+	assert.Contains(t, feats, "file/mask")
+	assert.Equal(t, "namespaces/mask", feats.MissingFor("userns", "", []string{"create"}))
 
 	f, err = parser.Parse("svc", []byte("profile svc {\n}\n"))
 	require.NoError(t, err)
-	abi, classes = pinnedABI(f, t.TempDir())
+	abi, feats = pinnedABI(f, t.TempDir())
 	assert.Empty(t, abi)
-	assert.Nil(t, classes)
+	assert.Nil(t, feats)
 }

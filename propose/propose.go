@@ -3,12 +3,12 @@ package propose
 import (
 	"fmt"
 	"iter"
-	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/templates"
@@ -50,12 +50,13 @@ type ProposeOptions struct {
 	Severity Rater
 	// Abstractions are candidate abstractions to suggest.
 	Abstractions []AbstractionCandidate
-	// ABI names the abi the profile pins ("abi/3.0") and ABIClasses its
-	// feature classes (kernel.Features.Classes of that abi file); a rule of
-	// a class it lacks (userns, io_uring, mqueue under abi/3.0) is set
-	// aside with a warning. Nil ABIClasses: no abi pinned, nothing set aside.
-	ABI        string
-	ABIClasses []string
+	// ABI names the abi the profile pins ("abi/3.0") and ABIFeatures
+	// that abi file's features; a rule needing a feature it lacks (userns,
+	// io_uring, mqueue under abi/3.0; io_uring under abi/4.0: see
+	// kernel.Features.MissingFor) is set aside with a warning. Nil
+	// ABIFeatures: no abi pinned, nothing set aside.
+	ABI         string
+	ABIFeatures kernel.Features
 	// Now stamps the proposal; time.Now when zero.
 	Now time.Time
 }
@@ -516,20 +517,23 @@ func (p *Proposer) rate(n profiles.Node) int {
 	return p.opts.Severity.Rule(n)
 }
 
-// abiFeature is the feature class of the abi a rule class needs.
-var abiFeature = map[string]string{"userns": "userns", "io_uring": "io_uring", "mqueue": "ipc"}
-
 // beyondABI says why a candidate rule cannot be written under the pinned
 // abi, "" when it can.
 func (p *Proposer) beyondABI(c *candidate) string {
 	r, ok := c.node.(*profiles.ClassRule)
-	if !ok || p.opts.ABIClasses == nil {
+	if !ok || p.opts.ABIFeatures == nil {
 		return ""
 	}
-	need, ok := abiFeature[r.Class]
-	if !ok || slices.Contains(p.opts.ABIClasses, need) {
+	kind := ""
+	for _, cd := range r.Conds {
+		if cd.Key == "type" && len(cd.Values) == 1 {
+			kind = cd.Values[0]
+		}
+	}
+	missing := p.opts.ABIFeatures.MissingFor(r.Class, kind, r.Access)
+	if missing == "" {
 		return ""
 	}
 	text, _ := templates.RenderLine(r)
-	return fmt.Sprintf("%s: %s has no %s rules, so %q (%s) is set aside: pin a newer abi to allow it", c.profile, p.opts.ABI, r.Class, text, c.ev)
+	return fmt.Sprintf("%s: %s has no %s rules (%s), so %q (%s) is set aside: pin a newer abi to allow it", c.profile, p.opts.ABI, r.Class, missing, text, c.ev)
 }

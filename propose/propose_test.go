@@ -432,11 +432,11 @@ func TestProposeBeyondABI(t *testing.T) {
 type=AVC msg=audit(1796589291.213:381): apparmor="ALLOWED" operation="open" profile="svc" name="/etc/hostname" pid=671 comm="svc" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`
 	abi30, err := kernel.ReadFeaturesFile("/etc/apparmor.d/abi/3.0")
 	require.NoError(t, err)
-	prop, err := propose.Propose(nil, "svc", decodeAll([]byte(lines), "audit.log"), propose.ProposeOptions{ABI: "abi/3.0", ABIClasses: abi30.Classes()})
+	prop, err := propose.Propose(nil, "svc", decodeAll([]byte(lines), "audit.log"), propose.ProposeOptions{ABI: "abi/3.0", ABIFeatures: abi30})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"owner /etc/hostname r,"}, texts(prop))
 	require.Len(t, prop.Warnings, 1)
-	assert.Contains(t, prop.Warnings[0], `abi/3.0 has no userns rules, so "userns create," (1 record`)
+	assert.Contains(t, prop.Warnings[0], `abi/3.0 has no userns rules (namespaces/mask), so "userns create," (1 record`)
 	assert.Equal(t, 1, prop.Counts.Unwritable)
 
 	prop, err = propose.Propose(nil, "svc", decodeAll([]byte(lines), "audit.log"), propose.ProposeOptions{})
