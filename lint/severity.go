@@ -100,7 +100,9 @@ const (
 	sevChangeProfile  = 7 // bare change_profile: to any profile
 	sevChangeTo       = 5
 	sevUserns         = 7 // user namespaces: a large kernel attack surface
-	sevOther          = 3 // mqueue, io_uring, rlimit
+	sevUringCreds     = 8 // io_uring override_creds to any label: act as another task
+	sevUringCredsTo   = 5 // io_uring override_creds to one label
+	sevOther          = 3 // mqueue, io_uring sqpoll, rlimit
 )
 
 // DefaultSeverityDB is where apparmor-utils installs AppArmor's ratings.
@@ -573,6 +575,15 @@ func (db *SeverityDB) Rule(n profiles.Node) int {
 			return sevUmount
 		case policy.ClassUserns:
 			return sevUserns
+		case policy.ClassIOUring:
+			if len(r.Access) == 0 || policy.AccessIncluded(policy.ClassIOUring, r.Access, []string{"override_creds"}) {
+				for _, c := range r.Conds {
+					if c.Key == "label" && len(c.Values) == 1 && !aare.HasGlob(c.Values[0]) {
+						return sevUringCredsTo
+					}
+				}
+				return sevUringCreds
+			}
 		}
 		return sevOther
 	case *profiles.ChangeProfileRule:

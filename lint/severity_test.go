@@ -113,6 +113,13 @@ func TestSeverityRule(t *testing.T) {
 		{"change_profile,", 7},
 		{"change_profile -> foo,", 5},
 		{"link /a -> /etc/shadow,", 10},
+		{"userns create,", 7},
+		{"io_uring sqpoll,", 3},
+		{"io_uring,", 8},
+		{"io_uring override_creds,", 8},
+		{"io_uring override_creds label=*,", 8},
+		{"io_uring override_creds label=/usr/sbin/svc,", 5},
+		{"mqueue read type=posix /q,", 3},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, db.Rule(profiletest.FirstRule(t, tt.rule)), tt.rule)

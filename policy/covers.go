@@ -523,9 +523,12 @@ func (m *Matcher) condOK(class Class, c profiles.Cond, a Access) bool {
 		case "options":
 			return optionsOK(c, a.Flags)
 		}
-	case ClassMqueue:
-		if c.Key == "type" {
-			return slices.Contains(c.Values, a.SockType)
+	case ClassMqueue, ClassIOUring:
+		switch c.Key {
+		case "type":
+			return a.Class == ClassMqueue && slices.Contains(c.Values, a.SockType)
+		case "label":
+			return a.Peer != "" && m.valuesMatch(c.Values, a.Peer)
 		}
 	}
 	return false // a condition we do not understand never grants

@@ -169,8 +169,14 @@ func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []polic
 			a.Class = policy.ClassMqueue
 			a.SockType = strings.TrimSuffix(class, "_mqueue")
 			a.Path = e.Name
+			// olabel=: the label of the queue's owner, a rule's label=.
+			a.Peer = peerAs(extra(e, "olabel"), profile)
 		case class == "namespace":
 			a.Class = policy.ClassUserns
+		case class == "io_uring":
+			// tcontext=: the credentials override_creds takes on, a
+			// rule's label=.
+			a.Peer = peerAs(extra(e, "tcontext"), profile)
 		}
 		if a.Class == policy.ClassUserns {
 			// The kernel names the operation ("userns_create"); the rule's

@@ -38,6 +38,13 @@ func peerLabel(label string) ([]profiles.Cond, error) {
 	return []profiles.Cond{{Key: "label", Values: []string{peer}}}, nil
 }
 
+// labelCond appends the label=LABEL condition of mqueue and io_uring rules
+// (the queue's owner, the credentials taken on) when the record named one.
+func labelCond(conds []profiles.Cond, label string) ([]profiles.Cond, error) {
+	l, err := peerLabel(label)
+	return append(conds, l...), err
+}
+
 // literalConds appends key=VALUE conditions for the values from a log that
 // are not empty, each escaped to match only itself.
 func literalConds(conds []profiles.Cond, kvs ...[2]string) ([]profiles.Cond, error) {
@@ -138,7 +145,11 @@ func (p *Proposer) buildMembers(g *agg, need []string) (*profiles.ClassRule, err
 			}
 			r.Args = []string{v}
 		}
-	default: // userns, io_uring
+		r.Conds, err = labelCond(r.Conds, a.Peer)
+	case policy.ClassIOUring:
+		r.Access = g.members()
+		r.Conds, err = labelCond(nil, a.Peer)
+	default: // userns
 		r.Access = g.members()
 	}
 	return r, err
