@@ -74,49 +74,6 @@ func (c *Coverage) Policy(profile string) (*policy.Policy, error) {
 	return p, err
 }
 
-// fold is the profile a record of label is judged as: complain mode's
-// "PARENT//null-EXE" child is PARENT when PARENT's policy runs EXE with an
-// inheriting exec mode (ix, pix, cix, ...), level by level; otherwise the
-// label stays (and, undefined in the file, allows nothing).
-func (c *Coverage) fold(label string) string {
-	const null = "//null-"
-	for {
-		i := strings.Index(label, null)
-		if i < 0 {
-			return label
-		}
-		parent := label[:i]
-		exe, more, _ := strings.Cut(label[i+len(null):], "//")
-		if !c.inherits(parent, exe) {
-			return label
-		}
-		label = parent
-		if more != "" {
-			label += "//" + more
-		}
-	}
-}
-
-// inherits reports whether profile may run exe and every rule granting it
-// keeps the program in profile (an exec mode with i).
-func (c *Coverage) inherits(profile, exe string) bool {
-	p, err := c.Policy(profile)
-	if err != nil || p == nil || !strings.HasPrefix(exe, "/") {
-		return false
-	}
-	a := policy.Access{Class: policy.ClassFile, Path: exe, Perms: "x"}
-	if !p.Covers(a) {
-		return false
-	}
-	for _, n := range p.Explain(a) {
-		// A bare "file," grants ix.
-		if fr, ok := n.(*profiles.FileRule); ok && !fr.Q.Deny && fr.Path != "" && !strings.ContainsRune(fr.Exec, 'i') {
-			return false
-		}
-	}
-	return true
-}
-
 // Covers reports whether profile allows a; a profile the file does not
 // define (or cannot be read) allows nothing.
 func (c *Coverage) Covers(profile string, a policy.Access) bool {
@@ -127,16 +84,21 @@ func (c *Coverage) Covers(profile string, a policy.Access) bool {
 // Event reports whether every access the record shows is allowed. A record
 // the learner cannot turn into an access counts as not covered: the gate
 // errs on the side of not enforcing. So does a record of a profile the file
-// does not define. Complain mode's "NAME//null-/bin/x", a program NAME ran
-// without an exec rule, is judged as NAME once NAME runs /bin/x inheriting
-// (ix), as the learner folds it; a child started before that rule was
-// loaded keeps logging under the null- label. A request the kernel marks
-// as optional (propose.Optional) needs no rule and counts as covered.
+// does not define. A record of complain mode's "NAME//null-/bin/x", a
+// program NAME ran without an exec rule, is never covered: that profile
+// does not log the program's network use (propose.LearningChild), and a
+// program started before its exec rule was loaded keeps running under it,
+// so the records cannot show the profile covers what it does. A request
+// the kernel marks as optional (propose.Optional) needs no rule and counts
+// as covered.
 func (c *Coverage) Event(e *audit.Event) (bool, error) {
 	if propose.Optional(e) {
 		return true, nil
 	}
-	name := c.fold(e.ProfileName())
+	if strings.Contains(e.ProfileName(), "//null-") {
+		return false, nil
+	}
+	name := e.ProfileName()
 	p, err := c.Policy(name)
 	if err != nil || p == nil {
 		return false, err

@@ -26,6 +26,17 @@ type Proposal struct {
 	// Warnings are records that could not become rules (a name that
 	// cannot be written safely, an unknown class), one line each.
 	Warnings []string `json:"warnings,omitempty"`
+	// LearningChildren are the programs whose records came from complain
+	// mode's null- profile (LearningChild): they ran without an exec rule,
+	// and that profile does not log their network use, so the records do
+	// not show all they do (see LearningChildNote).
+	LearningChildren []string `json:"learning_children,omitempty"`
+}
+
+// Complete reports whether the records can show the profile is complete:
+// no program ran under a null- profile (LearningChildren).
+func (p *Proposal) Complete() bool {
+	return len(p.LearningChildren) == 0
 }
 
 // Counts say what happened to the records.

@@ -111,6 +111,9 @@ type Proposer struct {
 	// optional is the optional requests already noted in warnings, and
 	// targets the exec targets noted for having no profile here.
 	optional, targets map[string]bool
+	// learning is the programs seen running under a null- profile
+	// (noteLearningChild).
+	learning map[string]bool
 	// acc and key are scratch buffers reused between records.
 	acc []policy.Access
 	key []byte
@@ -161,6 +164,7 @@ func (p *Proposer) Add(e *audit.Event) {
 		return
 	}
 	p.counts.ForProfile++
+	p.noteLearningChild(e.ProfileName())
 	if Optional(e) {
 		// The kernel asked in passing and copes with a refusal: no rule.
 		p.counts.Ignored++
@@ -410,6 +414,7 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		prop.Rules = append(prop.Rules, r)
 	}
 	prop.Counts = p.counts
+	prop.LearningChildren = p.learningChildren()
 	prop.rank()
 	// Abstractions list the rules they cover, now that those have IDs.
 	for _, c := range cands {

@@ -98,6 +98,9 @@ func Summary(prop *propose.Proposal) string {
 	for _, w := range prop.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", termsafe.Text(w))
 	}
+	for _, prog := range prop.LearningChildren {
+		fmt.Fprintf(&b, "incomplete: %s\n", termsafe.Text(propose.LearningChildNote(prog, prop.Profile)))
+	}
 	return b.String()
 }
 

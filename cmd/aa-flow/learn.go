@@ -82,6 +82,14 @@ terminal it never waits: it prints the diff and exits 3 when there is
 something new, 0 when there is not (learn --check does that on a terminal
 too, and writes nothing). learn --yes accepts everything and applies it.
 
+A program the profile ran without an exec rule runs under complain mode's
+null- profile (NAME//null-/path/to/program): its records fold into NAME, but
+that profile logs its file accesses and not its network use. The summary
+names such programs ("incomplete: ..."), --json lists them as
+learning_children, and learn --check exits 3 while their records are in
+what it reads: restart the program once its exec rule is loaded, run the
+workload again and learn again.
+
 Exit status: 0 nothing new (or the review ended), 3 new behaviour proposed and
 not applied, 1 error, 2 usage.`,
 		Example: `  aa-flow learn nginx --from /var/log/audit/audit.log
@@ -141,10 +149,12 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 		fmt.Fprintf(g.Err, "aa-flow: warning: %s\n", termsafe.Text(err.Error()))
 	}
 	switch {
+	case lf.check && (len(prop.Rules) > 0 || !prop.Complete()):
+		// A program seen only under a null- profile has behaviour the
+		// records do not show: not clean (the summary says why).
+		return exitWith(exitNew)
 	case len(prop.Rules) == 0:
 		return nil
-	case lf.check:
-		return exitWith(exitNew)
 	case lf.yes:
 		d, err := prop.Decide(propose.Selection{All: true})
 		if err != nil {
