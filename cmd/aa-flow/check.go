@@ -119,7 +119,7 @@ every container passes, 1 otherwise.`,
 				return err
 			}
 			if !ok {
-				return withCode(exitError, fmt.Errorf(""))
+				return exitWith(exitError)
 			}
 			return nil
 		},

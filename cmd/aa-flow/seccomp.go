@@ -186,7 +186,7 @@ is kept for seccomp apply. Exit 3 when something new was seen.`,
 				fmt.Fprintf(g.Err, "seccomp %s: %d syscall(s) learned in all; the window restarts now\n", name, len(l.Names))
 				return nil
 			}
-			return withCode(exitNew, errors.New(""))
+			return exitWith(exitNew)
 		},
 	}
 	rf.add(cmd)
@@ -390,10 +390,10 @@ container: recreate it after enforce or rollback).`,
 					return fmt.Errorf("%s: %w", c, err)
 				case !ok:
 					fmt.Fprintf(g.Out, "✗ %s: no custom seccomp profile (Docker's default, or unconfined)\n", c)
-					return withCode(exitError, errors.New(""))
+					return exitWith(exitError)
 				case h != s.SHA256:
 					fmt.Fprintf(g.Out, "✗ %s: runs a seccomp profile with sha256 %s, not %s's %s (%s): recreate the container\n", c, h, name, s.SHA256, s.Mode)
-					return withCode(exitError, errors.New(""))
+					return exitWith(exitError)
 				default:
 					fmt.Fprintf(g.Out, "✓ %s: runs %s's seccomp profile, revision %d (%s), sha256 %s\n", c, name, s.Revision, s.Mode, h)
 				}
