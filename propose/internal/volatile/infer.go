@@ -65,14 +65,14 @@ type Options struct {
 // literal pattern. Names must be absolute paths (a trailing '/' names a
 // directory). The result is ordered by pattern text.
 func Infer(names []Name, opt Options) []Family {
-	w := &walker{opt: opt, names: names, comps: make([][]string, len(names))}
+	w := &walker{opt: opt, names: names, pos: make([]int32, len(names))}
 	var all []int
 	for i, n := range names {
 		if !strings.HasPrefix(n.Path, "/") {
 			w.out = append(w.out, Family{Pieces: []Piece{{Text: n.Path}}, Members: []int{i}})
 			continue
 		}
-		w.comps[i] = strings.Split(n.Path[1:], "/")
+		w.pos[i] = 1
 		all = append(all, i)
 	}
 	w.node(nil, nil, all, 0, nil)
@@ -99,8 +99,68 @@ func PatternKey(ps []Piece) string {
 type walker struct {
 	opt   Options
 	names []Name
-	comps [][]string
-	out   []Family
+	// pos is where each name's component at the walk's depth starts in
+	// its path; past the end when it has no more components (see comp).
+	pos []int32
+	out []Family
+}
+
+// comp is name m's component at the walk's depth: its path between the
+// slashes, not a copy ("" after a trailing '/').
+func (w *walker) comp(m int) string {
+	rest := w.names[m].Path[w.pos[m]:]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[:i]
+	}
+	return rest
+}
+
+// ended reports whether name m has no component at the walk's depth.
+func (w *walker) ended(m int) bool { return int(w.pos[m]) > len(w.names[m].Path) }
+
+// last reports whether name m's component at the walk's depth is its last.
+func (w *walker) last(m int) bool {
+	return !w.ended(m) && strings.IndexByte(w.names[m].Path[w.pos[m]:], '/') < 0
+}
+
+// after is what follows name m's component at the walk's depth and its
+// slash ("" when it is the last).
+func (w *walker) after(m int) string {
+	rest := w.names[m].Path[w.pos[m]:]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[i+1:]
+	}
+	return ""
+}
+
+// descend moves name m's walk on to its next component.
+func (w *walker) descend(m int) {
+	rest := w.names[m].Path[w.pos[m]:]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		w.pos[m] += int32(i + 1)
+	} else {
+		w.pos[m] = int32(len(w.names[m].Path) + 1)
+	}
+}
+
+// runs are the members of one node by their next component: the distinct
+// components in order, each one's members a run of the sorted members
+// (no map and no slice of its own per name: a directory may hold a long
+// log's every name).
+type runs struct {
+	order  []string
+	start  []int32 // the run of order[i] is sorted[start[i]:start[i+1]]
+	sorted []int
+}
+
+// of is the members whose next component is n.
+func (r *runs) of(n string) []int {
+	i, ok := slices.BinarySearch(r.order, n)
+	if !ok {
+		return nil
+	}
+	a, b := r.start[i], r.start[i+1]
+	return r.sorted[a:b:b]
 }
 
 func (w *walker) hasVar(name string) bool { return w.opt.HasVar != nil && w.opt.HasVar(name) }
@@ -158,7 +218,7 @@ type group struct {
 func (w *walker) node(prefix []Piece, c ctx, members []int, depth int, shapes []Shape) {
 	var leaves, below []int
 	for _, m := range members {
-		if len(w.comps[m]) == depth {
+		if w.ended(m) {
 			leaves = append(leaves, m)
 		} else {
 			below = append(below, m)
@@ -172,32 +232,32 @@ func (w *walker) node(prefix []Piece, c ctx, members []int, depth int, shapes []
 	}
 	// The members by their next component, each name's members one run of
 	// the sorted slice: no slice of its own per name.
-	slices.SortStableFunc(below, func(a, b int) int { return strings.Compare(w.comps[a][depth], w.comps[b][depth]) })
-	byName := map[string][]int{}
-	var order []string
+	slices.SortStableFunc(below, func(a, b int) int { return strings.Compare(w.comp(a), w.comp(b)) })
+	byName := &runs{sorted: below}
 	for i := 0; i < len(below); {
-		n := w.comps[below[i]][depth]
+		n := w.comp(below[i])
 		j := i + 1
-		for j < len(below) && w.comps[below[j]][depth] == n {
+		for j < len(below) && w.comp(below[j]) == n {
 			j++
 		}
-		order = append(order, n)
-		byName[n] = below[i:j:j]
+		byName.order = append(byName.order, n)
+		byName.start = append(byName.start, int32(i))
 		i = j
 	}
-	for _, g := range w.groups(c, depth, order, byName) {
+	byName.start = append(byName.start, int32(len(below)))
+	for _, g := range w.groups(c, depth, byName.order, byName) {
 		ms := g.members
 		if ms == nil {
 			if len(g.names) == 1 {
-				ms = byName[g.names[0]]
+				ms = byName.of(g.names[0])
 			} else {
 				n := 0
 				for _, name := range g.names {
-					n += len(byName[name])
+					n += len(byName.of(name))
 				}
 				ms = make([]int, 0, n)
 				for _, name := range g.names {
-					ms = append(ms, byName[name]...)
+					ms = append(ms, byName.of(name)...)
 				}
 			}
 		}
@@ -221,13 +281,16 @@ func (w *walker) node(prefix []Piece, c ctx, members []int, depth int, shapes []
 			w.out = append(w.out, Family{Pieces: np, Members: ms, Shapes: sh})
 			continue
 		}
+		for _, m := range ms {
+			w.descend(m)
+		}
 		w.node(np, append(slices.Clone(c), g.ctx), ms, depth+1, sh)
 	}
 }
 
 // groups partitions the distinct names of one position into component
 // patterns.
-func (w *walker) groups(c ctx, depth int, order []string, byName map[string][]int) []group {
+func (w *walker) groups(c ctx, depth int, order []string, byName *runs) []group {
 	var out []group
 	literal := func(n string) group { return group{names: []string{n}, pieces: []Piece{{Text: n}}, ctx: n} }
 	rest := order
@@ -296,9 +359,9 @@ func (w *walker) groups(c ctx, depth int, order []string, byName map[string][]in
 }
 
 // allOwner reports whether every name below these was an owner access.
-func (w *walker) allOwner(names []string, byName map[string][]int) bool {
+func (w *walker) allOwner(names []string, byName *runs) bool {
 	for _, n := range names {
-		for _, m := range byName[n] {
+		for _, m := range byName.of(n) {
 			if !w.names[m].Owner {
 				return false
 			}
@@ -314,22 +377,22 @@ func (w *walker) allOwner(names []string, byName map[string][]int) bool {
 // accesses keep the user's name, except a path seen below two or more
 // users' directories: that one becomes /home/*/PATH (and is rated by what
 // it reaches). One user's file never becomes every user's.
-func (w *walker) homes(order []string, byName map[string][]int) []group {
+func (w *walker) homes(order []string, byName *runs) []group {
 	var out []group
 	owned := group{ctx: shapeCtx(User), shapes: []Shape{User}, prefix: []Piece{{Text: "@{HOME}", Glob: true}}}
 	isOwned := func(m int) bool {
-		return w.hasVar("HOME") && w.names[m].Owner && len(w.comps[m]) > 2
+		return w.hasVar("HOME") && w.names[m].Owner && !w.last(m)
 	}
 	users := map[string][]string{} // the rest of the path -> users
 	for _, n := range order {
 		if n == "" {
 			continue
 		}
-		for _, m := range byName[n] {
+		for _, m := range byName.of(n) {
 			if isOwned(m) {
 				continue
 			}
-			r := strings.Join(w.comps[m][2:], "/")
+			r := w.after(m)
 			if u := users[r]; len(u) == 0 || u[len(u)-1] != n {
 				users[r] = append(u, n)
 			}
@@ -338,11 +401,11 @@ func (w *walker) homes(order []string, byName map[string][]int) []group {
 	shared := group{ctx: shapeCtx(User), shapes: []Shape{User}, pieces: []Piece{{Text: "*", Glob: true}}}
 	for _, n := range order {
 		own := group{names: []string{n}, pieces: []Piece{{Text: n}}, ctx: n}
-		for _, m := range byName[n] {
+		for _, m := range byName.of(n) {
 			switch {
 			case n != "" && isOwned(m):
 				owned.members = append(owned.members, m)
-			case n != "" && len(users[strings.Join(w.comps[m][2:], "/")]) >= 2:
+			case n != "" && len(users[w.after(m)]) >= 2:
 				shared.members = append(shared.members, m)
 			default:
 				own.members = append(own.members, m)

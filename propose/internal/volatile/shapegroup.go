@@ -302,13 +302,13 @@ func hexClass(vals []string) string {
 // subdirectories). Otherwise, SiblingMin or more files (names with nothing
 // below them) become one pattern: their common prefix and suffix (whole
 // tokens) stay, '*' goes between. The rest stay literal.
-func (w *walker) unshaped(depth int, lits []string, byName map[string][]int) []group {
+func (w *walker) unshaped(depth int, lits []string, byName *runs) []group {
 	var files, dirs, out []group
 	var fnames []string
 	for _, n := range lits {
 		file := n != ""
-		for _, m := range byName[n] {
-			file = file && len(w.comps[m]) == depth+1
+		for _, m := range byName.of(n) {
+			file = file && w.last(m)
 		}
 		g := group{names: []string{n}, pieces: []Piece{{Text: n}}, ctx: n}
 		switch {
