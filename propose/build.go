@@ -280,7 +280,7 @@ func (p *Proposer) mergeExec(cands []*candidate, lits []int32) []int32 {
 	}
 	out := lits[:0]
 	for _, i := range lits {
-		f := &p.files[i]
+		f := p.files.at(i)
 		lit, _ := profiles.EscapeLiteral(f.path) // checked by literal
 		if x := execs[p.strs[f.prof]+"\x00"+lit]; x != nil {
 			x.Perms = mergePerms(x.Perms, permSets[f.need])

@@ -30,6 +30,31 @@ type fileAgg struct {
 	t           tally
 }
 
+// fileAggs holds the file aggregates in chunks of fileChunk: growing
+// never copies them or leaves a slice's spare half unused.
+type fileAggs struct {
+	chunks [][]fileAgg
+	n      int32
+}
+
+const fileChunk = 1024
+
+// add appends f and returns its index.
+func (s *fileAggs) add(f fileAgg) int32 {
+	if s.n%fileChunk == 0 {
+		s.chunks = append(s.chunks, make([]fileAgg, 0, fileChunk))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, f)
+	s.n++
+	return s.n - 1
+}
+
+// at is the aggregate of index i.
+func (s *fileAggs) at(i int32) *fileAgg {
+	return &s.chunks[i/fileChunk][i%fileChunk]
+}
+
 // fileKey is what file accesses merge by: the (sub)profile and the name
 // (Access.AppendKey without the permissions and owner).
 type fileKey struct {
@@ -72,12 +97,11 @@ func (p *Proposer) mergeFile(prof string, a *policy.Access, e *audit.Event) {
 			p.fileIdx = map[fileKey]int32{}
 		}
 		k.path = strings.Clone(a.Path)
-		i = int32(len(p.files))
-		p.files = append(p.files, fileAgg{path: k.path, prof: k.prof, owner: true, sev: unrated})
+		i = p.files.add(fileAgg{path: k.path, prof: k.prof, owner: true, sev: unrated})
 		p.fileIdx[k] = i
 		p.order = append(p.order, ^i)
 	}
-	f := &p.files[i]
+	f := p.files.at(i)
 	p.tallyAdd(&f.t, e)
 	f.perms = unitePerms(f.perms, permBits(a.Perms))
 	f.owner = f.owner && a.Owner
@@ -131,7 +155,7 @@ func (p *Proposer) evidence(t *tally) Evidence {
 // (need), counts the covered and unwritable ones, and returns whether i
 // is still to be proposed.
 func (p *Proposer) literal(i int32, prop *Proposal) bool {
-	f := &p.files[i]
+	f := p.files.at(i)
 	if _, err := profiles.EscapeLiteral(f.path); err != nil {
 		p.counts.Unwritable += f.t.count
 		prop.Warnings = append(prop.Warnings, err.Error())
@@ -164,13 +188,13 @@ func (p *Proposer) literal(i int32, prop *Proposal) bool {
 // fileAccessOf is the access literal file aggregate i stands for (the
 // permissions the policy lacks).
 func (p *Proposer) fileAccessOf(i int32) policy.Access {
-	f := &p.files[i]
+	f := p.files.at(i)
 	return policy.Access{Class: policy.ClassFile, Path: f.path, Perms: permSets[f.need], Owner: f.owner}
 }
 
 // fileNode is the literal rule of file aggregate i.
 func (p *Proposer) fileNode(i int32) profiles.Node {
-	f := &p.files[i]
+	f := p.files.at(i)
 	lit, _ := profiles.EscapeLiteral(f.path) // checked by literal
 	return &profiles.FileRule{Q: profiles.Qualifiers{Owner: f.owner}, Path: lit, Perms: permSets[f.need]}
 }
@@ -178,7 +202,7 @@ func (p *Proposer) fileNode(i int32) profiles.Node {
 // fileSev is the rating of file aggregate i's literal rule, rating it the
 // first time.
 func (p *Proposer) fileSev(i int32) int {
-	f := &p.files[i]
+	f := p.files.at(i)
 	if f.sev == unrated {
 		f.sev = int8(p.rate(p.fileNode(i)))
 	}
@@ -188,7 +212,7 @@ func (p *Proposer) fileSev(i int32) int {
 // fileCandidate is the literal rule of file aggregate i as a candidate,
 // for a name that is proposed as it is.
 func (p *Proposer) fileCandidate(i int32) *candidate {
-	f := &p.files[i]
+	f := p.files.at(i)
 	perms := permSets[f.need]
 	return &candidate{profile: p.strs[f.prof], node: p.fileNode(i), ev: p.evidence(&f.t), sev: int(f.sev),
 		path: f.path, perms: perms, owner: f.owner}

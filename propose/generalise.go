@@ -105,7 +105,7 @@ func (p *Proposer) generalise(cands []*candidate, lits []int32) []*candidate {
 	byProf := map[int32][]int32{}
 	var profs []int32
 	for _, i := range lits {
-		f := &p.files[i]
+		f := p.files.at(i)
 		if p.opts.Names.Pinned(f.path) {
 			out = append(out, p.fileCandidate(i))
 			continue
@@ -124,7 +124,7 @@ func (p *Proposer) generalise(cands []*candidate, lits []int32) []*candidate {
 		}
 		names := make([]volatile.Name, len(cs))
 		for i, c := range cs {
-			names[i] = volatile.Name{Path: p.files[c].path, Owner: p.files[c].owner}
+			names[i] = volatile.Name{Path: p.files.at(c).path, Owner: p.files.at(c).owner}
 		}
 		fams := volatile.Infer(names, volatile.Options{HasVar: p.hasVar, SiblingMin: p.opts.SiblingThreshold, TreeMin: p.opts.TreeThreshold})
 		names = nil
@@ -176,7 +176,7 @@ func (p *Proposer) personPatterns(cs []int32, out *[]*candidate) []int32 {
 	for _, c := range cs {
 		found := false
 		for _, pat := range p.opts.Names.Patterns {
-			if m.RuleCovers(&profiles.FileRule{Path: pat, Perms: permSets[p.files[c].need]}, p.fileAccessOf(c)) {
+			if m.RuleCovers(&profiles.FileRule{Path: pat, Perms: permSets[p.files.at(c).need]}, p.fileAccessOf(c)) {
 				taken[pat] = append(taken[pat], c)
 				found = true
 				break
@@ -200,11 +200,11 @@ func (p *Proposer) personPatterns(cs []int32, out *[]*candidate) []int32 {
 // aggregates ms: their permissions and evidence merged, owner when every
 // one was, the literals kept as the alternative.
 func (p *Proposer) merged(pat string, ms []int32) *candidate {
-	c := &candidate{profile: p.strs[p.files[ms[0]].prof], owner: true, explain: &Explanation{Names: len(ms)}}
+	c := &candidate{profile: p.strs[p.files.at(ms[0]).prof], owner: true, explain: &Explanation{Names: len(ms)}}
 	var perms uint8
 	var t tally
 	for _, m := range ms {
-		f := &p.files[m]
+		f := p.files.at(m)
 		perms = unitePerms(perms, f.need)
 		c.owner = c.owner && f.owner
 		mergeTally(&t, &f.t)
@@ -212,14 +212,14 @@ func (p *Proposer) merged(pat string, ms []int32) *candidate {
 	c.ev = p.evidence(&t)
 	// No accesses: a pattern reaches more than its names, so no
 	// abstraction is taken to cover it because it covers the names.
-	sorted := slices.SortedFunc(slices.Values(ms), func(a, b int32) int { return strings.Compare(p.files[a].path, p.files[b].path) })
+	sorted := slices.SortedFunc(slices.Values(ms), func(a, b int32) int { return strings.Compare(p.files.at(a).path, p.files.at(b).path) })
 	for _, m := range sorted[:min(maxExamples, len(sorted))] {
-		c.explain.Examples = append(c.explain.Examples, p.files[m].path)
+		c.explain.Examples = append(c.explain.Examples, p.files.at(m).path)
 	}
 	if len(ms) <= maxLiteral {
 		for _, m := range sorted {
 			c.literals = append(c.literals, p.fileNode(m))
-			c.replaces = append(c.replaces, p.files[m].path)
+			c.replaces = append(c.replaces, p.files.at(m).path)
 		}
 	}
 	c.node = &profiles.FileRule{Q: profiles.Qualifiers{Owner: c.owner}, Path: pat, Perms: permSets[perms]}
@@ -248,7 +248,7 @@ func (p *Proposer) suggest(pat string, shapes []volatile.Shape, ms []int32) *can
 		c.sev = -1
 		fr := c.node.(*profiles.FileRule)
 		for _, m := range ms {
-			home := homeOf(p.files[m].path)
+			home := homeOf(p.files.at(m).path)
 			lit, err := profiles.EscapeLiteral(home)
 			if err != nil {
 				return nil

@@ -99,7 +99,7 @@ type Proposer struct {
 	aggs   map[string]int32 // by profile and Access.AppendKey, into gens
 	gens   []*agg
 	// files are the plain file accesses (files.go), by fileIdx.
-	files   []fileAgg
+	files   fileAggs
 	fileIdx map[fileKey]int32
 	// order is every aggregate in first-seen order, for stable output: i
 	// for gens[i], ^i for files[i].
@@ -400,7 +400,7 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 	lits = p.mergeExec(cands, lits)
 	cands = p.generalise(cands, lits)
 	// The literal names are rules now, or folded into patterns.
-	p.files = nil
+	p.files = fileAggs{}
 	for _, c := range cands {
 		p.sevOf(c)
 	}
