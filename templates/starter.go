@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"text/template"
@@ -17,6 +18,9 @@ import (
 
 //go:embed starter/*.tmpl
 var starterFS embed.FS
+
+// abiName is a numbered abi: 3.0, 4.0.
+var abiName = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 
 // StarterTemplates returns the names init accepts for --template.
 func StarterTemplates() []string { return []string{"service", "container", "script", "minimal"} }
@@ -29,6 +33,8 @@ type Starter struct {
 	// Local is the file name under local/ for site additions: the profile
 	// file's base name, as AppArmor's tools name it.
 	Local string
+	// ABI is the abi the profile pins ("3.0", "4.0"); "3.0" when empty.
+	ABI string
 	// Script only, filled by ReadShebang: the interpreter line and the
 	// interpreter binaries (as written and with symlinks resolved).
 	Shebang     string
@@ -62,6 +68,12 @@ func RenderStarter(s Starter) ([]byte, error) {
 	}
 	if s.Local == "" || strings.ContainsAny(s.Local, "/<>\" \t\n") {
 		return nil, fmt.Errorf("invalid local include name %q", s.Local)
+	}
+	if s.ABI == "" {
+		s.ABI = "3.0"
+	}
+	if !abiName.MatchString(s.ABI) {
+		return nil, fmt.Errorf("abi %q: want a numbered abi such as 3.0 or 4.0", s.ABI)
 	}
 	v := starterView{Starter: s, NameToken: s.Name}
 	if s.Exec != "" {

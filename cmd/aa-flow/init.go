@@ -13,10 +13,21 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/templates"
 )
+
+// starterABI is the abi a new profile pins: pinned, when given, or the
+// newest abi file the parser's version ships (kernel.ChooseABI).
+func starterABI(ctx context.Context, g *globalOptions, pinned string) (string, error) {
+	files, err := kernel.NumberedABIs(abiDir(g))
+	if err != nil {
+		return "", err
+	}
+	return kernel.ChooseABI(files, parserState(ctx, g).Version, pinned)
+}
 
 // newHost is the host the global flags describe; changes are reported on
 // g.Out, and with dryRun only reported.
@@ -36,6 +47,7 @@ func newHost(g *globalOptions, dryRun bool) *rollout.Host {
 func newInitCmd(g *globalOptions) *cobra.Command {
 	var (
 		exe, tmpl, file   string
+		abi               string
 		force, adopt, dry bool
 		noLoad            bool
 	)
@@ -53,6 +65,12 @@ Templates:
   container  a container run by name (--security-opt apparmor=NAME)
   minimal    only the base abstraction and the binary
 
+The profile pins the abi of the parser it finds (abi <abi/4.0>, with AppArmor
+4's parser; abi <abi/3.0> with 3's): the newest numbered abi file in
+--profile-dir/abi (else /etc/apparmor.d/abi) that the parser's version ships.
+--abi pins another one of those files. learn then proposes no rule that abi
+cannot express.
+
 The profile includes local/NAME if it exists, for site-specific rules.
 init refuses to replace an existing profile file unless --force (the old text
 is kept as a revision). --adopt takes an existing profile file under
@@ -60,6 +78,7 @@ aa-flow's management as it is.`,
 		Example: `  aa-flow init nginx --exec /usr/sbin/nginx
   aa-flow init backup --exec /usr/local/bin/backup.py --template script
   aa-flow init myapp --template container --no-load
+  aa-flow init web --exec /usr/sbin/nginx --abi 3.0
   aa-flow init dnsmasq --adopt --file /etc/apparmor.d/usr.sbin.dnsmasq`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -78,8 +97,8 @@ aa-flow's management as it is.`,
 				path = p
 			}
 			if adopt {
-				if exe != "" || force {
-					return usagef("--adopt takes the file as it is: --exec and --force do not apply")
+				if exe != "" || force || abi != "" {
+					return usagef("--adopt takes the file as it is: --exec, --force and --abi do not apply")
 				}
 				r, err := h.Adopt(ctx, name, path)
 				if err != nil {
@@ -100,7 +119,14 @@ aa-flow's management as it is.`,
 			if exe != "" && !filepath.IsAbs(exe) {
 				return usagef("--exec %q: give the absolute path", exe)
 			}
-			s := templates.Starter{Template: tmpl, Name: name, Exec: exe, Local: filepath.Base(path)}
+			pinned, err := starterABI(ctx, g, abi)
+			if errors.Is(err, kernel.ErrUnknownABI) {
+				return usagef("--abi: %v", err)
+			}
+			if err != nil {
+				return err
+			}
+			s := templates.Starter{Template: tmpl, Name: name, Exec: exe, Local: filepath.Base(path), ABI: pinned}
 			if tmpl == "script" {
 				if err := templates.ReadShebang(&s, parser.ForProfileDir(g.ProfileDir).Dirs...); err != nil {
 					return err
@@ -143,6 +169,7 @@ aa-flow's management as it is.`,
 	f.BoolVar(&force, "force", false, "replace an existing profile file (its text is kept as a revision); accept an --exec program this host does not have")
 	f.BoolVar(&adopt, "adopt", false, "manage an existing profile file as it is")
 	f.BoolVar(&noLoad, "no-load", false, "write the file but do not load it")
+	f.StringVar(&abi, "abi", "", "the abi the profile pins, one of the parser's abi files (3.0, 4.0; default: the newest the parser ships)")
 	f.BoolVar(&dry, "dry-run", false, "print each file write and apparmor_parser command, change nothing")
 	return cmd
 }

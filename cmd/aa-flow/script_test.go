@@ -10,6 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/rollout/rollouttest"
 )
@@ -50,8 +51,9 @@ func fakeParser() int {
 
 // TestScripts runs the command transcripts in testdata/script: each sets
 // up a profile directory, state directory and fake securityfs under $WORK
-// and runs aa-flow as a user would.
+// and runs aa-flow as a user would; $CORPUS is testdata/corpus.
 func TestScripts(t *testing.T) {
+	corpus := testutil.Corpus(t)
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(e *testscript.Env) error {
@@ -70,6 +72,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv(envStateDir, filepath.Join(w, "state"))
 			e.Setenv(envParser, "fake-apparmor_parser")
 			e.Setenv("SECFS", secfs)
+			e.Setenv("CORPUS", corpus)
 			return nil
 		},
 	})

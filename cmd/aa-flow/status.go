@@ -86,8 +86,9 @@ and its enforce gate would refuse now, so that scripts can wait on it.`,
 					AppArmor bool              `json:"apparmor"`
 					Kernel   string            `json:"kernel,omitempty"`
 					ABI      *kernel.ABI       `json:"abi,omitempty"`
+					Parser   parserInfo        `json:"parser"`
 					Profiles []*rollout.Status `json:"profiles"`
-				}{AppArmor: kerr == nil, ABI: abi, Profiles: out}
+				}{AppArmor: kerr == nil, ABI: abi, Parser: parserState(cmd.Context(), g), Profiles: out}
 				if kerr != nil {
 					doc.Kernel = kerr.Error()
 				}
@@ -102,7 +103,7 @@ and its enforce gate would refuse now, so that scripts can wait on it.`,
 			if kerr != nil {
 				fmt.Fprintf(g.Out, "kernel: %v\n  (modes below come from the profile files, not the kernel)\n\n", kerr)
 			} else if abi != nil {
-				fmt.Fprintf(g.Out, "kernel: AppArmor ABI %s\n\n", abi)
+				fmt.Fprintf(g.Out, "kernel: AppArmor ABI %s\nparser: %s\n\n", abi, parserState(cmd.Context(), g))
 			}
 			if len(out) == 0 {
 				fmt.Fprintln(g.Out, "no profiles managed by aa-flow yet (aa-flow init NAME --exec PATH)")

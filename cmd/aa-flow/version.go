@@ -37,7 +37,24 @@ type versionReport struct {
 type parserInfo struct {
 	Path    string `json:"path"`
 	Version string `json:"version,omitempty"`
-	Error   string `json:"error,omitempty"`
+	// ABI is the abi new profiles pin (init), from the parser's version
+	// and ABIFiles, the numbered abi files of its abi directory.
+	ABI      string   `json:"abi,omitempty"`
+	ABIFiles []string `json:"abi_files,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// String is the parser in one phrase: "apparmor_parser 4.1.0 (PATH), new
+// profiles pin abi/4.0".
+func (p parserInfo) String() string {
+	if p.Error != "" {
+		return p.Error
+	}
+	s := "apparmor_parser " + p.Version + " (" + p.Path + ")"
+	if p.ABI != "" {
+		s += ", new profiles pin abi/" + p.ABI
+	}
+	return s
 }
 
 // kernelState is what the kernel says about its AppArmor: whether it has it
@@ -54,7 +71,8 @@ func newVersionCmd(g *globalOptions) *cobra.Command {
 		Use:   "version",
 		Short: "Print aa-flow's version, the parser's version and the kernel's AppArmor ABI",
 		Long: `version prints aa-flow's version and commit, the version of the
-apparmor_parser it runs (--parser), and the running kernel's AppArmor feature
+apparmor_parser it runs (--parser) with the abi new profiles pin (the newest
+numbered abi file it ships, see init), and the running kernel's AppArmor feature
 ABI (securityfs apparmor/features, --securityfs): the newest abi file of the
 parser's (abi/3.0, abi/4.0 in /etc/apparmor.d/abi) whose every feature the
 kernel has, the feature classes the kernel has beyond it, and the binary
@@ -75,11 +93,7 @@ an error: aa-flow doctor judges them.`,
 				fmt.Fprintf(w, "  commit:  %s\n", r.Commit)
 			}
 			fmt.Fprintf(w, "  go:      %s\n", r.Go)
-			if r.Parser.Error != "" {
-				fmt.Fprintf(w, "  parser:  %s\n", r.Parser.Error)
-			} else {
-				fmt.Fprintf(w, "  parser:  apparmor_parser %s (%s)\n", r.Parser.Version, r.Parser.Path)
-			}
+			fmt.Fprintf(w, "  parser:  %s\n", r.Parser)
 			_, err := fmt.Fprintf(w, "  kernel:  %s\n", r.Kernel)
 			return err
 		},
@@ -153,6 +167,13 @@ func parserState(ctx context.Context, g *globalOptions) parserInfo {
 		return p
 	}
 	p.Version = v
+	files, err := kernel.NumberedABIs(abiDir(g))
+	if err != nil {
+		p.Error = err.Error()
+		return p
+	}
+	p.ABIFiles = files
+	p.ABI, _ = kernel.ChooseABI(files, v, "")
 	return p
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/aaparser"
+	"github.com/aa-flow/aa-flow/internal/testutil"
 	"github.com/aa-flow/aa-flow/kernel"
 )
 
@@ -57,7 +58,8 @@ func TestVersionCmd(t *testing.T) {
 	code, out, errs := runAAFlow(append([]string{"version"}, global...)...)
 	require.Equal(t, 0, code, errs)
 	assert.Contains(t, out, "aa-flow dev\n")
-	assert.Contains(t, out, "  parser:  apparmor_parser 4.1.0 ("+parser+")\n")
+	assert.Contains(t, out, "  parser:  apparmor_parser 4.1.0 ("+parser+"), new profiles pin abi/3.0\n",
+		"the host's /etc/apparmor.d/abi has only 3.0")
 	assert.Contains(t, out, "  kernel:  AppArmor ABI abi/3.0 + userns (policy v5-v9)\n",
 		"the host's /etc/apparmor.d/abi has 3.0: the kernel covers it and has userns beyond it")
 
@@ -67,11 +69,34 @@ func TestVersionCmd(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
 	assert.Equal(t, "dev", r.Version)
 	assert.Equal(t, "4.1.0", r.Parser.Version)
+	assert.Equal(t, "3.0", r.Parser.ABI)
 	assert.True(t, r.Kernel.AppArmor)
 	require.NotNil(t, r.Kernel.ABI)
 	assert.Equal(t, "3.0", r.Kernel.ABI.Covers)
 	assert.Equal(t, []string{"userns"}, r.Kernel.ABI.Extra)
 	assert.Equal(t, filepath.Join(secfs, "apparmor", "features"), r.Kernel.Features)
+}
+
+// The parser's abi: the newest numbered abi file of the profile directory
+// that the parser's version ships, the one init pins.
+func TestVersionParserABI(t *testing.T) {
+	d := t.TempDir()
+	abi := filepath.Join(d, "apparmor.d", "abi")
+	require.NoError(t, os.MkdirAll(abi, 0o755))
+	for _, n := range []string{"3.0", "4.0"} {
+		b, err := os.ReadFile(testutil.Corpus(t, "abi", n))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(abi, n), b, 0o644))
+	}
+	for _, tc := range []struct{ version, want string }{{"4.1.0", "4.0"}, {"3.0.8", "3.0"}} {
+		parser := fakeParserBin(t, t.TempDir(), tc.version)
+		code, out, errs := runAAFlow("version", "--json", "--parser", parser, "--profile-dir", filepath.Join(d, "apparmor.d"), "--securityfs", filepath.Join(d, "sys"))
+		require.Equal(t, 0, code, errs)
+		var r versionReport
+		require.NoError(t, json.Unmarshal([]byte(out), &r), out)
+		assert.Equal(t, tc.want, r.Parser.ABI, tc.version)
+		assert.Equal(t, []string{"3.0", "4.0"}, r.Parser.ABIFiles)
+	}
 }
 
 func TestVersionCmdWithoutAppArmor(t *testing.T) {
@@ -99,7 +124,7 @@ func TestStatusShowsKernelABI(t *testing.T) {
 	fakeFeatures(t, e.secfs, "policy/versions/v9", "yes")
 	code, out, _ = e.run("status")
 	require.Equal(t, 0, code)
-	assert.True(t, strings.HasPrefix(out, "kernel: AppArmor ABI abi/3.0 (policy v5-v9)\n\n"), out)
+	assert.True(t, strings.HasPrefix(out, "kernel: AppArmor ABI abi/3.0 (policy v5-v9)\nparser: apparmor_parser "), out)
 
 	code, out, _ = e.run("status", "--json")
 	require.Equal(t, 0, code)

@@ -5,9 +5,9 @@
 #   aa-flow learn backup      # propose rules from what was logged
 #   aa-flow enforce backup    # once the complain window is clean
 #
-# abi/3.0 is pinned on purpose: under ABI 4 a bare "network" rule stops
-# covering unix sockets, so a profile written for one ABI can deny under the
-# other.
+# abi/3.0 is pinned on purpose: rules keep the meaning they have under it
+# on any kernel (under ABI 4 a bare "network" rule stops covering unix
+# sockets), and learn proposes no rule it cannot express.
 abi <abi/3.0>,
 
 include <tunables/global>
