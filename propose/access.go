@@ -77,6 +77,14 @@ func Optional(e *audit.Event) bool {
 	return e.Info == OptionalInfo
 }
 
+// LabelNotFound reports whether a record is a change of profile the kernel
+// refused because no profile of the target's name is loaded (info="label
+// not found", error=-2, ENOENT): no rule can allow it while that profile is
+// missing, and once it is loaded the kernel judges the rule and logs again.
+func LabelNotFound(e *audit.Event) bool {
+	return (e.Operation == "change_onexec" || e.Operation == "change_profile") && e.Info == "label not found" && e.Error == -2
+}
+
 // Accesses are the accesses one record asks for, judged as profile's
 // (complain mode's null- children of profile, in the record's peers, are
 // profile: see Route); none for records no rule grants (status records,
@@ -94,7 +102,7 @@ func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []polic
 	case audit.ModeStatus, audit.ModeHint, audit.ModeError:
 		return dst
 	}
-	if Optional(e) || !plainWords(e) {
+	if Optional(e) || LabelNotFound(e) || !plainWords(e) {
 		return dst
 	}
 	op, class := e.Operation, e.Class
@@ -251,7 +259,17 @@ func appendMount(dst []policy.Access, e *audit.Event) []policy.Access {
 // name, its target) and the file permissions it asks for besides.
 func appendFile(dst []policy.Access, e *audit.Event) []policy.Access {
 	m := mask(e)
-	owner := e.FSUID != audit.Unset && e.FSUID == e.OUID
+	if u, o, ok := strings.Cut(m, "::"); ok {
+		// 2.6-era kernels wrote file masks as OWNER::OTHER: the part a
+		// permission is in says whether the task owned the file.
+		dst = appendFilePerms(dst, e, u, true)
+		return appendFilePerms(dst, e, o, false)
+	}
+	return appendFilePerms(dst, e, m, e.FSUID != audit.Unset && e.FSUID == e.OUID)
+}
+
+// appendFilePerms appends the accesses of file mask m, owner or not.
+func appendFilePerms(dst []policy.Access, e *audit.Event, m string, owner bool) []policy.Access {
 	if op := e.Operation; (op == "link" || op == "inode_link") && (e.Target != "" || e.Name2 != "") && strings.Contains(m, "l") {
 		dst = append(dst, policy.Access{Class: policy.ClassLink, Path: e.Name, Target: firstNonEmpty(e.Target, e.Name2), Perms: "l", Owner: owner})
 		m = strings.ReplaceAll(m, "l", "")

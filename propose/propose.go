@@ -172,6 +172,11 @@ func (p *Proposer) Add(e *audit.Event) {
 		p.noteOptional(e)
 		return
 	}
+	if LabelNotFound(e) {
+		p.counts.Ignored++
+		p.noteLabelNotFound(e)
+		return
+	}
 	if !plainWords(e) {
 		// Access words go into rules as they are: a record whose mask
 		// or signal is not plain words (a forged syslog line) is refused.
@@ -346,6 +351,25 @@ func (p *Proposer) noteOptional(e *audit.Event) {
 	}
 	p.optional[strings.Clone(what)] = true
 	msg := fmt.Sprintf("%s was asked for as optional (info=%q); no rule: enforce mode refuses it silently and the program copes", what, OptionalInfo)
+	if src := eventSource(e); src != "" {
+		msg = src + ": " + msg
+	}
+	p.warn(msg)
+}
+
+// noteLabelNotFound says once per target why a change of profile to a
+// profile that is not loaded got no rule.
+func (p *Proposer) noteLabelNotFound(e *audit.Event) {
+	target := firstNonEmpty(e.Target, e.Name)
+	what := e.Operation + " -> " + target
+	if p.optional[what] {
+		return
+	}
+	if p.optional == nil {
+		p.optional = map[string]bool{}
+	}
+	p.optional[strings.Clone(what)] = true
+	msg := fmt.Sprintf("%s to %q failed: no profile of that name is loaded (info=\"label not found\"); no rule can allow it: load that profile, and learn again", e.Operation, target)
 	if src := eventSource(e); src != "" {
 		msg = src + ": " + msg
 	}

@@ -49,6 +49,12 @@ func multiCases(t *testing.T) []multiCase {
 }
 
 func decodeAll(in []byte, source string) []*audit.Event {
+	evs, _ := decodeStats(in, source)
+	return evs
+}
+
+// decodeStats is decodeAll with the decoder's counts.
+func decodeStats(in []byte, source string) ([]*audit.Event, audit.Stats) {
 	d := audit.NewDecoder()
 	var out []*audit.Event
 	sc := bufio.NewScanner(bytes.NewReader(in))
@@ -58,7 +64,7 @@ func decodeAll(in []byte, source string) []*audit.Event {
 		n++
 		out = append(out, d.Feed(sc.Bytes(), source, n)...)
 	}
-	return append(out, d.Flush()...)
+	return append(out, d.Flush()...), d.Stats()
 }
 
 // emptyLike is the expected profile's first line (its header) closed at
@@ -114,7 +120,14 @@ func TestLearnTestMulti(t *testing.T) {
 				res.status = "error: " + err.Error()
 				return
 			}
-			prop, err := propose.Propose(f, name, decodeAll(c.in, c.name+".in"), propose.ProposeOptions{})
+			events, stats := decodeStats(c.in, c.name+".in")
+			if len(events) == 0 && stats.RefusedTotal > 0 {
+				// Only the kernel's records count: a line any program
+				// can write (dbus-daemon's own syslog line) is refused.
+				res.status = "refused"
+				return
+			}
+			prop, err := propose.Propose(f, name, events, propose.ProposeOptions{})
 			if err != nil {
 				res.status = "error: " + err.Error()
 				return
@@ -151,7 +164,7 @@ func TestLearnTestMulti(t *testing.T) {
 	}
 	wg.Wait()
 
-	same, compared := 0, 0
+	same, compared, refused := 0, 0, 0
 	var differ []string
 	for _, res := range results {
 		switch res.status {
@@ -159,6 +172,9 @@ func TestLearnTestMulti(t *testing.T) {
 			continue
 		case "same":
 			same++
+		case "refused":
+			refused++
+			differ = append(differ, res.name)
 		default:
 			differ = append(differ, res.name)
 			if testing.Verbose() {
@@ -168,9 +184,11 @@ func TestLearnTestMulti(t *testing.T) {
 		compared++
 	}
 	sort.Strings(differ)
-	pct := 100 * float64(same) / float64(compared)
-	t.Logf("test_multi: %d of %d compiled cases learn to aa-logprof's policy (%.1f%%)", same, compared, pct)
-	assert.GreaterOrEqual(t, pct, 80.0)
+	t.Logf("test_multi: %d of %d compiled cases learn to aa-logprof's policy: %d of the %d whose records are the kernel's, and %d refused as not the kernel's by design",
+		same, compared, same, compared-refused, refused)
+	// The rest differ for the reasons listed: each a rule narrower than
+	// aa-logprof's, or a denial shown for review that aa-logprof drops.
+	assert.GreaterOrEqual(t, same, 101)
 
 	// The differences file lists exactly the differing cases, each with a
 	// reason after the name.

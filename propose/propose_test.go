@@ -443,3 +443,38 @@ type=AVC msg=audit(1796589291.213:381): apparmor="ALLOWED" operation="open" prof
 	require.NoError(t, err)
 	assert.ElementsMatch(t, []string{"userns create,", "owner /etc/hostname r,"}, texts(prop))
 }
+
+// A change_onexec the kernel refused because the target profile is not
+// loaded gets no rule (none could allow it), and one warning says what to
+// do; once the profile is loaded the kernel judges the rule and logs again.
+func TestProposeChangeToMissingLabel(t *testing.T) {
+	line := `2026-05-26T19:47:43.396634-04:00 host kernel: audit: type=1400 audit(1779839263.395:472): apparmor="DENIED" operation="change_onexec" class="file" info="label not found" error=-2 profile="/usr/lib/snapd/snap-confine" name="snap.firefox.firefox" pid=6209 comm="snap-confine"`
+	evs := decodeAll([]byte(line+"\n"+strings.Replace(line, ":472)", ":473)", 1)), "kern.log")
+	require.Len(t, evs, 2)
+	assert.Empty(t, propose.Accesses(evs[0], "/usr/lib/snapd/snap-confine"))
+	prop, err := propose.Propose(nil, "/usr/lib/snapd/snap-confine", evs, propose.ProposeOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, texts(prop))
+	assert.Equal(t, []string{`kern.log:1: change_onexec to "snap.firefox.firefox" failed: no profile of that name is loaded (info="label not found"); no rule can allow it: load that profile, and learn again`}, prop.Warnings)
+
+	// Refused by policy (no error=-2): a rule is proposed.
+	denied := strings.Replace(line, `info="label not found" error=-2 `, "", 1)
+	prop, err = propose.Propose(nil, "/usr/lib/snapd/snap-confine", decodeAll([]byte(denied), "kern.log"), propose.ProposeOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"change_profile -> snap.firefox.firefox,"}, texts(prop))
+}
+
+// 2.6-era kernels wrote file masks as OWNER::OTHER: "r::" is a read of a
+// file the task owned, "::r" of one it did not (fsuid without ouid).
+func TestProposeOldOwnerMask(t *testing.T) {
+	const rec = `Oct 29 08:00:01 host kernel: [82789.550826] type=1502 audit(1225263601.980:37699): operation="inode_permission" requested_mask="MASK" denied_mask="MASK" fsuid=0 name="/bin/dash" pid=1144 profile="/bin/dash"`
+	for _, tc := range []struct{ mask, rule string }{
+		{"r::", "owner /bin/dash r,"},
+		{"::r", "/bin/dash r,"},
+		{"rw::r", "/bin/dash rw,"}, // one rule a path: owner only when every permission was the owner's
+	} {
+		prop, err := propose.Propose(nil, "/bin/dash", decodeAll([]byte(strings.ReplaceAll(rec, "MASK", tc.mask)), "kern.log"), propose.ProposeOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{tc.rule}, texts(prop), tc.mask)
+	}
+}
