@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aa-flow/aa-flow/internal/aare"
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/policy"
 	"github.com/aa-flow/aa-flow/profiles"
 )
@@ -38,6 +39,7 @@ const (
 	CheckUnconfinedPeer  = "unconfined-target" // change_profile/ptrace to unconfined
 	CheckUnknownVariable = "unknown-variable"  // a variable the file and its tunables do not define
 	CheckABIChange       = "abi-change"        // a rule whose meaning depends on the ABI it is compiled for
+	CheckBeyondABI       = "beyond-abi"        // a rule the pinned abi cannot express
 )
 
 // LintOptions tune Lint. The zero value lints with built-in severities and
@@ -52,6 +54,10 @@ type LintOptions struct {
 	// KernelABI is the newest abi the running kernel covers ("4.0";
 	// kernel.ABI.Covers), "" when unknown.
 	KernelABI string
+	// PinnedFeatures are the features of the abi file the file pins; nil
+	// when it pins none or the file was not found (no rule is checked
+	// against them then).
+	PinnedFeatures kernel.Features
 }
 
 // DefaultVars returns the values Debian's tunables give the most used
@@ -219,6 +225,7 @@ func (l *linter) rules(items []profiles.Node, profile string, complain bool) {
 			}
 		case *profiles.ClassRule:
 			l.classRule(r, profile)
+			l.beyondABI(r, profile)
 		case *profiles.ChangeProfileRule:
 			if len(r.Targets) == 0 {
 				l.warn(r, profile, CheckBareRule, l.rate(r, sevChangeProfile, 0), ruleText(r), "change_profile to any profile, unconfined included")
@@ -271,6 +278,23 @@ func (l *linter) networkABI(r *profiles.NetworkRule, profile string) {
 		l.warn(r, profile, CheckABIChange, 0, ruleText(r), "allows unix sockets only while the file pins abi/%s: compiled for the kernel's abi/%s it would not", l.abi, l.opts.KernelABI)
 	case l.abi == "" && kernel:
 		l.warn(r, profile, CheckABIChange, 0, ruleText(r), "the file pins no abi, so it is compiled for the kernel's abi/%s, where a bare network rule does not allow unix sockets", l.opts.KernelABI)
+	}
+}
+
+// beyondABI warns about a rule the pinned abi cannot express: compiled for
+// that abi, the policy has no such rule.
+func (l *linter) beyondABI(r *profiles.ClassRule, profile string) {
+	if l.opts.PinnedFeatures == nil || l.abi == "" {
+		return
+	}
+	kind := ""
+	for _, c := range r.Conds {
+		if c.Key == "type" && len(c.Values) == 1 {
+			kind = c.Values[0]
+		}
+	}
+	if missing := l.opts.PinnedFeatures.MissingFor(r.Class, kind, r.Access); missing != "" {
+		l.warn(r, profile, CheckBeyondABI, 0, ruleText(r), "the pinned abi/%s cannot express this rule (it lacks %s): apparmor_parser leaves it out of the compiled policy; pin a newer abi or drop the rule", l.abi, missing)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/internal/profiletest"
+	"github.com/aa-flow/aa-flow/internal/testutil"
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
 )
@@ -160,4 +162,41 @@ func TestLintWritableExecAcrossRules(t *testing.T) {
 		"test.profile:2:3: severity 9: [writable-exec] /srv/svc/** makes writable paths that other rules make executable: /srv/svc/bin/a (line 3), /srv/svc/bin/b (line 4); the service can run code it wrote",
 		"test.profile:2:3: severity 6: [writable-exec] /srv/svc/** makes writable paths that other rules make mappable executable (m): /srv/svc/lib/*.so (line 6); the service can run code it wrote",
 	}, got)
+}
+
+// A rule the pinned abi cannot express is left out of the compiled policy:
+// lint names the feature the abi lacks.
+func TestLintBeyondABI(t *testing.T) {
+	read := func(n string) kernel.Features {
+		f, err := kernel.ReadFeaturesFile(testutil.Corpus(t, "abi", n))
+		require.NoError(t, err)
+		return f
+	}
+	tests := []struct {
+		abi, rule, want string
+	}{
+		{"4.0", "io_uring sqpoll,", "the pinned abi/4.0 cannot express this rule (it lacks io_uring/mask)"},
+		{"4.0", "userns create,", ""},
+		{"4.0", "mqueue read type=posix /q,", ""},
+		{"3.0", "userns create,", "the pinned abi/3.0 cannot express this rule (it lacks namespaces/mask)"},
+		{"3.0", "mqueue read type=posix /q,", "the pinned abi/3.0 cannot express this rule (it lacks ipc/posix_mqueue)"},
+		{"3.0", "signal (send) set=(term) peer=foo,", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.abi+" "+tt.rule, func(t *testing.T) {
+			f := profiletest.Parse(t, "abi <abi/"+tt.abi+">,\nprofile t {\n  "+tt.rule+"\n}\n")
+			var got []string
+			for _, w := range lint.Lint(f, lint.LintOptions{PinnedFeatures: read(tt.abi)}) {
+				if w.Check == lint.CheckBeyondABI {
+					got = append(got, w.Message)
+				}
+			}
+			if tt.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			require.Len(t, got, 1)
+			assert.Contains(t, got[0], tt.want)
+		})
+	}
 }

@@ -2,14 +2,17 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aa-flow/aa-flow/internal/profilefile"
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/lint"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/policy"
+	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/store"
 )
 
@@ -104,7 +107,7 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 				return fmt.Errorf("lint %s: %w", path, err)
 			}
 		}
-		ws := lint.Lint(f, lint.LintOptions{Severity: db, Vars: vars, KernelABI: kabi})
+		ws := lint.Lint(f, lint.LintOptions{Severity: db, Vars: vars, KernelABI: kabi, PinnedFeatures: pinnedFeatures(g, f)})
 		if ws == nil {
 			ws = []lint.Warning{}
 		}
@@ -151,4 +154,21 @@ func lintTarget(g *globalOptions, arg string) (string, error) {
 		return arg, nil
 	}
 	return profilefile.Find(&store.Store{ProfileDir: g.ProfileDir, StateDir: g.StateDir}, arg)
+}
+
+// pinnedFeatures are the features of the abi file f pins (abi <abi/4.0>, from
+// the parser's abi directory), nil when it pins none or the file is not there.
+func pinnedFeatures(g *globalOptions, f *profiles.File) kernel.Features {
+	for _, n := range f.Items {
+		a, ok := n.(*profiles.Abi)
+		if !ok || !a.Angle || !strings.HasPrefix(a.Path, "abi/") {
+			continue
+		}
+		feats, err := kernel.ReadFeaturesFile(filepath.Join(abiDir(g), strings.TrimPrefix(a.Path, "abi/")))
+		if err != nil {
+			return nil
+		}
+		return feats
+	}
+	return nil
 }
