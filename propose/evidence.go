@@ -2,6 +2,7 @@ package propose
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +22,14 @@ type Evidence struct {
 	PID  int64  `json:"pid,omitempty"`
 	// Source is where the first record was read: "FILE:LINE", "journald", ...
 	Source string `json:"source,omitempty"`
+	// Lines are the lines of Source's file that held the records, in
+	// order, up to MaxLines of them (review's e key reads them again).
+	Lines []int `json:"lines,omitempty"`
 }
+
+// MaxLines caps Evidence.Lines: a rule keeps where its first records were
+// read, not all of them.
+const MaxLines = 20
 
 // add counts one more record.
 func (ev *Evidence) add(e *audit.Event) {
@@ -42,6 +50,30 @@ func (ev *Evidence) add(e *audit.Event) {
 		}
 		ev.Source = eventSource(e)
 	}
+	if e.Line > 0 && len(ev.Lines) < MaxLines && sourceFile(ev.Source) == e.Source {
+		ev.Lines = append(ev.Lines, e.Line)
+	}
+}
+
+// sourceFile is the file of a "FILE:LINE" source, "" for any other.
+func sourceFile(src string) string {
+	i := strings.LastIndexByte(src, ':')
+	if i <= 0 {
+		return ""
+	}
+	if _, err := strconv.Atoi(src[i+1:]); err != nil {
+		return ""
+	}
+	return src[:i]
+}
+
+// mergeLines is the first MaxLines of the lines in a and b, sorted, in a
+// slice of its own (evidence is copied by value).
+func mergeLines(a, b []int) []int {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	return slices.Clip(out[:min(len(out), MaxLines)])
 }
 
 // merge folds another rule's evidence into ev (used when generalisation
@@ -52,7 +84,11 @@ func (ev *Evidence) merge(o Evidence) {
 	}
 	if ev.Count == 0 {
 		*ev = o
+		ev.Lines = slices.Clone(o.Lines)
 		return
+	}
+	if f := sourceFile(ev.Source); f != "" && f == sourceFile(o.Source) {
+		ev.Lines = mergeLines(ev.Lines, o.Lines)
 	}
 	ev.Count += o.Count
 	if !o.First.IsZero() && (ev.First.IsZero() || o.First.Before(ev.First)) {

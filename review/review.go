@@ -145,7 +145,7 @@ var ErrAborted = errors.New("review aborted: input ended before every rule was d
 
 const help = `  y  accept this rule                n  reject it
   l  write the literal rules instead of the suggested glob
-  e  show the rule's evidence: the first record it was learned from
+  e  show the rule's evidence: the raw records it was learned from
   A  accept this and every remaining rule
   N  reject this and every remaining rule
   q  stop here: nothing is written, the undecided rules stay pending
@@ -160,7 +160,7 @@ type Options struct {
 	// mode); otherwise one answer per line.
 	Keys bool
 	// Records returns the raw records behind a rule, for the e key;
-	// FirstRecord when nil.
+	// Records (this package's) when nil.
 	Records func(r *propose.Rule) ([]string, error)
 }
 
@@ -218,7 +218,7 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, o Options) (pro
 	a := &answers{out: out, keys: o.Keys, rd: bufio.NewReader(in)}
 	records := o.Records
 	if records == nil {
-		records = FirstRecord
+		records = Records
 	}
 	d := propose.Decisions{}
 	all := propose.Reject
@@ -293,54 +293,78 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, o Options) (pro
 	}
 }
 
-// showRecords prints a rule's raw records, escaped for the terminal.
+// showRecords prints a rule's raw records, escaped for the terminal, and
+// how many more there are than the evidence kept.
 func showRecords(out io.Writer, r *propose.Rule, records func(*propose.Rule) ([]string, error)) {
 	fmt.Fprintf(out, "  %s\n", termsafe.Text(r.Evidence.String()))
 	lines, err := records(r)
 	if err != nil {
-		fmt.Fprintf(out, "  (the record cannot be shown: %s)\n", termsafe.Text(err.Error()))
+		fmt.Fprintf(out, "  (the records cannot be shown: %s)\n", termsafe.Text(err.Error()))
 		return
 	}
 	for _, l := range lines {
 		fmt.Fprintf(out, "  | %s\n", termsafe.Escape(l))
 	}
+	if rest := r.Evidence.Count - len(lines); rest > 0 {
+		more := fmt.Sprintf("aa-flow logs %s shows them", r.Profile)
+		if f, _, ok := fileLine(r.Evidence.Source); ok {
+			more = fmt.Sprintf("aa-flow logs %s --from %s shows them", r.Profile, f)
+		}
+		fmt.Fprintf(out, "  ... and %d more record(s) not kept with the proposal; %s\n", rest, termsafe.Text(more))
+	}
 }
 
-// maxRecord is the longest record line FirstRecord reads.
+// maxRecord is the longest record line Records reads.
 const maxRecord = 64 << 10
 
-// FirstRecord reads the first record a rule was learned from, where its
-// evidence says it was read: the line of a log file ("FILE:LINE"). Other
-// sources (journald, kmsg) are not read again.
-func FirstRecord(r *propose.Rule) ([]string, error) {
-	src := r.Evidence.Source
+// fileLine splits a "FILE:LINE" evidence source.
+func fileLine(src string) (string, int, bool) {
 	i := strings.LastIndexByte(src, ':')
 	if i <= 0 {
-		return nil, fmt.Errorf("records from %s are not kept; aa-flow logs %s shows them", src, r.Profile)
+		return "", 0, false
 	}
 	n, err := strconv.Atoi(src[i+1:])
 	if err != nil || n < 1 {
+		return "", 0, false
+	}
+	return src[:i], n, true
+}
+
+// Records reads the records a rule was learned from again, where its
+// evidence says they were read: the lines of a log file (Evidence.Lines,
+// at most propose.MaxLines of them, or the first record's line). Other
+// sources (journald, kmsg, a compressed or piped log) are not read again.
+func Records(r *propose.Rule) ([]string, error) {
+	src := r.Evidence.Source
+	file, first, ok := fileLine(src)
+	if !ok {
 		return nil, fmt.Errorf("records from %s are not kept; aa-flow logs %s shows them", src, r.Profile)
 	}
-	if strings.HasSuffix(src[:i], ".gz") || strings.HasPrefix(src, "-:") {
-		return nil, fmt.Errorf("records from %s are not read again; aa-flow logs %s --from %s shows them", src[:i], r.Profile, src[:i])
+	if strings.HasSuffix(file, ".gz") || file == "-" {
+		return nil, fmt.Errorf("records from %s are not read again; aa-flow logs %s --from %s shows them", file, r.Profile, file)
 	}
-	f, err := os.Open(src[:i])
+	want := slices.Compact(slices.Sorted(slices.Values(r.Evidence.Lines)))
+	if len(want) == 0 {
+		want = []int{first}
+	}
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	rd := bufio.NewReaderSize(f, 64<<10)
-	for line := 1; ; line++ {
+	out := make([]string, 0, len(want))
+	for line := 1; len(out) < len(want); line++ {
 		text, err := rd.ReadString('\n')
-		if line == n && (err == nil || text != "") {
+		if line == want[len(out)] && (err == nil || text != "") {
 			if len(text) > maxRecord {
 				text = text[:maxRecord]
 			}
-			return []string{strings.TrimRight(text, "\r\n")}, nil
+			out = append(out, strings.TrimRight(text, "\r\n"))
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s has no line %d (rotated since?)", src[:i], n)
+		if err != nil && len(out) < len(want) {
+			return nil, fmt.Errorf("%s has no line %d (rotated since?)", file, want[len(out)])
 		}
 	}
+	return out, nil
 }

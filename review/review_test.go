@@ -119,12 +119,12 @@ func TestReviewKeys(t *testing.T) {
 	assert.ErrorIs(t, err, ErrAborted)
 }
 
-func TestFirstRecord(t *testing.T) {
+func TestRecords(t *testing.T) {
 	r := &propose.Rule{Profile: "svc", Evidence: propose.Evidence{Source: "journald"}}
-	_, err := FirstRecord(r)
+	_, err := Records(r)
 	assert.ErrorContains(t, err, "aa-flow logs svc")
 	r.Evidence.Source = filepath.Join(t.TempDir(), "gone.log") + ":3"
-	_, err = FirstRecord(r)
+	_, err = Records(r)
 	assert.Error(t, err)
 }
 
@@ -138,4 +138,21 @@ func TestSummaryRefused(t *testing.T) {
 	assert.Contains(t, Summary(p), "refused 3 line(s) that read like records but are not shown to be the kernel's "+
 		"(2: a syslog line from a program other than the kernel; 1: the message does not start with the kernel's audit prefix)")
 	assert.NotContains(t, Summary(&propose.Proposal{Profile: "svc"}), "refused")
+}
+
+// Records reads every line the evidence kept, in order, each once.
+func TestRecordsEveryLine(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "audit.log")
+	require.NoError(t, os.WriteFile(log, []byte("one\ntwo\nthree\nfour\n"), 0o644))
+	r := &propose.Rule{Profile: "svc", Evidence: propose.Evidence{Count: 5, Source: log + ":2", Lines: []int{4, 2, 4}}}
+	got, err := Records(r)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"two", "four"}, got)
+	var out strings.Builder
+	showRecords(&out, r, Records)
+	assert.Contains(t, out.String(), "  | two\n  | four\n  ... and 3 more record(s) not kept with the proposal; aa-flow logs svc --from "+log+" shows them\n")
+
+	r.Evidence.Lines = []int{2, 7}
+	_, err = Records(r)
+	assert.ErrorContains(t, err, "has no line 7")
 }

@@ -25,7 +25,7 @@ For each rule, highest severity first, it shows the rule, its severity and its
 evidence, and asks:
 
   y  accept           n  reject           l  the literal rules instead of the glob
-  e  the rule's evidence (the raw record it was learned from)
+  e  the rule's evidence: the raw records it was learned from (the first 20)
   A  accept the rest  N  reject the rest  q  stop, write nothing (the rest stay pending)
 
 On a terminal each answer is one key. Enter alone decides nothing. Then it

@@ -1,0 +1,53 @@
+package propose
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/aa-flow/aa-flow/audit"
+)
+
+// Evidence keeps the lines of the first record's file, up to MaxLines, and
+// a merge keeps them sorted, once each, in a slice of its own.
+func TestEvidenceLines(t *testing.T) {
+	rec := func(src string, line int) *audit.Event {
+		return &audit.Event{Source: src, Line: line, PID: audit.Unset}
+	}
+	tests := []struct {
+		name string
+		recs []*audit.Event
+		want []int
+	}{
+		{"one file", []*audit.Event{rec("a.log", 3), rec("a.log", 9)}, []int{3, 9}},
+		{"other files are not kept", []*audit.Event{rec("a.log", 3), rec("b.log", 4), rec("a.log", 5)}, []int{3, 5}},
+		{"journald has no lines", []*audit.Event{rec("journald", 0), rec("journald", 0)}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ev Evidence
+			for _, e := range tc.recs {
+				ev.add(e)
+			}
+			assert.Equal(t, tc.want, ev.Lines)
+			assert.Equal(t, len(tc.recs), ev.Count)
+		})
+	}
+
+	var a, b Evidence
+	for i := 1; i <= 2*MaxLines; i += 2 {
+		a.add(rec("a.log", i+1))
+		b.add(rec("a.log", i))
+	}
+	assert.Len(t, a.Lines, MaxLines)
+	kept := append([]int(nil), a.Lines...)
+	var m Evidence
+	m.merge(a)
+	m.merge(b)
+	assert.Len(t, m.Lines, MaxLines)
+	assert.Equal(t, 1, m.Lines[0])
+	assert.Equal(t, 2, m.Lines[1])
+	assert.IsIncreasing(t, m.Lines)
+	assert.Equal(t, kept, a.Lines, "a merge leaves the merged evidence alone")
+	assert.Equal(t, 2*MaxLines, m.Count)
+}
