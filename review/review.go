@@ -146,7 +146,7 @@ var ErrAborted = errors.New("review aborted: input ended before every rule was d
 const help = `  y  accept this rule                n  reject it
   l  write the literal rules instead of the suggested glob
   e  show the rule's evidence: the raw records it was learned from
-  A  accept this and every remaining rule
+  A  accept this and every remaining rule, except held ones (they stay pending)
   N  reject this and every remaining rule
   q  stop here: nothing is written, the undecided rules stay pending
   ?  this help
@@ -225,6 +225,10 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, o Options) (pro
 	decided := false
 	for i, r := range prop.Rules {
 		if decided {
+			if all == propose.Accept && r.Held != "" {
+				leftPending(out, r)
+				continue
+			}
 			d[r.ID] = all
 			continue
 		}
@@ -258,6 +262,10 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, o Options) (pro
 				showRecords(out, r, records)
 			case "A":
 				all, decided = propose.Accept, true
+				if r.Held != "" {
+					leftPending(out, r)
+					break loop
+				}
 				d[r.ID] = all
 				break loop
 			case "N":
@@ -291,6 +299,12 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, o Options) (pro
 			return d, false, nil
 		}
 	}
+}
+
+// leftPending says that A left a held rule pending, as --yes and --all do:
+// only y (or apply --accept) takes it.
+func leftPending(out io.Writer, r *propose.Rule) {
+	fmt.Fprintf(out, "  %s left pending (A does not take a held rule; y does): %s\n", r.ID, termsafe.Text(r.Held))
 }
 
 // showRecords prints a rule's raw records, escaped for the terminal, and

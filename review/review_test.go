@@ -156,3 +156,35 @@ func TestRecordsEveryLine(t *testing.T) {
 	_, err = Records(r)
 	assert.ErrorContains(t, err, "has no line 7")
 }
+
+// A accepts the rest but never a held rule, at the question or after it:
+// held rules stay pending with a line saying why, as with --yes.
+func TestReviewAllLeavesHeld(t *testing.T) {
+	held := func() *propose.Proposal {
+		p := sample()
+		p.Rules[1].Held = "rated 10: the pattern reaches more than the 2 name(s) it was learned from"
+		return p
+	}
+	tests := []struct {
+		name, in string
+		want     propose.Decisions
+		apply    bool
+	}{
+		{"A before the held rule", "Ay\n", propose.Decisions{"r1": propose.Accept, "r3": propose.Accept}, true},
+		{"A at the held rule", "yAy\n", propose.Decisions{"r1": propose.Accept, "r3": propose.Accept}, true},
+		{"y takes it", "yyAy", propose.Decisions{"r1": propose.Accept, "r2": propose.Accept, "r3": propose.Accept}, true},
+		{"N still rejects it", "N\n", propose.Decisions{"r1": propose.Reject, "r2": propose.Reject, "r3": propose.Reject}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out strings.Builder
+			d, apply, err := Review(strings.NewReader(tc.in), &out, held(), Options{Keys: true})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, d)
+			assert.Equal(t, tc.apply, apply)
+			if _, ok := tc.want["r2"]; !ok {
+				assert.Contains(t, out.String(), "r2 left pending (A does not take a held rule; y does): rated 10: the pattern reaches more")
+			}
+		})
+	}
+}

@@ -41,6 +41,9 @@ proposal.`,
 			if err != nil {
 				return err // a rule ID the proposal does not have: data, not usage
 			}
+			if sel.All || len(sel.Except) > 0 {
+				warnHeld(g, t.Name, prop, d)
+			}
 			return applyDecisions(cmd.Context(), g, t, prop, d, noLoad, dry)
 		},
 	}

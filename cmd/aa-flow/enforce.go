@@ -102,7 +102,7 @@ func (gf *gateFlags) register(f *pflag.FlagSet) {
 // options wires the gate of the managed profile name to the logs and to the
 // learner's coverage check.
 func (gf *gateFlags) options(g *globalOptions, name string) (rollout.GateOptions, error) {
-	return gf.optionsLog(g, name, g.Err)
+	return gf.optionsLog(g, name, g.logw())
 }
 
 // optionsLog is options with the sources' messages written to log.

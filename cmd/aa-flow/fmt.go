@@ -171,7 +171,7 @@ func verifySame(ctx context.Context, g *globalOptions, name string, src, out []b
 		want, err = r.Compile(ctx, name, src)
 	}
 	if err != nil {
-		fmt.Fprintf(g.Err, "aa-flow fmt: %s: not verified with apparmor_parser (the original does not compile on its own)\n", name)
+		g.warn("fmt %s: not verified with apparmor_parser (the original does not compile on its own)", name)
 		return nil
 	}
 	got, err := r.Compile(ctx, name+" (formatted)", out)

@@ -37,7 +37,7 @@ func newHost(g *globalOptions, dryRun bool) *rollout.Host {
 	h.Log = g.Out
 	switch {
 	case g.JSON:
-		h.Log = g.Err // standard output holds the JSON document
+		h.Log = g.logw() // standard output holds the JSON document
 	case g.Quiet && !dryRun:
 		h.Log = io.Discard
 	}
@@ -136,7 +136,7 @@ aa-flow's management as it is.`,
 					if !force {
 						return fmt.Errorf("--exec %s: no such program on this host (check the path, or --force to write the profile anyway)", exe)
 					}
-					fmt.Fprintf(g.Err, "aa-flow: warning: %s does not exist on this host\n", exe)
+					g.warn("%s does not exist on this host", exe)
 				}
 			}
 			src, err := templates.RenderStarter(s)
@@ -148,7 +148,7 @@ aa-flow's management as it is.`,
 				return err
 			}
 			if sub, enabled := h.Store.BootSubdir(path); !enabled && !g.Quiet {
-				fmt.Fprintf(g.Err, "aa-flow: note: apparmor.service loads only the top profile directory; to load %s/ at boot: systemctl enable aa-flow-profiles@%s.service\n", sub, sub)
+				g.note("apparmor.service loads only the top profile directory; to load %s/ at boot: systemctl enable aa-flow-profiles@%s.service", sub, sub)
 			}
 			verb := "created"
 			if dry {

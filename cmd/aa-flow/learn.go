@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/aa-flow/aa-flow/internal/termsafe"
 	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
@@ -128,7 +127,7 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 		return usagef("--check and --yes exclude each other")
 	}
 	o := learn.Options{Dirs: dirs(g), ProfileFile: lf.profileFile, From: lf.from, FromStart: lf.fromStart,
-		Check: lf.check, Child: lf.child, Literal: lf.literal, Log: g.Err, Stdin: g.In, Progress: readProgress(g)}
+		Check: lf.check, Child: lf.child, Literal: lf.literal, Log: g.logw(), Stdin: g.In, Progress: readProgress(g)}
 	since, err := parseSince(lf.since)
 	if err != nil {
 		return err
@@ -139,14 +138,18 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 		return err
 	}
 	t, prop := res.Target, res.Proposal
-	if err := showProposal(g, t, prop); err != nil {
-		return err
+	// learn --json --yes prints one document: the proposal with what was
+	// applied (below).
+	if !g.JSON || !lf.yes || len(prop.Rules) == 0 {
+		if err := showProposal(g, t, prop); err != nil {
+			return err
+		}
 	}
 	if err := noEvidence(prop); err != nil && !res.Resumed {
 		if lf.check {
 			return err
 		}
-		fmt.Fprintf(g.Err, "aa-flow: warning: %s\n", termsafe.Text(err.Error()))
+		g.warn("%s", err)
 	}
 	switch {
 	case lf.check && (len(prop.Rules) > 0 || !prop.Complete()):
@@ -160,14 +163,37 @@ func runLearn(ctx context.Context, g *globalOptions, name string, lf learnFlags)
 		if err != nil {
 			return err
 		}
-		for _, r := range prop.Held() {
-			fmt.Fprintf(g.Err, "%s: %s left pending: %s\n", t.Name, r.ID, r.Held)
+		warnHeld(g, t.Name, prop, d)
+		if !g.JSON {
+			return applyDecisions(ctx, g, t, prop, d, lf.noLoad, lf.dry)
 		}
-		return applyDecisions(ctx, g, t, prop, d, lf.noLoad, lf.dry)
+		r, _, err := applyRules(ctx, g, t, prop, d, lf.noLoad, lf.dry)
+		if err != nil {
+			_ = showProposal(g, t, prop)
+			return err
+		}
+		return writeJSON(g.Out, learnResult{Proposal: prop, Applied: r})
 	case isTerminal(g.In) && isTerminal(g.Out) && !g.JSON:
 		return reviewAndApply(ctx, g, t, prop, lf.noLoad, lf.dry)
 	default:
 		return exitWith(exitNew)
+	}
+}
+
+// learnResult is learn --json --yes's one document: the proposal's fields
+// and what was applied.
+type learnResult struct {
+	*propose.Proposal
+	Applied *actionResult `json:"applied"`
+}
+
+// warnHeld says which held rules the decisions leave pending, and why:
+// --yes, --all, --except and review's A never take them.
+func warnHeld(g *globalOptions, name string, prop *propose.Proposal, d propose.Decisions) {
+	for _, r := range prop.Held() {
+		if _, ok := d[r.ID]; !ok {
+			g.warn("%s: %s left pending: %s", name, r.ID, r.Held)
+		}
 	}
 }
 
@@ -282,31 +308,41 @@ func needsTunables(t *learn.Target, chosen []profiles.Chosen) error {
 
 // applyDecisions writes the accepted rules and says what was done.
 func applyDecisions(ctx context.Context, g *globalOptions, t *learn.Target, prop *propose.Proposal, d propose.Decisions, noLoad, dry bool) error {
-	if err := needsTunables(t, prop.Apply(d)); err != nil {
+	r, msg, err := applyRules(ctx, g, t, prop, d, noLoad, dry)
+	if err != nil || msg == "" && !g.JSON {
 		return err
+	}
+	return g.done(*r, "%s", msg)
+}
+
+// applyRules writes the accepted rules; it returns what was done, and the
+// sentence that says so ("" when the dry run's plan has said it).
+func applyRules(ctx context.Context, g *globalOptions, t *learn.Target, prop *propose.Proposal, d propose.Decisions, noLoad, dry bool) (*actionResult, string, error) {
+	if err := needsTunables(t, prop.Apply(d)); err != nil {
+		return nil, "", err
 	}
 	log := g.Out
 	if g.JSON {
-		log = g.Err // standard output holds the JSON document
+		log = g.logw() // standard output holds the JSON document
 	}
 	res, err := learn.Apply(ctx, learn.ApplyOptions{Dirs: dirs(g), Parser: g.Parser, Securityfs: g.Securityfs,
 		NoLoad: noLoad, DryRun: dry, Color: colorFor(g, log), Log: log}, t, prop, d)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	r := actionResult{Profile: t.Name, Action: "apply", DryRun: res.DryRun, Loaded: res.Loaded, Rules: res.Rules}
+	r := &actionResult{Profile: t.Name, Action: "apply", DryRun: res.DryRun, Loaded: res.Loaded, Rules: res.Rules}
 	if res.Revision > 0 {
 		r.Revision = &store.Revision{N: res.Revision, Path: res.Path}
 	}
 	switch {
 	case res.Rules == 0:
-		return g.done(r, "%s: no rules selected; nothing written\n", t.Name)
-	case res.DryRun && !g.JSON:
-		return nil
+		return r, fmt.Sprintf("%s: no rules selected; nothing written\n", t.Name), nil
+	case res.DryRun:
+		return r, "", nil
 	case res.Revision > 0:
-		return g.done(r, "%s: %d rule line(s) written to %s (revision %d)\n", t.Name, res.Rules, res.Path, res.Revision)
+		return r, fmt.Sprintf("%s: %d rule line(s) written to %s (revision %d)\n", t.Name, res.Rules, res.Path, res.Revision), nil
 	case res.Loaded:
-		return g.done(r, "%s: %d rule line(s) written to %s\n%s: reloaded\n", t.Name, res.Rules, res.Path, t.Name)
+		return r, fmt.Sprintf("%s: %d rule line(s) written to %s\n%s: reloaded\n", t.Name, res.Rules, res.Path, t.Name), nil
 	}
-	return g.done(r, "%s: %d rule line(s) written to %s\n", t.Name, res.Rules, res.Path)
+	return r, fmt.Sprintf("%s: %d rule line(s) written to %s\n", t.Name, res.Rules, res.Path), nil
 }

@@ -102,7 +102,7 @@ func runLint(g *globalOptions, o *lintOptions, args []string, dbGiven bool) erro
 		// includes are missing here is still linted, with the usual values
 		vars, err := policy.CollectVars(f, resolver.Load)
 		if err != nil {
-			fmt.Fprintf(g.Err, "aa-flow: lint %s: includes not followed (%v); using Debian's usual variable values\n", path, err)
+			g.warn("lint %s: includes not followed (%v); using Debian's usual variable values", path, err)
 			if vars, err = policy.CollectVars(f, nil); err != nil {
 				return fmt.Errorf("lint %s: %w", path, err)
 			}

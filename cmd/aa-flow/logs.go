@@ -94,7 +94,7 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 	var shown audit.Tally
 	opt := audit.ReadOptions{
 		From: lf.From, Since: since, Follow: lf.Follow, Profile: profile,
-		Log: g.Err, Stdin: g.In,
+		Log: g.logw(), Stdin: g.In,
 	}
 	if !lf.Follow && (lf.Summary || !isTerminal(g.Out)) {
 		// not while records stream to the same terminal
@@ -135,7 +135,7 @@ func runLogs(ctx context.Context, g *globalOptions, lf logsFlags, profile string
 		} else {
 			w := g.Out
 			if !lf.Summary {
-				w = g.Err
+				w = g.logw()
 			}
 			logview.WriteSummary(w, res, shown.Counts(), colorFor(g, w))
 		}

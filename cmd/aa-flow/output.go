@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +63,69 @@ func reportError(g *globalOptions, err error, code int, name string) {
 		return
 	}
 	fmt.Fprintln(g.Err, "aa-flow:", msg)
+}
+
+// jsonNote is what --json writes on standard error besides an error: a
+// warning, or a note of what the command is doing. With --json every line
+// on standard error is part of such an object (or of a jsonError), never
+// plain text.
+type jsonNote struct {
+	Warning string `json:"warning,omitempty"`
+	Note    string `json:"note,omitempty"`
+}
+
+// warn tells the person something they should act on without failing the
+// command: "aa-flow: warning: MSG" on standard error, or {"warning": MSG}
+// with --json. It prints even with --quiet.
+func (g *globalOptions) warn(format string, a ...any) {
+	msg := termsafe.Text(fmt.Sprintf(format, a...))
+	if g.JSON {
+		_ = writeJSON(g.Err, jsonNote{Warning: msg})
+		return
+	}
+	fmt.Fprintln(g.Err, "aa-flow: warning:", msg)
+}
+
+// note is a remark that is not a warning: "aa-flow: note: MSG" on standard
+// error, or {"note": MSG} with --json.
+func (g *globalOptions) note(format string, a ...any) {
+	msg := termsafe.Text(fmt.Sprintf(format, a...))
+	if g.JSON {
+		_ = writeJSON(g.Err, jsonNote{Note: msg})
+		return
+	}
+	fmt.Fprintln(g.Err, "aa-flow: note:", msg)
+}
+
+// logw is where a command's notes of what it reads and does go: standard
+// error, and with --json each line as {"note": LINE}.
+func (g *globalOptions) logw() io.Writer {
+	if g.JSON {
+		return &noteWriter{w: g.Err}
+	}
+	return g.Err
+}
+
+// noteWriter writes each line written to it as a jsonNote. The writers that
+// log to it write whole lines.
+type noteWriter struct {
+	w    io.Writer
+	part []byte
+}
+
+func (n *noteWriter) Write(p []byte) (int, error) {
+	n.part = append(n.part, p...)
+	for {
+		i := bytes.IndexByte(n.part, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := string(n.part[:i])
+		n.part = n.part[i+1:]
+		if err := writeJSON(n.w, jsonNote{Note: termsafe.Text(line)}); err != nil {
+			return 0, err
+		}
+	}
 }
 
 // managed returns an error wrapping store.ErrNotManaged when aa-flow does

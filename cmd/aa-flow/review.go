@@ -28,6 +28,10 @@ evidence, and asks:
   e  the rule's evidence: the raw records it was learned from (the first 20)
   A  accept the rest  N  reject the rest  q  stop, write nothing (the rest stay pending)
 
+A never takes a held rule (a pattern rated 9-10 that reaches further than its
+records): it stays pending, with a line saying why, as with learn --yes; y
+takes it.
+
 On a terminal each answer is one key. Enter alone decides nothing. Then it
 asks before writing (Enter or q there is no). Accepted rules are written before the profile's
 closing brace, validated, stored as a new revision and reloaded.`,

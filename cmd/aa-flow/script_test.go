@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -22,7 +26,42 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"aa-flow":              func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		"fake-apparmor_parser": func() { os.Exit(fakeParser()) },
+		"json-objects":         func() { os.Exit(jsonObjects(os.Args[1:])) },
 	})
+}
+
+// jsonObjects is "json-objects N FILE": FILE holds exactly N JSON objects
+// and nothing else (N may be "any").
+func jsonObjects(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: json-objects N|any FILE")
+		return 2
+	}
+	data, err := os.ReadFile(args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	n := 0
+	for {
+		var v map[string]any
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: object %d: %v\n", args[1], n+1, err)
+			return 1
+		}
+		n++
+	}
+	if args[0] != "any" && args[0] != strconv.Itoa(n) {
+		fmt.Fprintf(os.Stderr, "%s: %d JSON objects, want %s\n", args[1], n, args[0])
+		return 1
+	}
+	fmt.Printf("%d JSON object(s)\n", n)
+	return 0
 }
 
 // fakeParser is apparmor_parser compiling with the real one and loading into

@@ -70,7 +70,7 @@ func (rf *recordFlags) add(cmd *cobra.Command) {
 // records reads SECCOMP records through the audit readers.
 func (rf *recordFlags) records(g *globalOptions) seccomp.Records {
 	return func(ctx context.Context, since time.Time, fn func(seccomp.Record) error) (int64, error) {
-		res, err := audit.Read(ctx, audit.ReadOptions{From: rf.from, Since: since, Seccomp: true, Log: g.Err, Stdin: g.In}, func(e *audit.Event) error {
+		res, err := audit.Read(ctx, audit.ReadOptions{From: rf.from, Since: since, Seccomp: true, Log: g.logw(), Stdin: g.In}, func(e *audit.Event) error {
 			if r, ok := seccomp.FromEvent(e); ok {
 				return fn(r)
 			}
@@ -183,7 +183,7 @@ is kept for seccomp apply. Exit 3 when something new was seen.`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(g.Err, "seccomp %s: %d syscall(s) learned in all; the window restarts now\n", name, len(l.Names))
+				fmt.Fprintf(g.logw(), "seccomp %s: %d syscall(s) learned in all; the window restarts now\n", name, len(l.Names))
 				return nil
 			}
 			return exitWith(exitNew)
@@ -209,19 +209,19 @@ func writeSeccompProposal(g *globalOptions, name string, o seccomp.Observation, 
 		fmt.Fprint(g.Out, seccomp.Diff(l.Names, next, ev))
 	}
 	for _, s := range o.Refused {
-		fmt.Fprintf(g.Err, "refused even while learning (the starting profile does not allow it): %s\n", s)
+		g.warn("refused even while learning (the starting profile does not allow it): %s", s)
 	}
 	for _, s := range o.Unmapped {
-		fmt.Fprintf(g.Err, "not learned: %s\n", s)
+		g.warn("not learned: %s", s)
 	}
 	for _, n := range p.Outside {
-		fmt.Fprintf(g.Err, "not learned: %s is not in the learning profile\n", n)
+		g.warn("not learned: %s is not in the learning profile", n)
 	}
 	if lost > 0 {
-		fmt.Fprintf(g.Err, "warning: %d audit records were lost; the calls they showed are missing here\n", lost)
+		g.warn("%d audit records were lost; the calls they showed are missing here", lost)
 	}
 	if o.Records == 0 {
-		fmt.Fprintf(g.Err, "no SECCOMP record for %s: is the container running with the learning profile (aa-flow seccomp status %s), and are its records labelled subj=%s (else --subject or --all-subjects)?\n", name, name, name)
+		g.warn("no SECCOMP record for %s: is the container running with the learning profile (aa-flow seccomp status %s), and are its records labelled subj=%s (else --subject or --all-subjects)?", name, name, name)
 	}
 }
 
@@ -272,7 +272,7 @@ the container to apply the change.`,
 			}
 			if errors.Is(err, seccomp.ErrGateRefused) {
 				for _, r := range rep.Reasons {
-					fmt.Fprintf(g.Err, "gate: %s\n", r)
+					fmt.Fprintf(g.logw(), "gate: %s\n", r)
 				}
 				return withCode(exitRefused, err)
 			}

@@ -55,7 +55,7 @@ and its enforce gate would refuse now, so that scripts can wait on it.`,
 			}
 			var out []*rollout.Status
 			// every profile's gate reads the same logs: name them once
-			log := &onceWriter{w: g.Err}
+			log := &onceWriter{w: g.logw()}
 			for _, n := range names {
 				var gate *rollout.GateOptions
 				opts, gerr := gf.optionsLog(g, n, log)
