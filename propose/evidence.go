@@ -23,7 +23,8 @@ type Evidence struct {
 	// Source is where the first record was read: "FILE:LINE", "journald", ...
 	Source string `json:"source,omitempty"`
 	// Lines are the lines of Source's file that held the records, in
-	// order, up to MaxLines of them (review's e key reads them again).
+	// order, up to MaxLines of them (review's e key reads them again);
+	// none when there was one record.
 	Lines []int `json:"lines,omitempty"`
 }
 
@@ -50,7 +51,12 @@ func (ev *Evidence) add(e *audit.Event) {
 		}
 		ev.Source = eventSource(e)
 	}
-	if e.Line > 0 && len(ev.Lines) < MaxLines && sourceFile(ev.Source) == e.Source {
+	if ev.Count > 1 && e.Line > 0 && len(ev.Lines) < MaxLines && sourceFile(ev.Source) == e.Source {
+		if len(ev.Lines) == 0 {
+			_, first, _ := strings.Cut(ev.Source[len(e.Source):], ":")
+			n, _ := strconv.Atoi(first)
+			ev.Lines = append(ev.Lines, n)
+		}
 		ev.Lines = append(ev.Lines, e.Line)
 	}
 }
@@ -87,7 +93,7 @@ func (ev *Evidence) merge(o Evidence) {
 		ev.Lines = slices.Clone(o.Lines)
 		return
 	}
-	if f := sourceFile(ev.Source); f != "" && f == sourceFile(o.Source) {
+	if f := sourceFile(ev.Source); len(ev.Lines) < MaxLines && f != "" && f == sourceFile(o.Source) {
 		ev.Lines = mergeLines(ev.Lines, o.Lines)
 	}
 	ev.Count += o.Count

@@ -34,20 +34,24 @@ func TestEvidenceLines(t *testing.T) {
 		})
 	}
 
-	var a, b Evidence
-	for i := 1; i <= 2*MaxLines; i += 2 {
-		a.add(rec("a.log", i+1))
-		b.add(rec("a.log", i))
+	var a, b, full Evidence
+	for i := 1; i <= MaxLines/2; i++ {
+		a.add(rec("a.log", 2*i))
+		b.add(rec("a.log", 2*i-1))
 	}
-	assert.Len(t, a.Lines, MaxLines)
+	for i := 1; i <= MaxLines+5; i++ {
+		full.add(rec("a.log", 100+i))
+	}
+	assert.Len(t, full.Lines, MaxLines)
 	kept := append([]int(nil), a.Lines...)
 	var m Evidence
 	m.merge(a)
 	m.merge(b)
-	assert.Len(t, m.Lines, MaxLines)
+	m.merge(full)
+	assert.Len(t, m.Lines, MaxLines, "once full, a merge adds no lines")
 	assert.Equal(t, 1, m.Lines[0])
 	assert.Equal(t, 2, m.Lines[1])
 	assert.IsIncreasing(t, m.Lines)
 	assert.Equal(t, kept, a.Lines, "a merge leaves the merged evidence alone")
-	assert.Equal(t, 2*MaxLines, m.Count)
+	assert.Equal(t, MaxLines+MaxLines+5, m.Count)
 }

@@ -1,6 +1,7 @@
 package propose
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +71,9 @@ type tally struct {
 	count       int
 	line        int
 	comm, src   int32
+	// more are the lines of src that held the later records, at most
+	// MaxLines-1 (Evidence.Lines); nil for a name asked for once.
+	more *[]int32
 }
 
 // intern is the index of s in the proposer's table of the strings records
@@ -124,7 +128,29 @@ func (p *Proposer) tallyAdd(t *tally, e *audit.Event) {
 			t.pid = e.PID
 		}
 		t.src, t.line = p.intern(e.Source), e.Line
+		return
 	}
+	if t.line > 0 && e.Line > 0 && (t.more == nil || len(*t.more) < MaxLines-1) && p.strs[t.src] == e.Source {
+		if t.more == nil {
+			t.more = new([]int32)
+		}
+		*t.more = append(*t.more, int32(e.Line))
+	}
+}
+
+// lines are the tally's record lines in its source file, sorted, at most
+// MaxLines; none for a single record.
+func (t *tally) lines() []int {
+	if t.line <= 0 || t.more == nil {
+		return nil // one record: Source says where
+	}
+	out := []int{t.line}
+	for _, l := range *t.more {
+		out = append(out, int(l))
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	return out[:min(len(out), MaxLines)]
 }
 
 // mergeTally folds o into t, as Evidence.merge does.
@@ -134,7 +160,22 @@ func mergeTally(t *tally, o *tally) {
 	}
 	if t.count == 0 {
 		*t = *o
+		if o.more != nil {
+			more := slices.Clone(*o.more)
+			t.more = &more
+		}
 		return
+	}
+	if t.src == o.src && t.line > 0 && o.line > 0 && (t.more == nil || len(*t.more) < MaxLines-1) {
+		// The first lines merged are kept; once full, a merge costs
+		// nothing more.
+		if t.more == nil {
+			t.more = new([]int32)
+		}
+		*t.more = append(*t.more, int32(o.line))
+		if o.more != nil {
+			*t.more = append(*t.more, (*o.more)[:min(len(*o.more), MaxLines-1-len(*t.more))]...)
+		}
 	}
 	t.count += o.count
 	if !o.first.IsZero() && (t.first.IsZero() || o.first.Before(t.first)) {
@@ -148,7 +189,7 @@ func mergeTally(t *tally, o *tally) {
 // evidence is the tally as Evidence.
 func (p *Proposer) evidence(t *tally) Evidence {
 	return Evidence{Count: t.count, First: t.first, Last: t.last, Comm: p.strs[t.comm], PID: t.pid,
-		Source: sourceAt(p.strs[t.src], t.line)}
+		Source: sourceAt(p.strs[t.src], t.line), Lines: t.lines()}
 }
 
 // literal decides what the policy lacks of each plain file aggregate i
