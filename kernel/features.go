@@ -336,6 +336,7 @@ var ruleFeatures = map[string]struct{ path, prefix string }{
 	"mqueue sysv":   {"ipc/sysv_mqueue", ""},
 	"network inet":  {"network_v9/af_inet", ""},
 	"network inet6": {"network_v9/af_inet", ""},
+	// (some kernels list fine-grained inet mediation as network_v8/af_inet)
 }
 
 // MissingFor names what f (an abi's or the kernel's features) lacks for a
@@ -361,6 +362,9 @@ func (f Features) MissingFor(class, kind string, access []string) string {
 		return ""
 	}
 	v, ok := f[need.path]
+	if !ok && class == "network" {
+		_, ok = f["network_v8/af_inet"]
+	}
 	if !ok {
 		return need.path
 	}

@@ -34,6 +34,7 @@ func TestMissingFor(t *testing.T) {
 		{"io_uring", "", []string{"override_creds"}, "io_uring/mask", "io_uring/mask", ""},
 		{"io_uring", "", []string{"cmd"}, "io_uring/mask", "io_uring/mask", "io_uring/mask: cmd"},
 		{"network", "inet", nil, "network_v9/af_inet", "network_v9/af_inet", "network_v9/af_inet"},
+		{"network", "inet6", nil, "network_v9/af_inet", "network_v9/af_inet", "network_v9/af_inet"},
 		{"network", "", nil, "", "", ""},
 		{"unix", "", []string{"connect"}, "", "", ""},
 		{"signal", "", []string{"send"}, "", "", ""},
@@ -44,5 +45,13 @@ func TestMissingFor(t *testing.T) {
 			assert.Equal(t, tt.abi40, abi40.MissingFor(tt.class, tt.kind, tt.access), "abi/4.0")
 			assert.Equal(t, tt.kernel, kernel612.MissingFor(tt.class, tt.kind, tt.access), "kernel")
 		})
+	}
+}
+
+// Kernels list fine-grained inet mediation as network_v9/af_inet or
+// network_v8/af_inet.
+func TestMissingForInet(t *testing.T) {
+	for _, f := range []Features{{"network_v9/af_inet": "yes"}, {"network_v8/af_inet": "yes"}} {
+		assert.Empty(t, f.MissingFor("network", "inet", nil))
 	}
 }

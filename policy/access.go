@@ -20,7 +20,9 @@ import (
 //	                points to); same as a file access with Perms "l"
 //	capability      Capability ("sys_admin", no CAP_ prefix)
 //	network         Family, SockType, Protocol (a name "tcp" or a number "6"),
-//	                Access (newer kernels: send receive create ...)
+//	                Access (newer kernels: send receive create ...); with
+//	                fine-grained inet mediation Path and Port (the local
+//	                address and port asked about), PeerAddr and PeerPort
 //	signal          Access (send / receive), Signal ("term", "kill", ...), Peer
 //	ptrace          Access (read trace readby tracedby), Peer
 //	unix            Access, SockType, Path (the socket's address, "@name" for
@@ -48,6 +50,8 @@ type Access struct {
 	Signal     string
 	Peer       string
 	PeerAddr   string
+	Port       string // network: the local port
+	PeerPort   string // network: the peer's port
 	Bus        string
 	DbusPath   string
 	Interface  string
@@ -98,7 +102,7 @@ func (c Class) Members() bool {
 // next make the same identity. It is the one list of Access's fields.
 func (a *Access) AppendID(b []byte) []byte {
 	for _, s := range [...]string{string(a.Class), a.Path, a.Target, a.Perms, a.Capability, a.Family, a.SockType, a.Protocol,
-		a.Signal, a.Peer, a.PeerAddr, a.Bus, a.DbusPath, a.Interface, a.Member, a.PeerName, a.Fstype} {
+		a.Signal, a.Peer, a.PeerAddr, a.Port, a.PeerPort, a.Bus, a.DbusPath, a.Interface, a.Member, a.PeerName, a.Fstype} {
 		b = appendString(b, s)
 	}
 	if a.Owner {

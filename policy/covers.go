@@ -301,8 +301,8 @@ func (m *Matcher) networkMatches(r *profiles.NetworkRule, a Access) bool {
 	if a.Class != ClassNetwork {
 		return false
 	}
-	if len(r.Conds) > 0 || len(r.Peer) > 0 {
-		return false // fine-grained ip=/port=/peer conditions: not understood
+	if !netConds(r.Conds, a.Path, a.Port) || !netConds(r.Peer, a.PeerAddr, a.PeerPort) {
+		return false
 	}
 	if r.Family != "" && r.Family != a.Family {
 		return false
@@ -319,6 +319,28 @@ func (m *Matcher) networkMatches(r *profiles.NetworkRule, a Access) bool {
 	}
 	if len(r.Access) > 0 && !accessIncluded(r.Access, a.Access, nil) {
 		return false
+	}
+	return true
+}
+
+// netConds reports whether a network rule's ip= and port= conditions (its
+// own or those in peer=(...)) allow the address and port: each must be
+// named by the access and be one of the values. Any other condition (a
+// range, a label) is not understood and never grants.
+func netConds(conds []profiles.Cond, ip, port string) bool {
+	for _, c := range conds {
+		var v string
+		switch c.Key {
+		case "ip":
+			v = ip
+		case "port":
+			v = port
+		default:
+			return false
+		}
+		if c.In || v == "" || !slices.Contains(c.Values, v) {
+			return false
+		}
 	}
 	return true
 }

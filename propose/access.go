@@ -210,12 +210,34 @@ func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []polic
 		if !isWord(e.Family) || (typ != "" && !isWord(typ)) {
 			return dst
 		}
-		return append(dst, policy.Access{Class: policy.ClassNetwork, Family: e.Family, SockType: typ})
+		a := policy.Access{Class: policy.ClassNetwork, Family: e.Family, SockType: typ}
+		if e.Family == "inet" || e.Family == "inet6" {
+			// Fine-grained inet mediation names the address asked
+			// about: saddr=/src= the local one, daddr=/dest= the peer's.
+			a.Path, a.Port = netAddr(extra(e, "saddr"), extra(e, "src"))
+			a.PeerAddr, a.PeerPort = netAddr(extra(e, "daddr"), extra(e, "dest"))
+		}
+		return append(dst, a)
 
 	case strings.HasPrefix(e.Name, "/"):
 		return appendFile(dst, e)
 	}
 	return dst
+}
+
+// netAddr is an inet address and port from a record, each kept only when
+// it is what the kernel prints (hex digits, '.' and ':'; decimal digits).
+func netAddr(ip, port string) (string, string) {
+	for i := 0; i < len(ip); i++ {
+		if c := ip[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':') {
+			ip = ""
+			break
+		}
+	}
+	if len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+		port = ""
+	}
+	return ip, port
 }
 
 // plainWords reports whether the record's mask and signal are plain words:

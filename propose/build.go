@@ -38,6 +38,18 @@ func peerLabel(label string) ([]profiles.Cond, error) {
 	return []profiles.Cond{{Key: "label", Values: []string{peer}}}, nil
 }
 
+// netConds are a network rule's ip= and port= conditions, for those given.
+func netConds(ip, port string) []profiles.Cond {
+	var out []profiles.Cond
+	if ip != "" {
+		out = append(out, profiles.Cond{Key: "ip", Values: []string{ip}})
+	}
+	if port != "" {
+		out = append(out, profiles.Cond{Key: "port", Values: []string{port}})
+	}
+	return out
+}
+
 // labelCond appends the label=LABEL condition of mqueue and io_uring rules
 // (the queue's owner, the credentials taken on) when the record named one.
 func labelCond(conds []profiles.Cond, label string) ([]profiles.Cond, error) {
@@ -87,7 +99,8 @@ func (p *Proposer) build(g *agg) (*candidate, error) {
 	case policy.ClassCapability:
 		c.node = &profiles.CapabilityRule{Caps: []string{a.Capability}}
 	case policy.ClassNetwork:
-		c.node = &profiles.NetworkRule{Family: a.Family, Type: a.SockType}
+		c.node = &profiles.NetworkRule{Family: a.Family, Type: a.SockType,
+			Conds: netConds(a.Path, a.Port), Peer: netConds(a.PeerAddr, a.PeerPort)}
 	case policy.ClassChangeProfile:
 		t, err := escapeLabel(a.Target)
 		if err != nil {

@@ -191,6 +191,11 @@ func (p *Proposer) Add(e *audit.Event) {
 		return
 	}
 	for i := range p.acc {
+		if a := &p.acc[i]; a.Class == policy.ClassNetwork && !p.netAddrs() {
+			// The pinned abi cannot name addresses (or none is pinned,
+			// and the parser may not): the family and type rule.
+			a.Path, a.Port, a.PeerAddr, a.PeerPort = "", "", "", ""
+		}
 		p.merge(prof, &p.acc[i], e)
 	}
 }
@@ -355,6 +360,12 @@ func (p *Proposer) noteOptional(e *audit.Event) {
 		msg = src + ": " + msg
 	}
 	p.warn(msg)
+}
+
+// netAddrs reports whether network rules may name addresses and ports:
+// only when the pinned abi has fine-grained inet mediation.
+func (p *Proposer) netAddrs() bool {
+	return p.opts.ABIFeatures != nil && p.opts.ABIFeatures.MissingFor("network", "inet", nil) == ""
 }
 
 // noteLabelNotFound says once per target why a change of profile to a
