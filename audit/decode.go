@@ -201,6 +201,9 @@ func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source s
 	if rec == nil {
 		d.stats.Skipped++
 		if def != nil {
+			// Another type's record on the audit transport: it holds a
+			// serial of the kernel's sequence all the same.
+			d.lost.serial(source, lineNo, def.Serial, def.Time)
 			return nil
 		}
 		var out []*Event
@@ -208,7 +211,9 @@ func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source s
 			if len(d.pending) > 0 && (serial != d.pendingSerial || source != d.pendingSource) {
 				out = d.flushPending()
 			}
-			d.lost.serial(source, lineNo, serial)
+			if !daemonRecord(line) {
+				d.lost.serial(source, lineNo, serial, d.lost.stampTime(line))
+			}
 		} else {
 			d.lost.line(&d.stats, line, source, lineNo, d.lastTime)
 		}
@@ -278,7 +283,7 @@ func (d *Decoder) feedRecord(rec *Record, source string, lineNo int) []*Event {
 		} else if len(d.pending) > 0 {
 			out = d.flushPending()
 		}
-		d.lost.serial(source, lineNo, c.Serial)
+		d.lost.serial(source, lineNo, c.Serial, c.Time)
 		return out
 	}
 	e := rec.Event
@@ -291,7 +296,7 @@ func (d *Decoder) feedRecord(rec *Record, source string, lineNo int) []*Event {
 		out = d.flushPending()
 	}
 	if e.Serial != 0 {
-		d.lost.serial(source, lineNo, e.Serial)
+		d.lost.serial(source, lineNo, e.Serial, e.Time)
 	}
 	if e.Serial == 0 {
 		// Nothing can follow it (a dbus-daemon syslog line): done now.
@@ -407,6 +412,15 @@ func attach(e *Event, c *Companion) {
 }
 
 // lineSerial finds the serial of any audit record line: audit(SEC.MS:SERIAL).
+// daemonRecord reports whether an auditd log line is one of auditd's own
+// records (DAEMON_START, DAEMON_ROTATE, DAEMON_END, ...), which carry
+// auditd's serials, not the kernel's: on Debian 12 DAEMON_START was
+// msg=audit(...:6506) among kernel serials 2..132.
+func daemonRecord(line []byte) bool {
+	i := bytes.Index(line, keyAudit)
+	return i > 0 && bytes.Contains(line[:i], []byte("type=DAEMON_"))
+}
+
 func lineSerial(line []byte) (uint64, bool) {
 	i := bytes.Index(line, keyAudit)
 	if i < 0 {

@@ -373,7 +373,30 @@ func TestDecoderSerialGap(t *testing.T) {
 		assert.Equal(t, 31, lost[0].Count)
 		assert.Equal(t, 401, lost[0].Line, "the line where serials first skipped ahead")
 		assert.Equal(t, "audit.log", lost[0].Source)
-		assert.Contains(t, lost[0].Advice, "log_buf_len=")
+		assert.Contains(t, lost[0].Advice, "auditctl -r 0")
+	})
+	// Debian 12's auditd logged DAEMON_START with serial 6506 among the
+	// kernel's 2..132: auditd's own number, no gap.
+	t.Run("auditd's own records", func(t *testing.T) {
+		lines := []string{rec(2, "AVC"), rec(3, "USER_LOGIN"), `type=DAEMON_START msg=audit(1700000000.100:6506): op=start ver=3.0.9 format=enriched kernel=6.1.0-57-amd64 auid=4294967295 pid=221 uid=0 ses=4294967295 res=success`,
+			`node=web1 type=DAEMON_ROTATE msg=audit(1700000000.100:6507): op=rotate-logs auid=0 pid=1 res=success`, rec(4, "AVC"), rec(5, "AVC")}
+		d := NewDecoder()
+		decFeedAll(t, d, "audit.log", lines)
+		assert.Empty(t, d.Stats().Lost)
+	})
+	// A gap among records dated before the window (Read's Since) is not
+	// one in it; one among the window's records is.
+	t.Run("only in the window", func(t *testing.T) {
+		at := func(sec, serial int) string {
+			return `type=AVC msg=audit(` + decItoa(sec) + `.100:` + decItoa(serial) + `): apparmor="ALLOWED" operation="open" profile="svc" name="/x" pid=5 comm="svc"`
+		}
+		lines := []string{at(1700000000, 10), at(1700000000, 50), at(1700000100, 51), at(1700000100, 52), at(1700000200, 60)}
+		d := NewDecoder()
+		d.lost.from = time.Unix(1700000100, 0)
+		decFeedAll(t, d, "audit.log", lines)
+		lost := d.Stats().Lost
+		require.Len(t, lost, 1)
+		assert.Equal(t, 7, lost[0].Count, "53..59, not 11..49")
 	})
 	t.Run("reboot restarts serials", func(t *testing.T) {
 		var lines []string

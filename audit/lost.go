@@ -20,9 +20,19 @@ type Lost struct {
 	// "rotation" (the follower found a rotated log file deleted or
 	// truncated before it was read to its end), "kmsg-overwritten" (the kernel ring
 	// buffer overwrote records before they were read), or
-	// "serial-gap" — only a hint: serials
-	// no line explained, which records filtered by audit rules or sent to
-	// another transport also cause.
+	// "serial-gap": serials of the kernel's sequence missing from a source
+	// between records dated in the window read (Since), that no line
+	// explained. The kernel numbers every record it logs, and a record
+	// dropped by the audit rate limit still used its serial; on Debian 12
+	// and 13 (e2e gate-evidence) auditd's log (auditd's own DAEMON_*
+	// records aside, which carry auditd's numbers) and, with auditd
+	// stopped, /dev/kmsg, kern.log and journald's kernel transport held
+	// every serial in normal operation, while `auditctl -r 5` left gaps in
+	// auditd's log and nothing else there. A gap is also what a source
+	// shows for the time records went elsewhere (auditd ran while kmsg
+	// was read): records the source cannot show. Records dropped at the
+	// backlog limit use no serial: they show only in the kernel log
+	// ("audit_lost=", "backlog limit exceeded").
 	Kind   string
 	Count  int // records (or log lines) lost as the log says; 0 when it does not say
 	Advice string
@@ -40,7 +50,7 @@ const (
 	adviceBacklog   = "the kernel's audit backlog overflowed: boot with audit_backlog_limit=8192 (or more) on the kernel command line and raise auditd's backlog (-b 8192 in /etc/audit/rules.d)"
 	advicePrintk    = "the kernel log rate limit dropped lines: set /proc/sys/kernel/printk_ratelimit to 0 while learning (sysctl kernel.printk_ratelimit=0) and boot with log_buf_len=16M so the ring buffer keeps them, or run auditd so records bypass the kernel log"
 	adviceHold      = "kauditd's hold queue overflowed (no audit daemon was reading): run auditd, and boot with audit_backlog_limit=8192 on the kernel command line"
-	adviceGap       = "audit serials are missing that no line in this source explains; they may be records filtered by audit rules or sent only to auditd, but if other loss is reported, raise audit_backlog_limit= and log_buf_len= on the kernel command line and auditd's -b"
+	adviceGap       = "audit serials are missing that no line in this source explains: records the audit rate limit dropped (auditctl -r 0 while learning), or records that went to another log for a while (auditd started or stopped: read the log they went to)"
 )
 
 // lostState tracks, per source, the kernel's audit_lost counter and which
@@ -49,6 +59,22 @@ type lostState struct {
 	sources map[string]*sourceSerials
 	last    *sourceSerials
 	lastSrc string
+	// from: serials of records dated before it are not tracked (a gap
+	// before a read's window is not a gap in it); zero tracks all.
+	from time.Time
+}
+
+// stampTime is the audit(...) time of a line, when from asks for it.
+func (l *lostState) stampTime(line []byte) time.Time {
+	if l.from.IsZero() {
+		return time.Time{}
+	}
+	if i := bytes.Index(line, keyAudit); i >= 0 {
+		if t, _, _, err := parseStamp(line, i+len(keyAudit)); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // serialWindow is how far out of order records may arrive (several CPUs log
@@ -82,9 +108,10 @@ func (l *lostState) source(name string) *sourceSerials {
 	return s
 }
 
-// serial notes that an audit record with serial n was seen.
-func (l *lostState) serial(source string, lineNo int, n uint64) {
-	if n == 0 {
+// serial notes that an audit record with serial n, logged at t (zero:
+// unknown), was seen.
+func (l *lostState) serial(source string, lineNo int, n uint64, t time.Time) {
+	if n == 0 || (!t.IsZero() && t.Before(l.from)) {
 		return
 	}
 	s := l.source(source)

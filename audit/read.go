@@ -170,7 +170,10 @@ type sourceState struct {
 }
 
 func newReader(opt ReadOptions, fn func(*Event) error) *reader {
-	return &reader{opt: opt, fn: fn, dec: newReusingDecoder(), locked: opt.Follow, states: map[string]*sourceState{}}
+	dec := newReusingDecoder()
+	// Serial gaps are counted in the window read (see Lost).
+	dec.lost.from = opt.Since
+	return &reader{opt: opt, fn: fn, dec: dec, locked: opt.Follow, states: map[string]*sourceState{}}
 }
 
 // state returns the state of the source (or file) named name.

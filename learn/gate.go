@@ -55,6 +55,19 @@ func GateOptions(src GateSource, name string, quietFor time.Duration) (rollout.G
 	return rollout.GateOptions{QuietFor: quietFor, Events: Events(src, name), Covered: covered}, nil
 }
 
+// GapCount is how many of the kernel's audit serials are missing from the
+// sources between records of the window read (audit.Read counts serial
+// gaps from its Since on; see audit.Lost).
+func GapCount(lost []audit.Lost) int {
+	n := 0
+	for _, l := range lost {
+		if l.Kind == "serial-gap" {
+			n += max(l.Count, 1)
+		}
+	}
+	return n
+}
+
 // Events is a rollout.EventSource over audit.Read: the records about name
 // (its hats and children too) and the kernel's STATUS records of its loads
 // logged at or after since, with the records lost (see LostCount) and the
@@ -75,6 +88,7 @@ func Events(src GateSource, name string) rollout.EventSource {
 		}
 		st := rollout.SourceStats{
 			Lost:      int64(LostCount(res.Stats.Lost, since)),
+			Gaps:      int64(GapCount(res.Stats.Lost)),
 			Malformed: int64(res.Stats.MalformedSince(since)),
 			Refused:   int64(res.Stats.RefusedTotal),
 			Sources:   res.Sources,

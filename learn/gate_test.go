@@ -128,6 +128,37 @@ func TestEventsEvidence(t *testing.T) {
 	assert.Equal(t, int64(2), st.Malformed, "the record cut short in the window and the undated one")
 	assert.Contains(t, st.FirstMalformed, log+":4: ")
 	assert.Equal(t, int64(1), st.Refused)
+	assert.Equal(t, int64(0), st.Gaps, "10 to 11 is before the window; 13, 14 are in it")
+}
+
+// Serials missing between the window's records of auditd's log are
+// records dropped (the rate limit leaves nothing else there): counted as
+// gaps. Those before the window and auditd's own numbers are not.
+func TestEventsSerialGaps(t *testing.T) {
+	since := time.Now().Add(-time.Hour).Truncate(time.Second)
+	line := func(d time.Duration, serial int, typ, body string) string {
+		return fmt.Sprintf("type=%s msg=audit(%d.000:%d): %s\n", typ, since.Add(d).Unix(), serial, body)
+	}
+	avc := `apparmor="ALLOWED" operation="open" profile="web" name="/etc/web.conf" pid=5 comm="web" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`
+	var b bytes.Buffer
+	b.WriteString(line(-time.Hour, 2, "AVC", avc))
+	b.WriteString(line(-time.Hour, 40, "AVC", avc)) // a gap before the window
+	b.WriteString(line(-30*time.Minute, 6506, "DAEMON_START", `op=start ver=3.0.9 format=enriched kernel=6.1.0-57-amd64 auid=4294967295 pid=221 uid=0 ses=4294967295 res=success`))
+	b.WriteString(line(time.Second, 41, "AVC", `apparmor="STATUS" operation="profile_replace" profile="unconfined" name="web" pid=9 comm="apparmor_parser"`))
+	b.WriteString(line(time.Minute, 42, "USER_LOGIN", `pid=1 uid=0 auid=0 ses=1 msg='op=login id=0 exe="/usr/sbin/sshd" res=success'`))
+	b.WriteString(line(time.Minute, 43, "AVC", avc))
+	log := filepath.Join(t.TempDir(), "audit.log")
+	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
+	read := func() rollout.SourceStats {
+		st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), since, func(*audit.Event) error { return nil })
+		require.NoError(t, err)
+		return st
+	}
+	assert.Equal(t, int64(0), read().Gaps, "every serial of the window is there")
+
+	b.WriteString(line(2*time.Minute, 151, "AVC", avc)) // 44..150 dropped
+	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
+	assert.Equal(t, int64(107), read().Gaps)
 }
 
 // /dev/kmsg never ends: the gate reads up to its newest record and returns.

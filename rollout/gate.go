@@ -31,6 +31,12 @@ type SourceStats struct {
 	// window (audit_lost=, rate or backlog limit, hold queue, printk
 	// suppression, ring buffer overwritten, a rotated log gone).
 	Lost int64 `json:"lost"`
+	// Gaps counts the kernel's audit serials missing from a source between
+	// records of the window: the kernel numbers every record, and the
+	// sources read carry every one (auditd's log; the kernel log with
+	// auditd stopped), so a gap is records dropped (the audit rate
+	// limit) or logged elsewhere for a while.
+	Gaps int64 `json:"gaps"`
 	// Malformed counts lines in the kernel's record form that do not
 	// parse (cut short or garbled) logged in the window, or undated.
 	Malformed int64 `json:"malformed"`
@@ -51,7 +57,8 @@ const (
 	// EvidenceComplete: the logs show the kernel's record of the reload
 	// that started the window, and report nothing lost or cut short since.
 	EvidenceComplete = "complete"
-	// EvidenceIncomplete: records were lost or cut short in the window.
+	// EvidenceIncomplete: records were lost, missing (serial gaps) or cut
+	// short in the window.
 	EvidenceIncomplete = "incomplete"
 	// EvidenceNone: the logs cannot show they captured the profile's
 	// records from the window's start (rotated away, another source, a
@@ -231,6 +238,11 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: %d audit records were lost in the window, so the logs cannot show the profile is complete", r.Lost))
 		r.Advice = append(r.Advice, "raise the audit backlog (auditctl -b 8192), turn off the audit rate limit (auditctl -r 0) or the kernel's printk rate limit, then restart the window (aa-flow complain "+name+") and run the workload again")
 	}
+	if r.Gaps > 0 {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: %d audit serials are missing from %s in the window; the kernel numbers every record and the log carries every one, so records were dropped (an audit rate limit) or went to another log for a while",
+			r.Gaps, sourceList(r.Sources)))
+		r.Advice = append(r.Advice, "turn the audit rate limit off (auditctl -r 0) and read the log the records go to for the whole window (auditd's log while auditd runs, the kernel log while it does not), then restart the window (aa-flow complain "+name+") and run the workload again")
+	}
 	if r.Malformed > 0 {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: %d kernel records in the window are cut short or garbled (first: %s), so the logs cannot show what they were", r.Malformed, r.FirstMalformed))
 		r.Advice = append(r.Advice, "find out why records are cut short (a full disk, a log shipper, a line-length limit), then restart the window (aa-flow complain "+name+") and run the workload again")
@@ -252,7 +264,7 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 // evidenceVerdict is the one decision on the logs' evidence.
 func (r *GateReport) evidenceVerdict() string {
 	switch {
-	case r.Lost > 0 || r.Malformed > 0:
+	case r.Lost > 0 || r.Gaps > 0 || r.Malformed > 0:
 		return EvidenceIncomplete
 	case r.Loaded == nil:
 		return EvidenceNone
