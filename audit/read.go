@@ -209,15 +209,25 @@ func (r *reader) line(l *source.Line) error {
 		}
 		r.lineFile, r.lineSt = where, st
 	}
+	n := len(r.dec.stats.Lost)
+	var evs []*Event
 	switch {
 	case l.Err != nil:
 		r.dec.Malformed(where, l.No, l.Time, l.Err)
-		return nil
 	case l.Origin == source.Audit:
-		return r.deliver(r.dec.FeedMessage(l.Text, MessageDefaults{Time: l.Time, Serial: l.Serial}, where, l.No))
+		evs = r.dec.FeedMessage(l.Text, MessageDefaults{Time: l.Time, Serial: l.Serial}, where, l.No)
 	default:
-		return r.deliver(r.dec.FeedOrigin(l.Text, l.Origin, where, l.No))
+		evs = r.dec.FeedOrigin(l.Text, l.Origin, where, l.No)
 	}
+	// A loss report the message does not date ("kauditd_printk_skb: 12
+	// callbacks suppressed" in kmsg or the journal) takes the line's time
+	// from its source, so that it falls in or out of a window.
+	for i := n; i < len(r.dec.stats.Lost); i++ {
+		if r.dec.stats.Lost[i].Time.IsZero() {
+			r.dec.stats.Lost[i].Time = l.Time
+		}
+	}
+	return r.deliver(evs)
 }
 
 // deliver filters events and passes them on, then hands them back to the

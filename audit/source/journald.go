@@ -143,9 +143,9 @@ type journalRecord struct {
 // the entry's serial and time), then moves pos past the entry. entryNo
 // numbers entries for error reports.
 func (rec *journalRecord) deliver(emit Emit, pos *Position, entryNo int) error {
-	l := Line{Source: "journald", No: entryNo, Origin: rec.origin}
+	l := Line{Source: "journald", No: entryNo, Origin: rec.origin, Time: rec.time}
 	if rec.origin == Audit {
-		l.Time, l.Serial = rec.time, rec.serial
+		l.Serial = rec.serial
 	}
 	for _, m := range rec.msgs {
 		l.Text = m

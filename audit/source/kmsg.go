@@ -29,6 +29,7 @@ type kmsgSource struct {
 	records int
 	gaps    []Loss
 	overrun bool // EPIPE seen: the next sequence gap is certain loss
+	boot    time.Time
 }
 
 const adviceKmsg = "the kernel ring buffer overwrote records before they were read: boot with a larger log_buf_len= (e.g. log_buf_len=4M), read more often, or run auditd so records bypass the kernel log"
@@ -118,6 +119,18 @@ func waitReadable(ctx context.Context, fd int) (bool, error) {
 	}
 }
 
+// bootTime is when the kernel's clock for /dev/kmsg stamps (the monotonic
+// clock) was zero, in wall-clock time.
+func (s *kmsgSource) bootTime() time.Time {
+	if s.boot.IsZero() {
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err == nil {
+			s.boot = time.Now().Add(-time.Duration(ts.Nano()))
+		}
+	}
+	return s.boot
+}
+
 // record handles one line of /dev/kmsg output.
 func (s *kmsgSource) record(line []byte, skip uint64, l *Line, emit Emit) error {
 	if len(line) == 0 || line[0] == ' ' {
@@ -151,7 +164,10 @@ func (s *kmsgSource) record(line []byte, skip uint64, l *Line, emit Emit) error 
 	if t := stampTime(msg); !t.IsZero() {
 		s.pos.Time = t
 	}
-	l.Text, l.No, l.Origin = msg, s.records, Kernel
+	l.Text, l.No, l.Origin, l.Time = msg, s.records, Kernel, time.Time{}
+	if usec, err := strconv.ParseInt(string(fields[2]), 10, 64); err == nil {
+		l.Time = s.bootTime().Add(time.Duration(usec) * time.Microsecond)
+	}
 	if pri, err := strconv.ParseUint(string(fields[0]), 10, 32); err != nil || pri>>3 != 0 {
 		// A facility other than the kernel's (0): written to /dev/kmsg
 		// from user space.

@@ -65,9 +65,14 @@ type Line struct {
 	// and the journal, the record's or entry's.
 	No     int
 	Origin Origin
-	// For Origin Audit: the entry's time and audit serial (_AUDIT_ID),
+	// Time is when the source says the line was logged, zero when it does
+	// not: a journal entry's time, a /dev/kmsg record's (its boot-relative
+	// stamp made wall-clock time). It dates what the message does not
+	// (a loss report); an Audit line's record takes it when its message
+	// has no audit(...) stamp.
+	Time time.Time
+	// Serial is, for Origin Audit, the entry's audit serial (_AUDIT_ID),
 	// which the message itself may not carry.
-	Time   time.Time
 	Serial uint64
 	// Err is set, and Text empty, for an entry the source could not read
 	// (a journal entry that is not valid JSON).

@@ -192,7 +192,7 @@ func TestJournalctlSource(t *testing.T) {
 	lines := run(t, src)
 	require.Len(t, lines, 5)
 	assert.Equal(t, got{Text: `AVC apparmor="ALLOWED"`, Where: "journald", No: 1, Origin: source.Audit, Time: time.UnixMicro(1795341600031000), Serial: 1006}, lines[0])
-	assert.Equal(t, got{Text: "caf\xe9", Where: "journald", No: 2, Origin: source.Kernel}, lines[1], "a MESSAGE that is not UTF-8, as its bytes")
+	assert.Equal(t, got{Text: "caf\xe9", Where: "journald", No: 2, Origin: source.Kernel, Time: time.UnixMicro(1795341600032000)}, lines[1], "a MESSAGE that is not UTF-8, as its bytes; a kernel entry is dated too")
 	assert.Equal(t, got{Where: "journald", No: 3, Err: true}, lines[2], "an entry that cannot be read is reported")
 	assert.Equal(t, []string{"a", "b"}, texts(lines[3:]), "a field with several values: each")
 	pos := src.Position()
