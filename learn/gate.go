@@ -70,13 +70,17 @@ func GapCount(lost []audit.Lost) int {
 
 // Events is a rollout.EventSource over audit.Read: the records about name
 // (its hats and children too) and the kernel's STATUS records of its loads
-// logged at or after since, with the records lost (see LostCount) and the
-// malformed lines (see audit.Stats.MalformedSince) in that window.
+// logged from rollout.LoadLead before since on, with the records lost (see
+// LostCount) and the malformed lines (see audit.Stats.MalformedSince) since
+// since, and the serial gaps (GapCount) from the read's start.
 func Events(src GateSource, name string) rollout.EventSource {
 	return func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (rollout.SourceStats, error) {
 		// A load's STATUS record is the parser's (profile="unconfined"),
 		// with the profile in name=: read every profile's and choose here.
-		opt := audit.ReadOptions{From: src.From, Since: since, Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}
+		// It is logged a moment before the window's start (the journal
+		// entry): read from LoadLead before, count losses from since.
+		// Serial gaps count from there too.
+		opt := audit.ReadOptions{From: src.From, Since: since.Add(-rollout.LoadLead), Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}
 		res, err := audit.Read(ctx, opt, func(e *audit.Event) error {
 			if audit.MatchProfile(name, e.ProfileName()) || (e.Mode == audit.ModeStatus && e.Name == name) {
 				return fn(e)

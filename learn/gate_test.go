@@ -71,13 +71,16 @@ func TestCoverage(t *testing.T) {
 }
 
 // Events reads through audit.Read: only the window's records of the
-// profile, and only the losses logged in the window (or of unknown time),
-// never serial-gap hints.
+// profile (from rollout.LoadLead before its start, for the load's record),
+// and only the losses logged in the window (or of unknown time).
 func TestEvents(t *testing.T) {
 	since := time.Now().Add(-time.Hour).Truncate(time.Second)
 	var b bytes.Buffer
-	b.WriteString(syslogLine(since.Add(-time.Minute), "audit: rate limit exceeded"))
-	b.WriteString(syslogLine(since.Add(-time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(-time.Minute).Unix())+`.000:10): apparmor="ALLOWED" operation="open" profile="web" name="/old" pid=1 comm="web" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))
+	b.WriteString(syslogLine(since.Add(-2*time.Minute), "audit: rate limit exceeded"))
+	b.WriteString(syslogLine(since.Add(-2*time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(-2*time.Minute).Unix())+`.000:10): apparmor="ALLOWED" operation="open" profile="web" name="/old" pid=1 comm="web" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))
+	// In the minute before the window, read for the load's record: not
+	// in the window.
+	b.WriteString(syslogLine(since.Add(-30*time.Second), "audit: rate limit exceeded"))
 	b.WriteString(syslogLine(since.Add(time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(time.Minute).Unix())+`.000:11): apparmor="ALLOWED" operation="open" profile="web" name="/new" pid=1 comm="web" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))
 	b.WriteString(syslogLine(since.Add(time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(time.Minute).Unix())+`.000:12): apparmor="ALLOWED" operation="open" profile="other" name="/new" pid=1 comm="x" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))
 	b.WriteString(syslogLine(since.Add(2*time.Minute), `audit: type=1400 audit(`+fmt.Sprint(since.Add(2*time.Minute).Unix())+`.000:90): apparmor="ALLOWED" operation="open" profile="web//hat" name="/gap" pid=1 comm="web" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`))

@@ -17,12 +17,13 @@ import (
 // ErrGateRefused is wrapped by Enforce's error when the gate refuses.
 var ErrGateRefused = errors.New("enforce gate refused")
 
-// EventSource reads the audit records logged at or after since and calls fn
-// for each: the records about the profile (its hats and children too), and
-// the kernel's STATUS records of loads and replacements of it (name=NAME).
-// It reports what it could not read (lost and malformed records, in the
-// window since since) and which sources it read. An event is valid only
-// during fn (Clone to keep it). learn.Events wires audit.Read here.
+// EventSource reads the audit records logged at or after since (the
+// window's start) and calls fn for each: the records about the profile (its
+// hats and children too), and the kernel's STATUS records of loads and
+// replacements of it (name=NAME) from LoadLead before since on. It reports
+// what it could not read (records lost and malformed since since, serial
+// gaps) and which sources it read. An event is valid only during fn (Clone
+// to keep it). learn.Events wires audit.Read here.
 type EventSource func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (SourceStats, error)
 
 // SourceStats is what an EventSource could not see.
@@ -66,12 +67,12 @@ const (
 	EvidenceNone = "none"
 )
 
-// loadLead and loadLag bound how far from the window's start (the journal
+// LoadLead and loadLag bound how far from the window's start (the journal
 // entry aa-flow writes once the kernel has the profile) the kernel's STATUS
 // record of that load may be dated: it is logged before the entry (the
 // load, then the check of the kernel's list), and the audit clock is coarse.
 const (
-	loadLead = time.Minute
+	LoadLead = time.Minute
 	loadLag  = 2 * time.Second
 )
 
@@ -196,9 +197,9 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	quiet := opts.QuietFor
 	now := h.now()
 	r := &GateReport{Profile: name, WindowStart: start, Window: now.Sub(start), QuietFor: quiet}
-	stats, err := opts.Events(ctx, start.Add(-loadLead), func(e *audit.Event) error {
+	stats, err := opts.Events(ctx, start, func(e *audit.Event) error {
 		if isLoad(e, name) {
-			if !e.Time.Before(start.Add(-loadLead)) && !e.Time.After(start.Add(loadLag)) && (r.Loaded == nil || e.Time.After(r.Loaded.Time)) {
+			if !e.Time.Before(start.Add(-LoadLead)) && !e.Time.After(start.Add(loadLag)) && (r.Loaded == nil || e.Time.After(r.Loaded.Time)) {
 				s := sample(e)
 				r.Loaded = &s
 			}

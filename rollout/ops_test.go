@@ -25,15 +25,15 @@ func logOf(lost int64, evs ...*audit.Event) EventSource {
 
 // logWith is an EventSource over a fixed list of events with the stats
 // given; with loaded, the log first holds the kernel's STATUS record of the
-// load that started the window (the gate asks from loadLead before it),
+// load that started the window,
 // logged a moment before the journal's entry, as on a real host.
 func logWith(stats SourceStats, loaded bool, evs ...*audit.Event) EventSource {
 	return func(_ context.Context, since time.Time, fn func(*audit.Event) error) (SourceStats, error) {
 		if loaded {
-			evs = append([]*audit.Event{load(since.Add(loadLead-30*time.Millisecond), "web")}, evs...)
+			evs = append([]*audit.Event{load(since.Add(-30*time.Millisecond), "web")}, evs...)
 		}
 		for _, e := range evs {
-			if e.Time.Before(since) {
+			if e.Time.Before(since.Add(-LoadLead)) {
 				continue
 			}
 			if err := fn(e); err != nil {
@@ -117,7 +117,7 @@ func TestGate(t *testing.T) {
 			events:  []*audit.Event{load(start.Add(-time.Second), "webby"), load(start.Add(-time.Second), "web//hat")},
 			reasons: []string{"no evidence for the window"}},
 		{name: "a load long before the window is no proof", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
-			events:  []*audit.Event{load(start.Add(-loadLead-time.Second), "web")},
+			events:  []*audit.Event{load(start.Add(-LoadLead-time.Second), "web")},
 			reasons: []string{"no evidence for the window"}},
 		{name: "a load after the window began covers only its end", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
 			events:  []*audit.Event{load(start.Add(time.Hour), "web")},
