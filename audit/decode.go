@@ -143,6 +143,7 @@ func (d *Decoder) FeedOrigin(line []byte, o src.Origin, source string, lineNo in
 
 func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source string, lineNo int) []*Event {
 	d.stats.Lines++
+	d.markAuditd(line, o, source)
 	if d.open.ev != nil {
 		open := d.open
 		d.open.ev = nil
@@ -412,6 +413,18 @@ func attach(e *Event, c *Companion) {
 }
 
 // lineSerial finds the serial of any audit record line: audit(SEC.MS:SERIAL).
+// markAuditd notes, once per source, that a text line is in auditd's own
+// form ("type=... msg=audit(", "node=... type=..."): the source is
+// auditd's log, whose serial gaps are loss (see Lost.Auditd).
+func (d *Decoder) markAuditd(line []byte, o src.Origin, source string) {
+	if o != src.Text || (!bytes.HasPrefix(line, []byte("type=")) && !bytes.HasPrefix(line, []byte("node="))) {
+		return
+	}
+	if s := d.lost.source(source); !s.auditd {
+		s.auditd = true
+	}
+}
+
 // daemonRecord reports whether an auditd log line is one of auditd's own
 // records (DAEMON_START, DAEMON_ROTATE, DAEMON_END, ...), which carry
 // auditd's serials, not the kernel's: on Debian 12 DAEMON_START was

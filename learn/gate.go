@@ -55,13 +55,14 @@ func GateOptions(src GateSource, name string, quietFor time.Duration) (rollout.G
 	return rollout.GateOptions{QuietFor: quietFor, Events: Events(src, name), Covered: covered}, nil
 }
 
-// GapCount is how many of the kernel's audit serials are missing from the
-// sources between records of the window read (audit.Read counts serial
-// gaps from its Since on; see audit.Lost).
+// GapCount is how many of the kernel's audit serials are missing from
+// auditd's log between records of the window read (audit.Read counts
+// serial gaps from its Since on; see audit.Lost and Lost.Auditd: the
+// kernel log's gaps stay hints).
 func GapCount(lost []audit.Lost) int {
 	n := 0
 	for _, l := range lost {
-		if l.Kind == "serial-gap" {
+		if l.Kind == "serial-gap" && l.Auditd {
 			n += max(l.Count, 1)
 		}
 	}

@@ -162,6 +162,15 @@ func TestEventsSerialGaps(t *testing.T) {
 	b.WriteString(line(2*time.Minute, 151, "AVC", avc)) // 44..150 dropped
 	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
 	assert.Equal(t, int64(107), read().Gaps)
+
+	// The kernel log's gaps stay hints (see audit.Lost.Auditd).
+	var k bytes.Buffer
+	for _, n := range []int{41, 42, 151} {
+		t := since.Add(time.Duration(n) * time.Second)
+		k.WriteString(syslogLine(t, fmt.Sprintf(`audit: type=1400 audit(%d.000:%d): %s`, t.Unix(), n, avc)))
+	}
+	require.NoError(t, os.WriteFile(log, k.Bytes(), 0o644))
+	assert.Equal(t, int64(0), read().Gaps)
 }
 
 // /dev/kmsg never ends: the gate reads up to its newest record and returns.
