@@ -119,9 +119,10 @@ func newSeccompInitCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			path, _ := k.Path(name)
-			fmt.Fprintf(g.Out, "seccomp %s: revision %d (%s) written to %s\n", name, rev.N, rev.Mode, path)
-			fmt.Fprintf(g.Out, "run the container with it, under its real workload:\n  docker run --security-opt apparmor=%s --security-opt seccomp=%s IMAGE\nthen: aa-flow seccomp learn %s\n", name, path, name)
-			return nil
+			rev.Path = path
+			return g.done(actionResult{Profile: name, Action: "seccomp-init", Revision: &rev},
+				"seccomp %s: revision %d (%s) written to %s\nrun the container with it, under its real workload:\n  docker run --security-opt apparmor=%s --security-opt seccomp=%s IMAGE\nthen: aa-flow seccomp learn %s\n",
+				name, rev.N, rev.Mode, path, name, path, name)
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "start from this profile instead of Docker's default")
@@ -235,8 +236,8 @@ func newSeccompApplyCmd(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.Out, "seccomp %s: %d syscall(s) learned; the window restarts now\n", args[0], len(l.Names))
-			return nil
+			return g.done(actionResult{Profile: args[0], Action: "seccomp-apply", Rules: len(l.Names)},
+				"seccomp %s: %d syscall(s) learned; the window restarts now\n", args[0], len(l.Names))
 		},
 	}
 }
@@ -263,10 +264,16 @@ the container to apply the change.`,
 			name := args[0]
 			k := keeper(g)
 			rep, rev, err := k.Enforce(cmd.Context(), name, rf.records(g), rf.keep(name), quietFor, force)
-			if g.JSON && rep != nil {
-				enc := json.NewEncoder(g.Out)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(rep); jerr != nil {
+			path, _ := k.Path(name)
+			if g.JSON && (rep != nil || err == nil) {
+				// One document: the gate's report, and the revision
+				// written when it opened.
+				doc := seccompEnforced{GateReport: rep}
+				if err == nil {
+					rev.Path = path
+					doc.Revision = &rev
+				}
+				if jerr := writeJSON(g.Out, doc); jerr != nil {
 					return jerr
 				}
 			}
@@ -276,10 +283,9 @@ the container to apply the change.`,
 				}
 				return withCode(exitRefused, err)
 			}
-			if err != nil {
+			if err != nil || g.JSON {
 				return err
 			}
-			path, _ := k.Path(name)
 			fmt.Fprintf(g.Out, "seccomp %s: revision %d (%s) written to %s\nrecreate the container to apply it, then: aa-flow seccomp verify %s CONTAINER\n", name, rev.N, rev.Mode, path, name)
 			return nil
 		},
@@ -289,6 +295,12 @@ the container to apply the change.`,
 	cmd.Flags().Var(days{&quietFor}, "quiet-for", "shortest learning window since the last apply (30m, 24h, 3d)")
 	cmd.Flags().BoolVar(&force, "force", false, "skip the gate (journalled)")
 	return cmd
+}
+
+// seccompEnforced is seccomp enforce's --json document.
+type seccompEnforced struct {
+	*seccomp.GateReport
+	Revision *store.Revision `json:"revision,omitempty"`
 }
 
 func newSeccompRollbackCmd(g *globalOptions) *cobra.Command {
@@ -310,11 +322,13 @@ func newSeccompRollbackCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			path, _ := k.Path(args[0])
-			fmt.Fprintf(g.Out, "seccomp %s: revision %d (%s) written to %s; recreate the container to apply it\n", args[0], rev.N, rev.Mode, path)
+			rev.Path = path
+			more := ""
 			if toDefault {
-				fmt.Fprintln(g.Out, "(or drop the seccomp option: Docker's default profile applies; never seccomp=unconfined)")
+				more = "(or drop the seccomp option: Docker's default profile applies; never seccomp=unconfined)\n"
 			}
-			return nil
+			return g.done(actionResult{Profile: args[0], Action: "seccomp-rollback", Revision: &rev},
+				"seccomp %s: revision %d (%s) written to %s; recreate the container to apply it\n%s", args[0], rev.N, rev.Mode, path, more)
 		},
 	}
 	cmd.Flags().IntVar(&to, "to", 0, "the revision to write back (default: the one before)")

@@ -127,9 +127,23 @@ func TestSeccompLearnEnforce(t *testing.T) {
 
 	// After the apply: the workload again, nothing new; the gate passes.
 	seccompLog(t, log, now.Add(2*time.Minute), "web (complain)", 0, 1, 231)
-	code, out, errs = e.run("", "enforce", "web", "--from", log, "--quiet-for", "0s")
-	require.Equal(t, 0, code, errs)
-	assert.Contains(t, out, "(enforce) written to")
+	// With --json, one document: the gate's report and the revision.
+	var jout, jerr strings.Builder
+	code = run([]string{"--state-dir", e.state, "--json", "seccomp", "enforce", "web", "--from", log, "--quiet-for", "0s"}, strings.NewReader(""), &jout, &jerr)
+	require.Equal(t, 0, code, jerr.String())
+	dec := json.NewDecoder(strings.NewReader(jout.String()))
+	var doc struct {
+		Pass     bool `json:"pass"`
+		Revision struct {
+			N    int    `json:"n"`
+			Mode string `json:"mode"`
+		} `json:"revision"`
+	}
+	require.NoError(t, dec.Decode(&doc))
+	assert.False(t, dec.More(), "one JSON document: %s", jout.String())
+	assert.True(t, doc.Pass)
+	assert.Equal(t, 2, doc.Revision.N)
+	assert.Equal(t, "enforce", doc.Revision.Mode)
 	b, err := os.ReadFile(filepath.Join(e.state, "web", "seccomp.json"))
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"read"`)
