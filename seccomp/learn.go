@@ -49,6 +49,11 @@ type Evidence struct {
 	Comm  string    `json:"comm,omitempty"` // of the first record
 	PID   int64     `json:"pid,omitempty"`
 	Where string    `json:"where,omitempty"` // the first record's source and line
+	// Runtime is true while every record of the call is runc's init
+	// (RuntimeInit): the container runtime's, between installing the
+	// filter and executing the container's program. It is learned (the
+	// container cannot start without it) and shown as the runtime's.
+	Runtime bool `json:"runtime,omitempty"`
 }
 
 // Observation is what a set of records showed: each syscall name with its
@@ -80,9 +85,10 @@ func (o *Observation) Observe(r Record) {
 	}
 	e := o.Seen[name]
 	if e == nil {
-		e = &Evidence{First: r.Time, Comm: r.Comm, PID: r.PID, Where: r.Where()}
+		e = &Evidence{First: r.Time, Comm: r.Comm, PID: r.PID, Where: r.Where(), Runtime: true}
 		o.Seen[name] = e
 	}
+	e.Runtime = e.Runtime && RuntimeInit(r)
 	e.Count++
 	if r.Time.After(e.Last) {
 		e.Last = r.Time
@@ -197,6 +203,9 @@ func Diff(old, new []string, ev map[string]Evidence) string {
 			fmt.Fprintf(&b, "+ %q,", n)
 			if e, ok := ev[n]; ok {
 				fmt.Fprintf(&b, "  # %d×, first %s comm=%s (%s)", e.Count, e.First.UTC().Format(time.RFC3339), e.Comm, e.Where)
+				if e.Runtime {
+					b.WriteString("; container runtime: only runc's init called it, before the container's program (needed to start it)")
+				}
 			}
 			b.WriteString("\n")
 		}

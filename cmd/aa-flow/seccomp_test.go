@@ -113,6 +113,8 @@ func TestSeccompLearnEnforce(t *testing.T) {
 	assert.Equal(t, 3, code, errs)
 	assert.Contains(t, out, "seccomp web: 7 record(s), 6 syscall(s) seen, 6 new")
 	assert.Contains(t, out, `+ "fstatfs",`, "runc init's calls under the container's filter are learned")
+	assert.Regexp(t, `\+ "fstatfs",  # 1×, first \S+ comm=runc:\[2:INIT\] \(\S+\); container runtime: only runc's init called it`, out, "and shown as the runtime's")
+	assert.NotRegexp(t, `"read",.*container runtime`, out, "a call the application made too is the application's")
 	assert.Contains(t, out, `+ "read",  # 2×`)
 	assert.NotContains(t, out, "ptrace", "another label's records are not this container's")
 
