@@ -216,12 +216,24 @@ type group struct {
 // node infers the families of the members below prefix: those that end
 // here are a family; the others are grouped by their next component.
 func (w *walker) node(prefix []Piece, c ctx, members []int, depth int, shapes []Shape) {
-	var leaves, below []int
+	// members is this call's own (see below): the names that go on are
+	// compacted into it, in order, and sorted there.
+	nl := 0
 	for _, m := range members {
 		if w.ended(m) {
-			leaves = append(leaves, m)
-		} else {
-			below = append(below, m)
+			nl++
+		}
+	}
+	var leaves []int
+	below := members
+	if nl > 0 {
+		leaves, below = make([]int, 0, nl), members[:0]
+		for _, m := range members {
+			if w.ended(m) {
+				leaves = append(leaves, m)
+			} else {
+				below = append(below, m)
+			}
 		}
 	}
 	if len(leaves) > 0 {
@@ -231,7 +243,9 @@ func (w *walker) node(prefix []Piece, c ctx, members []int, depth int, shapes []
 		return
 	}
 	// The members by their next component, each name's members one run of
-	// the sorted slice: no slice of its own per name.
+	// the sorted slice: no slice of its own per name. Each group's members
+	// are a run of it or a slice of their own, which the group's call
+	// reorders as its own.
 	slices.SortStableFunc(below, func(a, b int) int { return strings.Compare(w.comp(a), w.comp(b)) })
 	byName := &runs{sorted: below}
 	for i := 0; i < len(below); {
