@@ -1,6 +1,7 @@
 package propose
 
 import (
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -31,36 +32,82 @@ type fileAgg struct {
 	t           tally
 }
 
-// fileAggs holds the file aggregates in chunks of fileChunk: growing
-// never copies them or leaves a slice's spare half unused.
+// fileAggs holds the file aggregates in chunks of fileChunk (growing
+// never copies them or leaves a slice's spare half unused) and finds one
+// by its profile and name through an open-addressing table of indexes, a
+// few bytes an aggregate where a map would take tens.
 type fileAggs struct {
 	chunks [][]fileAgg
 	n      int32
+	seed   maphash.Seed
+	// slots hold index+1 of an aggregate, 0 when free; at most half are
+	// taken.
+	slots []int32
 }
 
 const fileChunk = 1024
-
-// add appends f and returns its index.
-func (s *fileAggs) add(f fileAgg) int32 {
-	if s.n%fileChunk == 0 {
-		s.chunks = append(s.chunks, make([]fileAgg, 0, fileChunk))
-	}
-	c := &s.chunks[len(s.chunks)-1]
-	*c = append(*c, f)
-	s.n++
-	return s.n - 1
-}
 
 // at is the aggregate of index i.
 func (s *fileAggs) at(i int32) *fileAgg {
 	return &s.chunks[i/fileChunk][i%fileChunk]
 }
 
-// fileKey is what file accesses merge by: the (sub)profile and the name
-// (Access.AppendKey without the permissions and owner).
-type fileKey struct {
-	prof int32
-	path string
+func (s *fileAggs) hash(prof int32, path string) uint64 {
+	return maphash.String(s.seed, path) ^ uint64(prof)*0x9e3779b97f4a7c15
+}
+
+// find is the index of the aggregate of (prof, path), or the slot to add
+// it in and false.
+func (s *fileAggs) find(prof int32, path string) (int32, int, bool) {
+	if len(s.slots) == 0 {
+		return 0, -1, false
+	}
+	mask := len(s.slots) - 1
+	for j := int(s.hash(prof, path)) & mask; ; j = (j + 1) & mask {
+		v := s.slots[j]
+		if v == 0 {
+			return 0, j, false
+		}
+		if f := s.at(v - 1); f.prof == prof && f.path == path {
+			return v - 1, j, true
+		}
+	}
+}
+
+// add appends f, which find did not find (slot is find's answer), and
+// returns its index.
+func (s *fileAggs) add(f fileAgg, slot int) int32 {
+	if s.n%fileChunk == 0 {
+		s.chunks = append(s.chunks, make([]fileAgg, 0, fileChunk))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, f)
+	i := s.n
+	s.n++
+	if slot < 0 || 2*int(s.n) > len(s.slots) {
+		s.grow()
+		_, slot, _ = s.find(f.prof, f.path)
+	}
+	s.slots[slot] = i + 1
+	return i
+}
+
+// grow doubles the table (first making it) and places every aggregate
+// but the newest, which add places.
+func (s *fileAggs) grow() {
+	if s.slots == nil {
+		s.seed = maphash.MakeSeed()
+	}
+	s.slots = make([]int32, max(2*len(s.slots), 1024))
+	mask := len(s.slots) - 1
+	for i := range s.n - 1 {
+		f := s.at(i)
+		j := int(s.hash(f.prof, f.path)) & mask
+		for s.slots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		s.slots[j] = i + 1
+	}
 }
 
 // tally is Evidence kept compactly: the first record's comm and source
@@ -94,15 +141,10 @@ func (p *Proposer) intern(s string) int32 {
 
 // mergeFile adds one plain file access of record e to its aggregate.
 func (p *Proposer) mergeFile(prof string, a *policy.Access, e *audit.Event) {
-	k := fileKey{prof: p.intern(prof), path: a.Path}
-	i, ok := p.fileIdx[k]
+	pi := p.intern(prof)
+	i, slot, ok := p.files.find(pi, a.Path)
 	if !ok {
-		if p.fileIdx == nil {
-			p.fileIdx = map[fileKey]int32{}
-		}
-		k.path = strings.Clone(a.Path)
-		i = p.files.add(fileAgg{path: k.path, prof: k.prof, owner: true, sev: unrated})
-		p.fileIdx[k] = i
+		i = p.files.add(fileAgg{path: strings.Clone(a.Path), prof: pi, owner: true, sev: unrated}, slot)
 		p.order = append(p.order, ^i)
 	}
 	f := p.files.at(i)

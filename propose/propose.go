@@ -98,9 +98,8 @@ type Proposer struct {
 	counts Counts
 	aggs   map[string]int32 // by profile and Access.AppendKey, into gens
 	gens   []*agg
-	// files are the plain file accesses (files.go), by fileIdx.
-	files   fileAggs
-	fileIdx map[fileKey]int32
+	// files are the plain file accesses (files.go).
+	files fileAggs
 	// order is every aggregate in first-seen order, for stable output: i
 	// for gens[i], ^i for files[i].
 	order []int32
@@ -426,7 +425,7 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		}
 		cands = append(cands, c)
 	}
-	p.order, p.gens, p.fileIdx = nil, nil, nil
+	p.order, p.gens, p.files.slots = nil, nil, nil
 	for _, c := range cands {
 		if c.child != nil {
 			cands = append(cands, &candidate{profile: c.profile, node: c.child, ev: c.ev, sev: c.sev})
