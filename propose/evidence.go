@@ -35,14 +35,7 @@ const MaxLines = 20
 // add counts one more record.
 func (ev *Evidence) add(e *audit.Event) {
 	ev.Count++
-	if !e.Time.IsZero() {
-		if ev.First.IsZero() || e.Time.Before(ev.First) {
-			ev.First = e.Time
-		}
-		if e.Time.After(ev.Last) {
-			ev.Last = e.Time
-		}
-	}
+	widen(&ev.First, &ev.Last, e.Time, e.Time)
 	if ev.Count == 1 {
 		// Copies: an Evidence outlives the record (Proposer.Add).
 		ev.Comm = strings.Clone(e.Comm)
@@ -97,11 +90,18 @@ func (ev *Evidence) merge(o Evidence) {
 		ev.Lines = mergeLines(ev.Lines, o.Lines)
 	}
 	ev.Count += o.Count
-	if !o.First.IsZero() && (ev.First.IsZero() || o.First.Before(ev.First)) {
-		ev.First = o.First
+	widen(&ev.First, &ev.Last, o.First, o.Last)
+}
+
+// widen stretches the span first..last of a rule's records to take in
+// from..to (one record's time, or another span); a zero time is unknown and
+// widens nothing. Evidence and the compact tally share it.
+func widen(first, last *time.Time, from, to time.Time) {
+	if !from.IsZero() && (first.IsZero() || from.Before(*first)) {
+		*first = from
 	}
-	if o.Last.After(ev.Last) {
-		ev.Last = o.Last
+	if to.After(*last) {
+		*last = to
 	}
 }
 

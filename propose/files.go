@@ -156,14 +156,7 @@ func (p *Proposer) mergeFile(prof string, a *policy.Access, e *audit.Event) {
 // tallyAdd counts one more record, as Evidence.add does.
 func (p *Proposer) tallyAdd(t *tally, e *audit.Event) {
 	t.count++
-	if !e.Time.IsZero() {
-		if t.first.IsZero() || e.Time.Before(t.first) {
-			t.first = e.Time
-		}
-		if e.Time.After(t.last) {
-			t.last = e.Time
-		}
-	}
+	widen(&t.first, &t.last, e.Time, e.Time)
 	if t.count == 1 {
 		t.comm = p.intern(e.Comm)
 		if e.PID != audit.Unset {
@@ -220,12 +213,7 @@ func mergeTally(t *tally, o *tally) {
 		}
 	}
 	t.count += o.count
-	if !o.first.IsZero() && (t.first.IsZero() || o.first.Before(t.first)) {
-		t.first = o.first
-	}
-	if o.last.After(t.last) {
-		t.last = o.last
-	}
+	widen(&t.first, &t.last, o.first, o.last)
 }
 
 // evidence is the tally as Evidence.
