@@ -31,6 +31,11 @@ type ReadOptions struct {
 	// Since drops records older than this. Rotated files (NAME.1,
 	// NAME.2.gz, ...) are read, oldest first, only as far back as needed.
 	Since time.Time
+	// GapsSince, when set, is where serial gaps start to count instead of
+	// Since: the gate reads from a minute before its window (to find the
+	// load's STATUS record) but a gap in that minute is no loss inside the
+	// window (auditd stopped until just before it, say).
+	GapsSince time.Time
 	// Follow keeps reading new records, across log rotation, until ctx is
 	// done.
 	Follow bool
@@ -173,6 +178,9 @@ func newReader(opt ReadOptions, fn func(*Event) error) *reader {
 	dec := newReusingDecoder()
 	// Serial gaps are counted in the window read (see Lost).
 	dec.lost.from = opt.Since
+	if !opt.GapsSince.IsZero() {
+		dec.lost.from = opt.GapsSince
+	}
 	return &reader{opt: opt, fn: fn, dec: dec, locked: opt.Follow, states: map[string]*sourceState{}}
 }
 

@@ -79,9 +79,10 @@ func Events(src GateSource, name string) rollout.EventSource {
 		// A load's STATUS record is the parser's (profile="unconfined"),
 		// with the profile in name=: read every profile's and choose here.
 		// It is logged a moment before the window's start (the journal
-		// entry): read from LoadLead before, count losses from since.
-		// Serial gaps count from there too.
-		opt := audit.ReadOptions{From: src.From, Since: since.Add(-rollout.LoadLead), Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}
+		// entry): read from LoadLead before, count losses and serial
+		// gaps from since (a gap in the minute before is not in the
+		// window: auditd may have been started just before it).
+		opt := audit.ReadOptions{From: src.From, Since: since.Add(-rollout.LoadLead), GapsSince: since, Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}
 		res, err := audit.Read(ctx, opt, func(e *audit.Event) error {
 			if audit.MatchProfile(name, e.ProfileName()) || (e.Mode == audit.ModeStatus && e.Name == name) {
 				return fn(e)

@@ -163,6 +163,16 @@ func TestEventsSerialGaps(t *testing.T) {
 	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
 	assert.Equal(t, int64(107), read().Gaps)
 
+	// auditd started in the minute before the window (the records of
+	// the time it was stopped went to the kernel log): the gate reads
+	// that minute for the load's record, but the gap is not in the window.
+	var r bytes.Buffer
+	r.WriteString(line(-30*time.Second, 100, "AVC", avc))
+	r.WriteString(line(time.Second, 200, "AVC", `apparmor="STATUS" operation="profile_replace" profile="unconfined" name="web" pid=9 comm="apparmor_parser"`))
+	r.WriteString(line(time.Minute, 201, "AVC", avc))
+	require.NoError(t, os.WriteFile(log, r.Bytes(), 0o644))
+	assert.Equal(t, int64(0), read().Gaps, "a gap before the window's start")
+
 	// The kernel log's gaps stay hints (see audit.Lost.Auditd).
 	var k bytes.Buffer
 	for _, n := range []int{41, 42, 151} {
