@@ -48,16 +48,8 @@ func strictKey(toks []Token) string {
 // (data/3f, data/a7, data/42, data/ff).
 func hexKey(name string) (key string, seen bool) {
 	var b strings.Builder
-	for i := 0; i < len(name); {
-		if !isAlnum(name[i]) {
-			b.WriteByte(name[i])
-			i++
-			continue
-		}
-		j := i
-		for j < len(name) && isAlnum(name[j]) {
-			j++
-		}
+	for i, j := 0, 0; i < len(name); i = j {
+		j = tokenEnd(name, i)
 		run := name[i:j]
 		if isHexRun(run) {
 			seen = true
@@ -68,7 +60,6 @@ func hexKey(name string) (key string, seen bool) {
 		} else {
 			b.WriteString(run)
 		}
-		i = j
 	}
 	return b.String(), seen
 }
@@ -151,17 +142,13 @@ func hexGroup(names []string, depth int) (group, bool) {
 	n := names[0]
 	var ps []Piece
 	// Fixed runs are those equal in every name.
-	for i := 0; i < len(n); {
-		if !isAlnum(n[i]) {
-			ps = append(ps, Piece{Text: n[i : i+1]})
-			i++
+	for i, j := 0, 0; i < len(n); i = j {
+		j = tokenEnd(n, i)
+		run := n[i:j]
+		if !isAlnum(run[0]) {
+			ps = append(ps, Piece{Text: run})
 			continue
 		}
-		j := i
-		for j < len(n) && isAlnum(n[j]) {
-			j++
-		}
-		run := n[i:j]
 		vals := make([]string, len(names))
 		same := true
 		for k, m := range names {
@@ -173,7 +160,6 @@ func hexGroup(names []string, depth int) (group, bool) {
 		} else {
 			ps = append(ps, Piece{Text: hexClass(vals) + "*", Glob: true})
 		}
-		i = j
 	}
 	if depth == 1 && !hasFixed(ps) {
 		return group{}, false
@@ -346,15 +332,9 @@ func (w *walker) unshaped(depth int, lits []string, byName *runs) []group {
 func commonEnds(names []string) (string, string) {
 	split := func(s string) []string {
 		var out []string
-		for i := 0; i < len(s); {
-			j := i + 1
-			if isAlnum(s[i]) {
-				for j < len(s) && isAlnum(s[j]) {
-					j++
-				}
-			}
+		for i, j := 0, 0; i < len(s); i = j {
+			j = tokenEnd(s, i)
 			out = append(out, s[i:j])
-			i = j
 		}
 		return out
 	}

@@ -55,10 +55,7 @@ func Classify(comp string) []Token {
 			i += n
 			continue
 		}
-		j := i
-		for j < len(rest) && isAlnum(rest[j]) {
-			j++
-		}
+		j := tokenEnd(rest, i)
 		run := rest[i:j]
 		switch {
 		case allDigits(run):
@@ -108,6 +105,19 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isLower(c byte) bool { return c >= 'a' && c <= 'z' }
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func isAlnum(c byte) bool { return isDigit(c) || isLower(c) || isUpper(c) }
+
+// tokenEnd is where the token that starts at s[i] ends: after its run of
+// letters and digits, or after the one other byte. Names split into these
+// tokens everywhere here.
+func tokenEnd(s string, i int) int {
+	j := i + 1
+	if isAlnum(s[i]) {
+		for j < len(s) && isAlnum(s[j]) {
+			j++
+		}
+	}
+	return j
+}
 
 func allAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
