@@ -64,14 +64,7 @@ from where the last learn stopped (the cursor in the
 state directory, moved on once a proposal is fully applied or rejected;
 --from-start reads everything again).
 
-Only the kernel's records count. auditd's log, journald's kernel and audit
-transports and /dev/kmsg show where a line came from; a syslog text file
-(syslog, kern.log, messages) cannot: any program can log a line there, and
-only lines tagged kernel: are read from it. A line counts only when the
-message itself starts with the kernel's audit prefix (audit: type=1400
-audit(...): apparmor=..., or auditd's type=AVC msg=audit(...): apparmor=...);
-anything else that reads like a record (another program's syslog line, a
-record inside another kernel message) is refused, and the summary says how
+` + kernelRecordsHelp + `, and the summary says how
 many lines were refused and why.
 
 The proposal is saved to the state directory (proposal.json) and shown as a

@@ -36,14 +36,7 @@ journald, else /var/log/kern.log, syslog or messages, else /dev/kmsg; the
 choice is printed on stderr. Rotated files (NAME.1, NAME.2.gz) are read
 with --since.
 
-Only the kernel's records count. auditd's log, journald's kernel and audit
-transports and /dev/kmsg show where a line came from; a syslog text file
-(syslog, kern.log, messages) cannot: any program can log a line there, and
-only lines tagged kernel: are read from it. A line counts only when the
-message itself starts with the kernel's audit prefix (audit: type=1400
-audit(...): apparmor=..., or auditd's type=AVC msg=audit(...): apparmor=...);
-anything else that reads like a record (another program's syslog line, a
-record inside another kernel message) is refused, and counted as refused in the
+` + kernelRecordsHelp + `, and counted as refused in the
 summary.
 
 Examples:

@@ -40,6 +40,18 @@ func maxArgs(n int) cobra.PositionalArgs {
 
 // sinceHelp is the help of every --since flag: the forms logview.ParseSince
 // takes.
+// kernelRecordsHelp is the help's word, for the commands that read logs
+// (learn, logs), on which lines count as the kernel's records; each goes on
+// to say how the refused ones are reported.
+const kernelRecordsHelp = `Only the kernel's records count. auditd's log, journald's kernel and audit
+transports and /dev/kmsg show where a line came from; a syslog text file
+(syslog, kern.log, messages) cannot: any program can log a line there, and
+only lines tagged kernel: are read from it. A line counts only when the
+message itself starts with the kernel's audit prefix (audit: type=1400
+audit(...): apparmor=..., or auditd's type=AVC msg=audit(...): apparmor=...);
+anything else that reads like a record (another program's syslog line, a
+record inside another kernel message) is refused`
+
 const sinceHelp = "only records since this long ago (90m, 2h, 3d) or this time (2026-11-22 10:00, RFC 3339, @UNIX)"
 
 // parseSince is every command's --since: "" is no limit.
