@@ -109,7 +109,12 @@ func (e refusal) Unwrap() error { return ErrGateRefused }
 func (r *GateReport) asError() error { return refusal{r} }
 
 // Complain puts the profile name (and its children and hats) back in
-// complain mode and reloads it; a new complain window starts.
+// complain mode and reloads it; a new complain window starts. A profile
+// already in complain mode (file, revision and kernel) is reloaded as it is
+// and the window restarts all the same: the reload makes the kernel log the
+// STATUS record the gate needs at a window's start, so "aa-flow complain
+// NAME" is the one way to restart a window. With load false nothing is
+// reloaded, so an unchanged profile's window does not restart.
 func (h *Host) Complain(ctx context.Context, name string, load bool) (store.Revision, error) {
 	unlock, err := h.Store.Lock(name)
 	if err != nil {
@@ -136,11 +141,46 @@ func (h *Host) Complain(ctx context.Context, name string, load bool) (store.Revi
 			}
 		}
 		if ok && loaded && mode == ModeComplain {
-			fmt.Fprintf(h.logw(), "%s is already in complain mode; nothing to do\n", name)
-			return cur, nil
+			if !load {
+				fmt.Fprintf(h.logw(), "%s is already in complain mode; nothing to do (--no-load: the window does not restart)\n", name)
+				return cur, nil
+			}
+			return cur, h.restartWindow(ctx, name, cur, src)
 		}
 	}
 	return h.Write(ctx, Write{Name: name, Managed: true, Src: newSrc, Base: src, Revision: store.Revision{Reason: "complain"}, Load: load, Event: store.EventComplain})
+}
+
+// restartWindow reloads the profile name, whose file holds src (the stored
+// revision cur, in complain mode in the file and the kernel), checks what the
+// kernel reports and journals a complain entry: a new window starts at the
+// STATUS record the reload makes the kernel log. No revision is stored: the
+// text did not change.
+func (h *Host) restartWindow(ctx context.Context, name string, cur store.Revision, src []byte) error {
+	path, err := h.Store.ProfilePath(name)
+	if err != nil {
+		return err
+	}
+	if err := h.Validate(ctx, path, src); err != nil {
+		return err
+	}
+	if h.DryRun {
+		if err := h.runner().Replace(ctx, path); err != nil {
+			return err
+		}
+		h.logf("journal a new complain window for %s (revision %d)", name, cur.N)
+		return nil
+	}
+	want, err := Modes(src, name)
+	if err != nil {
+		want = map[string]string{name: ModeComplain}
+	}
+	if err := h.loadAndVerify(ctx, name, path, want); err != nil {
+		return fmt.Errorf("complain %s: %w", name, err)
+	}
+	h.logf("%s was already in complain mode: reloaded it, a new complain window starts (revision %d)", name, cur.N)
+	return h.Store.AppendJournal(name, store.JournalEntry{Time: h.now(), Event: store.EventComplain, Mode: ModeComplain, Revision: cur.N, User: h.user(),
+		Message: "complain: reloaded to restart the window"})
 }
 
 // current returns the managed profile's file and text.

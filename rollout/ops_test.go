@@ -228,11 +228,40 @@ func TestEnforce(t *testing.T) {
 	ws, _ := e.host.WindowStart("web")
 	assert.Equal(t, clock, ws)
 	revs, _ := e.host.Store.Revisions("web")
+	calls := len(e.kern.Calls())
+
+	// Complain on a profile already in complain mode reloads it (the kernel
+	// logs the STATUS record a window's start needs) and starts a new
+	// window; the text did not change, so no revision is stored. With
+	// --no-load nothing is reloaded and the window stays.
+	_, err = e.host.Complain(ctx, "web", false)
+	require.NoError(t, err)
+	assert.Contains(t, e.log.String(), "the window does not restart")
+	assert.Len(t, e.kern.Calls(), calls)
+	again, _ := e.host.WindowStart("web")
+	assert.Equal(t, ws, again)
+
+	clock = clock.Add(time.Minute)
 	_, err = e.host.Complain(ctx, "web", true)
 	require.NoError(t, err)
-	assert.Contains(t, e.log.String(), "already in complain mode")
+	assert.Contains(t, e.log.String(), "was already in complain mode: reloaded it, a new complain window starts")
+	require.Len(t, e.kern.Calls(), calls+1)
+	assert.Equal(t, "-r", e.kern.Calls()[calls][0])
+	assert.Equal(t, map[string]string{"web": "complain", "web//hat": "complain"}, e.kern.Loaded())
+	restarted, _ := e.host.WindowStart("web")
+	assert.True(t, restarted.After(ws), "a new window starts at the reload")
+	last, _, _ = e.host.Store.LastEvent("web", store.EventComplain)
+	assert.Equal(t, "complain", last.Mode)
 	revs2, _ := e.host.Store.Revisions("web")
-	assert.Equal(t, revs, revs2, "nothing to do, nothing stored")
+	assert.Equal(t, revs, revs2, "the text did not change: nothing stored")
+
+	// The gate of the new window finds the reload's STATUS record.
+	gate.Events = logOf(0)
+	e.host.Now = func() time.Time { return restarted.Add(time.Hour) }
+	r, err = e.host.Gate(ctx, "web", gate)
+	require.NoError(t, err)
+	require.NotNil(t, r.Loaded)
+	assert.Equal(t, restarted, r.WindowStart)
 }
 
 func TestEnforceKernelStaysInComplainRestores(t *testing.T) {

@@ -12,7 +12,10 @@ func newComplainCmd(g *globalOptions) *cobra.Command {
 		Long: `complain adds complain to the flags of the profile and of every child profile
 and hat (an edit of the flags only: comments and layout are kept), stores the
 result as a new revision and reloads it. A new complain window starts: the
-enforce gate only looks at records logged from now on.`,
+enforce gate only looks at records logged from now on. A profile already in
+complain mode is reloaded as it is (no new revision) and its window restarts
+too: the reload is what makes the kernel log the STATUS record the gate needs
+at a window's start. With --no-load nothing is reloaded and no window starts.`,
 		Example: `  aa-flow complain nginx`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
