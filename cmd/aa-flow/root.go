@@ -16,8 +16,8 @@ const (
 	exitOK      = 0
 	exitError   = 1
 	exitUsage   = 2
-	exitNew     = 3 // learn --check: new behaviour found
-	exitRefused = 4 // enforce: the gate refused
+	exitNew     = 3 // learn, seccomp learn: new behaviour found
+	exitRefused = 4 // enforce, seccomp enforce: the gate refused
 )
 
 // globalOptions are the flags every command shares. One value is built per
@@ -65,8 +65,9 @@ Exit status, the same for every command:
   0  success (status: every profile asked about is where it should be)
   1  error: bad input or data, a failed check, a profile aa-flow does not know
   2  usage: an unknown command or flag, a wrong argument count or value
-  3  learn --check (or learn without a terminal): new behaviour proposed
-  4  the enforce gate refuses (enforce; status NAME when its gate would)`
+  3  new behaviour proposed: learn --check (or learn without a terminal),
+     seccomp learn without --yes
+  4  the gate refuses: enforce, seccomp enforce; status NAME when its gate would`
 
 // codeError carries an exit code other than 1 up to run.
 type codeError struct {

@@ -38,8 +38,6 @@ func maxArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-// sinceHelp is the help of every --since flag: the forms logview.ParseSince
-// takes.
 // kernelRecordsHelp is the help's word, for the commands that read logs
 // (learn, logs), on which lines count as the kernel's records; each goes on
 // to say how the refused ones are reported.
@@ -52,6 +50,8 @@ audit(...): apparmor=..., or auditd's type=AVC msg=audit(...): apparmor=...);
 anything else that reads like a record (another program's syslog line, a
 record inside another kernel message) is refused`
 
+// sinceHelp is the help of every --since flag: the forms logview.ParseSince
+// takes.
 const sinceHelp = "only records since this long ago (90m, 2h, 3d) or this time (2026-11-22 10:00, RFC 3339, @UNIX)"
 
 // parseSince is every command's --since: "" is no limit.
