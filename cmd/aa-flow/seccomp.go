@@ -366,7 +366,9 @@ func newSeccompVerifyCmd(g *globalOptions) *cobra.Command {
 		Long: `verify compares the seccomp profile docker inspect shows inlined in
 HostConfig.SecurityOpt with NAME's profile file, by hash. Exit 0 when they
 are the same, 1 otherwise (docker reads the file only when it creates a
-container: recreate it after enforce or rollback).`,
+container: recreate it after enforce or rollback). With --json the output
+is one document: {"profile", "revision", "mode", "sha256", "ok",
+"containers": [{"name", "ok", "sha256", "detail"}]}.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if (inspectFile == "") != (len(args) == 2) || len(args) < 1 || len(args) > 2 {
 				return usagef("verify takes NAME and CONTAINER, or NAME and --inspect FILE")
@@ -392,6 +394,7 @@ container: recreate it after enforce or rollback).`,
 			if err != nil {
 				return err
 			}
+			v := seccompVerified{Profile: name, Revision: s.Revision, Mode: s.Mode, SHA256: s.SHA256, OK: true}
 			names := make([]string, 0, len(opts))
 			for c := range opts {
 				names = append(names, c)
@@ -399,18 +402,37 @@ container: recreate it after enforce or rollback).`,
 			sort.Strings(names)
 			for _, c := range names {
 				h, ok, err := seccomp.InspectHash(opts[c])
-				switch {
-				case err != nil:
+				if err != nil {
 					return fmt.Errorf("%s: %w", c, err)
-				case !ok:
-					fmt.Fprintf(g.Out, "✗ %s: no custom seccomp profile (Docker's default, or unconfined)\n", c)
-					return exitWith(exitError)
-				case h != s.SHA256:
-					fmt.Fprintf(g.Out, "✗ %s: runs a seccomp profile with sha256 %s, not %s's %s (%s): recreate the container\n", c, h, name, s.SHA256, s.Mode)
-					return exitWith(exitError)
-				default:
-					fmt.Fprintf(g.Out, "✓ %s: runs %s's seccomp profile, revision %d (%s), sha256 %s\n", c, name, s.Revision, s.Mode, h)
 				}
+				vc := verifiedContainer{Name: c, SHA256: h, OK: ok && h == s.SHA256}
+				switch {
+				case !ok:
+					vc.Detail = "no custom seccomp profile (Docker's default, or unconfined)"
+				case !vc.OK:
+					vc.Detail = fmt.Sprintf("runs a seccomp profile with sha256 %s, not %s's %s (%s): recreate the container", h, name, s.SHA256, s.Mode)
+				default:
+					vc.Detail = fmt.Sprintf("runs %s's seccomp profile, revision %d (%s), sha256 %s", name, s.Revision, s.Mode, h)
+				}
+				v.OK = v.OK && vc.OK
+				v.Containers = append(v.Containers, vc)
+			}
+			if g.JSON {
+				err = writeJSON(g.Out, v)
+			} else {
+				for _, vc := range v.Containers {
+					mark := "✓"
+					if !vc.OK {
+						mark = "✗"
+					}
+					fmt.Fprintf(g.Out, "%s %s: %s\n", mark, vc.Name, vc.Detail)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			if !v.OK {
+				return exitWith(exitError)
 			}
 			return nil
 		},
@@ -418,4 +440,22 @@ container: recreate it after enforce or rollback).`,
 	cmd.Flags().StringVar(&inspectFile, "inspect", "", "read docker inspect JSON from FILE (- for stdin)")
 	cmd.Flags().StringVar(&dockerBin, "docker", "docker", "the docker CLI")
 	return cmd
+}
+
+// seccompVerified is seccomp verify's result (its --json document): NAME's
+// profile, and for each container whether it runs that profile.
+type seccompVerified struct {
+	Profile    string              `json:"profile"`
+	Revision   int                 `json:"revision"`
+	Mode       string              `json:"mode"`
+	SHA256     string              `json:"sha256"` // of the profile as docker inspect inlines it
+	OK         bool                `json:"ok"`     // every container runs it
+	Containers []verifiedContainer `json:"containers"`
+}
+
+type verifiedContainer struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	SHA256 string `json:"sha256,omitempty"` // the profile it runs; none when not a custom one
+	Detail string `json:"detail"`
 }

@@ -155,3 +155,75 @@ func TestSeccompLearnEnforce(t *testing.T) {
 	require.Equal(t, 0, code)
 	assert.Contains(t, out, "web: enforce, revision 2")
 }
+
+// seccomp verify --json prints one JSON document, whether the container runs
+// the profile or not (exit 1 then), and its errors as {"error", "exit"}.
+func TestSeccompVerifyJSON(t *testing.T) {
+	e := seccompEnv{state: t.TempDir()}
+	code, _, errs := e.run("", "init", "web")
+	require.Equal(t, 0, code, errs)
+	learning, err := os.ReadFile(filepath.Join(e.state, "web", "seccomp.json"))
+	require.NoError(t, err)
+	other := inspectWith(t, []byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}`))
+	unconfined := `[{"Name":"/db","HostConfig":{"SecurityOpt":["seccomp=unconfined"]}}]`
+
+	type container struct {
+		Name   string `json:"name"`
+		OK     bool   `json:"ok"`
+		SHA256 string `json:"sha256"`
+		Detail string `json:"detail"`
+	}
+	type doc struct {
+		Profile    string      `json:"profile"`
+		Revision   int         `json:"revision"`
+		Mode       string      `json:"mode"`
+		SHA256     string      `json:"sha256"`
+		OK         bool        `json:"ok"`
+		Containers []container `json:"containers"`
+	}
+	for _, tc := range []struct {
+		name, inspect string
+		code          int
+		ok            bool
+		detail        string
+	}{
+		{"the profile", inspectWith(t, learning), 0, true, "runs web's seccomp profile, revision 1 (log)"},
+		{"another profile", other, 1, false, "recreate the container"},
+		{"no custom profile", unconfined, 1, false, "no custom seccomp profile"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := e.run(tc.inspect, "--json", "verify", "web", "--inspect", "-")
+			assert.Equal(t, tc.code, code, errs)
+			assert.Empty(t, errs)
+			dec := json.NewDecoder(strings.NewReader(out))
+			var d doc
+			require.NoError(t, dec.Decode(&d), out)
+			assert.False(t, dec.More(), "one JSON document: %s", out)
+			assert.Equal(t, tc.ok, d.OK)
+			assert.Equal(t, "web", d.Profile)
+			assert.Equal(t, 1, d.Revision)
+			assert.Equal(t, "log", d.Mode)
+			assert.Len(t, d.SHA256, 64)
+			require.Len(t, d.Containers, 1)
+			assert.Equal(t, tc.ok, d.Containers[0].OK)
+			assert.Contains(t, d.Containers[0].Detail, tc.detail)
+			if tc.ok {
+				assert.Equal(t, d.SHA256, d.Containers[0].SHA256)
+			}
+		})
+	}
+
+	// Errors: not a profile aa-flow keeps, and inspect output that is not
+	// JSON; stdout is empty and stderr one error object.
+	for _, args := range [][]string{{"verify", "nosuch", "--inspect", "-"}, {"verify", "web", "--inspect", "-"}} {
+		code, out, errs := e.run("not json", append([]string{"--json"}, args...)...)
+		assert.Equal(t, 1, code, errs)
+		assert.Empty(t, out)
+		var je jsonError
+		dec := json.NewDecoder(strings.NewReader(errs))
+		require.NoError(t, dec.Decode(&je), errs)
+		assert.False(t, dec.More(), errs)
+		assert.Equal(t, 1, je.Exit)
+		assert.NotEmpty(t, je.Error)
+	}
+}
