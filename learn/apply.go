@@ -37,11 +37,14 @@ type ApplyOptions struct {
 
 // Applied is what Apply did.
 type Applied struct {
-	Rules    int    // rule lines written
-	Path     string // the profile file
-	Revision int    // the new revision of a managed profile (0 otherwise)
-	Loaded   bool   // the file was reloaded into the kernel
-	DryRun   bool   // nothing was changed
+	Rules int    // rule lines written
+	Path  string // the profile file
+	// Revision is the new revision of a managed profile as the store
+	// recorded it; nil when none was stored (unmanaged, dry run, nothing
+	// to write).
+	Revision *store.Revision
+	Loaded   bool // the file was reloaded into the kernel
+	DryRun   bool // nothing was changed
 }
 
 // Apply writes the rules d accepts into the profile file (before each
@@ -110,7 +113,10 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *propose.Proposa
 	if o.DryRun {
 		return res, nil
 	}
-	res.Revision, res.Loaded = rev.N, !o.NoLoad
+	if rev.N > 0 {
+		res.Revision = &rev
+	}
+	res.Loaded = !o.NoLoad
 	return res, dropDecided(o.Dirs, t, prop, d)
 }
 

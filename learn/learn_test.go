@@ -214,12 +214,15 @@ func TestApplyManaged(t *testing.T) {
 
 	got, err = Apply(ctx, e.apply, res.Target, res.Proposal, d)
 	require.NoError(t, err)
-	assert.Positive(t, got.Revision)
+	require.NotNil(t, got.Revision)
 	assert.False(t, got.Loaded)
 	compiles(t, path)
 	revs, err := st.Revisions("aatest")
 	require.NoError(t, err)
-	assert.Equal(t, got.Revision, revs[len(revs)-1].N)
+	stored := revs[len(revs)-1]
+	assert.Equal(t, stored.N, got.Revision.N)
+	assert.Equal(t, stored.SHA256, got.Revision.SHA256, "the revision as the store records it")
+	assert.True(t, stored.Time.Equal(got.Revision.Time), "stored %v, returned %v", stored.Time, got.Revision.Time)
 }
 
 func TestLostCount(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/review"
-	"github.com/aa-flow/aa-flow/store"
 )
 
 // learnFlags are learn's own flags.
@@ -323,17 +322,14 @@ func applyRules(ctx context.Context, g *globalOptions, t *learn.Target, prop *pr
 	if err != nil {
 		return nil, "", err
 	}
-	r := &actionResult{Profile: t.Name, Action: "apply", DryRun: res.DryRun, Loaded: res.Loaded, Rules: res.Rules}
-	if res.Revision > 0 {
-		r.Revision = &store.Revision{N: res.Revision, Path: res.Path}
-	}
+	r := &actionResult{Profile: t.Name, Action: "apply", DryRun: res.DryRun, Loaded: res.Loaded, Rules: res.Rules, Revision: res.Revision}
 	switch {
 	case res.Rules == 0:
 		return r, fmt.Sprintf("%s: no rules selected; nothing written\n", t.Name), nil
 	case res.DryRun:
 		return r, "", nil
-	case res.Revision > 0:
-		return r, fmt.Sprintf("%s: %d rule line(s) written to %s (revision %d)\n", t.Name, res.Rules, res.Path, res.Revision), nil
+	case res.Revision != nil:
+		return r, fmt.Sprintf("%s: %d rule line(s) written to %s (revision %d)\n", t.Name, res.Rules, res.Path, res.Revision.N), nil
 	case res.Loaded:
 		return r, fmt.Sprintf("%s: %d rule line(s) written to %s\n%s: reloaded\n", t.Name, res.Rules, res.Path, t.Name), nil
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/rollout/rollouttest"
+	"github.com/aa-flow/aa-flow/store"
 )
 
 // hostEnv is a host in temp directories whose apparmor_parser is this test
@@ -320,4 +321,52 @@ func TestRollbackGoesBack(t *testing.T) {
 	code, _, errs = e.run("rollback", "web")
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errs, "nothing earlier")
+}
+
+// apply --json's revision is the one the store recorded, every field of it;
+// when nothing is written (a dry run, every rule already in the file) there
+// is no revision object.
+func TestApplyJSONRevision(t *testing.T) {
+	e := newHostEnv(t)
+	exe := filepath.Join(e.dir, "web")
+	require.NoError(t, os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755))
+	code, _, errs := e.run("init", "web", "--exec", exe)
+	require.Equal(t, 0, code, errs)
+	log := filepath.Join(e.dir, "audit.log")
+	require.NoError(t, os.WriteFile(log, []byte(avc(time.Now(), 1, "web", "/etc/web.conf")), 0o644))
+	code, _, errs = e.run("learn", "web", "--from", log)
+	require.Equal(t, exitNew, code, errs)
+
+	code, out, errs := e.run("--json", "apply", "web", "--all", "--dry-run")
+	require.Equal(t, 0, code, errs)
+	assert.NotContains(t, out, `"revision"`, "a dry run stores no revision")
+
+	code, out, errs = e.run("--json", "apply", "web", "--all")
+	require.Equal(t, 0, code, errs)
+	var got struct {
+		Revision *struct {
+			N      int       `json:"n"`
+			Time   time.Time `json:"time"`
+			Reason string    `json:"reason"`
+			Mode   string    `json:"mode"`
+			User   string    `json:"user"`
+			SHA256 string    `json:"sha256"`
+			Path   string    `json:"path"`
+		} `json:"revision"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &got), out)
+	require.NotNil(t, got.Revision, out)
+	r := got.Revision
+	assert.Equal(t, 2, r.N)
+	assert.Equal(t, filepath.Join(e.profiles, "web"), r.Path)
+	assert.Equal(t, "complain", r.Mode)
+	assert.Equal(t, "learn: 1 rule(s) applied", r.Reason)
+	assert.NotEmpty(t, r.User)
+	assert.WithinDuration(t, time.Now(), r.Time, time.Minute)
+	text, err := os.ReadFile(r.Path)
+	require.NoError(t, err)
+	assert.Equal(t, store.SHA256Hex(text), r.SHA256, "the hash of the text written")
+	stored, err := os.ReadFile(filepath.Join(e.state, "web", "revisions", "0002.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(stored), `"sha256": "`+r.SHA256+`"`, "the revision as the store records it")
 }
