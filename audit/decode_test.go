@@ -230,19 +230,25 @@ func TestDecoderSkippedAndMalformed(t *testing.T) {
 		`type=AVC msg=audit(1700000000.100:12): apparmor="DENIED" pid=abc`,
 		`type=SYSCALL msg=audit(1700000000.100:13): arch=c000003e syscall=1 exe="/bin/x"`,
 		`[    0.0] Command line: root=/dev/sda apparmor=1 security=apparmor`,
+		// A 2.x prose record: the kernel's, but not read, so it is
+		// reported (and the gate sees evidence it cannot use).
+		`type=APPARMOR msg=audit(1157215966.604:46): REJECTING r access to /bin/df (sh(7902) profile /usr/sbin/httpd2-prefork active SYSINFO)`,
 	}
 	events := decFeedAll(t, d, "log", lines)
 	assert.Empty(t, events)
 	st := d.Stats()
 	assert.Equal(t, 2, st.Skipped)
 	assert.Equal(t, 1, st.Companions)
-	require.Len(t, st.Malformed, 3)
-	assert.Equal(t, 3, st.MalformedTotal)
-	assert.Equal(t, []int{2, 3, 4}, []int{st.Malformed[0].Line, st.Malformed[1].Line, st.Malformed[2].Line})
+	assert.Zero(t, st.RefusedTotal)
+	require.Len(t, st.Malformed, 4)
+	assert.Equal(t, 4, st.MalformedTotal)
+	assert.Equal(t, []int{2, 3, 4, 7}, []int{st.Malformed[0].Line, st.Malformed[1].Line, st.Malformed[2].Line, st.Malformed[3].Line})
 	assert.Equal(t, "log", st.Malformed[0].Source)
 	assert.Contains(t, st.Malformed[0].Err, "name")
 	assert.Contains(t, st.Malformed[1].Err, "audit")
 	assert.Contains(t, st.Malformed[2].Err, "pid")
+	assert.Contains(t, st.Malformed[3].Err, "2.0-2.2 prose record (REJECTING")
+	assert.Equal(t, time.Unix(1157215966, 604e6).UTC(), st.Malformed[3].Time)
 }
 
 func TestDecoderLost(t *testing.T) {

@@ -8,8 +8,8 @@ package audit
 import "time"
 
 // Mode is the AppArmor decision a record reports: the value of the kernel's
-// apparmor= key, or, for old record forms, the mode implied by the record
-// type (REJECTING means DENIED, PERMITTING means ALLOWED).
+// apparmor= key, or, for records without it, the mode implied by the record
+// type (APPARMOR_DENIED, 1503, means DENIED).
 type Mode string
 
 // The modes the kernel logs.
@@ -84,6 +84,7 @@ type Event struct {
 	Info      string // info=
 	Error     int64  // error= (a negative errno; see HasError, since error=-1 equals Unset)
 	ErrorSet  bool   // the record carried error=
+	TargetSet bool   // the record carried target=, perhaps empty (Launchpad bug 1689667's ptrace records)
 	Attribute string // attribute= (setprocattr)
 	Execpath  string // execpath=
 	Namespace string // namespace=

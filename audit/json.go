@@ -23,7 +23,12 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 	w.str("label", e.Label)
 	w.str("name", e.Name)
 	w.str("name2", e.Name2)
-	w.str("target", e.Target)
+	if e.TargetSet && e.Target == "" {
+		w.key("target")
+		w.quote("")
+	} else {
+		w.str("target", e.Target)
+	}
 	w.str("requested_mask", e.RequestedMask)
 	w.str("denied_mask", e.DeniedMask)
 	w.num("fsuid", e.FSUID)

@@ -115,6 +115,12 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	if typ < 0 && def != nil {
 		typ, typEnd = leadingTypeWord(line)
 	}
+	if typ < 0 && bytes.Contains(line[:hdrEnd], keyMsgAudit[1:]) {
+		// auditd's msg=audit(...) stamp comes only after its type= key,
+		// at the start of the line or after node=; here type= is glued
+		// to other text ("audit.log:type=AVC", grep's FILE: prefix).
+		return nil, &ParseError{Column: 1, Field: "type", Msg: "msg=audit(...) without auditd's type= key before it"}
+	}
 	switch {
 	case typ == TypeSyscall || typ == TypeProctitle:
 		return parseCompanion(line, typ, typEnd, def, al)
@@ -174,13 +180,7 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 		s = string(body)
 	}
 	if ia < 0 && (typ == TypeAppArmor || isOldVerb(s)) {
-		if al != nil {
-			s = al.string(body) // the 2.x parser keeps substrings
-		}
-		if err := parseOld(s, bodyStart, e); err != nil {
-			return nil, err
-		}
-		return rec, nil
+		return nil, oldRecordError(s, bodyStart)
 	}
 	if err := scanBody(s, bodyStart, inMsg, e, al); err != nil {
 		return nil, err
@@ -227,7 +227,7 @@ func findType(hdr []byte) (typ, end int) {
 			return -1, -1
 		}
 		i += off
-		if i == 0 || hdr[i-1] == ' ' || hdr[i-1] == ':' {
+		if i == 0 || hdr[i-1] == ' ' {
 			j := i + len(keyType)
 			k := j
 			for k < len(hdr) && hdr[k] != ' ' && hdr[k] != ':' {

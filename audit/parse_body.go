@@ -90,7 +90,7 @@ func (e *Event) set(key, raw string, quoted, inMsg bool, al *allocator) string {
 	case "name2":
 		e.Name2 = al.decode(raw, quoted)
 	case "target":
-		e.Target = al.decode(raw, quoted)
+		e.Target, e.TargetSet = al.decode(raw, quoted), true
 	case "requested_mask", "requested":
 		e.RequestedMask = al.keep(raw)
 	case "denied_mask", "denied":

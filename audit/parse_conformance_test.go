@@ -149,6 +149,9 @@ func libapparmorView(rec *Record, err error) map[string]string {
 	set("Peer", e.Peer)
 	set("Name", or(e.Name, e.Capname))
 	set("Name2", or(e.Name2, e.Target))
+	if _, ok := m["Name2"]; !ok && e.TargetSet {
+		m["Name2"] = "" // libapparmor prints a target= it read, even empty
+	}
 	set("Command", or(e.Comm, e.Exe))
 	num("Parent", e.Parent)
 	num("PID", e.PID)
