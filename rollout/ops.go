@@ -217,15 +217,29 @@ func (h *Host) CurrentRevision(name string) (store.Revision, bool, error) {
 	return store.Revision{}, false, nil
 }
 
-// Rollback writes revision to (or, when to is 0, the revision before the
-// current one) back as a new revision and reloads it. History is
-// append-only.
+// Rollback writes revision to (or, when to is 0, the one RollbackTarget
+// names) back as a new revision and reloads it. History is append-only.
 func (h *Host) Rollback(ctx context.Context, name string, to int, load bool) (store.Revision, error) {
 	unlock, err := h.Store.Lock(name)
 	if err != nil {
 		return store.Revision{}, err
 	}
 	defer unlock()
+	target, err := h.RollbackTarget(name, to)
+	if err != nil {
+		return store.Revision{}, err
+	}
+	text, _, err := h.Store.ReadRevision(name, target.N)
+	if err != nil {
+		return store.Revision{}, err
+	}
+	return h.Write(ctx, Write{Name: name, Managed: true, Src: text, Revision: store.Revision{Reason: fmt.Sprintf("rollback to revision %d", target.N), RollbackOf: target.N}, Load: load, Event: store.EventRollback})
+}
+
+// RollbackTarget is the stored revision a rollback reinstates: revision to,
+// or when to is 0 one step back from the revision the profile file holds
+// (see previous). status and rollback --dry-run show it before it happens.
+func (h *Host) RollbackTarget(name string, to int) (store.Revision, error) {
 	revs, err := h.Store.Revisions(name)
 	if err != nil {
 		return store.Revision{}, err
@@ -246,11 +260,8 @@ func (h *Host) Rollback(ctx context.Context, name string, to int, load bool) (st
 			return store.Revision{}, fmt.Errorf("rollback %s: revision %d is the first version; there is nothing earlier (aa-flow history %s)", name, cur.N, name)
 		}
 	}
-	text, _, err := h.Store.ReadRevision(name, to)
-	if err != nil {
-		return store.Revision{}, err
-	}
-	return h.Write(ctx, Write{Name: name, Managed: true, Src: text, Revision: store.Revision{Reason: fmt.Sprintf("rollback to revision %d", to), RollbackOf: to}, Load: load, Event: store.EventRollback})
+	_, r, err := h.Store.ReadRevision(name, to)
+	return r, err
 }
 
 // previous is the revision before n in effective history: for a rollback

@@ -28,11 +28,15 @@ type Status struct {
 	ForceComplain bool   `json:"force_complain"`
 	// Revision is the stored revision the file holds; 0 with Modified when
 	// the file was edited outside aa-flow.
-	Revision  int       `json:"revision"`
-	Revisions int       `json:"revisions"`
-	Modified  bool      `json:"modified,omitempty"`
-	Stage     string    `json:"stage"` // complain, enforce, disabled, unloaded, unmanaged
-	Since     time.Time `json:"since,omitzero"`
+	Revision  int  `json:"revision"`
+	Revisions int  `json:"revisions"`
+	Modified  bool `json:"modified,omitempty"`
+	// RollbackTo is the revision aa-flow rollback NAME would reinstate
+	// (nil when there is none: the first revision, a file edited outside
+	// aa-flow).
+	RollbackTo *store.Revision `json:"rollback_to,omitempty"`
+	Stage      string          `json:"stage"` // complain, enforce, disabled, unloaded, unmanaged
+	Since      time.Time       `json:"since,omitzero"`
 	// ComplainSince and EnforceSince are when the profile last entered
 	// each mode, from the journal (zero when it never did).
 	ComplainSince time.Time        `json:"complain_since,omitzero"`
@@ -78,6 +82,9 @@ func (h *Host) Status(ctx context.Context, name string, gate *GateOptions) (*Sta
 				}
 			}
 			st.Modified = st.Revision == 0
+			if r, err := h.RollbackTarget(name, 0); err == nil {
+				st.RollbackTo = &r
+			}
 			if st.Modified {
 				st.Problems = append(st.Problems, "the profile file matches no stored revision (edited outside aa-flow)")
 			}

@@ -370,3 +370,58 @@ func TestApplyJSONRevision(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(stored), `"sha256": "`+r.SHA256+`"`, "the revision as the store records it")
 }
+
+// Which revision rollback returns to is shown before it happens (status,
+// rollback --dry-run), and a rollback that puts a complain-mode profile back
+// in enforce mode (rollback after complain) says so.
+func TestRollbackTargetShown(t *testing.T) {
+	e := newHostEnv(t)
+	exe := filepath.Join(e.dir, "web")
+	require.NoError(t, os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755))
+	code, _, errs := e.run("init", "web", "--exec", exe)
+	require.Equal(t, 0, code, errs)
+	_, out, _ := e.run("status", "web")
+	assert.NotContains(t, out, "rollback:", "revision 1 has nothing before it")
+	log := filepath.Join(e.dir, "audit.log")
+	require.NoError(t, os.WriteFile(log, []byte(avc(time.Now(), 1, "web", "/etc/web.conf")), 0o644))
+	code, _, errs = e.run("learn", "web", "--from", log)
+	require.Equal(t, exitNew, code, errs)
+	for _, args := range [][]string{{"apply", "web", "--all"}, {"enforce", "web", "--force"}, {"complain", "web"}} {
+		code, _, errs = e.run(args...)
+		require.Equal(t, 0, code, "%v: %s", args, errs)
+	}
+	// 1 init, 2 apply, 3 enforce, 4 complain (the text of 2): one step
+	// back from 4 is 3, the enforce revision.
+	_, out, _ = e.run("status", "web", "--from", log)
+	assert.Contains(t, out, "revision 4 of 4")
+	assert.Contains(t, out, "rollback: would reinstate revision 3 (enforce mode, enforce: --force, gate skipped)")
+	_, out, _ = e.run("status", "web", "--from", log, "--json")
+	var st struct {
+		Profiles []rollout.Status `json:"profiles"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &st), out)
+	require.Len(t, st.Profiles, 1)
+	require.NotNil(t, st.Profiles[0].RollbackTo)
+	assert.Equal(t, 3, st.Profiles[0].RollbackTo.N)
+	assert.Equal(t, "enforce", st.Profiles[0].RollbackTo.Mode)
+
+	code, out, errs = e.run("rollback", "web", "--dry-run")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "web: rollback would reinstate revision 3 (enforce mode, enforce: --force, gate skipped) as a new revision")
+	assert.Contains(t, errs, "warning: web is in complain mode and revision 3 is in enforce mode: the rollback enforces it again, without the gate")
+	assert.Contains(t, errs, "aa-flow history web lists the revisions, rollback --to N reinstates another")
+	assert.Equal(t, "web (complain)\n", e.kernel(t), "a dry run changes nothing")
+
+	code, out, errs = e.run("rollback", "web")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "web: rollback to revision 3, now revision 5 (enforce mode)")
+	assert.Contains(t, errs, "revision 3 is in enforce mode")
+	assert.Equal(t, "web (enforce)\n", e.kernel(t))
+
+	// From enforce, back to complain: the direction that denies less, no
+	// warning.
+	code, out, errs = e.run("rollback", "web")
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, "rollback to revision 2, now revision 6 (complain mode)")
+	assert.NotContains(t, errs, "warning")
+}

@@ -22,7 +22,7 @@ func newStatusCmd(g *globalOptions) *cobra.Command {
 		Long: `status reports, for NAME or every profile aa-flow manages, what the kernel
 says (loaded, mode, the processes the profile confines, from securityfs and
 /proc/*/attr/current) and what aa-flow's state says (stage and since when,
-revision, last apply), and for a profile in complain mode whether the enforce
+revision, the revision aa-flow rollback NAME would reinstate, last apply), and for a profile in complain mode whether the enforce
 gate would pass now: uncovered records since the last apply, and the
 evidence verdict the gate reaches (complete, incomplete: records lost or cut
 short, none: the logs lack the kernel's record of the load that started the
@@ -133,6 +133,9 @@ func printStatus(w io.Writer, st *rollout.Status) {
 	}
 	if st.ProfilePath != "" {
 		fmt.Fprintf(w, "  file:     %s (%s mode, revision %d of %d)\n", st.ProfilePath, st.FileMode, st.Revision, st.Revisions)
+	}
+	if r := st.RollbackTo; r != nil {
+		fmt.Fprintf(w, "  rollback: would reinstate revision %d (%s mode, %s)\n", r.N, r.Mode, r.Reason)
 	}
 	switch {
 	case st.Kernel != "":
