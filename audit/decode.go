@@ -177,7 +177,10 @@ func (d *Decoder) feed(line []byte, def *MessageDefaults, o src.Origin, source s
 		return nil
 	}
 	rec, err := parse(line, def, &d.alloc)
-	if why == ReasonLayout && (rec != nil || err != nil) {
+	if why == "" && rec != nil && rec.Event != nil {
+		why = userMessage(rec.Event)
+	}
+	if why != "" && (rec != nil || err != nil) {
 		if rec != nil && rec.Event != nil && d.reuse {
 			d.alloc.free = append(d.alloc.free, rec.Event)
 		}
@@ -242,6 +245,12 @@ func (d *Decoder) FeedRecord(rec *Record, source string, lineNo int) []*Event {
 	if rec == nil {
 		d.stats.Skipped++
 		return nil
+	}
+	if rec.Event != nil {
+		if why := userMessage(rec.Event); why != "" {
+			d.refuse(source, lineNo, why)
+			return nil
+		}
 	}
 	return d.feedRecord(rec, source, lineNo)
 }

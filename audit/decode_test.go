@@ -469,6 +469,22 @@ func TestParseDoesNotRetainLine(t *testing.T) {
 	assert.Equal(t, ModeAllowed, rec.Event.Mode)
 }
 
+// A USER_AVC's sender, read in place by a Decoder, survives the line
+// buffer being overwritten.
+func TestDecoderSenderDoesNotRetainLine(t *testing.T) {
+	d := NewDecoder()
+	line := []byte(`type=USER_AVC msg=audit(1.000:5): pid=363 uid=102 auid=4294967295 ses=4294967295 subj=/usr/bin/dbus-daemon (enforce) msg='apparmor="DENIED" operation="dbus_bind" bus="system" name="x" mask="bind" pid=9 label="svc"'`)
+	evs := d.Feed(line, "f", 1)
+	for i := range line {
+		line[i] = 'X'
+	}
+	evs = append(evs, d.Flush()...)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "/usr/bin/dbus-daemon (enforce)", evs[0].SenderLabel)
+	assert.Equal(t, int64(363), evs[0].SenderPID)
+	assert.Equal(t, "/usr/bin/dbus-daemon (enforce)", evs[0].Clone().SenderLabel)
+}
+
 // Clone shares no memory with the original: every string and Extra are
 // copies, the values equal.
 func TestEventClone(t *testing.T) {

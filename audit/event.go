@@ -76,6 +76,12 @@ type Event struct {
 	Member    string // member=
 	PeerLabel string // peer_label=
 	DestName  string // name= on a dbus record goes to Name; dest= here
+	// The sender of a USER_AVC, as the kernel records it before msg='...':
+	// the process (dbus-daemon, dbus-broker) that logged the record. Unset
+	// and empty for the kernel's own records.
+	SenderPID   int64  // pid= before msg='
+	SenderUID   int64  // uid= before msg='
+	SenderLabel string // subj= before msg=' (the sender's AppArmor label, when logged)
 	// Mount.
 	Fstype  string // fstype=
 	Flags   string // flags=

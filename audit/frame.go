@@ -27,6 +27,12 @@ const (
 	// ReasonTransport: a journal entry of a transport other than the
 	// kernel's or audit's, or a /dev/kmsg record written from user space.
 	ReasonTransport Reason = "transport"
+	// ReasonUserMessage: a user-space audit message (USER_AVC) about
+	// something other than D-Bus. The kernel relays USER_AVC from any
+	// process holding CAP_AUDIT_WRITE (root in a container has it by
+	// default): it is D-Bus's word, and counts only for D-Bus mediation,
+	// which only the bus daemon performs.
+	ReasonUserMessage Reason = "user-message"
 
 	// reasonStamp: the kernel's prefix, but its audit(...) stamp is not
 	// as the kernel writes it; the line is malformed rather than refused.
@@ -44,6 +50,8 @@ func (r Reason) Describe() string {
 		return "not the field layout the kernel writes"
 	case ReasonTransport:
 		return "not from the kernel's or the audit transport"
+	case ReasonUserMessage:
+		return "a user-space USER_AVC message about something other than D-Bus"
 	}
 	return string(r)
 }
@@ -293,6 +301,8 @@ func bodyLayout(typ int, body []byte) Reason {
 	case typ == TypeSeccomp:
 		return first("auid=")
 	case typ == TypeUserAVC:
+		// Which operations a USER_AVC may report is checked once it is
+		// parsed (userMessage).
 		i := bytes.Index(body, keyUserMsg)
 		if !bytes.HasPrefix(body, []byte("pid=")) || i < 0 || !bytes.HasPrefix(body[i+len(keyUserMsg):], []byte(`apparmor="`)) {
 			return ReasonLayout
@@ -307,4 +317,17 @@ func bodyLayout(typ int, body []byte) Reason {
 	// Another record type: parse takes none of them as AppArmor's, except
 	// one that merely mentions apparmor=, which must not count.
 	return ReasonLayout
+}
+
+// userMessage is why a parsed record counts not, when it is a USER_AVC
+// about something other than D-Bus: "" for any other record. A USER_AVC
+// is written by a user-space process (dbus-daemon, dbus-broker) and
+// relayed by the kernel, which adds the sender's pid=, uid= and subj=; it
+// is evidence of what the bus daemon decided, and of nothing the kernel
+// mediates.
+func userMessage(e *Event) Reason {
+	if e.Type != TypeUserAVC || strings.HasPrefix(e.Operation, "dbus_") {
+		return ""
+	}
+	return ReasonUserMessage
 }

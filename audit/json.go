@@ -80,6 +80,9 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 			w.quote(kv.Value)
 		}
 	}
+	w.num("sender_pid", e.SenderPID)
+	w.num("sender_uid", e.SenderUID)
+	w.str("sender_subj", e.SenderLabel)
 	w.str("exe", e.Exe)
 	w.str("proctitle", e.Proctitle)
 	w.num("syscall", e.Syscall)
@@ -111,7 +114,7 @@ func (e *Event) MarshalJSON() ([]byte, error) {
 // isTrailingKey reports the keys MarshalJSON writes after Extra.
 func isTrailingKey(k string) bool {
 	switch k {
-	case "exe", "proctitle", "syscall", "type", "serial", "epoch", "time", "source", "line":
+	case "sender_pid", "sender_uid", "sender_subj", "exe", "proctitle", "syscall", "type", "serial", "epoch", "time", "source", "line":
 		return true
 	}
 	return false

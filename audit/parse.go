@@ -146,6 +146,7 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	e.Type = max(typ, 0)
 	e.FSUID, e.OUID, e.Protocol, e.Lport, e.Fport = Unset, Unset, Unset, Unset, Unset
 	e.Capability, e.PeerPID, e.Error, e.PID, e.Parent, e.Syscall = Unset, Unset, Unset, Unset, Unset, Unset
+	e.SenderPID, e.SenderUID = Unset, Unset
 	bodyStart := max(typEnd, 0)
 	if ih := bytes.Index(line[:hdrEnd], keyAudit); ih >= 0 {
 		t, serial, end, err := parseStamp(line, ih+len(keyAudit))
@@ -164,6 +165,9 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 	inMsg := false
 	if ia >= 0 {
 		inMsg = ia > 0 && line[ia-1] == '\''
+		if inMsg && typ == TypeUserAVC && bodyStart < ia {
+			parseSender(line[bodyStart:ia-1], e, al)
+		}
 		bodyStart = ia
 	}
 	for bodyStart < len(line) && (line[bodyStart] == ' ' || line[bodyStart] == ':') {
@@ -195,6 +199,40 @@ func parse(line []byte, def *MessageDefaults, al *allocator) (*Record, error) {
 		return nil, &ParseError{Column: bodyStart + 1, Field: "apparmor", Msg: "no apparmor= mode"}
 	}
 	return rec, nil
+}
+
+// parseSender reads what the kernel writes in front of a user-space
+// message (a USER_AVC's msg='...'): the sending process's pid=, uid=,
+// auid=, ses= and, when an LSM labels it, subj=. The kernel takes such a
+// message only from a process holding CAP_AUDIT_WRITE in the initial user
+// namespace, and these fields are the kernel's account of that process,
+// not the sender's claim (which, like exe=, is inside msg='...').
+func parseSender(hdr []byte, e *Event, al *allocator) {
+	hdr = bytes.TrimSuffix(bytes.TrimRight(hdr, " "), []byte("msg="))
+	hdr = bytes.TrimRight(hdr, " ")
+	// subj= is the last field and its value may hold a space (a label
+	// and its mode: "/usr/bin/dbus-daemon (enforce)").
+	if i := bytes.Index(hdr, []byte("subj=")); i >= 0 && (i == 0 || hdr[i-1] == ' ') {
+		if al != nil {
+			e.SenderLabel = al.keep(unsafe.String(unsafe.SliceData(hdr[i+5:]), len(hdr)-i-5))
+		} else {
+			e.SenderLabel = string(hdr[i+5:])
+		}
+		hdr = hdr[:i]
+	}
+	for _, f := range bytes.Fields(hdr) {
+		k, v, _ := bytes.Cut(f, []byte("="))
+		n, ok := smallInt(v)
+		if !ok {
+			continue
+		}
+		switch string(k) {
+		case "pid":
+			e.SenderPID = n
+		case "uid":
+			e.SenderUID = n
+		}
+	}
 }
 
 // isoPrefixTime parses the RFC 3339 timestamp rsyslog and journalctl -o

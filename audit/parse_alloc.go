@@ -211,7 +211,7 @@ func (e *Event) Clone() *Event {
 	fields := [...]*string{&c.Operation, &c.Class, &c.Profile, &c.Label, &c.Name, &c.Name2, &c.Target,
 		&c.RequestedMask, &c.DeniedMask, &c.Family, &c.SockType, &c.Laddr, &c.Faddr, &c.Addr, &c.PeerAddr,
 		&c.Capname, &c.Signal, &c.Peer, &c.PeerProfile, &c.Bus, &c.Path, &c.Interface, &c.Member,
-		&c.PeerLabel, &c.DestName, &c.Fstype, &c.Flags, &c.SrcName, &c.Info, &c.Attribute, &c.Execpath,
+		&c.PeerLabel, &c.DestName, &c.SenderLabel, &c.Fstype, &c.Flags, &c.SrcName, &c.Info, &c.Attribute, &c.Execpath,
 		&c.Namespace, &c.Comm, &c.Exe, &c.Proctitle, &c.Source}
 	n := len(c.Mode)
 	for _, f := range fields {

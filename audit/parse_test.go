@@ -95,6 +95,19 @@ func TestParseValues(t *testing.T) {
 				assert.Equal(t, "/bin/dbus-daemon", e.Exe)
 				assert.Empty(t, e.Addr)
 			}},
+		{"USER_AVC: the sender as the kernel records it", `type=USER_AVC msg=audit(1375323372.644:157): pid=363 uid=102 auid=4294967295 ses=4294967295 subj=/usr/bin/dbus-daemon (enforce) msg='apparmor="DENIED" operation="dbus_bind" bus="system" name="x" mask="bind" pid=2838 label="/p" exe="/usr/bin/dbus-daemon" sauid=102 hostname=? addr=? terminal=?'`,
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, int64(363), e.SenderPID)
+				assert.Equal(t, int64(102), e.SenderUID)
+				assert.Equal(t, "/usr/bin/dbus-daemon (enforce)", e.SenderLabel)
+				assert.Equal(t, int64(2838), e.PID)
+			}},
+		{"an AVC has no sender", `type=AVC msg=audit(1.000:1): apparmor="DENIED" operation="open" profile="p" name="/x" pid=7`,
+			func(t *testing.T, e *Event) {
+				assert.Equal(t, int64(Unset), e.SenderPID)
+				assert.Equal(t, int64(Unset), e.SenderUID)
+				assert.Empty(t, e.SenderLabel)
+			}},
 		{"dbus-daemon syslog without audit stamp", `Jul 31 17:11:16 host dbus[1692]: apparmor="DENIED" operation="dbus_bind"  bus="session" name="com.apparmor.Test" mask="bind" pid=2940 profile="/p"`,
 			func(t *testing.T, e *Event) {
 				assert.Zero(t, e.Serial)

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/aa-flow/aa-flow/audit/source"
@@ -48,6 +49,7 @@ func FuzzReadTrust(f *testing.F) {
 		`apparmor="ALLOWED" operation="open" profile="svc" name="/etc/shadow" requested_mask="r"`,
 		`audit(1795341600.031:1006): type=1503 operation="capable" name="sys_admin" pid=1 profile="svc"`,
 		`type=USER_AVC msg=audit(1.000:2): pid=1 uid=0 auid=0 ses=1 msg='apparmor="DENIED" operation="dbus_method_call" bus="system" mask="send" label="svc"'`,
+		`type=USER_AVC msg=audit(1.000:2): pid=1 uid=0 auid=0 ses=1 subj=unconfined msg='apparmor="ALLOWED" operation="open" class="file" profile="svc" name="/etc/shadow" requested_mask="r"'`,
 		`type=APPARMOR msg=audit(1.000:2): REJECTING r access to /etc/shadow (t(1) profile svc active svc)`,
 		`AVC apparmor="ALLOWED" operation="open" profile="svc" name="/etc/shadow"`,
 	} {
@@ -86,6 +88,9 @@ func FuzzReadTrust(f *testing.F) {
 			for _, e := range evs {
 				if e.Type == TypeAVC && !reAVCBody.Match(line) {
 					t.Fatalf("origin %v: an AVC whose first field is not apparmor=: %q", o, line)
+				}
+				if e.Type == TypeUserAVC && !strings.HasPrefix(e.Operation, "dbus_") {
+					t.Fatalf("origin %v: a USER_AVC taken for something other than D-Bus: %q", o, line)
 				}
 			}
 		}

@@ -20,6 +20,11 @@ type Evidence struct {
 	// Comm and PID are from the first record.
 	Comm string `json:"comm,omitempty"`
 	PID  int64  `json:"pid,omitempty"`
+	// Sender is who logged the first record when that was not the kernel:
+	// a D-Bus daemon's USER_AVC, as the kernel names its sender ("pid=363
+	// uid=102 subj=unconfined"). Any process with CAP_AUDIT_WRITE can send
+	// one, so the person sees whose word the rule rests on.
+	Sender string `json:"sender,omitempty"`
 	// Source is where the first record was read: "FILE:LINE", "journald", ...
 	Source string `json:"source,omitempty"`
 	// Lines are the lines of Source's file that held the records, in
@@ -43,6 +48,7 @@ func (ev *Evidence) add(e *audit.Event) {
 			ev.PID = e.PID
 		}
 		ev.Source = eventSource(e)
+		ev.Sender = sender(e)
 	}
 	if ev.Count > 1 && e.Line > 0 && len(ev.Lines) < MaxLines && sourceFile(ev.Source) == e.Source {
 		if len(ev.Lines) == 0 {
@@ -52,6 +58,32 @@ func (ev *Evidence) add(e *audit.Event) {
 		}
 		ev.Lines = append(ev.Lines, e.Line)
 	}
+}
+
+// sender describes a USER_AVC's sender as the kernel logged it, "" for the
+// kernel's own records.
+func sender(e *audit.Event) string {
+	if e.Type != audit.TypeUserAVC {
+		return ""
+	}
+	var parts []string
+	if e.SenderPID != audit.Unset {
+		parts = append(parts, "pid="+strconv.FormatInt(e.SenderPID, 10))
+	}
+	if e.SenderUID != audit.Unset {
+		parts = append(parts, "uid="+strconv.FormatInt(e.SenderUID, 10))
+	}
+	if e.SenderLabel != "" {
+		parts = append(parts, "subj="+e.SenderLabel)
+	}
+	if e.Exe != "" {
+		// Inside msg='...': the sender's own claim.
+		parts = append(parts, "exe="+e.Exe)
+	}
+	if len(parts) == 0 {
+		return "unknown"
+	}
+	return strings.Join(parts, " ")
 }
 
 // sourceFile is the file of a "FILE:LINE" source, "" for any other.
@@ -146,6 +178,9 @@ func (ev Evidence) String() string {
 	}
 	if ev.Source != "" {
 		s += ", from " + ev.Source
+	}
+	if ev.Sender != "" {
+		s += ", logged by " + ev.Sender
 	}
 	return s
 }
