@@ -54,7 +54,7 @@ e2e_image() {
 		if [ ! -s "$dir/root.img" ]; then
 			local t0=$SECONDS
 			log "building the $GUEST guest from Debian's packages (once; cached in $dir)"
-			"$E2E_DIR/guest/build-image" "$GUEST" "$dir.tmp" || die "building the $GUEST guest failed"
+			"$E2E_DIR/guest/build-image" "$GUEST" "$dir.tmp" >&2 || die "building the $GUEST guest failed"
 			rm -rf "$dir" && mv "$dir.tmp" "$dir"
 			log "built the $GUEST guest in $((SECONDS - t0))s"
 			local old
