@@ -6,6 +6,7 @@
 # each scenario reported.
 #
 #   GUEST=debian-12 (default) | debian-13: the release the guest is built from
+#   (debian-13-backports: 13 with trixie-backports' kernel, for e2e/capture-corpus)
 #
 # The guest (e2e/guest/build-image): Debian's kernel, systemd, AppArmor (parser,
 # abstractions, tunables, abi; apparmor.service loads /etc/apparmor.d at boot),
@@ -28,8 +29,8 @@ REPO=$(cd "$E2E_DIR/.." && pwd)
 WORK=${E2E_WORK:-$E2E_DIR/work}
 GUEST=${GUEST:-debian-12}
 case $GUEST in
-debian-12 | debian-13) ;;
-*) printf '[e2e] error: GUEST=%s: want debian-12 or debian-13\n' "$GUEST" >&2 && exit 2 ;;
+debian-12 | debian-13 | debian-13-backports) ;;
+*) printf '[e2e] error: GUEST=%s: want debian-12, debian-13 or debian-13-backports\n' "$GUEST" >&2 && exit 2 ;;
 esac
 # Guest images are cached outside the tree so a fresh checkout reuses them.
 CACHE=${E2E_CACHE:-/var/cache/aa-flow}
