@@ -244,7 +244,25 @@ func netAddr(ip, port string) (string, string) {
 // they go into rules as they are, so a record holding anything else (a
 // forged syslog line) is refused.
 func plainWords(e *audit.Event) bool {
-	return wordsOnly(mask(e)) && wordsOnly(e.Signal)
+	return wordsOnly(mask(e)) && (wordsOnly(e.Signal) || realtimeSignal(e.Signal))
+}
+
+// realtimeSignal reports whether s is the kernel's name of a real-time
+// signal, rtmin+0 to rtmin+32, as it logs them and as signal rules write
+// them.
+func realtimeSignal(s string) bool {
+	n, ok := strings.CutPrefix(s, "rtmin+")
+	if !ok || n == "" || len(n) > 2 || (len(n) == 2 && n[0] == '0') {
+		return false
+	}
+	v := 0
+	for i := 0; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return false
+		}
+		v = v*10 + int(n[i]-'0')
+	}
+	return v <= 32
 }
 
 // appendMount is the access of a mount, umount, remount or pivot_root

@@ -478,3 +478,38 @@ func TestProposeOldOwnerMask(t *testing.T) {
 		assert.Equal(t, []string{tc.rule}, texts(prop), tc.mask)
 	}
 }
+
+// Real-time signals are logged as rtmin+N (Debian 13's and 7.3's kernels,
+// testdata/corpus/kernel) and written so in signal rules; anything else
+// after "rtmin+" is not the kernel's and is refused.
+func TestProposeRealtimeSignals(t *testing.T) {
+	rec := func(sig string) string {
+		return `type=AVC msg=audit(1796609649.392:474): apparmor="ALLOWED" operation="signal" class="signal" profile="aatest" pid=580 comm="aatest" requested_mask="send" denied_mask="send" signal=` + sig + ` peer="aatest"`
+	}
+	for _, tc := range []struct {
+		signal string
+		rule   string // "" when refused
+	}{
+		{"rtmin+1", "signal send set=(rtmin+1) peer=aatest,"},
+		{"rtmin+0", "signal send set=(rtmin+0) peer=aatest,"},
+		{"rtmin+32", "signal send set=(rtmin+32) peer=aatest,"},
+		{"rtmin+33", ""},
+		{"rtmin+01", ""},
+		{"rtmin+", ""},
+		{"rtmin+1x", ""},
+		{"rtmax-1", ""},
+	} {
+		t.Run(tc.signal, func(t *testing.T) {
+			prop, err := propose.Propose(nil, "aatest", decodeAll([]byte(rec(tc.signal)), "audit.log"), propose.ProposeOptions{})
+			require.NoError(t, err)
+			if tc.rule == "" {
+				assert.Empty(t, texts(prop))
+				assert.Equal(t, 1, prop.Counts.Unwritable)
+				return
+			}
+			assert.Equal(t, []string{tc.rule}, texts(prop))
+			out, _ := learnInto(t, "profile aatest {\n}\n", "aatest", decodeAll([]byte(rec(tc.signal)), "audit.log"), propose.ProposeOptions{})
+			profiletest.Compile(t, out)
+		})
+	}
+}
