@@ -2,8 +2,11 @@ package learn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"regexp"
 	"strings"
 	"time"
 
@@ -45,7 +48,24 @@ type Applied struct {
 	Revision *store.Revision
 	Loaded   bool // the file was reloaded into the kernel
 	DryRun   bool // nothing was changed
+	// SetAside are the chosen rules apparmor_parser refused; the rest
+	// were written, and these stay pending in the proposal.
+	SetAside []SetAside
 }
+
+// SetAside is a chosen rule that apparmor_parser does not accept (one the
+// parser cannot express, such as a unix rule with a path address on 4.1),
+// set aside so that it does not sink the rules it does accept.
+type SetAside struct {
+	Profile string   `json:"profile"` // the (sub)profile it was for
+	Rule    string   `json:"rule"`    // the rule's text
+	IDs     []string `json:"ids"`     // the proposal's rule IDs
+	Reason  string   `json:"reason"`  // the parser's message
+}
+
+// ErrParserRefused is returned when apparmor_parser refuses every chosen
+// rule: nothing is written, and the rules stay pending.
+var ErrParserRefused = errors.New("apparmor_parser refuses every chosen rule")
 
 // Apply writes the rules d accepts into the profile file (before each
 // profile's closing brace, under a dated comment), validates it, stores a
@@ -82,22 +102,26 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *propose.Proposa
 	if o.Now != nil {
 		now = o.Now
 	}
-	// Apply twice = apply once: rules the file already has (an earlier
-	// apply that was killed before it resolved the proposal, or a
-	// concurrent one) are not written again.
-	chosen = missing(cur.File, chosen)
+	comment := "# learned by aa-flow " + now().Format("2006-01-02")
+	d, chosen, out, aside, err := parserAccepts(ctx, h, t.Name, cur, prop, d, comment)
+	if err != nil {
+		return nil, err
+	}
 	if len(chosen) == 0 {
+		if len(aside) > 0 {
+			var why []string
+			for _, a := range aside {
+				why = append(why, fmt.Sprintf("%q: %s", a.Rule, a.Reason))
+			}
+			return nil, fmt.Errorf("%s: nothing written: %w: %s", cur.Path, ErrParserRefused, strings.Join(why, "; "))
+		}
 		if o.DryRun {
 			fmt.Fprintf(log, "%s already has every chosen rule; nothing to write\n", cur.Path)
 			return &Applied{Path: cur.Path, DryRun: true}, nil
 		}
 		return &Applied{Path: cur.Path}, dropDecided(o.Dirs, t, prop, d)
 	}
-	out, err := parser.InsertRules(cur.Src, cur.File, chosen, "# learned by aa-flow "+now().Format("2006-01-02"))
-	if err != nil {
-		return nil, fmt.Errorf("add rules to %s: %w", cur.Path, err)
-	}
-	res := &Applied{Rules: len(chosen), Path: cur.Path, DryRun: o.DryRun}
+	res := &Applied{Rules: len(chosen), Path: cur.Path, DryRun: o.DryRun, SetAside: aside}
 	if o.DryRun {
 		fmt.Fprint(log, review.Unified(cur.Path, cur.Path+" (new)", cur.Src, out, o.Color))
 	}
@@ -118,6 +142,62 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *propose.Proposa
 	}
 	res.Loaded = !o.NoLoad
 	return res, dropDecided(o.Dirs, t, prop, d)
+}
+
+// parserAccepts is what Apply writes: the decided rules the file lacks
+// (apply twice = apply once: rules an earlier, killed or concurrent apply
+// wrote are not written again), inserted into cur's text. When
+// apparmor_parser refuses the result, each rule is tried alone against the
+// current file; those it refuses are set aside (left out of the returned
+// decisions, so they stay pending) and the rest are tried again. The error
+// stands when the file itself does not compile or no single rule is to
+// blame.
+func parserAccepts(ctx context.Context, h *rollout.Host, name string, cur *Target, prop *propose.Proposal, d propose.Decisions, comment string) (propose.Decisions, []profiles.Chosen, []byte, []SetAside, error) {
+	var aside []SetAside
+	for {
+		chosen := missing(cur.File, prop.Apply(d))
+		if len(chosen) == 0 {
+			return d, nil, nil, aside, nil
+		}
+		out, err := parser.InsertRules(cur.Src, cur.File, chosen, comment)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("add rules to %s: %w", cur.Path, err)
+		}
+		verr := h.Validate(ctx, name, out)
+		var perr *aaparser.Error
+		if verr == nil || !errors.As(verr, &perr) || h.Validate(ctx, name, cur.Src) != nil {
+			return d, chosen, out, aside, nil // Write reports verr
+		}
+		kept := maps.Clone(d)
+		for _, c := range chosen {
+			one, err := parser.InsertRules(cur.Src, cur.File, []profiles.Chosen{c}, comment)
+			if err != nil {
+				return nil, nil, nil, nil, fmt.Errorf("add rules to %s: %w", cur.Path, err)
+			}
+			if err := h.Validate(ctx, name, one); errors.As(err, &perr) {
+				aside = append(aside, SetAside{Profile: c.Profile, Rule: c.Text, IDs: c.IDs, Reason: reason(perr.Stderr)})
+				for _, id := range c.IDs {
+					delete(kept, id)
+				}
+			}
+		}
+		if len(kept) == len(d) {
+			return d, chosen, out, aside, nil // no one rule to blame: Write reports verr
+		}
+		d = kept
+	}
+}
+
+// trialLine is "at line N" in the parser's message about a trial file (the
+// current file with one rule added), which is no line of the user's file.
+var trialLine = regexp.MustCompile(` at line [0-9]+:`)
+
+// reason is the parser's message about a trial file: its first line (the
+// parser adds notes about the cache when run without a kernel), without
+// the trial file's line number.
+func reason(stderr string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n")
+	return trialLine.ReplaceAllString(line, ":")
 }
 
 // missing is chosen without the rules the file's (sub)profile already has,

@@ -322,7 +322,11 @@ func applyRules(ctx context.Context, g *globalOptions, t *learn.Target, prop *pr
 	if err != nil {
 		return nil, "", err
 	}
-	r := &actionResult{Profile: t.Name, Action: "apply", DryRun: res.DryRun, Loaded: res.Loaded, Rules: res.Rules, Revision: res.Revision}
+	r := &actionResult{Profile: t.Name, Action: "apply", DryRun: res.DryRun, Loaded: res.Loaded, Rules: res.Rules, Revision: res.Revision, SetAside: res.SetAside}
+	for _, a := range res.SetAside {
+		g.warn("%s: %s %s set aside, the others written: apparmor_parser does not accept it (%s); it stays pending (aa-flow review %s to reject it)",
+			t.Name, strings.Join(a.IDs, ","), a.Rule, a.Reason, t.Name)
+	}
 	switch {
 	case res.Rules == 0:
 		return r, fmt.Sprintf("%s: no rules selected; nothing written\n", t.Name), nil

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/aa-flow/aa-flow/internal/termsafe"
+	"github.com/aa-flow/aa-flow/learn"
 	"github.com/aa-flow/aa-flow/store"
 )
 
@@ -167,6 +168,8 @@ type actionResult struct {
 	Loaded   bool            `json:"loaded"`
 	Rules    int             `json:"rules,omitempty"` // apply: rule lines written
 	Revision *store.Revision `json:"revision,omitempty"`
+	// SetAside are apply's chosen rules apparmor_parser refused.
+	SetAside []learn.SetAside `json:"set_aside,omitempty"`
 }
 
 // done reports what a command did: r as JSON with --json, else the sentence

@@ -1,0 +1,72 @@
+package learn
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/internal/testutil"
+	"github.com/aa-flow/aa-flow/propose"
+)
+
+// A rule apparmor_parser refuses does not sink the others: learning from
+// the 7.3 kernel's capture (unix sockets by path, which no parser here can
+// write as unix rules; userns, which 3.0's cannot) writes every rule the
+// parser takes and leaves the refused ones pending, each with the parser's
+// reason.
+func TestApplySetsAsideWhatTheParserRefuses(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	b, err := os.ReadFile(testutil.Corpus(t, "kernel", "debian-7.3-audit.log"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(e.log, b, 0o644))
+	require.NoError(t, os.WriteFile(e.profile, []byte("include <tunables/global>\nprofile aatest flags=(complain) {\n}\n"), 0o644))
+
+	res, err := Learn(ctx, "aatest", e.learn)
+	require.NoError(t, err)
+	all := texts(res.Proposal)
+	require.Contains(t, all, "unix (accept, bind, getattr, listen) type=stream addr=/tmp/aatest/sock,")
+
+	d, err := res.Proposal.Decide(propose.Selection{All: true})
+	require.NoError(t, err)
+	got, err := Apply(ctx, e.apply, res.Target, res.Proposal, d)
+	require.NoError(t, err)
+	require.NotEmpty(t, got.SetAside)
+	compiles(t, e.profile)
+	src, err := os.ReadFile(e.profile)
+	require.NoError(t, err)
+	var asideIDs []string
+	for _, a := range got.SetAside {
+		t.Logf("set aside: %s: %s", a.Rule, a.Reason)
+		assert.NotContains(t, string(src), a.Rule, "a refused rule is not written")
+		assert.Contains(t, a.Reason, "AppArmor parser error: ", "the parser's own reason, without the line of the trial file: %+v", a)
+		asideIDs = append(asideIDs, a.IDs...)
+	}
+	assert.Contains(t, string(src), "owner /tmp/aatest/sock w,", "the rules the parser takes are written")
+	assert.Len(t, got.SetAside, 3, "userns create, and the two unix rules with a path address")
+
+	// The refused rules stay pending; the written ones do not.
+	_, prop, err := pending(e)
+	require.NoError(t, err)
+	var pendingIDs []string
+	for _, r := range prop.Rules {
+		pendingIDs = append(pendingIDs, r.ID)
+	}
+	assert.ElementsMatch(t, asideIDs, pendingIDs)
+
+	// Applying only refused rules writes nothing and says why.
+	d, err = prop.Decide(propose.Selection{All: true})
+	require.NoError(t, err)
+	before, _ := os.ReadFile(e.profile)
+	tgt, _, err := pending(e)
+	require.NoError(t, err)
+	_, err = Apply(ctx, e.apply, tgt, prop, d)
+	require.ErrorIs(t, err, ErrParserRefused)
+	assert.True(t, strings.Contains(err.Error(), "addr=/tmp/aatest/sock"), err.Error())
+	after, _ := os.ReadFile(e.profile)
+	assert.Equal(t, string(before), string(after))
+}
