@@ -23,6 +23,55 @@ func TestApplySetsAsideWhatTheParserRefuses(t *testing.T) {
 	e := newEnv(t)
 	b, err := os.ReadFile(testutil.Corpus(t, "kernel", "debian-7.3-audit.log"))
 	require.NoError(t, err)
+	setAside(ctx, t, e, b, 3)
+}
+
+// The captures of 6.12 and 7.3, from auditd's log and from /dev/kmsg, all
+// learn into a profile that compiles; 3.0's parser sets aside what only
+// 4.x can write.
+func TestApplyKernelCaptures(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		aside int // userns create, (and, on 7.3, the two unix rules with a path address)
+	}{
+		{"debian-6.12-audit.log", 1},
+		{"debian-6.12-kmsg.log", 1},
+		{"debian-7.3-audit.log", 3},
+		{"debian-7.3-kmsg.log", 3},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			e := newEnv(t)
+			b, err := os.ReadFile(testutil.Corpus(t, "kernel", tc.file))
+			require.NoError(t, err)
+			got := learnAll(context.Background(), t, e, b)
+			assert.Len(t, got.SetAside, tc.aside)
+			for _, a := range got.SetAside {
+				assert.True(t, a.Rule == "userns create," || strings.Contains(a.Rule, "addr=/tmp/aatest/sock"), "unexpected: %+v", a)
+			}
+		})
+	}
+}
+
+// learnAll learns the capture b into a profile with no rules, applies every
+// proposed rule and checks the result compiles.
+func learnAll(ctx context.Context, t *testing.T, e *env, b []byte) *Applied {
+	t.Helper()
+	require.NoError(t, os.WriteFile(e.log, b, 0o644))
+	require.NoError(t, os.WriteFile(e.profile, []byte("include <tunables/global>\nprofile aatest flags=(complain) {\n}\n"), 0o644))
+	res, err := Learn(ctx, "aatest", e.learn)
+	require.NoError(t, err)
+	d, err := res.Proposal.Decide(propose.Selection{All: true})
+	require.NoError(t, err)
+	got, err := Apply(ctx, e.apply, res.Target, res.Proposal, d)
+	require.NoError(t, err)
+	compiles(t, e.profile)
+	return got
+}
+
+// setAside learns the capture b, applies everything and checks that want
+// rules were set aside, the rest written and the refused ones left pending.
+func setAside(ctx context.Context, t *testing.T, e *env, b []byte, want int) {
+	t.Helper()
 	require.NoError(t, os.WriteFile(e.log, b, 0o644))
 	require.NoError(t, os.WriteFile(e.profile, []byte("include <tunables/global>\nprofile aatest flags=(complain) {\n}\n"), 0o644))
 
@@ -47,7 +96,7 @@ func TestApplySetsAsideWhatTheParserRefuses(t *testing.T) {
 		asideIDs = append(asideIDs, a.IDs...)
 	}
 	assert.Contains(t, string(src), "owner /tmp/aatest/sock w,", "the rules the parser takes are written")
-	assert.Len(t, got.SetAside, 3, "userns create, and the two unix rules with a path address")
+	assert.Len(t, got.SetAside, want, "userns create, and the two unix rules with a path address")
 
 	// The refused rules stay pending; the written ones do not.
 	_, prop, err := pending(e)
