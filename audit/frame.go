@@ -152,7 +152,7 @@ func auditMessage(m []byte) Reason {
 		// number.
 		return ReasonPrefix
 	}
-	typ := typeNumber(m[:sp])
+	typ := journaldType(m[:sp])
 	if typ == 0 {
 		return ReasonPrefix
 	}

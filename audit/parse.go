@@ -283,11 +283,28 @@ func leadingTypeWord(msg []byte) (typ, end int) {
 	if k < 0 {
 		k = len(msg)
 	}
-	t := typeNumber(msg[:k])
+	t := journaldType(msg[:k])
 	if t == 0 {
 		return -1, -1
 	}
 	return t, k
+}
+
+// journaldType is the type number of the word journald starts an audit
+// message with: a type's name, or for a type journald has no name for
+// AUDIT and the number, at least four digits (systemd writes "AUDIT%04i").
+// 0 when it is neither.
+func journaldType(w []byte) int {
+	digits, ok := bytes.CutPrefix(w, []byte("AUDIT"))
+	if !ok || len(digits) < 4 || digits[0] == '0' && len(digits) > 4 {
+		return typeNumber(w)
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0
+		}
+	}
+	return typeNumber(digits)
 }
 
 func typeNumber(v []byte) int {

@@ -18,7 +18,9 @@ var (
 		`|(node=\S+ )?type=\S+ msg=audit\(\d+\.\d+:\d+\): ` +
 		`|\[ *\d+\.\d+\] ` + kernelForm +
 		`|([A-Z][a-z][a-z] [ \d]\d \d\d:\d\d:\d\d\S*|\d{4}-\d\d-\d\d[T ]\S+) (\S+ kernel|kern\.\S+): (\[ *\d+\.\d+\] )?` + kernelForm + `)`)
-	reAuditMsg = regexp.MustCompile(`^(type=\S+ msg=audit\(\d+\.\d+:\d+\):|[A-Z_]+(\[\d+\])? )`)
+	// journald's audit MESSAGE starts with the type's name, or AUDIT and
+	// its number for a type journald has no name for ("AUDIT%04i").
+	reAuditMsg = regexp.MustCompile(`^(type=\S+ msg=audit\(\d+\.\d+:\d+\):|[A-Z_]+(\[\d+\])? |AUDIT\d{4,} )`)
 	// An AVC's first field is apparmor=.
 	reAVCBody = regexp.MustCompile(`audit\(\d+\.\d+:\d+\): *apparmor="|^AVC +apparmor="`)
 )

@@ -50,6 +50,17 @@ func TestTrustOnlyTheKernelsRecords(t *testing.T) {
 		{"kmsg: user space's /dev/kmsg line", source.Other, genuine, false, audit.ReasonTransport},
 		{"journald audit transport", source.Audit, `AVC ` + body, true, ""},
 		{"journald audit transport: not a type word", source.Audit, `hello ` + body, false, audit.ReasonPrefix},
+		{"journald audit transport: a bare number", source.Audit, `1400 ` + body, false, audit.ReasonPrefix},
+		// journald names a type it does not know AUDITnnnn: systemd's
+		// audit_type_name_alloca (src/journal/audit-type.h) formats it
+		// "AUDIT%04i" when audit_type_to_string has no name, and
+		// process_audit_string writes MESSAGE=NAME BODY. The audit
+		// transport is journald's own, from the kernel's netlink socket,
+		// so that form is the kernel's record too.
+		{"journald audit transport: a type journald has no name for", source.Audit, `AUDIT1400 ` + body, true, ""},
+		{"journald audit transport: AUDIT and too few digits", source.Audit, `AUDIT140 ` + body, false, audit.ReasonPrefix},
+		{"journald audit transport: AUDIT and a zero %04i does not write", source.Audit, `AUDIT01400 ` + body, false, audit.ReasonPrefix},
+		{"journald audit transport: AUDIT and no number", source.Audit, `AUDIT ` + body, false, audit.ReasonPrefix},
 
 		{"audit.log", source.Text, auditd, true, ""},
 		{"audit.log with node=", source.Text, `node=web1 ` + auditd, true, ""},
@@ -89,6 +100,9 @@ func TestTrustOnlyTheKernelsRecords(t *testing.T) {
 			if tc.want {
 				require.Len(t, evs, 1)
 				assert.Zero(t, st.RefusedTotal)
+				if strings.HasPrefix(tc.line, "AUDIT1400 ") {
+					assert.Equal(t, audit.TypeAVC, evs[0].Type, "the type number journald's word names")
+				}
 				return
 			}
 			assert.Empty(t, evs)
