@@ -344,3 +344,30 @@ func CollectVars(f *profiles.File, load profiles.IncludeLoader) (profiles.Vars, 
 	}
 	return b.vars, nil
 }
+
+// ExecRule is the allow rule that decides where an exec of path goes (its
+// Exec mode and Target), as apparmor_parser compiles the profile: a rule
+// naming path exactly wins over patterns that match it, else the first
+// pattern that does (the parser refuses patterns whose modes conflict).
+// nil when no rule grants the exec or a deny rule refuses it.
+func (p *Policy) ExecRule(path string) *profiles.FileRule {
+	var best *profiles.FileRule
+	exact := false
+	for _, n := range p.Rules {
+		r, ok := n.(*profiles.FileRule)
+		if !ok || r.Exec == "" || r.Path == "" || !p.m.glob(r.Path, path) {
+			continue
+		}
+		if r.Q.Deny {
+			return nil
+		}
+		lit, err := profiles.UnescapeLiteral(r.Path)
+		switch {
+		case err == nil && lit == path && !exact:
+			best, exact = r, true
+		case best == nil:
+			best = r
+		}
+	}
+	return best
+}
