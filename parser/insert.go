@@ -12,8 +12,13 @@ import (
 // everything the person wrote as it was: the lines for each (sub)profile
 // go just before its closing brace, indented one step deeper than the
 // brace, under the comment line given (e.g. "# learned by aa-flow
-// 2026-11-22"). A hat or child the file does not have yet is written as a
-// new `^name { ... }` block inside its parent.
+// 2026-11-22"). A sub-profile the file does not have yet is written as a
+// new block inside its parent, holding its rules: a child profile when a
+// rule for the parent is that child, empty (`profile NAME ... { }`, the
+// child a cx rule runs a program in: see propose), else a hat, `^NAME {
+// ... }` (a kernel label such as "parent///usr/bin/x" does not say which,
+// and change_hat is what makes one appear unasked). A new hat starts in
+// its parent's mode (complain, kill, ...).
 //
 // f must be the parse of src: the profiles' End positions locate their
 // closing braces. The result is new text; src is not modified.
@@ -25,20 +30,31 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 	type target struct {
 		prof  *profiles.Profile
 		lines []string
-		// hats to create inside prof: name -> lines
-		hats     map[string][]string
-		hatOrder []string
+		// subs are the sub-profiles to create inside prof, in order
+		subs []*newSub
 	}
 	targets := map[*profiles.Profile]*target{}
 	var order []*profiles.Profile
 	get := func(p *profiles.Profile) *target {
 		t := targets[p]
 		if t == nil {
-			t = &target{prof: p, hats: map[string][]string{}}
+			t = &target{prof: p}
 			targets[p] = t
 			order = append(order, p)
 		}
 		return t
+	}
+	// sub is the new sub-profile name of the parent p, made on first use.
+	sub := func(p *profiles.Profile, name string) *newSub {
+		t := get(p)
+		for _, s := range t.subs {
+			if s.name == name {
+				return s
+			}
+		}
+		s := &newSub{name: name, header: subHeader(p, name)}
+		t.subs = append(t.subs, s)
+		return s
 	}
 	seen := map[string]bool{}
 	for _, r := range rules {
@@ -50,20 +66,24 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 			continue
 		}
 		seen[key] = true
-		if p := f.Find(r.Profile); p != nil {
+		p := f.Find(r.Profile)
+		if p != nil {
+			if name, header, ok := emptyChild(r.Text); ok {
+				if f.Find(r.Profile+"//"+name) == nil {
+					sub(p, name).header = header
+				}
+				continue
+			}
 			t := get(p)
 			t.lines = append(t.lines, r.Text)
 			continue
 		}
-		p, hat := parentOf(f, r.Profile)
+		p, name := parentOf(f, r.Profile)
 		if p == nil {
 			return nil, fmt.Errorf("%s: no profile to add %q to", f.Path, r.Profile)
 		}
-		t := get(p)
-		if _, ok := t.hats[hat]; !ok {
-			t.hatOrder = append(t.hatOrder, hat)
-		}
-		t.hats[hat] = append(t.hats[hat], r.Text)
+		s := sub(p, name)
+		s.lines = append(s.lines, r.Text)
 	}
 	var edits []Edit
 	for _, p := range order {
@@ -98,9 +118,9 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 		for _, l := range t.lines {
 			b.WriteString(inner + l + "\n")
 		}
-		for _, h := range t.hatOrder {
-			b.WriteString(inner + "^" + profiles.QuoteToken(h) + " {\n")
-			for _, l := range t.hats[h] {
+		for _, s := range t.subs {
+			b.WriteString(inner + s.header + "\n")
+			for _, l := range s.lines {
 				b.WriteString(inner + "  " + l + "\n")
 			}
 			b.WriteString(inner + "}\n")
@@ -111,6 +131,52 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 		edits = append(edits, Edit{Start: at, End: end, Text: b.String()})
 	}
 	return Splice(src, edits)
+}
+
+// newSub is a sub-profile InsertRules creates: its opening line ("profile
+// /usr/bin/x flags=(complain) {", "^hat {") and its rules.
+type newSub struct {
+	name, header string
+	lines        []string
+}
+
+// emptyChild reports whether a rule is an empty child profile (`profile
+// NAME ... { }`, as propose writes the child a cx rule needs), with the
+// child's name and its opening line.
+func emptyChild(text string) (name, header string, ok bool) {
+	if !strings.HasPrefix(text, "profile ") {
+		return "", "", false
+	}
+	f, err := Parse("rule", []byte(text+"\n"))
+	if err != nil || len(f.Items) != 1 {
+		return "", "", false
+	}
+	c, isProfile := f.Items[0].(*profiles.Profile)
+	if !isProfile || len(c.Rules) != 0 {
+		return "", "", false
+	}
+	header = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(text), "}"))
+	if !strings.HasSuffix(header, "{") {
+		return "", "", false
+	}
+	return c.DisplayName(), header, true
+}
+
+// subHeader is the opening line of a new sub-profile name of p that no
+// rule describes: a hat, in p's mode.
+func subHeader(p *profiles.Profile, name string) string {
+	h := "^" + profiles.QuoteToken(name)
+	var mode []string
+	for _, fl := range p.Flags {
+		switch fl {
+		case "complain", "enforce", "kill", "unconfined", "prompt":
+			mode = append(mode, fl)
+		}
+	}
+	if len(mode) > 0 {
+		h += " flags=(" + strings.Join(mode, ", ") + ")"
+	}
+	return h + " {"
 }
 
 func leadingSpace(b []byte) []byte {
