@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,7 @@ import (
 type Coverage struct {
 	file     *profiles.File
 	load     profiles.IncludeLoader
+	dir      string // the profile directory (for px targets), "" for none
 	policies map[string]*policy.Policy
 	errs     map[string]error
 	// seen caches the gate's answers by profile and accesses (accessKey):
@@ -30,6 +32,8 @@ type Coverage struct {
 	seen map[string]bool
 	key  []byte
 	acc  []policy.Access // scratch, reused between records
+	// route routes peers as the file's exec rules run programs (execSub).
+	route propose.Router
 }
 
 // accessKey appends to b a key that tells apart any two different
@@ -52,7 +56,62 @@ const maxCoverageCache = 1 << 16
 // NewCoverage checks accesses against the profiles of f, following its
 // includes with r.
 func NewCoverage(f *profiles.File, r *parser.Resolver) *Coverage {
-	return &Coverage{file: f, load: r.Load, policies: map[string]*policy.Policy{}, errs: map[string]error{}, seen: map[string]bool{}}
+	c := &Coverage{file: f, load: r.Load, policies: map[string]*policy.Policy{}, errs: map[string]error{}, seen: map[string]bool{}}
+	if len(r.Dirs) > 0 {
+		c.dir = r.Dirs[0]
+	}
+	c.route.Exec = c.execSub
+	return c
+}
+
+// execSub is RunsUnder for propose.Router: a program profile has no exec
+// rule for runs as profile (ix), as the learner assumes by default.
+func (c *Coverage) execSub(profile, program string) string {
+	if sub, ok := c.RunsUnder(profile, program); ok {
+		return sub
+	}
+	return profile
+}
+
+// hasProfile reports whether px to program finds a profile (ProfileFor).
+func (c *Coverage) hasProfile(program string) bool {
+	ok, _ := ProfileFor(c.dir, program)
+	return ok
+}
+
+// RunsUnder says which (sub)profile the exec rule of profile in the file
+// runs program under (propose.Router.Exec): profile itself (ix, and the
+// ix fallback of pix and cix when their target is missing), its child
+// (cx, cx -> NAME, cix with the child in the file), "" for another profile
+// or none (px, ux, pix to a profile the directory has); ok is false when
+// profile has no exec rule for program (or is not in the file).
+func (c *Coverage) RunsUnder(profile, program string) (sub string, ok bool) {
+	p, err := c.Policy(profile)
+	if err != nil || p == nil {
+		return "", false
+	}
+	r := p.ExecRule(program)
+	if r == nil {
+		return "", false
+	}
+	inherit := strings.ContainsRune(r.Exec, 'i')
+	switch r.Exec[0] {
+	case 'c', 'C':
+		child := profile + "//" + program
+		if r.Target != "" {
+			child = profile + "//" + r.Target
+		}
+		if !inherit || c.file.Find(child) != nil {
+			return child, true
+		}
+	case 'p', 'P':
+		if !inherit || r.Target != "" || c.hasProfile(program) {
+			return "", true
+		}
+	case 'u', 'U':
+		return "", true
+	}
+	return profile, true
 }
 
 // Policy is the policy of one profile or hat of the file (nil, nil when the
@@ -103,7 +162,10 @@ func (c *Coverage) Event(e *audit.Event) (bool, error) {
 	if err != nil || p == nil {
 		return false, err
 	}
-	c.acc = propose.AppendAccesses(c.acc[:0], e, name)
+	// Peers that are null- children go where the file's exec rules run
+	// them, as the learner routes them.
+	c.route.Name = name
+	c.acc = c.route.AppendAccesses(c.acc[:0], e)
 	acc := c.acc
 	if len(acc) == 0 {
 		return false, nil
@@ -130,20 +192,26 @@ func (c *Coverage) Event(e *audit.Event) (bool, error) {
 // exec of exe would go to with px: the file Debian names after the program
 // (/usr/bin/tool is usr.bin.tool), not disabled (dir/disable/NAME), that
 // parses and defines a top-level profile whose name or attachment matches
-// exe. A file of that name that defines something else, or that cannot be
-// read, is no profile: px to it would run the program unconfined or fail,
-// so the learner writes ix or cx instead.
-func ProfileFor(dir, exe string) bool {
-	if !strings.HasPrefix(exe, "/") {
-		return false
+// exe and that confines it (not flags=(unconfined)). A file of that name
+// that defines something else, that cannot be read, or whose profile is
+// unconfined is no profile to go to: px would fail the exec or run the
+// program unconfined, so the learner writes ix or cx instead, and why says
+// why that file does not count ("" when there is no such file).
+func ProfileFor(dir, exe string) (ok bool, why string) {
+	if !strings.HasPrefix(exe, "/") || dir == "" {
+		return false, ""
 	}
 	base := strings.ReplaceAll(strings.TrimPrefix(exe, "/"), "/", ".")
-	if _, err := os.Lstat(filepath.Join(dir, "disable", base)); err == nil {
-		return false
+	path := filepath.Join(dir, base)
+	if _, err := os.Lstat(path); err != nil {
+		return false, ""
 	}
-	f, err := parser.ParseFile(filepath.Join(dir, base))
+	if _, err := os.Lstat(filepath.Join(dir, "disable", base)); err == nil {
+		return false, fmt.Sprintf("%s is disabled (%s)", path, filepath.Join(dir, "disable", base))
+	}
+	f, err := parser.ParseFile(path)
 	if err != nil {
-		return false
+		return false, fmt.Sprintf("%s cannot be read: %v", path, err)
 	}
 	vars, err := policy.CollectVars(f, parser.ForProfileDir(dir).Load)
 	if err != nil {
@@ -152,14 +220,19 @@ func ProfileFor(dir, exe string) bool {
 	m := policy.NewMatcher(vars)
 	for _, p := range f.Profiles() {
 		for _, pat := range []string{p.Attachment, p.Name} {
-			if strings.HasPrefix(pat, "/") || strings.HasPrefix(pat, "@{") {
-				if m.RuleCovers(&profiles.FileRule{Path: pat, Perms: "r"}, policy.Access{Class: policy.ClassFile, Path: exe, Perms: "r"}) {
-					return true
-				}
+			if !strings.HasPrefix(pat, "/") && !strings.HasPrefix(pat, "@{") {
+				continue
 			}
+			if !m.RuleCovers(&profiles.FileRule{Path: pat, Perms: "r"}, policy.Access{Class: policy.ClassFile, Path: exe, Perms: "r"}) {
+				continue
+			}
+			if slices.Contains(p.Flags, "unconfined") {
+				return false, fmt.Sprintf("%s's profile %s is flags=(unconfined): px would run %s unconfined", path, p.DisplayName(), exe)
+			}
+			return true, ""
 		}
 	}
-	return false
+	return false, fmt.Sprintf("%s defines no profile for %s", path, exe)
 }
 
 // rateAbstraction rates an abstraction by what it grants: the highest

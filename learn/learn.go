@@ -190,7 +190,8 @@ func proposeOptions(o Options, t *Target) (propose.ProposeOptions, error) {
 		Names:      names,
 		ChildExec:  o.Child,
 		Covers:     cov.Covers,
-		ProfileFor: func(path string) bool { return ProfileFor(o.ProfileDir, path) },
+		RunsUnder:  cov.RunsUnder,
+		ProfileFor: func(path string) (bool, string) { return ProfileFor(o.ProfileDir, path) },
 		Setuid: func(path string) bool {
 			fi, err := os.Stat(path)
 			return err == nil && fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0

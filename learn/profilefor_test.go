@@ -43,7 +43,8 @@ func TestProfileFor(t *testing.T) {
 		{"tool", false},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, ProfileFor(dir, tt.exe), tt.exe)
+		ok, _ := ProfileFor(dir, tt.exe)
+		assert.Equal(t, tt.want, ok, tt.exe)
 	}
 }
 

@@ -12,23 +12,46 @@ import (
 // learner, the enforce gate and status. label belongs when it is name or
 // one of its hats or children, alone or as one part of a stacked label
 // ("a//&b"); a part in another policy namespace (":ns:web") is another
-// profile, whatever its name. Complain mode's null-
-// children ("name//null-/bin/x", a program name ran without an exec rule)
-// fold into their parent: once the parent grants the exec (ix) the child
-// runs as the parent. sub is the (sub)profile the record is judged as.
+// profile, whatever its name. sub is the (sub)profile the record is judged
+// as. Complain mode's null- children ("name//null-/bin/x", a program name
+// ran without an exec rule) go where the program's exec rule sends it
+// (Router.Exec); without one known, into their parent, as ix runs them.
 func Route(label, name string) (sub string, ok bool) {
-	if label == "" || name == "" {
+	return Router{Name: name}.Route(label)
+}
+
+// Router routes records to the (sub)profiles of Name whose rules they need
+// (Route), knowing the exec rules: complain mode's null- child of a
+// program belongs to the profile the program's exec rule runs it under,
+// and a null- child's records learned into the parent would be wrong for
+// a program that runs under a child profile (cx) once its rule is loaded.
+type Router struct {
+	Name string
+	// Exec says where profile (a full kernel name) runs program: profile
+	// itself (ix), a child of it ("svc///usr/bin/x", "svc//helper": cx),
+	// or "" for a profile that is not one of Name's (px, ux). Nil: every
+	// such program inherits (ix).
+	Exec func(profile, program string) string
+}
+
+// Route is the (sub)profile of r.Name that a record of label needs rules
+// in, and whether label belongs to r.Name at all. sub is "" for a label
+// that belongs (a null- child) but whose program runs under another
+// profile: its records need no rule of r.Name's.
+func (r Router) Route(label string) (sub string, ok bool) {
+	if label == "" || r.Name == "" {
 		return "", false
 	}
 	for part := range strings.SplitSeq(label, "//&") {
-		if sub, ok := routeOne(part, name); ok {
+		if sub, ok := r.routeOne(part); ok {
 			return sub, true
 		}
 	}
 	return "", false
 }
 
-func routeOne(label, name string) (string, bool) {
+func (r Router) routeOne(label string) (string, bool) {
+	name := r.Name
 	if label == name {
 		return label, true
 	}
@@ -41,25 +64,32 @@ func routeOne(label, name string) (string, bool) {
 	}
 	out := name
 	for part := range strings.SplitSeq(rest[2:], "//") {
-		if strings.HasPrefix(part, "null-/") {
-			// complain mode's child for an exec of /path: its accesses
-			// run under the exec rule the parent will grant (ix).
-			break
+		prog, null := strings.CutPrefix(part, "null-")
+		if !null || !strings.HasPrefix(prog, "/") {
+			out += "//" + part
+			continue
 		}
-		out += "//" + part
+		// complain mode's child for an exec of prog: its accesses run
+		// under the profile prog's exec rule gives it.
+		if r.Exec != nil {
+			out = r.Exec(out, prog)
+		}
+		if out == "" {
+			return "", true
+		}
 	}
 	return out, true
 }
 
 // peerAs is the label a record's peer has from profile's point of view:
 // complain mode's null- children of profile become the (sub)profile they
-// are folded into, as their own records are (Route). Other labels stay.
-func peerAs(label, profile string) string {
+// are routed to, as their own records are (Route). Other labels stay.
+func peerAs(label string, r Router) string {
 	if !strings.Contains(label, "//null-") {
 		return label
 	}
-	if r, ok := Route(label, profile); ok {
-		return r
+	if sub, ok := r.Route(label); ok && sub != "" {
+		return sub
 	}
 	return label
 }
@@ -98,6 +128,12 @@ func Accesses(e *audit.Event, profile string) []policy.Access {
 // AppendAccesses is Accesses appending to dst, for callers that reuse a
 // buffer across records.
 func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []policy.Access {
+	return Router{Name: profile}.AppendAccesses(dst, e)
+}
+
+// AppendAccesses is the package's AppendAccesses with peers that are null-
+// children of r.Name routed as r routes them.
+func (r Router) AppendAccesses(dst []policy.Access, e *audit.Event) []policy.Access {
 	switch e.Mode {
 	case audit.ModeStatus, audit.ModeHint, audit.ModeError:
 		return dst
@@ -136,7 +172,7 @@ func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []polic
 			return dst
 		}
 		return append(dst, policy.Access{Class: policy.ClassSignal, Access: strings.Fields(acc), Signal: e.Signal,
-			Peer: peerAs(firstNonEmpty(e.Peer, e.PeerProfile), profile)})
+			Peer: peerAs(firstNonEmpty(e.Peer, e.PeerProfile), r)})
 
 	case op == "ptrace" || class == "ptrace":
 		acc := mask(e)
@@ -144,7 +180,7 @@ func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []polic
 			return dst
 		}
 		return append(dst, policy.Access{Class: policy.ClassPtrace, Access: strings.Fields(acc),
-			Peer: peerAs(firstNonEmpty(e.Peer, e.PeerProfile), profile)})
+			Peer: peerAs(firstNonEmpty(e.Peer, e.PeerProfile), r)})
 
 	case strings.HasPrefix(op, "dbus_") || e.Bus != "":
 		acc := mask(e)
@@ -159,7 +195,7 @@ func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []polic
 			if a.Member == "" {
 				a.Member = extra(e, "method")
 			}
-			a.Peer = peerAs(firstNonEmpty(e.PeerLabel, e.PeerProfile), profile)
+			a.Peer = peerAs(firstNonEmpty(e.PeerLabel, e.PeerProfile), r)
 		}
 		return append(dst, a)
 
@@ -178,13 +214,13 @@ func AppendAccesses(dst []policy.Access, e *audit.Event, profile string) []polic
 			a.SockType = strings.TrimSuffix(class, "_mqueue")
 			a.Path = e.Name
 			// olabel=: the label of the queue's owner, a rule's label=.
-			a.Peer = peerAs(extra(e, "olabel"), profile)
+			a.Peer = peerAs(extra(e, "olabel"), r)
 		case class == "namespace":
 			a.Class = policy.ClassUserns
 		case class == "io_uring":
 			// tcontext=: the credentials override_creds takes on, a
 			// rule's label=.
-			a.Peer = peerAs(extra(e, "tcontext"), profile)
+			a.Peer = peerAs(extra(e, "tcontext"), r)
 		}
 		if a.Class == policy.ClassUserns {
 			// The kernel names the operation ("userns_create"); the rule's

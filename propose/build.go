@@ -252,11 +252,16 @@ func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 	}
 	mode := p.execMode(a.Path)
 	c.node = &profiles.FileRule{Path: lit, Perms: "rm", Exec: mode}
-	if (mode == "cx" || mode == "Cx") && (p.file == nil || p.file.Find(g.profile+"//"+a.Path) == nil) {
+	if mode == "cx" || mode == "Cx" {
 		// cx goes to the child profile named by the program's path;
-		// a new one starts empty in the parent's mode, and its rules
-		// are learned from its own records.
-		c.child = &profiles.Profile{Keyword: "profile", Name: lit, Flags: p.modeFlags(g.profile)}
+		// one the file lacks is proposed with it (childCandidates).
+		full := p.noteChild(g.profile, a.Path)
+		if p.file == nil || p.file.Find(full) == nil {
+			ch := p.children[full]
+			ch.ev.merge(c.ev)
+			ch.exec = c
+			c.child = full
+		}
 	}
 	return c, nil
 }
@@ -267,7 +272,7 @@ func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 func (p *Proposer) execMode(path string) string {
 	mode := "ix"
 	switch {
-	case p.opts.ProfileFor != nil && p.opts.ProfileFor(path):
+	case p.profileFor(path):
 		mode = "px"
 	case p.opts.ChildExec:
 		mode = "cx"
@@ -302,4 +307,30 @@ func (p *Proposer) mergeExec(cands []*candidate, lits []int32) []int32 {
 		out = append(out, i)
 	}
 	return out
+}
+
+// profileFor reports whether program has a profile of its own that px can
+// go to, asking ProfileFor once per program; when a profile file for it
+// does not count (unconfined, disabled, unreadable), the proposal says why
+// it gets ix or cx instead.
+func (p *Proposer) profileFor(program string) bool {
+	if p.opts.ProfileFor == nil {
+		return false
+	}
+	if ok, seen := p.pxTo[program]; seen {
+		return ok
+	}
+	ok, why := p.opts.ProfileFor(program)
+	if p.pxTo == nil {
+		p.pxTo = map[string]bool{}
+	}
+	p.pxTo[strings.Clone(program)] = ok
+	if !ok && why != "" {
+		alt := "ix"
+		if p.opts.ChildExec {
+			alt = "cx, with a child profile,"
+		}
+		p.warn(fmt.Sprintf("%s: %s; proposed %s not px", program, why, alt))
+	}
+	return ok
 }

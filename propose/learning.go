@@ -9,7 +9,8 @@ import (
 
 // A program a complain-mode profile runs without an exec rule runs under a
 // profile the kernel makes for it, "NAME//null-/path/of/program". Its
-// records fold into NAME (Route), but they are not the whole of what the
+// records go where the program's exec rule will run it (Route: NAME for
+// ix, the child profile for cx), but they are not the whole of what the
 // program does: the null- profile logs the program's file accesses and
 // none of its network use. Seen on Debian 13's kernel (6.12): webd, started
 // in a container by /bin/sh without an exec rule, created, bound and
@@ -29,7 +30,7 @@ import (
 func LearningChild(label, name string) (program string, ok bool) {
 	const null = "//null-"
 	for part := range strings.SplitSeq(label, "//&") {
-		if _, own := routeOne(part, name); !own {
+		if _, own := (Router{Name: name}).routeOne(part); !own {
 			continue
 		}
 		i := strings.LastIndex(part, null)
@@ -48,7 +49,7 @@ func LearningChild(label, name string) (program string, ok bool) {
 // for the evidence and what to do, for learn's summary and the gate.
 func LearningChildNote(program, name string) string {
 	return fmt.Sprintf("%s ran under complain mode's %s//null-%s profile (it had no exec rule when it started), which logs its file accesses but not its network use: "+
-		"the records do not show all it does. Once its exec rule is loaded, restart it so that it runs under %s, run the workload again and learn again",
+		"the records do not show all it does. Once its exec rule is loaded, restart it so that it runs under %s (or the child profile its cx rule names), run the workload again and learn again",
 		program, name, program, name)
 }
 

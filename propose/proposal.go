@@ -88,6 +88,13 @@ type Rule struct {
 	Held string `json:"held,omitempty"`
 	// Severity is severity.db's rating, 0..10, -1 when unknown.
 	Severity int `json:"severity"`
+	// Child is the kernel name of a child profile the proposal creates,
+	// on the rule that is that child (an empty `profile NAME { }`) and on
+	// the cx rule that runs a program in it: Apply writes the child with
+	// every accepted rule that needs it (a cx rule, or a rule of the
+	// child's own), since a cx rule whose child is missing fails the
+	// exec, in complain mode too.
+	Child string `json:"child,omitempty"`
 	// Why says why the rule is proposed and what its severity stands for,
 	// where the rule and its evidence do not (an abstraction).
 	Why      string   `json:"why,omitempty"`
@@ -125,7 +132,7 @@ func (p *Proposer) finish(c *candidate) (*Rule, error) {
 		return nil, fmt.Errorf("render rule for %s: %w", c.profile, err)
 	}
 	r := &Rule{Profile: c.profile, Kind: c.node.Kind(), Text: text, Generalisation: c.general, Replaces: c.replaces, Evidence: c.ev, Severity: c.sev,
-		Explain: c.explain, Held: c.held, Why: c.why}
+		Explain: c.explain, Held: c.held, Why: c.why, Child: c.child}
 	for _, l := range c.literals {
 		lt, err := templates.RenderLine(l)
 		if err != nil {
@@ -318,9 +325,22 @@ func (p *Proposal) Apply(d Decisions) []profiles.Chosen {
 			}
 		}
 	}
+	// The children the accepted rules need (Rule.Child).
+	need := map[string]bool{}
+	for _, r := range p.Rules {
+		if ch, ok := d[r.ID]; ok && ch != Reject && !coveredBy[r.ID] {
+			need[r.Profile] = true
+			if r.Child != "" {
+				need[r.Child] = true
+			}
+		}
+	}
 	var out []profiles.Chosen
 	for _, r := range p.Rules {
 		ch, ok := d[r.ID]
+		if r.Kind == profiles.KindProfile && r.Child != "" && need[r.Child] {
+			ch, ok = Accept, true
+		}
 		if !ok || ch == Reject || coveredBy[r.ID] {
 			continue
 		}

@@ -21,12 +21,20 @@ type ProposeOptions struct {
 	// kernel name: "svc", "svc//hat") already allows the access. Nil means
 	// nothing is allowed yet.
 	Covers func(profile string, a policy.Access) bool
-	// ProfileFor reports whether a profile exists for an executable, so
-	// that exec transitions to it use px. Nil: never.
-	ProfileFor func(path string) bool
+	// ProfileFor reports whether a profile exists for an executable that
+	// confines it, so that exec transitions to it use px; why says why a
+	// profile file found for it does not count (unconfined, disabled,
+	// unreadable), "" when there is none. Nil: never.
+	ProfileFor func(path string) (ok bool, why string)
 	// Setuid reports whether an executable is setuid or setgid, so that
 	// transitions to it scrub the environment (Px, Cx). Nil: never.
 	Setuid func(path string) bool
+	// RunsUnder says which (sub)profile the current policy of profile runs
+	// program under (see Router.Exec) and whether it has an exec rule for
+	// program at all. Complain mode's null- child of a program with no
+	// exec rule yet goes where the exec rule proposed for it sends it (cx:
+	// the child profile). Nil: no exec rule is known.
+	RunsUnder func(profile, program string) (sub string, ok bool)
 	// ChildExec makes exec transitions without a profile of their own go to
 	// a child profile (cx) instead of inheriting (ix).
 	ChildExec bool
@@ -94,6 +102,9 @@ type Proposer struct {
 	file *profiles.File
 	name string
 	opts ProposeOptions
+	// route routes records as the exec rules send programs: the current
+	// policy's, else the ones proposed (runsUnder).
+	route Router
 
 	counts Counts
 	aggs   map[string]int32 // by profile and Access.AppendKey, into gens
@@ -110,6 +121,13 @@ type Proposer struct {
 	// optional is the optional requests already noted in warnings, and
 	// targets the exec targets noted for having no profile here.
 	optional, targets map[string]bool
+	// pxTo is, by program, whether it has a profile px can go to
+	// (profileFor).
+	pxTo map[string]bool
+	// children are the child profiles cx rules run programs in, by full
+	// name, in first-seen order (noteChild).
+	children   map[string]*newChild
+	childOrder []string
 	// learning is the programs seen running under a null- profile
 	// (noteLearningChild).
 	learning map[string]bool
@@ -132,6 +150,7 @@ func NewProposer(file *profiles.File, profileName string, opts ProposeOptions) *
 		opts.Now = time.Now()
 	}
 	p := &Proposer{file: file, name: profileName, opts: opts, aggs: map[string]int32{}}
+	p.route = Router{Name: profileName, Exec: p.runsUnder}
 	p.intern("")
 	return p
 }
@@ -152,7 +171,7 @@ type agg struct {
 // events) and a long log's line memory is not held by a few rules.
 func (p *Proposer) Add(e *audit.Event) {
 	p.counts.Read++
-	prof, ok := Route(e.ProfileName(), p.name)
+	prof, ok := p.route.Route(e.ProfileName())
 	if !ok {
 		p.counts.Other++
 		return
@@ -164,6 +183,15 @@ func (p *Proposer) Add(e *audit.Event) {
 	}
 	p.counts.ForProfile++
 	p.noteLearningChild(e.ProfileName())
+	if ch := p.children[prof]; ch != nil {
+		ch.ev.add(e)
+	}
+	if prof == "" {
+		// A null- child of a program that runs under another profile
+		// (px): that profile's records, not this one's.
+		p.counts.Ignored++
+		return
+	}
 	if Optional(e) {
 		// The kernel asked in passing and copes with a refusal: no rule.
 		p.counts.Ignored++
@@ -184,7 +212,7 @@ func (p *Proposer) Add(e *audit.Event) {
 		return
 	}
 	p.noteUnknownTarget(e)
-	p.acc = AppendAccesses(p.acc[:0], e, p.name)
+	p.acc = p.route.AppendAccesses(p.acc[:0], e)
 	if len(p.acc) == 0 {
 		p.counts.Ignored++
 		return
@@ -197,6 +225,79 @@ func (p *Proposer) Add(e *audit.Event) {
 		}
 		p.merge(prof, &p.acc[i], e)
 	}
+}
+
+// runsUnder is where profile runs program: where its exec rule sends it,
+// else where the exec rule proposed for it will.
+func (p *Proposer) runsUnder(profile, program string) string {
+	if p.opts.RunsUnder != nil {
+		if sub, ok := p.opts.RunsUnder(profile, program); ok {
+			if name, child := strings.CutPrefix(sub, profile+"//"); child {
+				return p.noteChild(profile, name)
+			}
+			return sub
+		}
+	}
+	switch p.execMode(program)[0] {
+	case 'p', 'P':
+		return ""
+	case 'c', 'C':
+		return p.noteChild(profile, program)
+	}
+	return profile
+}
+
+// newChild is a child profile that a cx rule (the file's or a proposed
+// one) runs a program in, which the file may not have yet.
+type newChild struct {
+	parent, name string
+	ev           Evidence // of the exec rule and the records routed into it
+	// exec is the proposed cx rule that runs a program in it, if any: the
+	// child is ranked with it.
+	exec *candidate
+}
+
+// noteChild remembers the child name of parent (a full kernel name) that
+// a cx rule runs a program in, and returns the child's full name.
+func (p *Proposer) noteChild(parent, name string) string {
+	full := parent + "//" + name
+	if _, ok := p.children[full]; ok {
+		return full
+	}
+	if p.children == nil {
+		p.children = map[string]*newChild{}
+	}
+	full = strings.Clone(full)
+	p.children[full] = &newChild{parent: strings.Clone(parent), name: strings.Clone(name)}
+	p.childOrder = append(p.childOrder, full)
+	return full
+}
+
+// childCandidates are the empty child profiles the cx rules need that the
+// file does not have: each starts in its parent's mode, and its rules are
+// learned from its own records (rated like any other rule).
+func (p *Proposer) childCandidates() ([]*candidate, []string) {
+	var out []*candidate
+	var warnings []string
+	for _, full := range p.childOrder {
+		ch := p.children[full]
+		if p.file != nil && p.file.Find(full) != nil {
+			continue
+		}
+		lit, err := profiles.EscapeLiteral(ch.name)
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("%s: child profile %q cannot be written: %v", ch.parent, ch.name, err))
+			continue
+		}
+		sev := unrated
+		if ch.exec != nil {
+			sev = ch.exec.sev
+		}
+		out = append(out, &candidate{profile: ch.parent, node: &profiles.Profile{Keyword: "profile", Name: lit, Flags: p.modeFlags(ch.parent)},
+			ev: ch.ev, sev: sev, child: full,
+			why: fmt.Sprintf("the child profile %s runs in (cx); written with every accepted rule that needs it (a cx rule whose child is missing fails the exec), and it starts in %s's mode", ch.name, ch.parent)})
+	}
+	return out, warnings
 }
 
 // merge adds one access of record e to its aggregate.
@@ -331,7 +432,7 @@ func (p *Proposer) noteUnknownTarget(e *audit.Event) {
 	if _, own := Route(t, p.name); own || p.targets[e.Name] || !wordsOnly(strings.ReplaceAll(strings.ReplaceAll(t, "/", ""), ".", "")) {
 		return
 	}
-	if p.opts.ProfileFor != nil && p.opts.ProfileFor(e.Name) {
+	if p.profileFor(e.Name) {
 		return
 	}
 	if p.targets == nil {
@@ -426,11 +527,9 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		cands = append(cands, c)
 	}
 	p.order, p.gens, p.files.slots = nil, nil, nil
-	for _, c := range cands {
-		if c.child != nil {
-			cands = append(cands, &candidate{profile: c.profile, node: c.child, ev: c.ev, sev: c.sev})
-		}
-	}
+	children, warnings := p.childCandidates()
+	cands = append(cands, children...)
+	prop.Warnings = append(prop.Warnings, warnings...)
 	lits = p.mergeExec(cands, lits)
 	cands = p.generalise(cands, lits)
 	// The literal names are rules now, or folded into patterns.
@@ -486,9 +585,10 @@ type candidate struct {
 	perms string
 	owner bool
 	rule  *Rule
-	// child is a child profile an exec rule (cx) needs and the file
-	// does not have yet.
-	child *profiles.Profile
+	// child is the full name of the child profile the candidate is (an
+	// empty profile) or runs a program in (a cx rule), when the file
+	// does not have it yet: see Rule.Child.
+	child string
 	// explain says what a generalised rule stands for; held why --yes
 	// and --all do not take it.
 	explain *Explanation

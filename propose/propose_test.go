@@ -205,8 +205,8 @@ func TestProposeExecModes(t *testing.T) {
 		want string
 	}{
 		{"inherit by default", propose.ProposeOptions{}, "/usr/bin/tool rmix,"},
-		{"own profile", propose.ProposeOptions{ProfileFor: func(string) bool { return true }}, "/usr/bin/tool rmpx,"},
-		{"own profile, setuid", propose.ProposeOptions{ProfileFor: func(string) bool { return true }, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmPx,"},
+		{"own profile", propose.ProposeOptions{ProfileFor: func(string) (bool, string) { return true, "" }}, "/usr/bin/tool rmpx,"},
+		{"own profile, setuid", propose.ProposeOptions{ProfileFor: func(string) (bool, string) { return true, "" }, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmPx,"},
 		{"child", propose.ProposeOptions{ChildExec: true}, "/usr/bin/tool rmcx,|profile /usr/bin/tool flags=(complain) { }"},
 		{"child, setuid", propose.ProposeOptions{ChildExec: true, Setuid: func(string) bool { return true }}, "/usr/bin/tool rmCx,|profile /usr/bin/tool flags=(complain) { }"},
 	}
@@ -407,7 +407,7 @@ func TestProposeExecToMissingProfile(t *testing.T) {
 		opts  propose.ProposeOptions
 		rules []string
 	}{
-		{"ix", propose.ProposeOptions{ProfileFor: func(string) bool { return false }}, []string{"/usr/bin/tool rmix,"}},
+		{"ix", propose.ProposeOptions{ProfileFor: func(string) (bool, string) { return false, "" }}, []string{"/usr/bin/tool rmix,"}},
 		{"cx", propose.ProposeOptions{ChildExec: true}, []string{"/usr/bin/tool rmcx,", "profile /usr/bin/tool { }"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -418,7 +418,7 @@ func TestProposeExecToMissingProfile(t *testing.T) {
 			assert.Contains(t, prop.Warnings[0], `ran under profile "/usr/bin/tool", which the profile directory does not define`)
 		})
 	}
-	prop, err := propose.Propose(nil, "svc", decodeAll([]byte(line), "audit.log"), propose.ProposeOptions{ProfileFor: func(string) bool { return true }})
+	prop, err := propose.Propose(nil, "svc", decodeAll([]byte(line), "audit.log"), propose.ProposeOptions{ProfileFor: func(string) (bool, string) { return true, "" }})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/usr/bin/tool rmpx,"}, texts(prop))
 	assert.Empty(t, prop.Warnings)

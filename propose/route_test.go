@@ -81,3 +81,48 @@ func TestAccesses(t *testing.T) {
 		})
 	}
 }
+
+// Complain mode's null- child of a program goes where the program's exec
+// rule runs it (Router.Exec): the parent for ix, a child for cx, none of
+// the profile's for px; each null- part of a nested label in turn.
+func TestRouterExec(t *testing.T) {
+	exec := func(profile, program string) string {
+		switch program {
+		case "/usr/bin/cx":
+			return profile + "//" + program
+		case "/usr/bin/named":
+			return profile + "//helper"
+		case "/usr/bin/px":
+			return ""
+		}
+		return profile
+	}
+	tests := []struct {
+		label, sub string
+		ok         bool
+	}{
+		{"web//null-/usr/bin/ix", "web", true},
+		{"web//null-/usr/bin/cx", "web///usr/bin/cx", true},
+		{"web//null-/usr/bin/named", "web//helper", true},
+		{"web//null-/usr/bin/px", "", true},
+		{"web//hat//null-/usr/bin/cx", "web//hat///usr/bin/cx", true},
+		{"web//null-/usr/bin/cx//null-/usr/bin/ix", "web///usr/bin/cx", true},
+		{"web//null-/usr/bin/ix//null-/usr/bin/cx", "web///usr/bin/cx", true},
+		{"web//null-/usr/bin/px//null-/usr/bin/cx", "", true},
+		{"docker-default//&web//null-/usr/bin/cx", "web///usr/bin/cx", true},
+		{"web///usr/bin/cx", "web///usr/bin/cx", true}, // the child, once loaded
+		{"web//null-2d", "web//null-2d", true},         // a learning hat's counter name
+		{"other//null-/usr/bin/cx", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.label, func(t *testing.T) {
+			sub, ok := propose.Router{Name: "web", Exec: exec}.Route(tt.label)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.sub, sub)
+		})
+	}
+	// A signal's peer is routed the same way.
+	e := audit.Event{Operation: "signal", Class: "signal", RequestedMask: "send", Signal: "term", Peer: "web//null-/usr/bin/cx"}
+	assert.Equal(t, "web///usr/bin/cx", propose.Router{Name: "web", Exec: exec}.AppendAccesses(nil, &e)[0].Peer)
+	assert.Equal(t, "web", propose.Accesses(&e, "web")[0].Peer)
+}
