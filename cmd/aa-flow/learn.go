@@ -34,8 +34,9 @@ func newLearnCmd(g *globalOptions) *cobra.Command {
 		Use:   "learn NAME [--from FILE...]",
 		Short: "Propose rules from the audit records; review and apply them",
 		Long: `learn reads AppArmor's audit records, keeps those about NAME (its hats and
-children too; complain mode's null- children are folded back into NAME as
-the exec rule that started them), and proposes the rules the profile does not
+children too; complain mode's null- children go where the program's exec
+rule runs it: NAME for ix, the child profile for cx, none of NAME's for
+px), and proposes the rules the profile does not
 have yet: everything already allowed (with its includes and abstractions) is
 counted, not proposed. Each rule carries its severity (severity.db) and its
 evidence: how many records, first and last seen, a sample comm and pid.
@@ -74,8 +75,9 @@ something new, 0 when there is not (learn --check does that on a terminal
 too, and writes nothing). learn --yes accepts everything and applies it.
 
 A program the profile ran without an exec rule runs under complain mode's
-null- profile (NAME//null-/path/to/program): its records fold into NAME, but
-that profile logs its file accesses and not its network use. The summary
+null- profile (NAME//null-/path/to/program): its records go where its exec
+rule runs it (a cx rule comes with the child profile it needs), but that
+profile logs its file accesses and not its network use. The summary
 names such programs ("incomplete: ..."), --json lists them as
 learning_children, and learn --check exits 3 while their records are in
 what it reads: restart the program once its exec rule is loaded, run the
