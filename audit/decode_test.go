@@ -46,13 +46,13 @@ func decReadLines(t *testing.T, path string) []string {
 	return lines
 }
 
-// TestKernelCorpus: every AppArmor line captured from real 6.1 and 6.12 kernels
+// TestKernelCorpus: every AppArmor line captured from real 6.1, 6.12 and 7.3 kernels
 // parses, nothing is malformed, and audit=1 companions are attached.
 func TestKernelCorpus(t *testing.T) {
 	dir := testutil.Corpus(t, "kernel")
 	files, err := filepath.Glob(filepath.Join(dir, "*.log"))
 	require.NoError(t, err)
-	require.Len(t, files, 5)
+	require.Len(t, files, 7)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			lines := decReadLines(t, testutil.Capture(t, filepath.Base(f)))
