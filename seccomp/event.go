@@ -41,6 +41,24 @@ func SubjectProfile(subj string) string {
 	return s
 }
 
+// OfProfile reports whether a record's subj= label is the profile name or
+// one of its children (name//child): a container's processes run under
+// its profile, and a program executed without an exec rule runs, in
+// complain mode, under name//null-PATH (docker run --init's child of
+// docker-init, a shell's command).
+func OfProfile(subj, name string) bool {
+	p := SubjectProfile(subj)
+	return p == name || strings.HasPrefix(p, name+"//")
+}
+
+// Container is the filter learn and the gate apply to records when NAME
+// is the container's AppArmor profile: the records of its profile and
+// its children (OfProfile), and runc's init's (RuntimeInit), which runs
+// under the container's filter before its profile applies.
+func Container(name string) func(Record) bool {
+	return func(r Record) bool { return OfProfile(r.Subj, name) || RuntimeInit(r) }
+}
+
 // RuntimeInit reports whether a record is runc's init inside the container
 // (comm "runc:[2:INIT]"): it runs under the container's seccomp filter
 // from the moment runc installs it until it executes the container's

@@ -176,6 +176,13 @@ func TestFromEvent(t *testing.T) {
 	assert.Equal(t, "docker-default", SubjectProfile("docker-default (enforce)"))
 	assert.Equal(t, "unconfined", SubjectProfile("unconfined"))
 
+	// As the Debian 13 guest logged docker run --init's sleep, a child of
+	// docker-init executed without an exec rule.
+	assert.True(t, OfProfile("ctr-chk//null-/usr/bin/busybox", "ctr-chk"))
+	assert.True(t, OfProfile("ctr-chk (complain)", "ctr-chk"))
+	assert.False(t, OfProfile("ctr-chk2 (complain)", "ctr-chk"), "another profile that shares the prefix")
+	assert.False(t, OfProfile("runc", "ctr-chk"))
+
 	_, ok = FromEvent(&audit.Event{Type: 1400})
 	assert.False(t, ok)
 	e.Extra[2].Value = "zz"

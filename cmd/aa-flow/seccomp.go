@@ -41,8 +41,9 @@ allow-list of the syscalls its workload makes, by the runbook's route:
 The records are the kernel's SECCOMP records (type 1326), read from the same
 places and with the same trust as learn's AppArmor records. NAME is usually
 the container's AppArmor profile: records whose subj= label is that profile
-are the container's (--subject names another label, --all-subjects takes
-every record).`,
+or one of its children (NAME//...), and those of runc's init, are the
+container's (--subject names another label, --all-subjects takes every
+record).`,
 	}
 	cmd.AddCommand(newSeccompInitCmd(g), newSeccompLearnCmd(g), newSeccompApplyCmd(g), newSeccompEnforceCmd(g),
 		newSeccompRollbackCmd(g), newSeccompStatusCmd(g), newSeccompVerifyCmd(g))
@@ -91,7 +92,7 @@ func (rf *recordFlags) keep(name string) func(seccomp.Record) bool {
 	if subj == "" {
 		subj = name
 	}
-	return func(r seccomp.Record) bool { return seccomp.SubjectProfile(r.Subj) == subj || seccomp.RuntimeInit(r) }
+	return seccomp.Container(subj)
 }
 
 func newSeccompInitCmd(g *globalOptions) *cobra.Command {
