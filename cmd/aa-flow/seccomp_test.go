@@ -103,10 +103,12 @@ func TestSeccompLearnEnforce(t *testing.T) {
 	// read, write, openat, execve, exit_group; and another container's ptrace.
 	seccompLog(t, log, now.Add(time.Minute), "web (complain)", 0, 1, 257, 59, 231, 0)
 	seccompLog(t, log, now.Add(time.Minute), "other (enforce)", 101)
-	// runc's init, under the container's filter before the exec, labelled runc.
+	// runc's init, under the container's filter before the exec, labelled
+	// with runc's profile: the Debian 13 guest's record
+	// (testdata/corpus/kernel/docker/debian-13-seccomp.log), dated now.
 	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0o644)
 	require.NoError(t, err)
-	fmt.Fprintf(f, "type=SECCOMP msg=audit(%d.500:77): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=runc (enforce) pid=320 comm=\"runc:[2:INIT]\" exe=\"/\" sig=0 arch=c000003e syscall=138 compat=0 ip=0x1 code=0x7ffc0000\n", now.Add(time.Minute).Unix())
+	fmt.Fprintf(f, "type=SECCOMP msg=audit(%d.500:77): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=runc pid=1548 comm=\"runc:[2:INIT]\" exe=2F6D656D66643A72756E635F636C6F6E65643A2F70726F632F73656C662F657865202864656C6574656429 sig=0 arch=c000003e syscall=138 compat=0 ip=0x41036e code=0x7ffc0000\n", now.Add(time.Minute).Unix())
 	require.NoError(t, f.Close())
 
 	code, out, errs := e.run("", "learn", "web", "--from", log, "--check")
