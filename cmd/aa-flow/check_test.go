@@ -127,3 +127,45 @@ func TestCheckAsksTheKernel(t *testing.T) {
 		assert.Contains(t, out.String(), tc.want)
 	}
 }
+
+// The docker-check scenario's containers, as the Debian 13 guest's docker
+// inspect and docker info printed them, through a docker CLI stand-in:
+// the weak one fails each item (--json read back), the hardened one, on
+// the engine with userns-remap, passes every item.
+func TestCheckGuestContainers(t *testing.T) {
+	secfs := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(secfs, "apparmor"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(secfs, "apparmor", "profiles"), []byte("ctr-chk (enforce)\nrunc (unconfined)\n"), 0o644))
+	check := func(inspect, info string, args ...string) (int, string) {
+		bin, _ := fakeDocker(t, inspect, info)
+		var out, errb strings.Builder
+		code := run(append([]string{"check", "--securityfs", secfs, "--docker", bin}, args...), strings.NewReader(""), &out, &errb)
+		return code, out.String() + errb.String()
+	}
+	code, out := check("debian-13-inspect-weak.json", "debian-13-docker-info.json", "weak", "--json")
+	assert.Equal(t, 1, code, out)
+	var rep struct {
+		OK         bool `json:"ok"`
+		Containers []struct {
+			Items []struct{ ID, Status, Detail string } `json:"items"`
+		} `json:"containers"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.False(t, rep.OK)
+	require.Len(t, rep.Containers, 1)
+	got := map[string]string{}
+	for _, it := range rep.Containers[0].Items {
+		got[it.ID] = it.Status
+	}
+	assert.Equal(t, map[string]string{
+		"apparmor": "fail", "seccomp": "fail", "privileged": "fail", "no-new-privileges": "fail",
+		"cap-drop": "fail", "read-only": "fail", "user": "fail", "pids-limit": "fail", "memory": "fail",
+		"docker-socket": "fail", "userns": "warn",
+	}, got)
+
+	code, out = check("debian-13-inspect-hardened.json", "debian-13-docker-info-userns.json", "chk")
+	assert.Equal(t, 0, code, out)
+	assert.Equal(t, 11, strings.Count(out, "\n  ✓ "), out)
+	assert.Contains(t, out, "✓ AppArmor profile named for the application: ctr-chk (enforce)")
+	assert.Contains(t, out, "✓ user-namespace remapping: the engine remaps container root to an unprivileged host user")
+}
