@@ -250,7 +250,7 @@ func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 		c.node = &profiles.LinkRule{Q: profiles.Qualifiers{Owner: a.Owner}, Path: lit, Target: t}
 		return c, nil
 	}
-	mode := p.execMode(a.Path)
+	mode := p.execMode(g.profile, a.Path)
 	c.node = &profiles.FileRule{Path: lit, Perms: "rm", Exec: mode}
 	if mode == "cx" || mode == "Cx" {
 		// cx goes to the child profile named by the program's path;
@@ -266,15 +266,17 @@ func (p *Proposer) buildFile(g *agg, c *candidate) (*candidate, error) {
 	return c, nil
 }
 
-// execMode picks the exec transition for a program: px when it has a
-// profile of its own, cx when child profiles were asked for, else ix;
-// capitalised (environment scrubbed) when the program is setuid.
-func (p *Proposer) execMode(path string) string {
+// execMode picks the exec transition from profile for a program: px when
+// it has a profile of its own, cx when child profiles were asked for and
+// profile is the top-level one (a child's or hat's programs inherit it:
+// children are not nested), else ix; capitalised (environment scrubbed)
+// when the program is setuid.
+func (p *Proposer) execMode(profile, path string) string {
 	mode := "ix"
 	switch {
 	case p.profileFor(path):
 		mode = "px"
-	case p.opts.ChildExec:
+	case p.opts.ChildExec && profile == p.name:
 		mode = "cx"
 	}
 	if mode != "ix" && p.opts.Setuid != nil && p.opts.Setuid(path) {

@@ -211,7 +211,7 @@ func (p *Proposer) Add(e *audit.Event) {
 		p.warn(fmt.Sprintf("%s: access %q, signal %q are not plain words; record ignored", eventSource(e), mask(e), e.Signal))
 		return
 	}
-	p.noteUnknownTarget(e)
+	p.noteUnknownTarget(e, prof)
 	p.acc = p.route.AppendAccesses(p.acc[:0], e)
 	if len(p.acc) == 0 {
 		p.counts.Ignored++
@@ -238,7 +238,7 @@ func (p *Proposer) runsUnder(profile, program string) string {
 			return sub
 		}
 	}
-	switch p.execMode(program)[0] {
+	switch p.execMode(profile, program)[0] {
 	case 'p', 'P':
 		return ""
 	case 'c', 'C':
@@ -424,7 +424,7 @@ func (p *Proposer) warn(msg string) {
 // noteUnknownTarget says once per program when the kernel ran it under a
 // profile of its own that the profile directory does not have: px to it
 // would not confine it, so the learner proposes ix (or cx) and says so.
-func (p *Proposer) noteUnknownTarget(e *audit.Event) {
+func (p *Proposer) noteUnknownTarget(e *audit.Event, prof string) {
 	t := e.Target
 	if e.Operation != "exec" || !strings.HasPrefix(e.Name, "/") || t == "" || strings.Contains(t, "//null-") || t == "unconfined" {
 		return
@@ -439,7 +439,7 @@ func (p *Proposer) noteUnknownTarget(e *audit.Event) {
 		p.targets = map[string]bool{}
 	}
 	p.targets[strings.Clone(e.Name)] = true
-	p.warn(fmt.Sprintf("%s: %s ran under profile %q, which the profile directory does not define: proposed %s, not px", eventSource(e), e.Name, t, p.execMode(e.Name)))
+	p.warn(fmt.Sprintf("%s: %s ran under profile %q, which the profile directory does not define: proposed %s, not px", eventSource(e), e.Name, t, p.execMode(prof, e.Name)))
 }
 
 // noteOptional says once per request why an optional one got no rule.

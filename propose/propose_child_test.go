@@ -173,3 +173,25 @@ func TestApplyWritesTheChild(t *testing.T) {
 		})
 	}
 }
+
+// With --child, a program the child runs inherits the child (ix): child
+// profiles are not nested, and everything the proposal writes compiles.
+// Records as Debian 13's kernel writes them for svc running tool running
+// cat, none of them with an exec rule yet.
+func TestProposeChildsPrograms(t *testing.T) {
+	const log = `type=AVC msg=audit(1796589290.096:362): apparmor="ALLOWED" operation="exec" class="file" profile="svc" name="/usr/bin/tool" pid=676 comm="svc" requested_mask="x" denied_mask="x" fsuid=0 ouid=0 target="svc//null-/usr/bin/tool"
+type=AVC msg=audit(1796589290.097:363): apparmor="ALLOWED" operation="open" class="file" profile="svc//null-/usr/bin/tool" name="/etc/tool.conf" pid=676 comm="tool" requested_mask="r" denied_mask="r" fsuid=0 ouid=0
+type=AVC msg=audit(1796589290.098:364): apparmor="ALLOWED" operation="exec" class="file" profile="svc//null-/usr/bin/tool" name="/usr/bin/cat" pid=677 comm="tool" requested_mask="x" denied_mask="x" fsuid=0 ouid=0 target="svc//null-/usr/bin/tool//null-/usr/bin/cat"
+type=AVC msg=audit(1796589290.099:365): apparmor="ALLOWED" operation="open" class="file" profile="svc//null-/usr/bin/tool//null-/usr/bin/cat" name="/var/lib/tool/data" pid=677 comm="cat" requested_mask="r" denied_mask="r" fsuid=0 ouid=0`
+	out, prop := learnInto(t, "profile svc flags=(complain) {\n}\n", "svc", decodeAll([]byte(log), "audit.log"), propose.ProposeOptions{ChildExec: true})
+	profiletest.Compile(t, out)
+	got := map[string][]string{}
+	for _, r := range prop.Rules {
+		got[r.Profile] = append(got[r.Profile], r.Text)
+	}
+	assert.Equal(t, map[string][]string{
+		"svc":                {"/usr/bin/tool rmcx,", "profile /usr/bin/tool flags=(complain) { }"},
+		"svc///usr/bin/tool": {"/usr/bin/cat rmix,", "owner /etc/tool.conf r,", "owner /var/lib/tool/data r,"},
+	}, got)
+	assert.Equal(t, []string{"/usr/bin/cat", "/usr/bin/tool"}, prop.LearningChildren)
+}
