@@ -162,12 +162,17 @@ func (o *onceWriter) Write(p []byte) (int, error) {
 // actionResult is the JSON form of what a command that changes the host
 // did (with --json it is the command's whole output).
 type actionResult struct {
-	Profile  string          `json:"profile"`
-	Action   string          `json:"action"` // created, adopted, rollback, complain, ...
-	DryRun   bool            `json:"dry_run,omitempty"`
-	Loaded   bool            `json:"loaded"`
-	Rules    int             `json:"rules,omitempty"` // apply: rule lines written
+	Profile string `json:"profile"`
+	Action  string `json:"action"` // created, adopted, rollback, complain, ...
+	DryRun  bool   `json:"dry_run,omitempty"`
+	Loaded  bool   `json:"loaded"`
+	Rules   int    `json:"rules,omitempty"` // apply: rule lines written
+	// Revision is the revision stored; none on a dry run, which stores
+	// nothing.
 	Revision *store.Revision `json:"revision,omitempty"`
+	// RollbackTo is the stored revision a rollback reinstates (or, on a
+	// dry run, would).
+	RollbackTo *store.Revision `json:"rollback_to,omitempty"`
 	// SetAside are apply's chosen rules apparmor_parser refused.
 	SetAside []learn.SetAside `json:"set_aside,omitempty"`
 }
@@ -175,6 +180,9 @@ type actionResult struct {
 // done reports what a command did: r as JSON with --json, else the sentence
 // (nothing with --quiet).
 func (g *globalOptions) done(r actionResult, format string, a ...any) error {
+	if r.DryRun {
+		r.Revision = nil
+	}
 	if g.JSON {
 		return writeJSON(g.Out, r)
 	}

@@ -60,14 +60,14 @@ and changes nothing. aa-flow history NAME lists the revisions.`,
 			if known && cur.Mode == rollout.ModeComplain && r.Mode == rollout.ModeEnforce {
 				g.warn("%s is in complain mode and revision %d is in enforce mode: the rollback enforces it again, without the gate (aa-flow history %s lists the revisions, rollback --to N reinstates another)", name, r.RollbackOf, name)
 			}
+			target, err := h.RollbackTarget(name, r.RollbackOf)
+			if err != nil {
+				return err
+			}
 			if dry {
-				target, err := h.RollbackTarget(name, r.RollbackOf)
-				if err != nil {
-					return err
-				}
 				g.info("%s: rollback would reinstate revision %d (%s mode, %s) as a new revision\n", name, target.N, target.Mode, target.Reason)
 			}
-			return g.done(actionResult{Profile: name, Action: "rollback", DryRun: dry, Loaded: !noLoad && !dry, Revision: &r},
+			return g.done(actionResult{Profile: name, Action: "rollback", DryRun: dry, Loaded: !noLoad && !dry, Revision: &r, RollbackTo: &target},
 				"%s: %s, now revision %d (%s mode)\n", name, r.Reason, r.N, r.Mode)
 		},
 	}

@@ -411,6 +411,22 @@ func TestRollbackTargetShown(t *testing.T) {
 	assert.Contains(t, errs, "warning: web is in complain mode and revision 3 is in enforce mode: the rollback enforces it again, without the gate")
 	assert.Contains(t, errs, "aa-flow history web lists the revisions, rollback --to N reinstates another")
 	assert.Equal(t, "web (complain)\n", e.kernel(t), "a dry run changes nothing")
+	code, out, errs = e.run("--json", "rollback", "web", "--dry-run")
+	require.Equal(t, 0, code, errs)
+	var dr struct {
+		Revision   *json.RawMessage `json:"revision"`
+		RollbackTo struct {
+			N    int    `json:"n"`
+			Mode string `json:"mode"`
+		} `json:"rollback_to"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &dr), out)
+	assert.Nil(t, dr.Revision, "a dry run stores no revision: %s", out)
+	assert.Equal(t, 3, dr.RollbackTo.N)
+	assert.Equal(t, "enforce", dr.RollbackTo.Mode)
+	code, out, errs = e.run("--json", "complain", "web", "--dry-run")
+	require.Equal(t, 0, code, errs)
+	assert.NotContains(t, out, `"revision"`, "no zero-valued revision on a dry run")
 
 	code, out, errs = e.run("rollback", "web")
 	require.Equal(t, 0, code, errs)
