@@ -135,8 +135,9 @@ func (d *Decoder) FeedMessage(msg []byte, def MessageDefaults, source string, li
 // audit(SEC.MS:SERIAL): apparmor=..."; a text log: auditd's "type=AVC
 // msg=audit(...): apparmor=...", or a kernel message alone, after a dmesg
 // time or after a syslog header whose tag is kernel:), with the field the
-// kernel writes first. Any other line that reads like a record is counted
-// as refused (Stats.Refused), never returned.
+// kernel writes first. A USER_AVC (a user-space message the kernel relays,
+// with its sender) counts only for D-Bus. Any other line that reads like a
+// record is counted as refused (Stats.Refused), never returned.
 func (d *Decoder) FeedOrigin(line []byte, o src.Origin, source string, lineNo int) []*Event {
 	return d.feed(line, nil, o, source, lineNo)
 }
@@ -239,7 +240,8 @@ func (d *Decoder) refuse(source string, lineNo int, why Reason) {
 }
 
 // FeedRecord is Feed for a record the caller parsed itself (journald's audit
-// transport, with ParseMessage). It counts one line.
+// transport, with ParseMessage). It counts one line. As with Feed, a
+// USER_AVC about anything but D-Bus is refused (ReasonUserMessage).
 func (d *Decoder) FeedRecord(rec *Record, source string, lineNo int) []*Event {
 	d.stats.Lines++
 	if rec == nil {
