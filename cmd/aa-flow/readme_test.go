@@ -123,7 +123,9 @@ func TestReadmeNamesEveryCommandAndFlag(t *testing.T) {
 }
 
 // exitConstants are the exit codes the commands return: the package's
-// constants named exit*, read from its source.
+// constants named exit*, read from its source. A code given to withCode or
+// exitWith as a number instead of one of them fails the test: it would
+// escape the table's check.
 func exitConstants(t *testing.T) map[string]int {
 	t.Helper()
 	fset := token.NewFileSet()
@@ -137,6 +139,13 @@ func exitConstants(t *testing.T) map[string]int {
 		f, err := parser.ParseFile(fset, name, nil, 0)
 		require.NoError(t, err)
 		ast.Inspect(f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				if fn, ok := call.Fun.(*ast.Ident); ok && (fn.Name == "withCode" || fn.Name == "exitWith") && len(call.Args) > 0 {
+					_, isConst := call.Args[0].(*ast.Ident)
+					assert.True(t, isConst, "%s: %s's exit code is not one of the exit* constants", fset.Position(call.Pos()), fn.Name)
+				}
+				return true
+			}
 			vs, ok := n.(*ast.ValueSpec)
 			if !ok {
 				return true
