@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/internal/termsafe"
 )
 
 // Evidence is why a rule is proposed: how many audit records asked for it,
@@ -73,12 +74,14 @@ func sender(e *audit.Event) string {
 	if e.SenderUID != audit.Unset {
 		parts = append(parts, "uid="+strconv.FormatInt(e.SenderUID, 10))
 	}
+	// A description for people, printed as it is: the label and the exe
+	// (inside msg='...', the sender's own claim, perhaps hex-encoded) are
+	// escaped so that neither can break the line it is shown on.
 	if e.SenderLabel != "" {
-		parts = append(parts, "subj="+e.SenderLabel)
+		parts = append(parts, "subj="+termsafe.Escape(e.SenderLabel))
 	}
 	if e.Exe != "" {
-		// Inside msg='...': the sender's own claim.
-		parts = append(parts, "exe="+e.Exe)
+		parts = append(parts, "exe="+termsafe.Escape(e.Exe))
 	}
 	if len(parts) == 0 {
 		return "unknown"

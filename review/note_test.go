@@ -20,6 +20,9 @@ func TestNote(t *testing.T) {
 			"r3 sev 4, 2 records, proc-pid replaces /proc/1/stat /proc/2/stat"},
 		// abstractions/base is suggested for every program: nothing to
 		// replace, and the note must not end in a dangling "replaces".
+		// A D-Bus rule names the process that logged its USER_AVC.
+		{"logged by a sender", propose.Rule{ID: "r5", Severity: 3, Evidence: propose.Evidence{Count: 1, Sender: "pid=363 uid=102 subj=unconfined"}},
+			"r5 sev 3, 1 record, logged by pid=363 uid=102 subj=unconfined"},
 		{"abstraction without literals", propose.Rule{ID: "r4", Severity: 10, Generalisation: "abstraction"}, "r4 sev 10, 0 records, abstraction"},
 	}
 	for _, tt := range tests {

@@ -61,6 +61,9 @@ func note(r *propose.Rule) string {
 	case r.Generalisation != "":
 		s += ", " + r.Generalisation
 	}
+	if r.Evidence.Sender != "" {
+		s += ", logged by " + termsafe.Escape(r.Evidence.Sender)
+	}
 	if r.Held != "" {
 		s += "; held: " + r.Held
 	}
