@@ -174,7 +174,7 @@ func (ev Evidence) String() string {
 		}
 	}
 	if ev.Comm != "" {
-		s += fmt.Sprintf(", comm=%s", ev.Comm)
+		s += ", comm=" + termsafe.Escape(ev.Comm) // the process names itself: no line breaks
 	}
 	if ev.PID != 0 {
 		s += fmt.Sprintf(" pid=%d", ev.PID)

@@ -55,3 +55,14 @@ func TestEvidenceLines(t *testing.T) {
 	assert.Equal(t, kept, a.Lines, "a merge leaves the merged evidence alone")
 	assert.Equal(t, MaxLines+MaxLines+5, m.Count)
 }
+
+// A comm is the process's own choice of name (hex in the record, so any
+// bytes): the summary escapes it, so it cannot break the review's line.
+func TestEvidenceStringEscapesComm(t *testing.T) {
+	var ev Evidence
+	ev.add(&audit.Event{Comm: "x\n[r9] cap", PID: 7, SenderPID: audit.Unset, SenderUID: audit.Unset})
+	s := ev.String()
+	assert.NotContains(t, s, "\n")
+	assert.Contains(t, s, "comm=x")
+	assert.Contains(t, s, " pid=7")
+}
