@@ -1,8 +1,10 @@
 package learn
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/parser"
+	"github.com/aa-flow/aa-flow/profiles"
+	"github.com/aa-flow/aa-flow/propose"
 )
 
 // Where the file's exec rules run a program, as the learner routes
@@ -148,5 +152,66 @@ func TestProfileForUnconfined(t *testing.T) {
 		} else {
 			assert.Contains(t, why, tt.why, tt.exe)
 		}
+	}
+}
+
+// px only to a profile that exists and confines the program, on the
+// kernel capture (aatest runs /bin/busybox with no exec rule): no profile
+// file, ix; a profile file whose profile is unconfined, ix with a warning
+// saying why; a confining one, px, and busybox's own records are not
+// aatest's; --child, cx and the child profile, which apply writes as a
+// block holding busybox's records and which compiles.
+func TestLearnExecTargets(t *testing.T) {
+	tests := []struct {
+		name, file string // file: the profile directory's bin.busybox
+		child      bool
+		rule, warn string
+		inParent   bool // busybox's read of itself may be learned into aatest
+	}{
+		{"no profile", "", false, "/bin/busybox rmix,", "", true},
+		{"unconfined profile", "profile busybox /bin/busybox flags=(unconfined) {\n}\n", false, "/bin/busybox rmix,", "flags=(unconfined): px would run /bin/busybox unconfined; proposed ix not px", true},
+		{"confining profile", "profile busybox /bin/busybox {\n}\n", false, "/bin/busybox rmpx,", "", false},
+		{"child", "", true, "/bin/busybox rmcx,", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			require.NoError(t, os.MkdirAll(e.dirs.ProfileDir, 0o755))
+			if tt.file != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(e.dirs.ProfileDir, "bin.busybox"), []byte(tt.file), 0o644))
+			}
+			o := e.learn
+			o.Child = tt.child
+			res, err := Learn(context.Background(), "aatest", o)
+			require.NoError(t, err)
+			prop := res.Proposal
+			assert.Contains(t, texts(prop), tt.rule)
+			if tt.warn != "" {
+				assert.Condition(t, func() bool {
+					for _, w := range prop.Warnings {
+						if strings.Contains(w, tt.warn) {
+							return true
+						}
+					}
+					return false
+				}, "a warning says %q: %q", tt.warn, prop.Warnings)
+			}
+			for _, r := range prop.Rules {
+				if !tt.inParent && r.Profile == "aatest" && r.Text != tt.rule && r.Kind != profiles.KindProfile && strings.Contains(r.Text, "/bin/busybox") {
+					t.Errorf("busybox's own record folded into aatest: %s", r.Text)
+				}
+			}
+			assert.Equal(t, []string{"/bin/busybox"}, prop.LearningChildren)
+			d, err := prop.Decide(propose.Selection{All: true})
+			require.NoError(t, err)
+			_, err = Apply(context.Background(), e.apply, res.Target, prop, d)
+			require.NoError(t, err)
+			compiles(t, e.profile)
+			if tt.child {
+				b, err := os.ReadFile(e.profile)
+				require.NoError(t, err)
+				assert.Contains(t, string(b), "  profile /bin/busybox flags=(complain) {\n    owner /bin/busybox r,\n  }\n")
+			}
+		})
 	}
 }
