@@ -141,7 +141,7 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *propose.Proposa
 		res.Revision = &rev
 	}
 	res.Loaded = !o.NoLoad
-	return res, dropDecided(o.Dirs, t, prop, d)
+	return res, dropDecided(o.Dirs, t, prop, written(d, chosen))
 }
 
 // parserAccepts is what Apply writes: the decided rules the file lacks

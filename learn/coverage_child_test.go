@@ -215,3 +215,31 @@ func TestLearnExecTargets(t *testing.T) {
 		})
 	}
 }
+
+// The child written with its cx rule leaves the pending proposal with it:
+// a later apply does not find it still to do.
+func TestApplyChildLeavesPending(t *testing.T) {
+	e := newEnv(t)
+	o := e.learn
+	o.Child = true
+	res, err := Learn(context.Background(), "aatest", o)
+	require.NoError(t, err)
+	var cx string
+	for _, r := range res.Proposal.Rules {
+		if r.Text == "/bin/busybox rmcx," {
+			cx = r.ID
+		}
+	}
+	require.NotEmpty(t, cx)
+	_, prop, err := pending(e)
+	require.NoError(t, err)
+	_, err = Apply(context.Background(), e.apply, res.Target, prop, propose.Decisions{cx: propose.Accept})
+	require.NoError(t, err)
+	compiles(t, e.profile)
+	_, prop, err = pending(e)
+	require.NoError(t, err)
+	for _, r := range prop.Rules {
+		assert.NotEqual(t, profiles.KindProfile, r.Kind, "%s written and still pending", r.Text)
+		assert.NotEqual(t, cx, r.ID)
+	}
+}

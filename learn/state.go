@@ -3,8 +3,10 @@ package learn
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/store"
 )
@@ -51,6 +53,21 @@ func Reject(dirs Dirs, prop *propose.Proposal, d propose.Decisions) (bool, error
 		return false, nil
 	}
 	return true, Resolve(dirs, prop.Profile)
+}
+
+// written is d with the rules chosen were written for as accepted: a child
+// profile written with the cx rule that needs it (propose.Rule.Child) was
+// decided on with it.
+func written(d propose.Decisions, chosen []profiles.Chosen) propose.Decisions {
+	out := maps.Clone(d)
+	for _, c := range chosen {
+		for _, id := range c.IDs {
+			if _, ok := out[id]; !ok {
+				out[id] = propose.Accept
+			}
+		}
+	}
+	return out
 }
 
 // dropDecided keeps only the rules not decided on in the pending proposal.
