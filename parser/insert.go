@@ -141,8 +141,9 @@ type newSub struct {
 }
 
 // emptyChild reports whether a rule is an empty child profile (`profile
-// NAME ... { }`, as propose writes the child a cx rule needs), with the
-// child's name and its opening line.
+// NAME ... { }`, as propose writes the child a cx rule needs, with or
+// without a comment after it), with the child's name and its opening line
+// (the comment moved there).
 func emptyChild(text string) (name, header string, ok bool) {
 	if !strings.HasPrefix(text, "profile ") {
 		return "", "", false
@@ -155,11 +156,17 @@ func emptyChild(text string) (name, header string, ok bool) {
 	if !isProfile || len(c.Rules) != 0 {
 		return "", "", false
 	}
-	header = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(text), "}"))
+	// The opening line is the text up to the closing brace, and what
+	// follows it (a comment: review's annotations).
+	at := c.Close.Offset
+	if at < 0 || at >= len(text) || text[at] != '}' {
+		return "", "", false
+	}
+	header = strings.TrimSpace(text[:at])
 	if !strings.HasSuffix(header, "{") {
 		return "", "", false
 	}
-	return c.DisplayName(), header, true
+	return c.DisplayName(), header + strings.TrimRight(text[at+1:], " \t"), true
 }
 
 // subHeader is the opening line of a new sub-profile name of p that no
