@@ -258,9 +258,15 @@ type ABI struct {
 	// Covers is the newest numbered abi file whose every feature the
 	// kernel has ("3.0"); empty when none is, or there are none.
 	Covers string `json:"covers,omitempty"`
-	// Extra are the kernel's feature classes that abi file does not name
-	// (userns, io_uring, ... on a kernel newer than it); every class when
-	// Covers is empty.
+	// Nearest, when no abi file is covered, is the one the kernel lacks
+	// the fewest features of (the newest of those), and Lacks what it
+	// lacks: Debian 12's 6.1 kernel has all of abi/3.0 but
+	// network/af_unix, which Ubuntu's kernels carry.
+	Nearest string   `json:"nearest,omitempty"`
+	Lacks   []string `json:"lacks,omitempty"`
+	// Extra are the kernel's feature classes that abi file (Covers, else
+	// Nearest) does not name (userns, io_uring, ... on a kernel newer than
+	// it); every class when there is no abi file.
 	Extra []string `json:"extra,omitempty"`
 	// PolicyVersions are the binary policy versions the kernel loads.
 	PolicyVersions []string `json:"policy_versions,omitempty"`
@@ -269,12 +275,17 @@ type ABI struct {
 // String is the ABI in one phrase: "abi/3.0 + userns, io_uring (policy v5-v9)".
 func (a ABI) String() string {
 	var b strings.Builder
-	if a.Covers != "" {
-		b.WriteString("abi/" + a.Covers)
+	switch {
+	case a.Covers != "" || a.Nearest != "":
+		if a.Covers != "" {
+			b.WriteString("abi/" + a.Covers)
+		} else {
+			b.WriteString("abi/" + a.Nearest + " without " + strings.Join(a.Lacks, ", "))
+		}
 		if len(a.Extra) > 0 {
 			b.WriteString(" + " + strings.Join(a.Extra, ", "))
 		}
-	} else {
+	default:
 		b.WriteString("no known abi file covered")
 		if len(a.Extra) > 0 {
 			b.WriteString(" (classes: " + strings.Join(a.Extra, ", ") + ")")
@@ -299,7 +310,7 @@ func MatchABI(kernel Features, abiDir string) (ABI, error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return a, fmt.Errorf("read abi files: %w", err)
 	}
-	var covered Features
+	var covered, nearest Features
 	for _, e := range ents {
 		if e.IsDir() || !numberAtLeast(e.Name(), "0") || (a.Covers != "" && !numberAtLeast(e.Name(), a.Covers)) {
 			continue
@@ -308,9 +319,17 @@ func MatchABI(kernel Features, abiDir string) (ABI, error) {
 		if err != nil {
 			return a, err
 		}
-		if len(kernel.Missing(want)) == 0 {
+		switch miss := kernel.Missing(want); {
+		case len(miss) == 0:
 			a.Covers, covered = e.Name(), want
+		case a.Nearest == "" || len(miss) < len(a.Lacks) || len(miss) == len(a.Lacks) && numberAtLeast(e.Name(), a.Nearest):
+			a.Nearest, a.Lacks, nearest = e.Name(), miss, want
 		}
+	}
+	if a.Covers != "" {
+		a.Nearest, a.Lacks = "", nil
+	} else {
+		covered = nearest
 	}
 	known := map[string]bool{}
 	for _, c := range covered.Classes() {

@@ -133,4 +133,21 @@ func TestMatchABI(t *testing.T) {
 	a, err = MatchABI(old, dir)
 	require.NoError(t, err)
 	assert.Empty(t, a.Covers)
+
+	// Debian 12's 6.1 kernel lacks three of abi/3.0's features (Ubuntu's
+	// dbus and unix mediation, and the pre-v8 network mask), as `aa-flow
+	// version` printed in the Debian 12 e2e guest:
+	//   kernel:  AppArmor ABI abi/3.0 without dbus/mask, network/af_mask, network/af_unix (policy v5-v9)
+	deb12 := with(k61)
+	for _, f := range []string{"dbus/mask", "network/af_mask", "network/af_unix"} {
+		require.Contains(t, deb12, f)
+		delete(deb12, f)
+	}
+	a, err = MatchABI(deb12, dir)
+	require.NoError(t, err)
+	assert.Empty(t, a.Covers)
+	assert.Equal(t, "3.0", a.Nearest)
+	assert.Equal(t, []string{"dbus/mask", "network/af_mask", "network/af_unix"}, a.Lacks)
+	assert.Empty(t, a.Extra)
+	assert.Equal(t, "abi/3.0 without dbus/mask, network/af_mask, network/af_unix (policy v5-v9)", a.String())
 }
