@@ -94,6 +94,9 @@ type Malformed struct {
 	// syslog time; zero when it shows neither (then nothing shows it is
 	// outside a window).
 	Time time.Time `json:",omitzero"`
+	// InWindow: logged after the opening record of the Window read, in
+	// its source's log order (see Lost.InWindow).
+	InWindow bool `json:",omitempty"`
 }
 
 // Refused is a line refused as not the kernel's, and why.
@@ -277,7 +280,7 @@ func (d *Decoder) malformed(source string, lineNo int, t time.Time, err error) {
 func (s *Stats) MalformedSince(since time.Time) int {
 	n := s.MalformedTotal - len(s.Malformed)
 	for _, m := range s.Malformed {
-		if m.Time.IsZero() || !m.Time.Before(since) {
+		if m.InWindow || m.Time.IsZero() || !m.Time.Before(since) {
 			n++
 		}
 	}

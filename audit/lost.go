@@ -49,6 +49,10 @@ type Lost struct {
 	// it); zero when unknown (a dmesg line, a serial-gap hint, a
 	// traditional syslog line before any dated record).
 	Time time.Time `json:",omitzero"`
+	// InWindow is set when the loss was logged after the opening record
+	// of the Window read, in its source's log order: it is in the window
+	// whatever Time says (a clock set back).
+	InWindow bool `json:",omitempty"`
 }
 
 // The advice for each kind of loss.
@@ -67,7 +71,8 @@ type lostState struct {
 	last    *sourceSerials
 	lastSrc string
 	// from: serials of records dated before it are not tracked (a gap
-	// before a read's window is not a gap in it); zero tracks all.
+	// before a read's window is not a gap in it), except in a source
+	// opened (see open); zero tracks all.
 	from time.Time
 }
 
@@ -89,6 +94,9 @@ func (l *lostState) stampTime(line []byte) time.Time {
 const serialWindow = 512
 
 type sourceSerials struct {
+	// opened: the source showed the opening record of the window read;
+	// its later serials are tracked whatever their stamps (see open).
+	opened    bool
 	auditLost int64
 	auditd    bool   // lines in auditd's own form were read: auditd's log
 	base      uint64 // lowest serial of the window
@@ -119,10 +127,13 @@ func (l *lostState) source(name string) *sourceSerials {
 // serial notes that an audit record with serial n, logged at t (zero:
 // unknown), was seen.
 func (l *lostState) serial(source string, lineNo int, n uint64, t time.Time) {
-	if n == 0 || (!t.IsZero() && t.Before(l.from)) {
+	if n == 0 {
 		return
 	}
 	s := l.source(source)
+	if !s.opened && !t.IsZero() && t.Before(l.from) {
+		return
+	}
 	switch {
 	case s.max == 0:
 		s.base, s.max = n, n
@@ -145,6 +156,13 @@ func (l *lostState) serial(source string, lineNo int, n uint64, t time.Time) {
 	}
 	s.slots[n%serialWindow] = n
 	s.max = max(s.max, n)
+}
+
+// open notes that source showed the opening record of the window read:
+// from its next line on, serials count whatever their stamps, since the
+// log's order shows they came after the window's start.
+func (l *lostState) open(source string) {
+	l.source(source).opened = true
 }
 
 // advance moves the window base to b, counting unseen serials as missing.

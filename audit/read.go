@@ -31,11 +31,9 @@ type ReadOptions struct {
 	// Since drops records older than this. Rotated files (NAME.1,
 	// NAME.2.gz, ...) are read, oldest first, only as far back as needed.
 	Since time.Time
-	// GapsSince, when set, is where serial gaps start to count instead of
-	// Since: the gate reads from a minute before its window (to find the
-	// load's STATUS record) but a gap in that minute is no loss inside the
-	// window (auditd stopped until just before it, say).
-	GapsSince time.Time
+	// Window, when set, reads one window that a record opens (see
+	// Window); Since is then how far back its opening record is looked for.
+	Window *Window
 	// Follow keeps reading new records, across log rotation, until ctx is
 	// done.
 	Follow bool
@@ -64,6 +62,25 @@ type ReadOptions struct {
 	JournalDir  string        // /run/systemd/journal: journald runs when it exists
 	Stdin       io.Reader     // os.Stdin
 	Poll        time.Duration // how often followed files are checked without an fsnotify event (250ms)
+}
+
+// Window is a span of the log that starts at a record: the gate's complain
+// window, which the kernel's STATUS record of the reload that started it
+// opens. The log's order, not the records' stamps, says what came after
+// that record: once a source has shown it, every later record of that
+// source (its rotated files read oldest first, then the live one) is in
+// the window whatever its stamp, so a clock set back inside the window
+// hides nothing. Before it, only records dated at or after Start are (an
+// undated one is not: nothing shows it is in the window).
+//
+// Serial gaps count from Start and, in a source that showed the opening
+// record, from it on whatever the stamps; losses and malformed lines
+// logged after it are marked InWindow (Lost.InWindow, Malformed.InWindow).
+type Window struct {
+	Start time.Time
+	// Opens recognises the opening record; it is returned to fn like any
+	// record in the window (Profile does not filter it out).
+	Opens func(*Event) bool
 }
 
 // Result is what a Read saw: the decoder's counts (including lost-record
@@ -105,6 +122,9 @@ func readSources(ctx context.Context, opt ReadOptions, srcs []source.Source, fn 
 		st := r.state(s.Name())
 		if sc := opt.Cursor.Get(s.Name()); sc != nil && !sc.Time.IsZero() && !inFuture(sc.Time) {
 			st.after = sc.Time
+			if rs, ok := s.(source.Resumer); ok {
+				st.resumer = rs
+			}
 		}
 	}
 
@@ -170,16 +190,26 @@ type reader struct {
 
 // sourceState is what the reader keeps per source.
 type sourceState struct {
-	after  time.Time // records up to this time were returned before; zero: none
-	newest time.Time // the newest record decoded (filtered or not), for the cursor
+	// after: records up to this time were returned before; zero: none.
+	// It stands in for the cursor's position when the source could not
+	// resume at it (a file rotated away and compressed): a source that
+	// did (resumer says so at its first line) returns only lines after
+	// the position, and the time is dropped, so that records stamped
+	// before it by a clock set back are not lost.
+	after   time.Time
+	resumer source.Resumer
+	newest  time.Time // the newest record decoded (filtered or not), for the cursor
+	// opened: the source showed the Window's opening record; every later
+	// record of it is in the window.
+	opened bool
 }
 
 func newReader(opt ReadOptions, fn func(*Event) error) *reader {
 	dec := newReusingDecoder()
 	// Serial gaps are counted in the window read (see Lost).
 	dec.lost.from = opt.Since
-	if !opt.GapsSince.IsZero() {
-		dec.lost.from = opt.GapsSince
+	if opt.Window != nil {
+		dec.lost.from = opt.Window.Start
 	}
 	return &reader{opt: opt, fn: fn, dec: dec, locked: opt.Follow, states: map[string]*sourceState{}}
 }
@@ -216,8 +246,17 @@ func (r *reader) line(l *source.Line) error {
 			r.evSource = "" // in case it cached the file's old state
 		}
 		r.lineFile, r.lineSt = where, st
+		if st.resumer != nil {
+			if st.resumer.Resumed() {
+				st.after = time.Time{}
+			}
+			st.resumer = nil
+		}
+		if st.opened {
+			r.dec.lost.open(where)
+		}
 	}
-	n := len(r.dec.stats.Lost)
+	n, m := len(r.dec.stats.Lost), len(r.dec.stats.Malformed)
 	var evs []*Event
 	switch {
 	case l.Err != nil:
@@ -234,6 +273,10 @@ func (r *reader) line(l *source.Line) error {
 		if r.dec.stats.Lost[i].Time.IsZero() {
 			r.dec.stats.Lost[i].Time = l.Time
 		}
+		r.dec.stats.Lost[i].InWindow = r.lineSt.opened
+	}
+	for i := m; i < len(r.dec.stats.Malformed); i++ {
+		r.dec.stats.Malformed[i].InWindow = r.lineSt.opened
 	}
 	return r.deliver(evs)
 }
@@ -262,7 +305,17 @@ func (r *reader) deliver(evs []*Event) error {
 }
 
 func (r *reader) wanted(e *Event, st *sourceState) bool {
-	if !r.opt.Since.IsZero() && !e.Time.IsZero() && e.Time.Before(r.opt.Since) {
+	if w := r.opt.Window; w != nil && !st.opened {
+		if w.Opens(e) {
+			st.opened = true
+			r.dec.lost.open(e.Source)
+			return true
+		}
+		if e.Time.IsZero() || e.Time.Before(w.Start) {
+			return false
+		}
+	}
+	if !st.opened && !r.opt.Since.IsZero() && !e.Time.IsZero() && e.Time.Before(r.opt.Since) {
 		return false
 	}
 	if !st.after.IsZero() && !e.Time.IsZero() && !e.Time.After(st.after) {
@@ -342,7 +395,9 @@ func (r *reader) finish(res *Result, srcs []source.Source, err error) (*Result, 
 			if pos.Time.IsZero() {
 				pos.Time = r.state(s.Name()).newest
 			}
-			if old := r.opt.Cursor.Get(pos.Source); old != nil && pos.Time.IsZero() && !inFuture(old.Time) {
+			// Records up to the old time were read too: after a clock set
+			// back, the newest record read now may be older than that.
+			if old := r.opt.Cursor.Get(pos.Source); old != nil && old.Time.After(pos.Time) && !inFuture(old.Time) {
 				pos.Time = old.Time
 			}
 			res.Cursor.Set(pos)

@@ -69,20 +69,24 @@ func GapCount(lost []audit.Lost) int {
 	return n
 }
 
-// Events is a rollout.EventSource over audit.Read: the records about name
-// (its hats and children too) and the kernel's STATUS records of its loads
-// logged from rollout.LoadLead before since on, with the records lost (see
-// LostCount) and the malformed lines (see audit.Stats.MalformedSince) since
-// since, and the serial gaps (GapCount) from the read's start.
+// Events is a rollout.EventSource over audit.Read: the window's records
+// about name (its hats and children too) and the kernel's STATUS records of
+// its loads, read as an audit.Window that the reload's STATUS record opens
+// (so that a clock set back inside the window hides nothing), with the
+// records lost (see LostCount) and the malformed lines (see
+// audit.Stats.MalformedSince) in the window, and the serial gaps (GapCount)
+// from its start.
 func Events(src GateSource, name string) rollout.EventSource {
-	return func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (rollout.SourceStats, error) {
+	return func(ctx context.Context, w rollout.Window, fn func(*audit.Event) error) (rollout.SourceStats, error) {
 		// A load's STATUS record is the parser's (profile="unconfined"),
 		// with the profile in name=: read every profile's and choose here.
 		// It is logged a moment before the window's start (the journal
-		// entry): read from LoadLead before, count losses and serial
-		// gaps from since (a gap in the minute before is not in the
-		// window: auditd may have been started just before it).
-		opt := audit.ReadOptions{From: src.From, Since: since.Add(-rollout.LoadLead), GapsSince: since, Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}
+		// entry): read from w.ReadFrom, count losses and serial gaps
+		// from the start (a gap just before is not in the window: auditd
+		// may have been started just before it).
+		since := w.Start
+		opt := audit.ReadOptions{From: src.From, Since: w.ReadFrom(), Window: &audit.Window{Start: since, Opens: w.Opens},
+			Log: src.Log, Stdin: src.Stdin, Progress: src.Progress}
 		res, err := audit.Read(ctx, opt, func(e *audit.Event) error {
 			if audit.MatchProfile(name, e.ProfileName()) || (e.Mode == audit.ModeStatus && e.Name == name) {
 				return fn(e)
@@ -100,7 +104,7 @@ func Events(src GateSource, name string) rollout.EventSource {
 			Sources:   res.Sources,
 		}
 		for _, m := range res.Stats.Malformed {
-			if m.Time.IsZero() || !m.Time.Before(since) {
+			if m.InWindow || m.Time.IsZero() || !m.Time.Before(since) {
 				st.FirstMalformed = fmt.Sprintf("%s:%d: %s", m.Source, m.Line, m.Err)
 				break
 			}

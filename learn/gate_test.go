@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/parser"
 	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/rollout"
@@ -89,7 +91,7 @@ func TestEvents(t *testing.T) {
 	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
 
 	var names []string
-	st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), since, func(e *audit.Event) error {
+	st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), rollout.Window{Name: "web", Start: since}, func(e *audit.Event) error {
 		names = append(names, e.Name)
 		return nil
 	})
@@ -122,7 +124,7 @@ func TestEventsEvidence(t *testing.T) {
 	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
 
 	var got []string
-	st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), since, func(e *audit.Event) error {
+	st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), rollout.Window{Name: "web", Start: since}, func(e *audit.Event) error {
 		got = append(got, string(e.Mode)+" "+e.Operation+" "+e.Name)
 		return nil
 	})
@@ -153,7 +155,7 @@ func TestEventsSerialGaps(t *testing.T) {
 	log := filepath.Join(t.TempDir(), "audit.log")
 	require.NoError(t, os.WriteFile(log, b.Bytes(), 0o644))
 	read := func() rollout.SourceStats {
-		st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), since, func(*audit.Event) error { return nil })
+		st, err := Events(GateSource{From: []string{log}}, "web")(context.Background(), rollout.Window{Name: "web", Start: since}, func(*audit.Event) error { return nil })
 		require.NoError(t, err)
 		return st
 	}
@@ -187,7 +189,7 @@ func TestEventsSerialGaps(t *testing.T) {
 func TestEventsKmsg(t *testing.T) {
 	_, err := os.Stat("/dev/kmsg")
 	require.NoError(t, err, "/dev/kmsg is needed")
-	st, err := Events(GateSource{From: []string{"/dev/kmsg"}}, "web")(context.Background(), time.Now(), func(*audit.Event) error { return nil })
+	st, err := Events(GateSource{From: []string{"/dev/kmsg"}}, "web")(context.Background(), rollout.Window{Name: "web", Start: time.Now()}, func(*audit.Event) error { return nil })
 	require.NoError(t, err)
 	assert.Len(t, st.Sources, 1)
 }
@@ -245,7 +247,7 @@ func BenchmarkGate(b *testing.B) {
 	for b.Loop() {
 		cov := webCoverage(b)
 		records, uncovered := 0, 0
-		_, err := events(context.Background(), start, func(e *audit.Event) error {
+		_, err := events(context.Background(), rollout.Window{Name: "web", Start: start}, func(e *audit.Event) error {
 			records++
 			ok, err := cov.Event(e)
 			if !ok {
@@ -258,4 +260,50 @@ func BenchmarkGate(b *testing.B) {
 		require.Equal(b, n/20, uncovered)
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// The clock set back inside the window: once auditd's log shows the
+// kernel's STATUS record of the reload that started the window, every
+// record after it is in the window whatever its stamp. The gate counts the
+// records, the serials missing and the record cut short that follow it,
+// though all are dated an hour before the window's start (it used to drop
+// them all and open on a window it never saw).
+func TestGateClockBack(t *testing.T) {
+	ctx := context.Background()
+	d := t.TempDir()
+	dirs := Dirs{ProfileDir: filepath.Join(d, "apparmor.d"), StateDir: filepath.Join(d, "state")}
+	require.NoError(t, os.MkdirAll(dirs.ProfileDir, 0o755))
+	h := rollout.NewHost(dirs.ProfileDir, dirs.StateDir, "", filepath.Join(d, "nosecfs"))
+	h.AuditStatus = func() (kernel.AuditStatus, error) { return kernel.AuditStatus{}, nil }
+	_, err := h.Create(ctx, "web", filepath.Join(dirs.ProfileDir, "web"), "/usr/bin/web", []byte(webProfile), false, false)
+	require.NoError(t, err)
+	start, err := h.WindowStart("web")
+	require.NoError(t, err)
+	back := start.Add(-time.Hour) // the clock, set back after the reload
+	stamp := func(at time.Time, serial int) string {
+		return fmt.Sprintf("audit(%d.%03d:%d)", at.Unix(), at.Nanosecond()/1e6, serial)
+	}
+	var b strings.Builder
+	b.WriteString(avc(start.Add(-2*time.Hour), 1, "web", "/etc/before-the-window"))
+	b.WriteString("type=AVC msg=" + stamp(start.Add(-100*time.Millisecond), 2) + `: apparmor="STATUS" operation="profile_replace" info="same as current profile, skipping" profile="unconfined" name="web" pid=9 comm="apparmor_parser"` + "\n")
+	b.WriteString(avc(back, 3, "web", "/srv/www/a"))
+	b.WriteString(avc(back, 4, "web", "/etc/secret"))
+	b.WriteString(avc(back.Add(time.Second), 40, "other", "/x")) // 5..39 missing
+	b.WriteString("type=AVC msg=" + stamp(back.Add(time.Second), 41) + `: apparmor="ALLOWED" operation="open" profile="web" name="/etc/sha` + "\n")
+	log := filepath.Join(d, "audit.log")
+	require.NoError(t, os.WriteFile(log, []byte(b.String()), 0o644))
+
+	opts, err := GateOptions(GateSource{Dirs: dirs, From: []string{log}}, "web", 0)
+	require.NoError(t, err)
+	r, err := h.Gate(ctx, "web", opts)
+	require.NoError(t, err)
+	require.NotNil(t, r.Loaded, r.Reasons)
+	assert.Equal(t, 2, r.Records, "the records after the STATUS record, dated before the window")
+	assert.Equal(t, 1, r.Uncovered)
+	require.Len(t, r.Samples, 1)
+	assert.Equal(t, "/etc/secret", r.Samples[0].Name)
+	assert.Equal(t, int64(35), r.Gaps, "serials 5 to 39")
+	assert.Equal(t, int64(1), r.Malformed)
+	assert.Equal(t, rollout.EvidenceIncomplete, r.Evidence)
+	assert.False(t, r.Pass)
 }

@@ -152,13 +152,14 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 }
 
 // LostCount is how many records the loss evidence says were lost at or
-// after since. Serial gaps are only hints (audit rules and other
-// transports cause them too) and do not count; a loss of unknown time
-// counts, and one that does not say how many counts as one.
+// after since (or after a window's opening record: Lost.InWindow). Serial
+// gaps are only hints (audit rules and other transports cause them too)
+// and do not count; a loss of unknown time counts, and one that does not
+// say how many counts as one.
 func LostCount(lost []audit.Lost, since time.Time) int {
 	n := 0
 	for _, l := range lost {
-		if l.Kind == "serial-gap" || (!l.Time.IsZero() && l.Time.Before(since)) {
+		if l.Kind == "serial-gap" || (!l.InWindow && !l.Time.IsZero() && l.Time.Before(since)) {
 			continue
 		}
 		n += max(l.Count, 1)

@@ -11,20 +11,22 @@ import (
 
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/propose"
-	"github.com/aa-flow/aa-flow/store"
 )
 
 // ErrGateRefused is wrapped by Enforce's error when the gate refuses.
 var ErrGateRefused = errors.New("enforce gate refused")
 
-// EventSource reads the audit records logged at or after since (the
-// window's start) and calls fn for each: the records about the profile (its
-// hats and children too), and the kernel's STATUS records of loads and
-// replacements of it (name=NAME) from LoadLead before since on. It reports
-// what it could not read (records lost and malformed since since, serial
-// gaps) and which sources it read. An event is valid only during fn (Clone
-// to keep it). learn.Events wires audit.Read here.
-type EventSource func(ctx context.Context, since time.Time, fn func(*audit.Event) error) (SourceStats, error)
+// EventSource reads the audit records of window w and calls fn for each:
+// its opening record (w.Opens: the kernel's STATUS record of the reload
+// that started it, read from w.ReadFrom on), and the records about the
+// profile (its hats and children too) in the window: in a source that shows
+// the opening record, every one logged after it, whatever its stamp (a
+// clock set back inside the window hides nothing); in one that does not,
+// those dated at or after w.Start. It reports what it could not read in the
+// window (records lost and malformed, serial gaps) and which sources it
+// read. An event is valid only during fn (Clone to keep it). learn.Events
+// wires audit.Read (with audit.Window) here.
+type EventSource func(ctx context.Context, w Window, fn func(*audit.Event) error) (SourceStats, error)
 
 // SourceStats is what an EventSource could not see.
 type SourceStats struct {
@@ -126,28 +128,20 @@ type GateReport struct {
 	// gate and status report the same one.
 	Evidence string `json:"evidence"`
 	SourceStats
+	// KernelLost is how many audit records the kernel itself counted as
+	// dropped (audit_status.lost, read at the window's start and now)
+	// in the window: records dropped at the backlog limit use no serial
+	// and leave nothing in auditd's log, so only this count shows them.
+	// KernelLostUnknown says why the count is unknown, "" when known; an
+	// unknown count is incomplete evidence.
+	KernelLost        int64  `json:"kernel_lost"`
+	KernelLostUnknown string `json:"kernel_lost_unknown,omitempty"`
+
 	Reasons []string `json:"reasons,omitempty"` // why it refused
 	Advice  []string `json:"advice,omitempty"`  // what to do
 }
 
 const maxSamples = 10
-
-// WindowStart is when the profile's current complain window began: the
-// newest journal entry that changed the profile file or reloaded it after a
-// gap (init, adopt, install, complain, rollback, enable). A restore after a
-// failed change does not start a window: the rules that were running are
-// running again.
-func (h *Host) WindowStart(name string) (time.Time, error) {
-	e, ok, err := h.Store.LastEvent(name, store.EventInit, store.EventAdopt, store.EventInstall,
-		store.EventComplain, store.EventRollback, store.EventEnable)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if !ok {
-		return time.Time{}, fmt.Errorf("%s: the journal records no apply yet (aa-flow init or aa-flow apply first)", name)
-	}
-	return e.Time, nil
-}
 
 // isAccess reports whether a record is an access decision (as opposed to a
 // profile load, a hint or an error).
@@ -190,24 +184,26 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	if opts.Events == nil || opts.Covered == nil {
 		return nil, errors.New("gate: no log source or coverage check configured")
 	}
-	start, err := h.WindowStart(name)
+	win, err := h.Window(name)
 	if err != nil {
 		return nil, err
 	}
+	start := win.Start
 	quiet := opts.QuietFor
 	now := h.now()
 	r := &GateReport{Profile: name, WindowStart: start, Window: now.Sub(start), QuietFor: quiet}
-	stats, err := opts.Events(ctx, start, func(e *audit.Event) error {
+	stats, err := opts.Events(ctx, win, func(e *audit.Event) error {
 		if isLoad(e, name) {
-			if !e.Time.Before(start.Add(-LoadLead)) && !e.Time.After(start.Add(loadLag)) && (r.Loaded == nil || e.Time.After(r.Loaded.Time)) {
+			if r.Loaded == nil && win.Opens(e) {
 				s := sample(e)
 				r.Loaded = &s
 			}
 			return nil
 		}
-		// An undated record (or one stamped with the zero time) cannot be
-		// shown to be in the window.
-		if !isAccess(e) || !belongs(e, name) || e.Time.IsZero() || e.Time.Before(start) {
+		// The source returns only the window's records (see
+		// EventSource). A record stamped with the zero time (no kernel
+		// writes one) is not counted even after the opening record.
+		if !isAccess(e) || !belongs(e, name) || e.Time.IsZero() {
 			return nil
 		}
 		r.Records++
@@ -229,6 +225,7 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	}
 	r.SourceStats = stats
 	sort.Strings(r.Sources)
+	r.KernelLost, r.KernelLostUnknown = h.kernelLost(win)
 	r.Evidence = r.evidenceVerdict()
 	if r.Uncovered > 0 {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("%d of %d records for %s since %s are not covered by the profile",
@@ -238,6 +235,15 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	if r.Lost > 0 {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: %d audit records were lost in the window, so the logs cannot show the profile is complete", r.Lost))
 		r.Advice = append(r.Advice, "raise the audit backlog (auditctl -b 8192), turn off the audit rate limit (auditctl -r 0) or the kernel's printk rate limit, then restart the window (aa-flow complain "+name+") and run the workload again")
+	}
+	if r.KernelLost > 0 {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: the kernel counted %d audit records lost since the window's start (audit_status.lost, as auditctl -s shows it); records dropped at the audit backlog limit leave no trace in auditd's log",
+			r.KernelLost))
+		r.Advice = append(r.Advice, "raise the audit backlog (auditctl -b 8192, and audit_backlog_limit=8192 on the kernel command line) so that bursts are not dropped, then restart the window (aa-flow complain "+name+") and run the workload again")
+	}
+	if r.KernelLostUnknown != "" {
+		r.Reasons = append(r.Reasons, "evidence incomplete: the kernel's count of lost audit records is unknown ("+r.KernelLostUnknown+"), so the logs cannot show that none was dropped at the audit backlog limit, which leaves no trace in auditd's log")
+		r.Advice = append(r.Advice, "run aa-flow as root on the host itself (not in a container), where it can read the kernel's audit status, and restart the window (aa-flow complain "+name+") so that its start records the count; or --force if you accept the risk")
 	}
 	if r.Gaps > 0 {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: %d audit serials are missing from %s in the window; the kernel numbers every record and the log carries every one, so records were dropped (an audit rate limit) or went to another log for a while",
@@ -262,10 +268,31 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 	return r, nil
 }
 
+// kernelLost compares the kernel's lost-record counter now with the one
+// journalled at the window's start: how many records it dropped since, or
+// why that is unknown (not recorded at the start, unreadable now, or lower
+// than at the start: the kernel restarted or the counter was reset).
+func (h *Host) kernelLost(w Window) (int64, string) {
+	if w.AuditLost == nil {
+		if w.AuditLostUnknown != "" {
+			return 0, "at the window's start: " + w.AuditLostUnknown
+		}
+		return 0, "the window's start recorded none: it made no reload, or was journalled by an aa-flow that did not read it"
+	}
+	st, err := h.auditStatus()
+	if err != nil {
+		return 0, "now: " + err.Error()
+	}
+	if st.Lost < *w.AuditLost {
+		return 0, fmt.Sprintf("it went down from %d at the window's start to %d: the kernel restarted, or the counter was reset (auditctl --reset-lost), since", *w.AuditLost, st.Lost)
+	}
+	return int64(st.Lost - *w.AuditLost), ""
+}
+
 // evidenceVerdict is the one decision on the logs' evidence.
 func (r *GateReport) evidenceVerdict() string {
 	switch {
-	case r.Lost > 0 || r.Gaps > 0 || r.Malformed > 0:
+	case r.Lost > 0 || r.Gaps > 0 || r.Malformed > 0 || r.KernelLost > 0 || r.KernelLostUnknown != "":
 		return EvidenceIncomplete
 	case r.Loaded == nil:
 		return EvidenceNone

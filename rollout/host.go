@@ -41,6 +41,10 @@ type Host struct {
 	// User is recorded in revisions and the journal; the invoking user
 	// ($SUDO_USER, else the process owner) when empty.
 	User string
+	// AuditStatus reads the kernel's audit status, whose count of lost
+	// records is journalled at each window's start and compared by the
+	// gate; kernel.ReadAuditStatus when nil.
+	AuditStatus func() (kernel.AuditStatus, error)
 
 	// step, when set, is called after each step of a change; tests use it
 	// to kill the process between steps.

@@ -33,6 +33,12 @@ type env struct {
 	kern *rollouttest.Kernel
 	log  *bytes.Buffer
 	path string
+	// audit is what the host's kernel audit status reader returns: the
+	// lost-record counter, or an error.
+	audit struct {
+		lost uint32
+		err  error
+	}
 }
 
 // newEnv builds a host over temp directories with a fake kernel and the
@@ -60,7 +66,11 @@ func newEnv(t testing.TB) *env {
 	}
 	path := filepath.Join(st.ProfileDir, "web")
 	require.NoError(t, st.Manage(store.Meta{Name: "web", Profile: path}))
-	return &env{host: h, kern: k, log: log, path: path}
+	e := &env{host: h, kern: k, log: log, path: path}
+	h.AuditStatus = func() (kernel.AuditStatus, error) {
+		return kernel.AuditStatus{Enabled: 1, Lost: e.audit.lost}, e.audit.err
+	}
+	return e
 }
 
 func profileText(flags string, rules ...string) []byte {

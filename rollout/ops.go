@@ -3,6 +3,7 @@ package rollout
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -175,12 +176,13 @@ func (h *Host) restartWindow(ctx context.Context, name string, cur store.Revisio
 	if err != nil {
 		want = map[string]string{name: ModeComplain}
 	}
+	ev := h.reloadEvidence()
 	if err := h.loadAndVerify(ctx, name, path, want); err != nil {
 		return fmt.Errorf("complain %s: %w", name, err)
 	}
 	h.logf("%s was already in complain mode: reloaded it, a new complain window starts (revision %d)", name, cur.N)
 	return h.Store.AppendJournal(name, store.JournalEntry{Time: h.now(), Event: store.EventComplain, Mode: ModeComplain, Revision: cur.N, User: h.user(),
-		Message: "complain: reloaded to restart the window"})
+		Message: "complain: reloaded to restart the window", Evidence: ev.json()})
 }
 
 // current returns the managed profile's file and text.
@@ -323,7 +325,7 @@ func (h *Host) Disable(ctx context.Context, name string) error {
 			h.logf("unloaded %s (apparmor_parser -R %s)", name, path)
 		}
 	}
-	return h.journal(name, store.EventDisable, "")
+	return h.journal(name, store.EventDisable, "", nil)
 }
 
 // Enable removes the disable/ link and loads the profile again.
@@ -353,18 +355,19 @@ func (h *Host) Enable(ctx context.Context, name string) error {
 	if err != nil {
 		want = map[string]string{name: ModeOf(src, name)}
 	}
+	ev := h.reloadEvidence()
 	if err := h.loadAndVerify(ctx, name, path, want); err != nil {
 		return fmt.Errorf("enable %s: %w", name, err)
 	}
-	return h.journal(name, store.EventEnable, ModeOf(src, name))
+	return h.journal(name, store.EventEnable, ModeOf(src, name), ev.json())
 }
 
-func (h *Host) journal(name, event, mode string) error {
+func (h *Host) journal(name, event, mode string, evidence json.RawMessage) error {
 	if h.DryRun {
 		return nil
 	}
 	rev, _, _ := h.CurrentRevision(name)
-	return h.Store.AppendJournal(name, store.JournalEntry{Time: h.now(), Event: event, Mode: mode, Revision: rev.N, User: h.user()})
+	return h.Store.AppendJournal(name, store.JournalEntry{Time: h.now(), Event: event, Mode: mode, Revision: rev.N, User: h.user(), Evidence: evidence})
 }
 
 // setLink makes or removes a marker link, or says it would.

@@ -23,17 +23,23 @@ func logOf(lost int64, evs ...*audit.Event) EventSource {
 	return logWith(SourceStats{Lost: lost}, true, evs...)
 }
 
-// logWith is an EventSource over a fixed list of events with the stats
-// given; with loaded, the log first holds the kernel's STATUS record of the
-// load that started the window,
-// logged a moment before the journal's entry, as on a real host.
+// logWith is an EventSource over a fixed list of events, in log order, with
+// the stats given; with loaded, the log first holds the kernel's STATUS
+// record of the load that started the window, logged a moment before the
+// journal's entry, as on a real host. It returns what the contract asks
+// (as audit.Read with an audit.Window does): the opening record and every
+// record after it, and before it only those dated in the window.
 func logWith(stats SourceStats, loaded bool, evs ...*audit.Event) EventSource {
-	return func(_ context.Context, since time.Time, fn func(*audit.Event) error) (SourceStats, error) {
+	return func(_ context.Context, w Window, fn func(*audit.Event) error) (SourceStats, error) {
 		if loaded {
-			evs = append([]*audit.Event{load(since.Add(-30*time.Millisecond), "web")}, evs...)
+			evs = append([]*audit.Event{load(w.Start.Add(-30*time.Millisecond), "web")}, evs...)
 		}
+		opened := false
 		for _, e := range evs {
-			if e.Time.Before(since.Add(-LoadLead)) {
+			switch {
+			case !opened && w.Opens(e):
+				opened = true
+			case !opened && (e.Time.IsZero() || e.Time.Before(w.Start)):
 				continue
 			}
 			if err := fn(e); err != nil {
@@ -75,6 +81,9 @@ func TestGate(t *testing.T) {
 	start := initWeb(t, e)
 	ctx := context.Background()
 	later := func(d time.Duration) { clock := start.Add(d); e.host.Now = func() time.Time { return clock } }
+	win, err := e.host.Window("web")
+	require.NoError(t, err)
+	require.False(t, win.Reload.IsZero(), "the window's start records when its reload began")
 
 	tests := []struct {
 		name      string
@@ -99,8 +108,11 @@ func TestGate(t *testing.T) {
 		{name: "uncovered under a stacked label counts", after: 25 * time.Hour, uncovered: 1,
 			events:  []*audit.Event{ev(start.Add(time.Hour), "docker-default//&web", "/etc/secret")},
 			reasons: []string{"not covered"}},
-		{name: "other profiles and older records do not count", after: 25 * time.Hour, pass: true,
-			events: []*audit.Event{ev(start.Add(time.Hour), "webby", "/etc/secret"), ev(start.Add(-time.Hour), "web", "/etc/secret")}},
+		{name: "other profiles and older records do not count", after: 25 * time.Hour, pass: true, stats: &SourceStats{},
+			events: []*audit.Event{ev(start.Add(-time.Hour), "web", "/etc/secret"), load(start.Add(-time.Second), "web"), ev(start.Add(time.Hour), "webby", "/etc/secret")}},
+		{name: "the clock set back after the load: the records after it count", after: 25 * time.Hour, uncovered: 1, stats: &SourceStats{},
+			events:  []*audit.Event{load(start.Add(-time.Second), "web"), ev(start.Add(-time.Hour), "web", "/etc/secret")},
+			reasons: []string{"1 of 1 records for web since"}},
 		{name: "window too short", after: time.Hour, quiet: 24 * time.Hour,
 			reasons: []string{"complain window is 1h0m0s, shorter than --quiet-for 24h0m0s"}},
 		{name: "window long enough for --quiet-for", after: time.Hour, quiet: 30 * time.Minute, pass: true},
@@ -116,8 +128,8 @@ func TestGate(t *testing.T) {
 		{name: "another profile's load is no proof", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
 			events:  []*audit.Event{load(start.Add(-time.Second), "webby"), load(start.Add(-time.Second), "web//hat")},
 			reasons: []string{"no evidence for the window"}},
-		{name: "a load long before the window is no proof", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
-			events:  []*audit.Event{load(start.Add(-LoadLead-time.Second), "web")},
+		{name: "a load before the reload that started the window is no proof", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
+			events:  []*audit.Event{load(win.Reload.Add(-2*time.Second), "web")},
 			reasons: []string{"no evidence for the window"}},
 		{name: "a load after the window began covers only its end", after: 25 * time.Hour, stats: &SourceStats{}, evidence: EvidenceNone,
 			events:  []*audit.Event{load(start.Add(time.Hour), "web")},

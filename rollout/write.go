@@ -287,7 +287,11 @@ func (h *Host) execute(ctx context.Context, p *Plan) (store.Revision, error) {
 		h.logf("wrote %s", p.path)
 	}
 	h.hook("write")
+	evidence := w.Evidence
 	if w.Load {
+		if w.Managed && evidence == nil && startsWindow(w.Event) {
+			evidence = h.reloadEvidence().json()
+		}
 		if err := h.loadAndVerify(ctx, w.Name, p.path, p.want); err != nil {
 			return store.Revision{}, h.restore(ctx, p, err)
 		}
@@ -297,7 +301,7 @@ func (h *Host) execute(ctx context.Context, p *Plan) (store.Revision, error) {
 		return rev, nil
 	}
 	if err := h.Store.AppendJournal(w.Name, store.JournalEntry{
-		Time: h.now(), Event: w.Event, Mode: p.mode, Revision: rev.N, User: h.user(), Message: w.Revision.Reason, Evidence: w.Evidence,
+		Time: h.now(), Event: w.Event, Mode: p.mode, Revision: rev.N, User: h.user(), Message: w.Revision.Reason, Evidence: evidence,
 	}); err != nil {
 		return rev, err
 	}

@@ -22,6 +22,9 @@ type fileSource struct {
 	opt  Options
 	pos  Position
 	gone []Loss // possible losses across rotations while following
+	// resumed: the cursor's file was found and reading starts at its
+	// offset (see Resumer).
+	resumed bool
 }
 
 // File is the source that reads the log file at path (gzip or not): its
@@ -35,6 +38,7 @@ func File(path string, opt Options) Source {
 func (s *fileSource) Name() string       { return s.path }
 func (s *fileSource) Lost() []Loss       { return s.gone }
 func (s *fileSource) Position() Position { return s.pos }
+func (s *fileSource) Resumed() bool      { return s.resumed }
 
 // part is one file to read, from an offset.
 type part struct {
@@ -88,6 +92,7 @@ func (s *fileSource) plan(cur *Position) []part {
 	live := part{path: s.path}
 	if cur != nil && cur.ID != (FileID{}) {
 		if fi, err := os.Stat(s.path); err == nil && tail.IDOf(fi) == cur.ID && fi.Size() >= cur.Offset {
+			s.resumed = true
 			return []part{{path: s.path, off: cur.Offset, lineNo: cur.Line}}
 		}
 		rotated := tail.Rotated(s.path)
@@ -96,6 +101,7 @@ func (s *fileSource) plan(cur *Position) []part {
 			if err != nil || tail.IDOf(fi) != cur.ID || fi.Size() < cur.Offset {
 				continue
 			}
+			s.resumed = true
 			parts := []part{{path: name, off: cur.Offset, lineNo: cur.Line}}
 			for j := i - 1; j >= 0; j-- {
 				parts = append(parts, part{path: rotated[j]})

@@ -46,6 +46,12 @@ func (s *kmsgSource) Name() string       { return "kmsg" }
 func (s *kmsgSource) Lost() []Loss       { return s.gaps }
 func (s *kmsgSource) Position() Position { return s.pos }
 
+// Resumed reports whether Run skips to after the cursor's sequence number.
+func (s *kmsgSource) Resumed() bool {
+	cur := s.opt.Cursor.Get("kmsg")
+	return cur != nil && cur.Seq > 0
+}
+
 func (s *kmsgSource) Run(ctx context.Context, emit Emit) error {
 	fd, err := unix.Open(s.path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {

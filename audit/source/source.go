@@ -113,6 +113,15 @@ type Source interface {
 	Lost() []Loss
 }
 
+// Resumer is a Source that can tell whether Run resumed exactly after the
+// cursor's position (a file found again by identity and offset, /dev/kmsg
+// by sequence number): then every line it reads came after the last one
+// read before, whatever its stamp, and the cursor's time is not needed to
+// skip what was read. Asked once Run has emitted its first line.
+type Resumer interface {
+	Resumed() bool
+}
+
 // Loss is evidence that lines were lost before a Source could read them.
 type Loss struct {
 	Source string

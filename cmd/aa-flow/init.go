@@ -33,6 +33,7 @@ func starterABI(ctx context.Context, g *globalOptions, pinned string) (string, e
 // g.Out, and with dryRun only reported.
 func newHost(g *globalOptions, dryRun bool) *rollout.Host {
 	h := rollout.NewHost(g.ProfileDir, g.StateDir, g.Parser, g.Securityfs)
+	h.AuditStatus = g.AuditStatus
 	h.DryRun = dryRun
 	h.Log = g.Out
 	switch {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/aa-flow/aa-flow/kernel"
 	"github.com/aa-flow/aa-flow/rollout"
 	"github.com/aa-flow/aa-flow/rollout/rollouttest"
 	"github.com/aa-flow/aa-flow/store"
@@ -49,7 +50,10 @@ func newHostEnv(t *testing.T) *hostEnv {
 func (e *hostEnv) run(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	full := append([]string{"--profile-dir", e.profiles, "--state-dir", e.state, "--securityfs", e.secfs, "--parser", e.parser}, args...)
-	code := run(full, strings.NewReader(""), &out, &errb)
+	// The fake kernel's audit status: no record lost.
+	g := &globalOptions{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: os.Getenv,
+		AuditStatus: func() (kernel.AuditStatus, error) { return kernel.AuditStatus{Enabled: 1}, nil }}
+	code := runOptions(g, full)
 	return code, out.String(), errb.String()
 }
 

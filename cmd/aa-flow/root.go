@@ -9,6 +9,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/spf13/cobra"
+
+	"github.com/aa-flow/aa-flow/kernel"
 )
 
 // Exit codes, documented in the README.
@@ -37,6 +39,9 @@ type globalOptions struct {
 	Err io.Writer
 	// Getenv reads the environment (os.Getenv).
 	Getenv func(string) string
+	// AuditStatus reads the kernel's audit status for the enforce gate
+	// (kernel.ReadAuditStatus when nil).
+	AuditStatus func() (kernel.AuditStatus, error)
 
 	// started is set once flags and arguments were accepted and a command's
 	// own code runs: an error before that is a usage mistake.
@@ -160,7 +165,11 @@ func run(args []string, in io.Reader, out, errw io.Writer) int {
 
 // runEnv is run with the environment read through getenv.
 func runEnv(args []string, in io.Reader, out, errw io.Writer, getenv func(string) string) int {
-	g := &globalOptions{In: in, Out: out, Err: errw, Getenv: getenv}
+	return runOptions(&globalOptions{In: in, Out: out, Err: errw, Getenv: getenv}, args)
+}
+
+// runOptions is run with the options g holds before the flags are parsed.
+func runOptions(g *globalOptions, args []string) int {
 	root := newRootCmd(g)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteC()

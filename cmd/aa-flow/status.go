@@ -166,7 +166,7 @@ func printStatus(w io.Writer, st *rollout.Status) {
 	}
 	switch {
 	case st.Gate != nil && st.Gate.Pass:
-		fmt.Fprintf(w, "  gate:     would pass (%d records since the last apply, all covered; evidence %s: the load's record at %s, none lost or cut short)\n",
+		fmt.Fprintf(w, "  gate:     would pass (%d records since the last apply, all covered; evidence %s: the load's record at %s, none lost or cut short, the kernel's lost-record count unchanged)\n",
 			st.Gate.Records, st.Gate.Evidence, st.Gate.Loaded.Time.Local().Format(time.RFC3339))
 	case st.Gate != nil:
 		fmt.Fprintf(w, "  gate:     would refuse: %d uncovered of %d records, evidence %s (%d lost, %d cut short), window %s\n",
