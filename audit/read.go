@@ -28,8 +28,9 @@ type ReadOptions struct {
 	// From lists files to read ("-" is stdin; gzip is decompressed
 	// transparently). Empty: detect the host's source (see source.Detect).
 	From []string
-	// Since drops records older than this. Rotated files (NAME.1,
-	// NAME.2.gz, ...) are read, oldest first, only as far back as needed.
+	// Since drops records older than this, except, with a Window, those
+	// after its opening record. Rotated files (NAME.1, NAME.2.gz, ...) are
+	// read, oldest first, only as far back as needed.
 	Since time.Time
 	// Window, when set, reads one window that a record opens (see
 	// Window); Since is then how far back its opening record is looked for.

@@ -1,6 +1,8 @@
 // Package kernel reads what the running kernel says about AppArmor: the
-// loaded profiles and their modes (securityfs apparmor/profiles) and the
-// confinement of each process (/proc/PID/attr/current). It only reads.
+// loaded profiles and their modes (securityfs apparmor/profiles), the
+// confinement of each process (/proc/PID/attr/current), and the audit
+// subsystem's status (its count of lost records, over the audit netlink
+// socket: ReadAuditStatus). It only reads.
 package kernel
 
 import (
