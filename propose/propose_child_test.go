@@ -34,6 +34,7 @@ func TestProposeChildRecords(t *testing.T) {
 	}
 	const plain = "profile aatest flags=(complain) {\n}\n"
 	const withCx = "profile aatest flags=(complain) {\n  /usr/bin/true rcx,\n  /usr/bin/sleep rix,\n  profile /usr/bin/true flags=(complain) {\n  }\n}\n"
+	const withCxOnly = "profile aatest flags=(complain) {\n  /usr/bin/true rcx,\n  /usr/bin/sleep rix,\n}\n"
 	px := func(p string) (bool, string) { return p == "/usr/bin/true", "" }
 	tests := []struct {
 		name string
@@ -48,6 +49,8 @@ func TestProposeChildRecords(t *testing.T) {
 		{"cx proposed", plain, propose.ProposeOptions{ChildExec: true},
 			map[string]string{"/usr/bin/true": "aatest///usr/bin/true", "/usr/bin/sleep": "aatest///usr/bin/sleep"}},
 		{"cx in the file", withCx, fileOptions(t, withCx),
+			map[string]string{"/usr/bin/true": "aatest///usr/bin/true", "/usr/bin/sleep": "aatest"}},
+		{"cx in the file, its child not yet", withCxOnly, fileOptions(t, withCxOnly),
 			map[string]string{"/usr/bin/true": "aatest///usr/bin/true", "/usr/bin/sleep": "aatest"}},
 		{"px", plain, propose.ProposeOptions{ProfileFor: px},
 			map[string]string{"/usr/bin/true": "", "/usr/bin/sleep": "aatest"}},
