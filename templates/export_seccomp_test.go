@@ -39,9 +39,19 @@ func TestRenderExportSeccomp(t *testing.T) {
 			}
 		})
 	}
+	// A learning profile allows nothing outright: an empty
+	// SystemCallFilter= would reset the filter, so none is written (the
+	// Debian 12 guest ran a unit with one, unfiltered).
+	learning := seccompExport("systemd")
+	learning.SeccompAllow, learning.SeccompConditional = nil, nil
+	out, err := RenderExport(learning)
+	require.NoError(t, err)
+	assert.NotContains(t, string(out), "\nSystemCallFilter=")
+	assert.Contains(t, string(out), "allows no syscall outright yet")
+	assert.Contains(t, string(out), "AppArmorProfile=myapp\n")
 	bad := seccompExport("systemd")
 	bad.SeccompAllow = append(bad.SeccompAllow, "read write")
-	_, err := RenderExport(bad)
+	_, err = RenderExport(bad)
 	assert.Error(t, err)
 	bad = seccompExport("docker")
 	bad.SeccompPath = "/tmp/x y.json"
