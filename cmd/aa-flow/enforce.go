@@ -25,7 +25,9 @@ saying why and what to do, while:
   - any record for the profile (or its hats and children) that the profile
     does not cover was logged since the last apply;
   - the complain window since the last apply is shorter than --quiet-for;
-  - records were lost in that window (rate limits, backlog overflow).
+  - records were lost in that window (rate limits, backlog overflow), or the
+    kernel's own count of lost audit records (auditctl -s's "lost",
+    journalled at the window's start) rose since or cannot be read.
 Otherwise it removes complain from the flags of the profile and all its hats
 and children (only the flags are edited: comments and layout stay), removes a
 force-complain/ link, reloads with apparmor_parser -r -W, and checks the kernel
@@ -37,7 +39,9 @@ for standard input; a record seen in two of them counts once), else from the
 host's own log as learn finds it: auditd's audit.log when auditd runs, else
 journald, else the syslog files, else /dev/kmsg. Only records logged since the
 last apply count, and only losses logged since then (a loss whose time the
-log does not give counts).`,
+log does not give counts): in a log that holds the kernel's STATUS record of
+the reload that started the window, everything after it counts whatever its
+time, so a clock set back hides nothing.`,
 		Example: `  aa-flow enforce nginx
   aa-flow enforce nginx --quiet-for 2h --from /var/log/audit/audit.log
   aa-flow enforce nginx --dry-run`,
