@@ -99,6 +99,13 @@ type Malformed struct {
 	InWindow bool `json:",omitempty"`
 }
 
+// Counts reports whether the line counts against a window read from since
+// on: logged after its opening record, undated (nothing shows it is
+// outside), or dated at or after since.
+func (m Malformed) Counts(since time.Time) bool {
+	return m.InWindow || m.Time.IsZero() || !m.Time.Before(since)
+}
+
 // Refused is a line refused as not the kernel's, and why.
 type Refused struct {
 	Source string
@@ -280,7 +287,7 @@ func (d *Decoder) malformed(source string, lineNo int, t time.Time, err error) {
 func (s *Stats) MalformedSince(since time.Time) int {
 	n := s.MalformedTotal - len(s.Malformed)
 	for _, m := range s.Malformed {
-		if m.InWindow || m.Time.IsZero() || !m.Time.Before(since) {
+		if m.Counts(since) {
 			n++
 		}
 	}

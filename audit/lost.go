@@ -55,6 +55,13 @@ type Lost struct {
 	InWindow bool `json:",omitempty"`
 }
 
+// Counts reports whether the loss counts against a window read from since
+// on: logged after its opening record, of unknown time, or dated at or
+// after since.
+func (l Lost) Counts(since time.Time) bool {
+	return l.InWindow || l.Time.IsZero() || !l.Time.Before(since)
+}
+
 // The advice for each kind of loss.
 const (
 	adviceRateLimit = "the audit rate limit dropped records: disable it while learning (auditctl -r 0, or -r 0 in /etc/audit/rules.d)"

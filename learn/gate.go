@@ -104,7 +104,7 @@ func Events(src GateSource, name string) rollout.EventSource {
 			Sources:   res.Sources,
 		}
 		for _, m := range res.Stats.Malformed {
-			if m.InWindow || m.Time.IsZero() || !m.Time.Before(since) {
+			if m.Counts(since) {
 				st.FirstMalformed = fmt.Sprintf("%s:%d: %s", m.Source, m.Line, m.Err)
 				break
 			}

@@ -159,7 +159,7 @@ func Learn(ctx context.Context, name string, o Options) (*Result, error) {
 func LostCount(lost []audit.Lost, since time.Time) int {
 	n := 0
 	for _, l := range lost {
-		if l.Kind == "serial-gap" || (!l.InWindow && !l.Time.IsZero() && l.Time.Before(since)) {
+		if l.Kind == "serial-gap" || !l.Counts(since) {
 			continue
 		}
 		n += max(l.Count, 1)
