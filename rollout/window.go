@@ -3,6 +3,7 @@ package rollout
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
@@ -93,12 +94,7 @@ func (h *Host) WindowStart(name string) (time.Time, error) {
 
 // startsWindow reports whether a journal event starts a window.
 func startsWindow(event string) bool {
-	for _, e := range windowEvents() {
-		if e == event {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(windowEvents(), event)
 }
 
 // reloadEvidence is the window evidence of a reload about to run: its
