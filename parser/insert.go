@@ -173,14 +173,7 @@ func emptyChild(text string) (name, header string, ok bool) {
 // rule describes: a hat, in p's mode.
 func subHeader(p *profiles.Profile, name string) string {
 	h := "^" + profiles.QuoteToken(name)
-	var mode []string
-	for _, fl := range p.Flags {
-		switch fl {
-		case "complain", "enforce", "kill", "unconfined", "prompt":
-			mode = append(mode, fl)
-		}
-	}
-	if len(mode) > 0 {
+	if mode := p.ModeFlags(); len(mode) > 0 {
 		h += " flags=(" + strings.Join(mode, ", ") + ")"
 	}
 	return h + " {"

@@ -231,6 +231,20 @@ func (p *Profile) HasFlag(f string) bool {
 	return false
 }
 
+// ModeFlags are the profile's flags that set its mode (complain, enforce,
+// kill, unconfined, prompt), in the order written: what a new hat or child
+// takes from its parent.
+func (p *Profile) ModeFlags() []string {
+	var out []string
+	for _, f := range p.Flags {
+		switch f {
+		case "complain", "enforce", "kill", "unconfined", "prompt":
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // FileRule is a path rule: `[qualifiers] [file] PATH PERMS [-> TARGET],`
 // (or the permissions-first form), or a bare `file,` when Path is empty.
 type FileRule struct {

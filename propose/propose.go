@@ -619,14 +619,7 @@ func (p *Proposer) modeFlags(profile string) []string {
 	if pr == nil {
 		return nil
 	}
-	var out []string
-	for _, f := range pr.Flags {
-		switch f {
-		case "complain", "enforce", "kill", "unconfined", "prompt":
-			out = append(out, f)
-		}
-	}
-	return out
+	return pr.ModeFlags()
 }
 
 // idLess orders r2 before r10.
