@@ -2,6 +2,13 @@
 // decisions: the unified diff of the profile file before and after the
 // proposed rules, and the interactive accept / reject / literal review over
 // an io.Reader and io.Writer (a terminal, or scripted answers in tests).
+//
+// Rule texts, evidence, explanations, held reasons and warnings are each one
+// line, and much of them comes from records: a file name may hold a newline
+// (the kernel hex-encodes it, the decoder restores the bytes). They are
+// shown with termsafe.Escape, never termsafe.Text, so that no name can
+// start a line of its own that reads as a rule aa-flow proposes. Only the
+// diff's lines, already split, keep their tabs (termsafe.Text).
 package review
 
 import (

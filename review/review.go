@@ -41,7 +41,9 @@ func Annotated(prop *propose.Proposal, path string, src []byte, f *profiles.File
 	return Unified(path, path+" (proposed)", src, out, color), nil
 }
 
-// note is the short annotation of a rule: "r3 sev 7, 12 records".
+// note is the short annotation of a rule: "r3 sev 7, 12 records". It is
+// written into the diff's copy of the profile after the rule, so it must be
+// one line: it is escaped whole (see the package comment).
 func note(r *propose.Rule) string {
 	s := r.ID
 	if r.Severity >= 0 {
@@ -62,12 +64,12 @@ func note(r *propose.Rule) string {
 		s += ", " + r.Generalisation
 	}
 	if r.Evidence.Sender != "" {
-		s += ", logged by " + termsafe.Escape(r.Evidence.Sender)
+		s += ", logged by " + r.Evidence.Sender
 	}
 	if r.Held != "" {
 		s += "; held: " + r.Held
 	}
-	return s
+	return termsafe.Escape(s)
 }
 
 func listPaths(ps []string) string {
@@ -99,10 +101,10 @@ func Summary(prop *propose.Proposal) string {
 		fmt.Fprintf(&b, "refused %d line(s) that read like records but are not shown to be the kernel's (%s)\n", c.Refused, strings.Join(whys, "; "))
 	}
 	for _, w := range prop.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", termsafe.Text(w))
+		fmt.Fprintf(&b, "warning: %s\n", termsafe.Escape(w))
 	}
 	for _, prog := range prop.LearningChildren {
-		fmt.Fprintf(&b, "incomplete: %s\n", termsafe.Text(propose.LearningChildNote(prog, prop.Profile)))
+		fmt.Fprintf(&b, "incomplete: %s\n", termsafe.Escape(propose.LearningChildNote(prog, prop.Profile)))
 	}
 	return b.String()
 }
@@ -110,7 +112,7 @@ func Summary(prop *propose.Proposal) string {
 // Card is how the interactive review shows one rule.
 func Card(r *propose.Rule, color bool) string {
 	var b strings.Builder
-	head := fmt.Sprintf("[%s] %s", r.ID, termsafe.Text(r.Text))
+	head := fmt.Sprintf("[%s] %s", r.ID, termsafe.Escape(r.Text))
 	if color {
 		head = colBold + head + colReset
 	}
@@ -123,11 +125,11 @@ func Card(r *propose.Rule, color bool) string {
 	if r.Severity >= 0 {
 		sev = fmt.Sprintf("%d/10", r.Severity)
 	}
-	fmt.Fprintf(&b, "     severity %s; %s\n", sev, termsafe.Text(r.Evidence.String()))
+	fmt.Fprintf(&b, "     severity %s; %s\n", sev, termsafe.Escape(r.Evidence.String()))
 	if r.Generalisation != "" && len(r.Replaces) > 0 {
-		line := fmt.Sprintf("     suggestion (%s) instead of %d literal rule(s): %s\n", r.Generalisation, max(len(r.Literal), len(r.Replaces)), termsafe.Text(listPaths(r.Replaces)))
+		line := fmt.Sprintf("     suggestion (%s) instead of %d literal rule(s): %s\n", r.Generalisation, max(len(r.Literal), len(r.Replaces)), termsafe.Escape(listPaths(r.Replaces)))
 		if r.Explain != nil {
-			line = "     " + termsafe.Text(r.ExplainLine()) + "\n"
+			line = "     " + termsafe.Escape(r.ExplainLine()) + "\n"
 		}
 		if color {
 			line = colDim + line + colReset
@@ -135,10 +137,10 @@ func Card(r *propose.Rule, color bool) string {
 		b.WriteString(line)
 	}
 	if r.Held != "" {
-		fmt.Fprintf(&b, "     held: %s\n", termsafe.Text(r.Held))
+		fmt.Fprintf(&b, "     held: %s\n", termsafe.Escape(r.Held))
 	}
 	if len(r.Covers) > 0 {
-		fmt.Fprintf(&b, "     makes %s unnecessary\n", termsafe.Text(strings.Join(r.Covers, " ")))
+		fmt.Fprintf(&b, "     makes %s unnecessary\n", termsafe.Escape(strings.Join(r.Covers, " ")))
 	}
 	return b.String()
 }
@@ -307,16 +309,16 @@ func Review(in io.Reader, out io.Writer, prop *propose.Proposal, o Options) (pro
 // leftPending says that A left a held rule pending, as --yes and --all do:
 // only y (or apply --accept) takes it.
 func leftPending(out io.Writer, r *propose.Rule) {
-	fmt.Fprintf(out, "  %s left pending (A does not take a held rule; y does): %s\n", r.ID, termsafe.Text(r.Held))
+	fmt.Fprintf(out, "  %s left pending (A does not take a held rule; y does): %s\n", r.ID, termsafe.Escape(r.Held))
 }
 
 // showRecords prints a rule's raw records, escaped for the terminal, and
 // how many more there are than the evidence kept.
 func showRecords(out io.Writer, r *propose.Rule, records func(*propose.Rule) ([]string, error)) {
-	fmt.Fprintf(out, "  %s\n", termsafe.Text(r.Evidence.String()))
+	fmt.Fprintf(out, "  %s\n", termsafe.Escape(r.Evidence.String()))
 	lines, err := records(r)
 	if err != nil {
-		fmt.Fprintf(out, "  (the records cannot be shown: %s)\n", termsafe.Text(err.Error()))
+		fmt.Fprintf(out, "  (the records cannot be shown: %s)\n", termsafe.Escape(err.Error()))
 		return
 	}
 	for _, l := range lines {
@@ -327,7 +329,7 @@ func showRecords(out io.Writer, r *propose.Rule, records func(*propose.Rule) ([]
 		if f, _, ok := fileLine(r.Evidence.Source); ok {
 			more = fmt.Sprintf("aa-flow logs %s --from %s shows them", r.Profile, f)
 		}
-		fmt.Fprintf(out, "  ... and %d more record(s) not kept with the proposal; %s\n", rest, termsafe.Text(more))
+		fmt.Fprintf(out, "  ... and %d more record(s) not kept with the proposal; %s\n", rest, termsafe.Escape(more))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aa-flow/aa-flow/audit"
+	"github.com/aa-flow/aa-flow/internal/termsafe"
 	"github.com/aa-flow/aa-flow/propose"
 )
 
@@ -350,7 +351,9 @@ func (r *GateReport) Error() string {
 		b.WriteString("\n  - " + s)
 	}
 	for _, s := range r.Samples {
-		fmt.Fprintf(&b, "\n      %s %s %s %s comm=%q (%s:%d)", s.Time.Format(time.RFC3339), s.Profile, s.Operation, s.Name+s.Detail, s.Comm, s.Source, s.Line)
+		// A sample is one line: its names come from the record.
+		fmt.Fprintf(&b, "\n      %s %s comm=%q (%s:%d)", s.Time.Format(time.RFC3339),
+			termsafe.Escape(s.Profile+" "+s.Operation+" "+s.Name+s.Detail), s.Comm, termsafe.Escape(s.Source), s.Line)
 	}
 	for _, s := range r.Advice {
 		b.WriteString("\n  next: " + s)

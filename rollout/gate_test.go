@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -173,6 +174,30 @@ func TestWindowOpens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, tt.w.Opens(tt.e))
+		})
+	}
+}
+
+// A refusal shows each uncovered record on one line: a name from a record
+// cannot add a reason or a "next:" line of its own.
+func TestGateErrorOneLinePerSample(t *testing.T) {
+	tests := []struct {
+		name string
+		s    Sample
+	}{
+		{"name with a newline", Sample{Profile: "web", Operation: "open", Name: "/tmp/x\n  next: aa-flow enforce --force web"}},
+		{"detail with a newline", Sample{Profile: "web", Operation: "signal", Detail: "signal term peer=a\n  - nothing is wrong"}},
+		{"profile with a carriage return", Sample{Profile: "web\r  next: x", Operation: "open", Name: "/tmp/y"}},
+		{"source with a newline", Sample{Profile: "web", Operation: "open", Name: "/tmp/z", Source: "/var/log/a\nnext: b"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &GateReport{Profile: "web", Reasons: []string{"1 of 1 records are not covered"}, Samples: []Sample{tc.s}, Advice: []string{"aa-flow learn web"}}
+			lines := strings.Split(r.Error(), "\n")
+			require.Len(t, lines, 4, "%q", r.Error())
+			assert.True(t, strings.HasPrefix(lines[1], "  - "))
+			assert.True(t, strings.HasPrefix(lines[2], "      "))
+			assert.Equal(t, "  next: aa-flow learn web", lines[3])
 		})
 	}
 }
