@@ -293,21 +293,32 @@ func leadingTypeWord(msg []byte) (typ, end int) {
 // journaldType is the type number of the word journald starts an audit
 // message with: a type's name, or for a type journald has no name for
 // AUDIT and the number, at least four digits (systemd writes "AUDIT%04i").
-// 0 when it is neither.
+// 0 when it is neither: auditd's UNKNOWN[nnnn] and a bare number are not
+// journald's forms, and a record counts only in the form its source writes.
 func journaldType(w []byte) int {
 	digits, ok := bytes.CutPrefix(w, []byte("AUDIT"))
 	if !ok || len(digits) < 4 || digits[0] == '0' && len(digits) > 4 {
-		return typeNumber(w)
+		return typeName(w)
 	}
-	for _, c := range digits {
-		if c < '0' || c > '9' {
-			return 0
-		}
-	}
-	return typeNumber(digits)
+	return decimal(digits)
 }
 
+// typeNumber is the type number of a type= value in auditd's log: a
+// type's name, auditd's UNKNOWN[nnnn] for a type it has no name for
+// (audit_msg_type_to_name), or the number. 0 when it is none of them.
 func typeNumber(v []byte) int {
+	if n := typeName(v); n != 0 {
+		return n
+	}
+	if bytes.HasPrefix(v, []byte("UNKNOWN[")) && len(v) > 9 && v[len(v)-1] == ']' {
+		v = v[8 : len(v)-1]
+	}
+	return decimal(v)
+}
+
+// typeName is the number of a record type this package knows by name; 0
+// for any other word.
+func typeName(v []byte) int {
 	switch string(v) {
 	case "AVC":
 		return TypeAVC
@@ -336,9 +347,12 @@ func typeNumber(v []byte) int {
 	case "APPARMOR_KILL":
 		return 1507
 	}
-	if bytes.HasPrefix(v, []byte("UNKNOWN[")) && len(v) > 9 && v[len(v)-1] == ']' {
-		v = v[8 : len(v)-1]
-	}
+	return 0
+}
+
+// decimal is the value of v's digits, at most 100000; 0 when v is empty or
+// holds anything else.
+func decimal(v []byte) int {
 	n := 0
 	for _, c := range v {
 		if c < '0' || c > '9' || n > 100000 {

@@ -61,6 +61,12 @@ func TestTrustOnlyTheKernelsRecords(t *testing.T) {
 		{"journald audit transport: AUDIT and too few digits", source.Audit, `AUDIT140 ` + body, false, audit.ReasonPrefix},
 		{"journald audit transport: AUDIT and a zero %04i does not write", source.Audit, `AUDIT01400 ` + body, false, audit.ReasonPrefix},
 		{"journald audit transport: AUDIT and no number", source.Audit, `AUDIT ` + body, false, audit.ReasonPrefix},
+		// auditd's log writes a type it has no name for UNKNOWN[nnnn]
+		// (audit_msg_type_to_name); journald never does, so in a journald
+		// message that word is no form of the kernel's record.
+		{"journald audit transport: auditd's UNKNOWN[nnnn]", source.Audit, `UNKNOWN[1400] ` + body, false, audit.ReasonPrefix},
+		{"journald audit transport: UNKNOWN[] with a name", source.Audit, `UNKNOWN[AVC] ` + body, false, audit.ReasonPrefix},
+		{"audit.log: auditd's UNKNOWN[nnnn]", source.Text, `type=UNKNOWN[1400] msg=audit(1795341600.031:1006): ` + body, true, ""},
 
 		{"audit.log", source.Text, auditd, true, ""},
 		{"audit.log with node=", source.Text, `node=web1 ` + auditd, true, ""},
