@@ -148,8 +148,10 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *propose.Proposa
 // (apply twice = apply once: rules an earlier, killed or concurrent apply
 // wrote are not written again), inserted into cur's text. When
 // apparmor_parser refuses the result, each rule is tried alone against the
-// current file; those it refuses are set aside (left out of the returned
-// decisions, so they stay pending) and the rest are tried again. The error
+// current file, in the place it would be written (parser.InsertEach: a
+// child's rule in its child profile block); those it refuses are set aside
+// (left out of the returned decisions, so they stay pending) and the rest
+// are tried again. The error
 // stands when the file itself does not compile or no single rule is to
 // blame.
 func parserAccepts(ctx context.Context, h *rollout.Host, name string, cur *Target, prop *propose.Proposal, d propose.Decisions, comment string) (propose.Decisions, []profiles.Chosen, []byte, []SetAside, error) {
@@ -169,12 +171,12 @@ func parserAccepts(ctx context.Context, h *rollout.Host, name string, cur *Targe
 			return d, chosen, out, aside, nil // Write reports verr
 		}
 		kept := maps.Clone(d)
-		for _, c := range chosen {
-			one, err := parser.InsertRules(cur.Src, cur.File, []profiles.Chosen{c}, comment)
-			if err != nil {
-				return nil, nil, nil, nil, fmt.Errorf("add rules to %s: %w", cur.Path, err)
-			}
-			if err := h.Validate(ctx, name, one); errors.As(err, &perr) {
+		trials, err := parser.InsertEach(cur.Src, cur.File, chosen, comment)
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("add rules to %s: %w", cur.Path, err)
+		}
+		for i, c := range chosen {
+			if err := h.Validate(ctx, name, trials[i]); errors.As(err, &perr) {
 				aside = append(aside, SetAside{Profile: c.Profile, Rule: c.Text, IDs: c.IDs, Reason: reason(perr.Stderr)})
 				for _, id := range c.IDs {
 					delete(kept, id)

@@ -26,21 +26,64 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 	if len(rules) == 0 {
 		return append([]byte(nil), src...), nil
 	}
-	// Lines per target (sub)profile, in order, without duplicates.
-	type target struct {
-		prof  *profiles.Profile
-		lines []string
-		// subs are the sub-profiles to create inside prof, in order
-		subs []*newSub
+	pl, err := place(f, rules)
+	if err != nil {
+		return nil, err
 	}
-	targets := map[*profiles.Profile]*target{}
-	var order []*profiles.Profile
+	return pl.write(src, comment, func(int) bool { return true })
+}
+
+// InsertEach is, for each of rules, the text of src with that rule alone
+// added where InsertRules(src, f, rules, comment) puts it: a child's rule
+// inside the child profile block the other rules open, not a hat. It is
+// what a rule is tried in when one is to be told from the others (learn's
+// set-aside of rules apparmor_parser refuses). A rule that only opens a
+// child (`profile NAME ... { }`) gives the empty child; a rule InsertRules
+// would not write again (the same line for the same profile) gives src.
+func InsertEach(src []byte, f *profiles.File, rules []profiles.Chosen, comment string) ([][]byte, error) {
+	pl, err := place(f, rules)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(rules))
+	for i := range rules {
+		if out[i], err = pl.write(src, comment, func(j int) bool { return j == i }); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// placement is where InsertRules puts each rule: the lines per target
+// (sub)profile, in order, without duplicates, and the sub-profiles to
+// create. It is the one place that decides a rule's place.
+type placement struct {
+	targets map[*profiles.Profile]*target
+	order   []*profiles.Profile
+}
+
+type target struct {
+	prof  *profiles.Profile
+	lines []line
+	// subs are the sub-profiles to create inside prof, in order
+	subs []*newSub
+}
+
+// line is a rule's text and its index in the rules placed.
+type line struct {
+	text string
+	rule int
+}
+
+// place decides where each rule goes; see InsertRules.
+func place(f *profiles.File, rules []profiles.Chosen) (*placement, error) {
+	pl := &placement{targets: map[*profiles.Profile]*target{}}
 	get := func(p *profiles.Profile) *target {
-		t := targets[p]
+		t := pl.targets[p]
 		if t == nil {
 			t = &target{prof: p}
-			targets[p] = t
-			order = append(order, p)
+			pl.targets[p] = t
+			pl.order = append(pl.order, p)
 		}
 		return t
 	}
@@ -52,12 +95,12 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 				return s
 			}
 		}
-		s := &newSub{name: name, header: subHeader(p, name)}
+		s := &newSub{name: name, header: subHeader(p, name), opener: -1}
 		t.subs = append(t.subs, s)
 		return s
 	}
 	seen := map[string]bool{}
-	for _, r := range rules {
+	for i, r := range rules {
 		if strings.ContainsAny(r.Text, "\n\r") {
 			return nil, fmt.Errorf("rule %q spans lines", r.Text)
 		}
@@ -70,12 +113,13 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 		if p != nil {
 			if name, header, ok := emptyChild(r.Text); ok {
 				if f.Find(r.Profile+"//"+name) == nil {
-					sub(p, name).header = header
+					s := sub(p, name)
+					s.header, s.opener = header, i
 				}
 				continue
 			}
 			t := get(p)
-			t.lines = append(t.lines, r.Text)
+			t.lines = append(t.lines, line{r.Text, i})
 			continue
 		}
 		p, name := parentOf(f, r.Profile)
@@ -83,11 +127,39 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 			return nil, fmt.Errorf("%s: no profile to add %q to", f.Path, r.Profile)
 		}
 		s := sub(p, name)
-		s.lines = append(s.lines, r.Text)
+		s.lines = append(s.lines, line{r.Text, i})
 	}
+	return pl, nil
+}
+
+// write is src with the placed rules that keep selects written in their
+// places, each (sub)profile's under the comment line; a new sub-profile is
+// written when a rule kept is in it or opens it.
+func (pl *placement) write(src []byte, comment string, keep func(rule int) bool) ([]byte, error) {
 	var edits []Edit
-	for _, p := range order {
-		t := targets[p]
+	for _, p := range pl.order {
+		t := pl.targets[p]
+		var lines []string
+		for _, l := range t.lines {
+			if keep(l.rule) {
+				lines = append(lines, l.text)
+			}
+		}
+		var subs []*newSub
+		for _, s := range t.subs {
+			k := &newSub{name: s.name, header: s.header}
+			for _, l := range s.lines {
+				if keep(l.rule) {
+					k.lines = append(k.lines, l)
+				}
+			}
+			if len(k.lines) > 0 || s.opener >= 0 && keep(s.opener) {
+				subs = append(subs, k)
+			}
+		}
+		if len(lines) == 0 && len(subs) == 0 {
+			continue
+		}
 		brace, err := closingBrace(src, p)
 		if err != nil {
 			return nil, err
@@ -115,13 +187,13 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 		if comment != "" {
 			b.WriteString(inner + comment + "\n")
 		}
-		for _, l := range t.lines {
+		for _, l := range lines {
 			b.WriteString(inner + l + "\n")
 		}
-		for _, s := range t.subs {
+		for _, s := range subs {
 			b.WriteString(inner + s.header + "\n")
 			for _, l := range s.lines {
-				b.WriteString(inner + "  " + l + "\n")
+				b.WriteString(inner + "  " + l.text + "\n")
 			}
 			b.WriteString(inner + "}\n")
 		}
@@ -137,7 +209,8 @@ func InsertRules(src []byte, f *profiles.File, rules []profiles.Chosen, comment 
 // /usr/bin/x flags=(complain) {", "^hat {") and its rules.
 type newSub struct {
 	name, header string
-	lines        []string
+	lines        []line
+	opener       int // the rule that gave the header (an empty child), or -1
 }
 
 // emptyChild reports whether a rule is an empty child profile (`profile
