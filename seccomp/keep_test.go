@@ -74,12 +74,14 @@ func TestKeeperLifecycle(t *testing.T) {
 	assert.Zero(t, lost)
 	p, _, err := k.Propose("web", o, true)
 	require.NoError(t, err)
-	assert.Len(t, p.Add, 5)
+	assert.Len(t, p.Add, 7, "five seen, two kept without a record")
+	assert.Equal(t, []string{"restart_syscall", "rt_sigreturn"}, p.Kept())
 	st, _ = k.Status("web")
-	assert.Equal(t, 5, st.Pending)
+	assert.Equal(t, 7, st.Pending)
 	l, err := k.Apply("web")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"execve", "exit_group", "openat", "read", "write"}, l.Names)
+	assert.Equal(t, []string{"execve", "exit_group", "openat", "read", "restart_syscall", "rt_sigreturn", "write"}, l.Names)
+	assert.Equal(t, KeptWithoutRecords["rt_sigreturn"], l.Evidence["rt_sigreturn"].Kept, "the reason stays with the allow-list")
 	_, err = k.Apply("web")
 	assert.ErrorContains(t, err, "no pending proposal")
 
@@ -105,7 +107,7 @@ func TestKeeperLifecycle(t *testing.T) {
 	data, _ = os.ReadFile(path)
 	en, err := Parse(data)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"execve", "exit_group", "getpid", "openat", "read", "write"}, en.Names(ActAllow))
+	assert.Equal(t, []string{"execve", "exit_group", "getpid", "openat", "read", "restart_syscall", "rt_sigreturn", "write"}, en.Names(ActAllow), "the learned calls, the kept ones among them")
 	assert.NotContains(t, en.Names(ActAllow), "ptrace")
 
 	// Rollback: the learning profile again, then Docker's default.

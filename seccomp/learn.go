@@ -54,6 +54,9 @@ type Evidence struct {
 	// filter and executing the container's program. It is learned (the
 	// container cannot start without it) and shown as the runtime's.
 	Runtime bool `json:"runtime,omitempty"`
+	// Kept says why a call is proposed with no record (Count 0): one of
+	// KeptWithoutRecords.
+	Kept string `json:"kept,omitempty"`
 }
 
 // Observation is what a set of records showed: each syscall name with its
@@ -96,12 +99,24 @@ func (o *Observation) Observe(r Record) {
 }
 
 // Proposal is the change learning proposes to the allow-list: the
-// syscalls seen that it does not hold yet.
+// syscalls seen that it does not hold yet, and the KeptWithoutRecords ones
+// it lacks.
 type Proposal struct {
 	Add []Addition `json:"add"`
 	// Outside lists syscalls seen that the learning profile does not log,
 	// which an allow-list narrowed from it cannot take.
 	Outside []string `json:"outside,omitempty"`
+}
+
+// Kept names the additions proposed without a record (KeptWithoutRecords).
+func (p Proposal) Kept() []string {
+	var names []string
+	for _, a := range p.Add {
+		if a.Kept != "" {
+			names = append(names, a.Name)
+		}
+	}
+	return names
 }
 
 // Addition is one proposed syscall with its evidence.
@@ -110,9 +125,10 @@ type Addition struct {
 	Evidence
 }
 
-// Propose compares what was seen with the allow-list learned so far.
-// learning is the learning profile: a name it does not log is never
-// proposed.
+// Propose compares what was seen with the allow-list learned so far, and
+// adds the KeptWithoutRecords calls the allow-list lacks, each marked with
+// its reason. learning is the learning profile: a name it does not log is
+// never proposed.
 func Propose(learning *Profile, learned []string, o Observation) Proposal {
 	have := map[string]bool{}
 	for _, n := range learned {
@@ -132,9 +148,30 @@ func Propose(learning *Profile, learned []string, o Observation) Proposal {
 			p.Add = append(p.Add, Addition{Name: n, Evidence: *e})
 		}
 	}
+	if len(p.Add) > 0 || len(learned) > 0 {
+		for n, why := range KeptWithoutRecords {
+			if !have[n] && logs[n] && o.Seen[n] == nil {
+				p.Add = append(p.Add, Addition{Name: n, Evidence: Evidence{Kept: why}})
+			}
+		}
+	}
 	sort.Slice(p.Add, func(i, j int) bool { return p.Add[i].Name < p.Add[j].Name })
 	sort.Strings(p.Outside)
 	return p
+}
+
+// KeptWithoutRecords are the calls learning proposes whether or not a
+// record shows them, each with the reason the diff and --json give: the
+// one place for that text. They are proposed only where the learning
+// profile logs them (learning never reaches beyond the profile it starts
+// from), and only with something learned or seen, so a window with no
+// record still proposes nothing.
+var KeptWithoutRecords = map[string]string{
+	"rt_sigreturn": "the return from a signal handler: made only when a signal arrives, so a window can miss it; " +
+		"refused, every handled signal crashes the program (runc's init among them, whose Go runtime is sent signals under the container's filter); " +
+		"it restores the program's own state and grants nothing",
+	"restart_syscall": "the kernel's restart of a sleeping call a signal interrupted: made only when a signal arrives, so a window can miss it; " +
+		"refused, the interrupted call fails with EPERM; it only continues a call the filter let through",
 }
 
 // Narrow is the enforcing profile: the learning profile's logged rules
@@ -201,7 +238,9 @@ func Diff(old, new []string, ev map[string]Evidence) string {
 			fmt.Fprintf(&b, "- %q,\n", n)
 		default:
 			fmt.Fprintf(&b, "+ %q,", n)
-			if e, ok := ev[n]; ok {
+			if e, ok := ev[n]; ok && e.Kept != "" {
+				fmt.Fprintf(&b, "  # no record, kept: %s", e.Kept)
+			} else if ok {
 				fmt.Fprintf(&b, "  # %d×, first %s comm=%s (%s)", e.Count, e.First.UTC().Format(time.RFC3339), e.Comm, e.Where)
 				if e.Runtime {
 					b.WriteString("; container runtime: only runc's init called it, before the container's program (needed to start it)")

@@ -3,6 +3,9 @@ package seccomp
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,11 +88,11 @@ func TestLearnNarrow(t *testing.T) {
 	for _, a := range p.Add {
 		names = append(names, a.Name)
 	}
-	assert.Equal(t, []string{"execve", "exit_group", "openat", "read"}, names)
+	assert.Equal(t, []string{"execve", "exit_group", "openat", "read", "restart_syscall", "rt_sigreturn"}, names)
 
 	learned := []string{"execve", "exit_group", "openat", "read", "write"}
 	en := Narrow(lp, learned)
-	assert.Equal(t, learned, en.Names(ActAllow))
+	assert.Equal(t, learned, en.Names(ActAllow), "the learned calls, nothing else")
 	assert.NotContains(t, en.Names(ActAllow), "ptrace", "not learned: refused with EPERM by the default action")
 	assert.Empty(t, en.Names(ActLog))
 	assert.Contains(t, en.Names(ActErrno), "clone3", "refusing rules stay")
@@ -104,6 +107,64 @@ func TestLearnNarrow(t *testing.T) {
 	assert.Contains(t, d, "  \"write\",\n")
 	assert.Contains(t, d, "@@ -1,1 +1,5 @@")
 	assert.Contains(t, Diff([]string{"a", "b"}, []string{"a"}, nil), "- \"b\",\n")
+}
+
+// The calls kept without a record are proposed, marked with the reason,
+// only where the learning profile logs them, only when the allow-list
+// lacks them and only alongside something learned or seen.
+func TestProposeKeptWithoutRecords(t *testing.T) {
+	def, err := Parse(DockerDefault())
+	require.NoError(t, err)
+	lp := LearningProfile(def)
+	narrow, err := Parse([]byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write"],"action":"SCMP_ACT_LOG"}]}`))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name     string
+		learning *Profile
+		learned  []string
+		seen     []int64
+		kept     []string
+		add      []string
+	}{
+		{"first learn", lp, nil, []int64{0, 1}, []string{"restart_syscall", "rt_sigreturn"}, []string{"read", "restart_syscall", "rt_sigreturn", "write"}},
+		{"one seen: learned from its record", lp, nil, []int64{0, 15}, []string{"restart_syscall"}, []string{"read", "restart_syscall", "rt_sigreturn"}},
+		{"already in the allow-list", lp, []string{"read", "restart_syscall", "rt_sigreturn"}, []int64{0, 1}, nil, []string{"write"}},
+		{"nothing seen, nothing learned", lp, nil, nil, nil, nil},
+		{"nothing seen, an allow-list without them", lp, []string{"read"}, nil, []string{"restart_syscall", "rt_sigreturn"}, []string{"restart_syscall", "rt_sigreturn"}},
+		{"the learning profile does not log them", narrow, nil, []int64{0}, nil, []string{"read"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var o Observation
+			for _, nr := range tc.seen {
+				o.Observe(rec(nr, RetLog, "server"))
+			}
+			p := Propose(tc.learning, tc.learned, o)
+			var add []string
+			for _, a := range p.Add {
+				add = append(add, a.Name)
+				if a.Kept != "" {
+					assert.Zero(t, a.Count, a.Name)
+					assert.Equal(t, KeptWithoutRecords[a.Name], a.Kept, a.Name)
+				} else {
+					assert.NotZero(t, a.Count, "%s: a record or a reason", a.Name)
+				}
+			}
+			sort.Strings(add)
+			assert.Equal(t, tc.add, add)
+			assert.Equal(t, tc.kept, p.Kept())
+
+			b, err := json.Marshal(p)
+			require.NoError(t, err)
+			for _, n := range tc.kept {
+				assert.Contains(t, string(b), fmt.Sprintf(`{"name":%q,"count":0,`, n))
+			}
+			assert.Equal(t, len(tc.kept), strings.Count(string(b), `"kept":"`), string(b))
+		})
+	}
+
+	d := Diff(nil, []string{"read", "rt_sigreturn"}, map[string]Evidence{"rt_sigreturn": {Kept: KeptWithoutRecords["rt_sigreturn"]}})
+	assert.Contains(t, d, "+ \"rt_sigreturn\",  # no record, kept: the return from a signal handler: made only when a signal arrives")
+	assert.Contains(t, d, "+ \"read\",\n", "no evidence given, none printed")
 }
 
 func TestInlineHash(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -205,7 +206,11 @@ func writeSeccompProposal(g *globalOptions, name string, o seccomp.Observation, 
 		ev[a.Name] = a.Evidence
 		next = append(next, a.Name)
 	}
-	fmt.Fprintf(g.Out, "seccomp %s: %d record(s), %d syscall(s) seen, %d new\n", name, o.Records, len(o.Seen), len(p.Add))
+	kept := ""
+	if k := p.Kept(); len(k) > 0 {
+		kept = fmt.Sprintf("; kept without a record: %s", strings.Join(k, ", "))
+	}
+	fmt.Fprintf(g.Out, "seccomp %s: %d record(s), %d syscall(s) seen, %d new%s\n", name, o.Records, len(o.Seen), len(p.Add), kept)
 	if len(p.Add) > 0 {
 		sort.Strings(next)
 		fmt.Fprint(g.Out, seccomp.Diff(l.Names, next, ev))

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/aa-flow/aa-flow/seccomp"
 )
 
 type seccompEnv struct{ state string }
@@ -113,16 +115,38 @@ func TestSeccompLearnEnforce(t *testing.T) {
 
 	code, out, errs := e.run("", "learn", "web", "--from", log, "--check")
 	assert.Equal(t, 3, code, errs)
-	assert.Contains(t, out, "seccomp web: 7 record(s), 6 syscall(s) seen, 6 new")
+	assert.Contains(t, out, "seccomp web: 7 record(s), 6 syscall(s) seen, 8 new; kept without a record: restart_syscall, rt_sigreturn\n")
+	assert.Contains(t, out, `+ "rt_sigreturn",  # no record, kept: the return from a signal handler`, "the diff says why")
 	assert.Contains(t, out, `+ "fstatfs",`, "runc init's calls under the container's filter are learned")
 	assert.Regexp(t, `\+ "fstatfs",  # 1×, first \S+ comm=runc:\[2:INIT\] \(\S+\); container runtime: only runc's init called it`, out, "and shown as the runtime's")
 	assert.NotRegexp(t, `"read",.*container runtime`, out, "a call the application made too is the application's")
 	assert.Contains(t, out, `+ "read",  # 2×`)
 	assert.NotContains(t, out, "ptrace", "another label's records are not this container's")
+	var jl, jle strings.Builder
+	code = run([]string{"--state-dir", e.state, "--json", "seccomp", "learn", "web", "--from", log, "--check"}, strings.NewReader(""), &jl, &jle)
+	assert.Equal(t, 3, code, jle.String())
+	var learned struct {
+		Proposal struct {
+			Add []struct {
+				Name  string `json:"name"`
+				Count int    `json:"count"`
+				Kept  string `json:"kept"`
+			} `json:"add"`
+		} `json:"proposal"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(jl.String()), &learned), jl.String())
+	kept := map[string]string{}
+	for _, a := range learned.Proposal.Add {
+		if a.Kept != "" {
+			assert.Zero(t, a.Count, a.Name)
+			kept[a.Name] = a.Kept
+		}
+	}
+	assert.Equal(t, seccomp.KeptWithoutRecords, kept, "--json names the calls kept without a record, and why")
 
 	code, _, errs = e.run("", "learn", "web", "--from", log, "--yes")
 	assert.Equal(t, 0, code, errs)
-	assert.Contains(t, errs, "6 syscall(s) learned in all")
+	assert.Contains(t, errs, "8 syscall(s) learned in all")
 	code, out, _ = e.run("", "learn", "web", "--from", log, "--check")
 	assert.Equal(t, 0, code, out)
 	code, out, _ = e.run("", "learn", "web", "--from", log, "--all-subjects", "--check")
