@@ -52,18 +52,20 @@ func OfProfile(subj, name string) bool {
 }
 
 // Container is the filter learn and the gate apply to records when NAME
-// is the container's AppArmor profile: the records of its profile and
-// its children (OfProfile), and runc's init's (RuntimeInit), which runs
-// under the container's filter before its profile applies.
+// is the container's AppArmor profile: the records of its profile and its
+// children (OfProfile). runc's init's records, which come before the
+// profile applies, are taken by Observation.Take once the same process is
+// seen under the profile.
 func Container(name string) func(Record) bool {
-	return func(r Record) bool { return OfProfile(r.Subj, name) || RuntimeInit(r) }
+	return func(r Record) bool { return OfProfile(r.Subj, name) }
 }
 
-// RuntimeInit reports whether a record is runc's init inside the container
-// (comm "runc:[2:INIT]"): it runs under the container's seccomp filter
-// from the moment runc installs it until it executes the container's
+// RuntimeInit reports whether a record says it is runc's init inside the
+// container (comm "runc:[2:INIT]"): it runs under the container's seccomp
+// filter from the moment runc installs it until it executes the container's
 // program, but not yet under the container's AppArmor profile, so its subj=
 // is runc's own label. What it calls there (closing inherited descriptors,
 // checking /proc) the learned profile must allow, or the container cannot
-// start.
+// start. A process sets its own comm, so this alone proves nothing: see
+// Observation.Take.
 func RuntimeInit(r Record) bool { return strings.HasPrefix(r.Comm, "runc:[") }

@@ -242,11 +242,10 @@ func (k *Keeper) Observe(ctx context.Context, name string, since time.Time, recs
 		if !r.Time.IsZero() && r.Time.Before(since) {
 			return nil
 		}
-		if keep == nil || keep(r) {
-			o.Observe(r)
-		}
+		o.Take(r, keep)
 		return nil
 	})
+	o.Done()
 	if err != nil {
 		return o, lost, fmt.Errorf("seccomp %s: reading the logs: %w", name, err)
 	}

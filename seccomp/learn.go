@@ -69,6 +69,55 @@ type Observation struct {
 	Refused  []string `json:"refused,omitempty"`
 	Unmapped []string `json:"unmapped,omitempty"`
 	Records  int      `json:"records"`
+	// Untied counts the records that said they were runc's init but whose
+	// process was never seen under the container's profile (Take): not
+	// taken as the container's.
+	Untied int `json:"untied,omitempty"`
+
+	// held are the runc init records Take waits to tie, by process.
+	held map[process][]Record
+}
+
+// process is one process of one log: records are tied by pid only within
+// the source that logged them.
+type process struct {
+	source string
+	pid    int64
+}
+
+// Take observes a record read in log order, when it is the container's.
+// With keep nil every record is. Otherwise keep's records are, and a record
+// of runc's init (RuntimeInit: its comm, which any process can set) is held
+// until the same process is seen under keep, which it is once runc's init
+// executes the container's program (the pid stays): then it is observed
+// before that record. One never tied stays out (Done counts it), so another
+// container's process that names itself runc:[2:INIT] adds nothing.
+func (o *Observation) Take(r Record, keep func(Record) bool) {
+	switch {
+	case keep == nil:
+		o.Observe(r)
+	case keep(r):
+		id := process{r.Source, r.PID}
+		for _, h := range o.held[id] {
+			o.Observe(h)
+		}
+		delete(o.held, id)
+		o.Observe(r)
+	case RuntimeInit(r):
+		if o.held == nil {
+			o.held = map[process][]Record{}
+		}
+		id := process{r.Source, r.PID}
+		o.held[id] = append(o.held[id], r)
+	}
+}
+
+// Done ends Take's records: those still held are counted as Untied.
+func (o *Observation) Done() {
+	for _, h := range o.held {
+		o.Untied += len(h)
+	}
+	o.held = nil
 }
 
 // Observe adds one record to the observation.

@@ -250,3 +250,58 @@ func TestFromEvent(t *testing.T) {
 	_, ok = FromEvent(e)
 	assert.False(t, ok)
 }
+
+// runc's init's records count for the container only once the same
+// process (pid, in the same log) runs under the container's profile: a
+// process elsewhere that names itself runc:[2:INIT] adds nothing.
+func TestTakeTiesRuntimeInit(t *testing.T) {
+	at := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
+	r := func(pid int64, source, comm, subj string, nr int64) Record {
+		return Record{Time: at, Arch: AuditArchX86_64, Syscall: nr, Code: RetLog, Comm: comm, Subj: subj, PID: pid, Source: source}
+	}
+	const runc = "runc:[2:INIT]"
+	for _, tc := range []struct {
+		name    string
+		recs    []Record
+		keep    func(Record) bool
+		seen    []string
+		runtime []string
+		untied  int
+	}{
+		{"runc's init, then its exec under the profile",
+			[]Record{r(7, "audit.log", runc, "runc", 138), r(7, "audit.log", runc, "runc", 59), r(7, "audit.log", "sleep", "web (complain)", 230)},
+			Container("web"), []string{"clock_nanosleep", "execve", "fstatfs"}, []string{"execve", "fstatfs"}, 0},
+		{"a forged comm in another container, never under the profile",
+			[]Record{r(9, "audit.log", runc, "docker-default (enforce)", 101), r(7, "audit.log", "sleep", "web (complain)", 230)},
+			Container("web"), []string{"clock_nanosleep"}, nil, 1},
+		{"the same pid in another log is another process",
+			[]Record{r(7, "kern.log", runc, "runc", 101), r(7, "audit.log", "sleep", "web (complain)", 230)},
+			Container("web"), []string{"clock_nanosleep"}, nil, 1},
+		{"a pid never seen again",
+			[]Record{r(7, "audit.log", runc, "runc", 101)},
+			Container("web"), nil, nil, 1},
+		{"--all-subjects takes every record",
+			[]Record{r(9, "audit.log", runc, "docker-default (enforce)", 101)},
+			nil, []string{"ptrace"}, []string{"ptrace"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var o Observation
+			for _, rec := range tc.recs {
+				o.Take(rec, tc.keep)
+			}
+			o.Done()
+			var seen, runtime []string
+			for n, e := range o.Seen {
+				seen = append(seen, n)
+				if e.Runtime {
+					runtime = append(runtime, n)
+				}
+			}
+			sort.Strings(seen)
+			sort.Strings(runtime)
+			assert.Equal(t, tc.seen, seen)
+			assert.Equal(t, tc.runtime, runtime)
+			assert.Equal(t, tc.untied, o.Untied)
+		})
+	}
+}

@@ -42,9 +42,9 @@ allow-list of the syscalls its workload makes, by the runbook's route:
 The records are the kernel's SECCOMP records (type 1326), read from the same
 places and with the same trust as learn's AppArmor records. NAME is usually
 the container's AppArmor profile: records whose subj= label is that profile
-or one of its children (NAME//...), and those of runc's init, are the
-container's (--subject names another label, --all-subjects takes every
-record).`,
+or one of its children (NAME//...) are the container's, and runc's init's
+(comm runc:[2:INIT]) once the same process is seen under it (--subject
+names another label, --all-subjects takes every record).`,
 	}
 	cmd.AddCommand(newSeccompInitCmd(g), newSeccompLearnCmd(g), newSeccompApplyCmd(g), newSeccompEnforceCmd(g),
 		newSeccompRollbackCmd(g), newSeccompStatusCmd(g), newSeccompVerifyCmd(g))
@@ -223,6 +223,9 @@ func writeSeccompProposal(g *globalOptions, name string, o seccomp.Observation, 
 	}
 	for _, n := range p.Outside {
 		g.warn("not learned: %s is not in the learning profile", n)
+	}
+	if o.Untied > 0 {
+		g.warn("%d record(s) said comm=runc:[2:INIT] but their process was never seen under %s: not taken as the container's", o.Untied, name)
 	}
 	if lost > 0 {
 		g.warn("%d audit records were lost; the calls they showed are missing here", lost)

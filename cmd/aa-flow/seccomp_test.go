@@ -110,17 +110,25 @@ func TestSeccompLearnEnforce(t *testing.T) {
 	// (testdata/corpus/kernel/docker/debian-13-seccomp.log), dated now.
 	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0o644)
 	require.NoError(t, err)
-	fmt.Fprintf(f, "type=SECCOMP msg=audit(%d.500:77): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=runc pid=1548 comm=\"runc:[2:INIT]\" exe=2F6D656D66643A72756E635F636C6F6E65643A2F70726F632F73656C662F657865202864656C6574656429 sig=0 arch=c000003e syscall=138 compat=0 ip=0x41036e code=0x7ffc0000\n", now.Add(time.Minute).Unix())
+	fmt.Fprintf(f, "type=SECCOMP msg=audit(%d.500:77): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=runc pid=321 comm=\"runc:[2:INIT]\" exe=2F6D656D66643A72756E635F636C6F6E65643A2F70726F632F73656C662F657865202864656C6574656429 sig=0 arch=c000003e syscall=138 compat=0 ip=0x41036e code=0x7ffc0000\n", now.Add(time.Minute).Unix())
+	// Another container's process that names itself runc's init: its pid
+	// never runs under web, so its mknod is not web's.
+	fmt.Fprintf(f, "type=SECCOMP msg=audit(%d.600:78): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=docker-default pid=999 comm=\"runc:[2:INIT]\" exe=\"/bin/busybox\" sig=0 arch=c000003e syscall=133 compat=0 ip=0x41036e code=0x7ffc0000\n", now.Add(time.Minute).Unix())
 	require.NoError(t, f.Close())
+	// The exec: runc's init's process, pid 321, now under web (a second
+	// later: the same stamp and serial would be the same event).
+	seccompLog(t, log, now.Add(time.Minute+time.Second), "web (complain)", 0)
 
 	code, out, errs := e.run("", "learn", "web", "--from", log, "--check")
 	assert.Equal(t, 3, code, errs)
-	assert.Contains(t, out, "seccomp web: 7 record(s), 6 syscall(s) seen, 8 new; kept without a record: restart_syscall, rt_sigreturn\n")
+	assert.Contains(t, out, "seccomp web: 8 record(s), 6 syscall(s) seen, 8 new; kept without a record: restart_syscall, rt_sigreturn\n")
+	assert.NotContains(t, out, `"mknod"`, "a comm is the process's own: runc's init only when its process goes on under web")
+	assert.Contains(t, errs, "1 record(s) said comm=runc:[2:INIT] but their process was never seen under web")
 	assert.Contains(t, out, `+ "rt_sigreturn",  # no record, kept: the return from a signal handler`, "the diff says why")
 	assert.Contains(t, out, `+ "fstatfs",`, "runc init's calls under the container's filter are learned")
 	assert.Regexp(t, `\+ "fstatfs",  # 1×, first \S+ comm=runc:\[2:INIT\] \(\S+\); container runtime: only runc's init called it`, out, "and shown as the runtime's")
 	assert.NotRegexp(t, `"read",.*container runtime`, out, "a call the application made too is the application's")
-	assert.Contains(t, out, `+ "read",  # 2×`)
+	assert.Contains(t, out, `+ "read",  # 3×`)
 	assert.NotContains(t, out, "ptrace", "another label's records are not this container's")
 	var jl, jle strings.Builder
 	code = run([]string{"--state-dir", e.state, "--json", "seccomp", "learn", "web", "--from", log, "--check"}, strings.NewReader(""), &jl, &jle)
