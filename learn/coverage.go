@@ -149,15 +149,51 @@ func (c *Coverage) Covers(profile string, a policy.Access) bool {
 // program started before its exec rule was loaded keeps running under it,
 // so the records cannot show the profile covers what it does. A request
 // the kernel marks as optional (propose.Optional) needs no rule and counts
-// as covered.
+// as covered. A record of a stacked label is judged by the parts of it this
+// file defines (ownParts), each of which must allow it.
 func (c *Coverage) Event(e *audit.Event) (bool, error) {
 	if propose.Optional(e) {
 		return true, nil
 	}
-	if strings.Contains(e.ProfileName(), "//null-") {
+	parts := c.ownParts(e.ProfileName())
+	if len(parts) == 0 {
 		return false, nil
 	}
-	name := e.ProfileName()
+	for _, name := range parts {
+		if ok, err := c.eventAs(e, name); !ok || err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// ownParts are the parts of a record's label this file judges. A label of
+// one profile is its own part. A stacked label ("docker-default//&web",
+// label= in the kernel's record) confines the task by every part at once,
+// each part's profile deciding for itself; the parts whose profile this
+// file defines are its to judge (as propose.Route learns the records into
+// them), the others' profiles (another file's, another namespace's
+// ":ns:web") are not.
+func (c *Coverage) ownParts(label string) []string {
+	if !strings.Contains(label, "//&") {
+		return []string{label}
+	}
+	var own []string
+	for part := range strings.SplitSeq(label, "//&") {
+		top, _, _ := strings.Cut(part, "//")
+		if !strings.HasPrefix(part, ":") && c.file.Find(top) != nil {
+			own = append(own, part)
+		}
+	}
+	return own
+}
+
+// eventAs reports whether the (sub)profile name allows every access the
+// record shows (see Event).
+func (c *Coverage) eventAs(e *audit.Event, name string) (bool, error) {
+	if strings.Contains(name, "//null-") {
+		return false, nil
+	}
 	p, err := c.Policy(name)
 	if err != nil || p == nil {
 		return false, err

@@ -183,6 +183,7 @@ func (p *Proposer) Add(e *audit.Event) {
 	}
 	p.counts.ForProfile++
 	p.noteLearningChild(e.ProfileName())
+	p.noteStack(e.ProfileName(), prof)
 	if ch := p.children[prof]; ch != nil {
 		ch.ev.add(e)
 	}
@@ -483,6 +484,31 @@ func (p *Proposer) noteLabelNotFound(e *audit.Event) {
 	msg := fmt.Sprintf("%s to %q failed: no profile of that name is loaded (info=\"label not found\"); no rule can allow it: load that profile, and learn again", e.Operation, target)
 	if src := eventSource(e); src != "" {
 		msg = src + ": " + msg
+	}
+	p.warn(msg)
+}
+
+// noteStack says once per stacked label ("docker-default//&web", label= in
+// the kernel's record) that its records are learned into this profile's
+// part: the stack confines the task by every part at once, and the other
+// parts' profiles are not this proposal's to change.
+func (p *Proposer) noteStack(label, sub string) {
+	if sub == "" || !strings.Contains(label, "//&") || p.optional["//&"+label] {
+		return
+	}
+	if p.optional == nil {
+		p.optional = map[string]bool{}
+	}
+	p.optional["//&"+strings.Clone(label)] = true
+	var others []string
+	for part := range strings.SplitSeq(label, "//&") {
+		if _, own := (Router{Name: p.name}).routeOne(part); !own {
+			others = append(others, part)
+		}
+	}
+	msg := fmt.Sprintf("records of the stacked label %q are learned into %s, its part of the stack", label, sub)
+	if len(others) > 0 {
+		msg += fmt.Sprintf("; the task is confined by every part at once, so %s may still deny what these rules allow (their profiles are not changed)", strings.Join(others, ", "))
 	}
 	p.warn(msg)
 }
