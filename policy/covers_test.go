@@ -172,6 +172,15 @@ func TestRuleCovers(t *testing.T) {
 		{`unix (connect) type=stream peer=(addr="@/tmp/x"),`, policy.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream", PeerAddr: "@/tmp/x"}, true},
 		{`unix (connect) type=stream peer=(addr="@/tmp/x"),`, policy.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream", PeerAddr: "@/tmp/y"}, false},
 		{"unix (connect) type=stream opt=foo,", policy.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream"}, false}, // unknown condition
+		// addr=none: unnamed sockets, and sockets bound to a path (the
+		// kernel does not match a path socket's address against the rule)
+		{"unix (bind) type=stream addr=none,", policy.Access{Class: "unix", Access: []string{"bind"}, SockType: "stream", Path: "/tmp/aatest/sock"}, true},
+		{"unix (create) type=stream addr=none,", policy.Access{Class: "unix", Access: []string{"create"}, SockType: "stream"}, true},
+		{"unix (bind) type=stream addr=none,", policy.Access{Class: "unix", Access: []string{"bind"}, SockType: "stream", Path: "@aatest"}, false},
+		{"unix (bind) type=stream addr=@aatest,", policy.Access{Class: "unix", Access: []string{"bind"}, SockType: "stream", Path: "/tmp/aatest/sock"}, false},
+		{"unix (bind) type=stream addr=@aatest,", policy.Access{Class: "unix", Access: []string{"bind"}, SockType: "stream"}, false},
+		{"unix (connect) type=stream addr=none,", policy.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream", PeerAddr: "/tmp/aatest/sock"}, true},
+		{"unix (connect) type=dgram addr=none,", policy.Access{Class: "unix", Access: []string{"connect"}, SockType: "stream", Path: "/tmp/aatest/sock"}, false},
 		// dbus
 		{"dbus,", policy.Access{Class: "dbus", Access: []string{"send"}, Bus: "system"}, true},
 		{"dbus (send) bus=system path=/org/x member=Y peer=(name=org.x),", policy.Access{Class: "dbus", Access: []string{"send"}, Bus: "system", DbusPath: "/org/x", Member: "Y", PeerName: "org.x"}, true},

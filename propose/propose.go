@@ -164,6 +164,10 @@ type agg struct {
 	// set holds the members (signals, access words) of a class with
 	// Members, each with the evidence of the records that asked for it.
 	set map[string]*Evidence
+	// sockets are the filesystem paths of the unix sockets whose records
+	// the aggregate stands for, when a rule cannot name them (see
+	// pathSockets): its rule is a held widening.
+	sockets []string
 }
 
 // Add feeds one event. It keeps neither e nor its strings: what the
@@ -219,12 +223,16 @@ func (p *Proposer) Add(e *audit.Event) {
 		return
 	}
 	for i := range p.acc {
-		if a := &p.acc[i]; a.Class == policy.ClassNetwork && !p.netAddrs() {
+		a := &p.acc[i]
+		if a.Class == policy.ClassNetwork && !p.netAddrs() {
 			// The pinned abi cannot name addresses (or none is pinned,
 			// and the parser may not): the family and type rule.
 			a.Path, a.Port, a.PeerAddr, a.PeerPort = "", "", "", ""
 		}
-		p.merge(prof, &p.acc[i], e)
+		sockets := pathSockets(a)
+		if g := p.merge(prof, a, e); g != nil {
+			g.addSockets(sockets)
+		}
 	}
 }
 
@@ -302,10 +310,10 @@ func (p *Proposer) childCandidates() ([]*candidate, []string) {
 }
 
 // merge adds one access of record e to its aggregate.
-func (p *Proposer) merge(prof string, a *policy.Access, e *audit.Event) {
+func (p *Proposer) merge(prof string, a *policy.Access, e *audit.Event) *agg {
 	if a.Class == policy.ClassFile && a.Perms != "x" {
 		p.mergeFile(prof, a, e)
-		return
+		return nil
 	}
 	p.key = append(append(p.key[:0], prof...), 0)
 	p.key = a.AppendKey(p.key)
@@ -342,6 +350,7 @@ func (p *Proposer) merge(prof string, a *policy.Access, e *audit.Event) {
 			g.addMember(w, e)
 		}
 	}
+	return g
 }
 
 // mergePermsExec is mergePerms keeping an exec's x.
@@ -544,6 +553,9 @@ func (p *Proposer) Proposal() (*Proposal, error) {
 		if c == nil {
 			p.counts.Covered += g.ev.Count
 			continue
+		}
+		if len(g.sockets) > 0 {
+			p.holdPathSocket(c, g)
 		}
 		if msg := p.beyondABI(c); msg != "" {
 			p.counts.Unwritable += g.ev.Count
