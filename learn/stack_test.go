@@ -2,7 +2,6 @@ package learn
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -21,8 +20,7 @@ import (
 // label= (aa_label_xaudit, parts joined by "//&") for a stack; each part's
 // own checks log profile= records of that part.
 func stacked(t time.Time, serial int, label, name string) string {
-	return fmt.Sprintf("type=AVC msg=audit(%d.%03d:%d): apparmor=\"DENIED\" operation=\"open\" class=\"file\" label=\"%s\" name=\"%s\" pid=4242 comm=\"web\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n",
-		t.Unix(), t.Nanosecond()/1e6, serial, label, name)
+	return strings.Replace(avc(t, serial, label, name), ` profile="`, ` label="`, 1)
 }
 
 // A record of a stack that holds the profile is judged by the profile's
