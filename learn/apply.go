@@ -102,6 +102,9 @@ func Apply(ctx context.Context, o ApplyOptions, t *Target, prop *propose.Proposa
 	if o.Now != nil {
 		now = o.Now
 	}
+	if err := needsTunables(cur, chosen); err != nil {
+		return nil, err
+	}
 	comment := "# learned by aa-flow " + now().Format("2006-01-02")
 	d, chosen, out, aside, err := parserAccepts(ctx, h, t.Name, cur, prop, d, comment)
 	if err != nil {

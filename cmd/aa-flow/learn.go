@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/aa-flow/aa-flow/learn"
-	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/review"
 )
@@ -262,44 +259,6 @@ func reviewAndApply(ctx context.Context, g *globalOptions, t *learn.Target, prop
 	return applyDecisions(ctx, g, t, prop, d, noLoad, dry)
 }
 
-// varRef is a variable reference in a rule: @{NAME}.
-var varRef = regexp.MustCompile(`@\{([A-Za-z0-9_]+)\}`)
-
-// needsTunables returns an error naming the variables (and abstractions,
-// which use them) the chosen rules need that the profile file neither
-// defines nor includes tunables/global for: apparmor_parser would refuse the
-// result with "variable ... is never declared".
-func needsTunables(t *learn.Target, chosen []profiles.Chosen) error {
-	defined := map[string]bool{}
-	for _, n := range t.File.Items {
-		switch n := n.(type) {
-		case *profiles.Include:
-			if strings.HasPrefix(n.Path, "tunables/") {
-				return nil // tunables/global or a part of it defines them
-			}
-		case *profiles.Variable:
-			defined[n.Name] = true
-		}
-	}
-	var missing []string
-	for _, c := range chosen {
-		if inc, ok := strings.CutPrefix(strings.TrimSpace(c.Text), "include "); ok && !slices.Contains(missing, inc) {
-			missing = append(missing, inc) // abstractions use the tunables' variables
-			continue
-		}
-		for _, m := range varRef.FindAllStringSubmatch(c.Text, -1) {
-			if !defined[m[1]] && !slices.Contains(missing, "@{"+m[1]+"}") {
-				missing = append(missing, "@{"+m[1]+"}")
-			}
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s: not written: the rules use %s, which need the variables <tunables/global> defines, and %s does not include it; add `include <tunables/global>` at the top of the file and apply again (aa-flow apply %s)",
-		t.Name, strings.Join(missing, " "), t.Path, t.Name)
-}
-
 // applyDecisions writes the accepted rules and says what was done.
 func applyDecisions(ctx context.Context, g *globalOptions, t *learn.Target, prop *propose.Proposal, d propose.Decisions, noLoad, dry bool) error {
 	r, msg, err := applyRules(ctx, g, t, prop, d, noLoad, dry)
@@ -312,9 +271,6 @@ func applyDecisions(ctx context.Context, g *globalOptions, t *learn.Target, prop
 // applyRules writes the accepted rules; it returns what was done, and the
 // sentence that says so ("" when the dry run's plan has said it).
 func applyRules(ctx context.Context, g *globalOptions, t *learn.Target, prop *propose.Proposal, d propose.Decisions, noLoad, dry bool) (*actionResult, string, error) {
-	if err := needsTunables(t, prop.Apply(d)); err != nil {
-		return nil, "", err
-	}
 	log := g.Out
 	if g.JSON {
 		log = g.logw() // standard output holds the JSON document

@@ -15,9 +15,6 @@ import (
 
 	"github.com/aa-flow/aa-flow/aaparser"
 	"github.com/aa-flow/aa-flow/internal/testutil"
-	"github.com/aa-flow/aa-flow/learn"
-	"github.com/aa-flow/aa-flow/parser"
-	"github.com/aa-flow/aa-flow/profiles"
 	"github.com/aa-flow/aa-flow/store"
 )
 
@@ -195,20 +192,4 @@ func TestLearnKmsg(t *testing.T) {
 		return
 	}
 	assert.Contains(t, []int{exitOK, exitNew}, code, errs)
-}
-
-func TestNeedsTunables(t *testing.T) {
-	parse := func(src string) *learn.Target {
-		f, err := parser.Parse("web", []byte(src))
-		require.NoError(t, err)
-		return &learn.Target{Name: "web", Path: "/etc/apparmor.d/web", File: f}
-	}
-	bare := parse("profile web {\n}\n")
-	withVar := parse("@{HOME} = /home/*/\nprofile web {\n}\n")
-	withTunables := parse("include <tunables/global>\nprofile web {\n}\n")
-	home := []profiles.Chosen{{Text: "owner @{HOME}/.webrc r,"}}
-	assert.ErrorContains(t, needsTunables(bare, home), "the rules use @{HOME}, which need the variables <tunables/global> defines")
-	assert.NoError(t, needsTunables(withVar, home))
-	assert.NoError(t, needsTunables(withTunables, home))
-	assert.NoError(t, needsTunables(bare, []profiles.Chosen{{Text: "/etc/x r,"}}))
 }
