@@ -3,6 +3,7 @@ package harden
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -180,16 +181,13 @@ func checkNoNewPrivileges(s Settings) Item {
 func checkCaps(s Settings) Item {
 	it := Item{ID: "cap-drop", Title: "--cap-drop ALL, with the adds listed", Required: true}
 	adds := normCaps(s.CapAdd)
-	dropAll := false
-	for _, c := range normCaps(s.CapDrop) {
-		dropAll = dropAll || c == "ALL"
-	}
+	dropAll := slices.Contains(normCaps(s.CapDrop), "ALL")
 	addList := "no adds"
 	if len(adds) > 0 {
 		addList = "adds " + strings.Join(adds, ", ")
 	}
 	switch {
-	case containsStr(adds, "ALL"):
+	case slices.Contains(adds, "ALL"):
 		it.Status, it.Detail = Fail, "--cap-add ALL: every capability"
 		it.Fix = "--cap-drop ALL and add back only what the application needs (e.g. --cap-add NET_BIND_SERVICE)"
 	case s.Privileged:
@@ -216,15 +214,6 @@ func normCaps(cs []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func containsStr(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func checkReadOnly(s Settings) Item {
