@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -77,6 +78,10 @@ func ioUring() error {
 	return syscall.Close(int(fd))
 }
 
+// unixPath echoes a byte over a stream socket bound to a path. The server
+// answers before it closes: closing at once made the client's write race
+// the close and fail with a broken pipe now and then, which looked like a
+// denial the kernel never logged.
 func unixPath() error {
 	path := dir + "/sock"
 	_ = os.Remove(path)
@@ -85,17 +90,29 @@ func unixPath() error {
 		return err
 	}
 	defer ln.Close()
+	served := make(chan error, 1)
 	go func() {
-		if c, err := ln.Accept(); err == nil {
-			_ = c.Close()
+		c, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
 		}
+		b := make([]byte, 1)
+		_, err = io.ReadFull(c, b)
+		if err == nil {
+			_, err = c.Write(b)
+		}
+		served <- errors.Join(err, c.Close())
 	}()
 	c, err := net.Dial("unix", path)
 	if err != nil {
 		return err
 	}
-	_, err = c.Write([]byte("x"))
-	return errors.Join(err, c.Close())
+	b := []byte("x")
+	if _, err = c.Write(b); err == nil {
+		_, err = io.ReadFull(c, b)
+	}
+	return errors.Join(err, c.Close(), <-served)
 }
 
 func unixAbstract() error {
