@@ -67,10 +67,13 @@ func (p *Proposer) holdPathSocket(c *candidate, g *agg) {
 		}
 	}
 	c.sev = max(c.sev, p.rate(reach))
-	typ := "unix"
+	typ, local := "unix", "on unnamed ones (addr=none)"
 	for _, cd := range r.Conds {
-		if cd.Key == "type" && len(cd.Values) == 1 {
+		switch {
+		case cd.Key == "type" && len(cd.Values) == 1:
 			typ = cd.Values[0] + " unix"
+		case cd.Key == "addr" && len(cd.Values) == 1 && cd.Values[0] != policy.UnixAddrNone:
+			local = "on its own socket " + cd.Values[0]
 		}
 	}
 	access := "its access"
@@ -80,7 +83,7 @@ func (p *Proposer) holdPathSocket(c *candidate, g *agg) {
 	c.why = fmt.Sprintf("the kernel logged %s on a %s socket bound to a path (%s), which no unix rule can name: "+
 		"apparmor_parser refuses addr=/path (\"unix rule: invalid value for addr\")", access, typ, strings.Join(g.sockets, ", "))
 	c.held = fmt.Sprintf("rated %d: widened, because a unix rule cannot name the socket path %s: this rule allows %s on any %s socket "+
-		"bound to a path, with any peer, and on unnamed ones (addr=none): the kernel does not match a path socket's address against a "+
+		"bound to a path, with any peer, and %s: the kernel does not match a path socket's address against a "+
 		"unix rule; accept it by name (review y, or apply --accept ID), or leave it and the records stay uncovered",
-		c.sev, strings.Join(g.sockets, ", "), access, typ)
+		c.sev, strings.Join(g.sockets, ", "), access, typ, local)
 }
