@@ -84,6 +84,7 @@ func (p *Proposer) holdPathSocket(c *candidate, g *agg) {
 		"apparmor_parser refuses addr=/path (\"unix rule: invalid value for addr\")", access, typ, strings.Join(g.sockets, ", "))
 	c.held = fmt.Sprintf("rated %d: widened, because a unix rule cannot name the socket path %s: this rule allows %s on any %s socket "+
 		"bound to a path, with any peer, and %s: the kernel does not match a path socket's address against a "+
-		"unix rule; accept it by name (review y, or apply --accept ID), or leave it and the records stay uncovered",
+		"unix rule (Debian's 7.3 with parser 4.1 was seen to match only its type and access words, so rate it as a rule with no address); "+
+		"accept it by name (review y, or apply --accept ID), or leave it and the records stay uncovered",
 		c.sev, strings.Join(g.sockets, ", "), access, typ, local)
 }
