@@ -115,6 +115,30 @@ func LabelNotFound(e *audit.Event) bool {
 	return (e.Operation == "change_onexec" || e.Operation == "change_profile") && e.Info == "label not found" && e.Error == -2
 }
 
+// DisconnectedInfo is the info= the kernel gives a file access whose path
+// it could not name from the task's namespace root (aa_path_name's
+// "disconnected path": an object of a mount outside the namespace, or of
+// an internal one, such as mqueue's); the record's name= is then what the
+// kernel could name, not a path.
+const DisconnectedInfo = "Failed name lookup - disconnected path"
+
+// DisconnectedPath reports whether a record is such an access: no path rule
+// can cover it (the kernel matches rules against a path it does not have),
+// so the learner proposes none, and the gate counts it as uncovered and
+// says why (DisconnectedAdvice).
+func DisconnectedPath(e *audit.Event) bool {
+	return e.Info == DisconnectedInfo && !strings.HasPrefix(e.Name, "/")
+}
+
+// DisconnectedAdvice is what to do about profile's disconnected-path
+// records, for the learner's note and the gate's refusal alike.
+func DisconnectedAdvice(profile string) string {
+	return "no rule can cover a disconnected path; the profile flag attach_disconnected makes the kernel name such objects as if under / " +
+		"(so that a later record names a path and a rule can cover it), which apparmor.d(5) warns can alias objects that should not be allowed, " +
+		"so aa-flow does not add it: if the service needs these accesses, add attach_disconnected to the flags of the profile the records name yourself, " +
+		"restart the window (aa-flow complain " + profile + "), run the workload again and learn"
+}
+
 // Accesses are the accesses one record asks for, judged as profile's
 // (complain mode's null- children of profile, in the record's peers, are
 // profile: see Route); none for records no rule grants (status records,
@@ -138,7 +162,7 @@ func (r Router) AppendAccesses(dst []policy.Access, e *audit.Event) []policy.Acc
 	case audit.ModeStatus, audit.ModeHint, audit.ModeError:
 		return dst
 	}
-	if Optional(e) || LabelNotFound(e) || !plainWords(e) {
+	if Optional(e) || LabelNotFound(e) || DisconnectedPath(e) || !plainWords(e) {
 		return dst
 	}
 	op, class := e.Operation, e.Class

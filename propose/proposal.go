@@ -47,11 +47,15 @@ type Counts struct {
 	Ignored    int `json:"ignored"`     // status records and records no rule can grant
 	// Optional counts the ignored records the kernel marked as optional
 	// requests (info="optional: no audit"; see Optional).
-	Optional   int `json:"optional,omitempty"`
-	Other      int `json:"other"`      // records about other profiles
-	Unwritable int `json:"unwritable"` // records whose names cannot be written safely
-	Malformed  int `json:"malformed"`  // lines that were not valid records (set by the reader)
-	Lost       int `json:"lost"`       // records the kernel or the reader lost (set by the reader)
+	Optional int `json:"optional,omitempty"`
+	// Disconnected counts the ignored records of a disconnected path
+	// (see DisconnectedPath): no rule can cover them, and the gate
+	// refuses while they are logged.
+	Disconnected int `json:"disconnected,omitempty"`
+	Other        int `json:"other"`      // records about other profiles
+	Unwritable   int `json:"unwritable"` // records whose names cannot be written safely
+	Malformed    int `json:"malformed"`  // lines that were not valid records (set by the reader)
+	Lost         int `json:"lost"`       // records the kernel or the reader lost (set by the reader)
 	// Refused counts the lines that read like records but are not shown to
 	// be the kernel's (set by the reader), RefusedBy by why.
 	Refused   int            `json:"refused,omitempty"`

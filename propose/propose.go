@@ -209,6 +209,12 @@ func (p *Proposer) Add(e *audit.Event) {
 		p.noteLabelNotFound(e)
 		return
 	}
+	if DisconnectedPath(e) {
+		p.counts.Ignored++
+		p.counts.Disconnected++
+		p.noteDisconnected(e, prof)
+		return
+	}
 	if !plainWords(e) {
 		// Access words go into rules as they are: a record whose mask
 		// or signal is not plain words (a forged syslog line) is refused.
@@ -491,6 +497,24 @@ func (p *Proposer) noteLabelNotFound(e *audit.Event) {
 	}
 	p.optional[strings.Clone(what)] = true
 	msg := fmt.Sprintf("%s to %q failed: no profile of that name is loaded (info=\"label not found\"); no rule can allow it: load that profile, and learn again", e.Operation, target)
+	if src := eventSource(e); src != "" {
+		msg = src + ": " + msg
+	}
+	p.warn(msg)
+}
+
+// noteDisconnected says once per operation and name why a record of a
+// disconnected path got no rule.
+func (p *Proposer) noteDisconnected(e *audit.Event, prof string) {
+	what := "disconnected " + e.Operation + " " + e.Name
+	if p.optional[what] {
+		return
+	}
+	if p.optional == nil {
+		p.optional = map[string]bool{}
+	}
+	p.optional[strings.Clone(what)] = true
+	msg := fmt.Sprintf("%s: %s of %q (%s) is of a disconnected path (info=%q): %s", prof, e.Operation, e.Name, mask(e), DisconnectedInfo, DisconnectedAdvice(p.name))
 	if src := eventSource(e); src != "" {
 		msg = src + ": " + msg
 	}

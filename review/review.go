@@ -91,8 +91,14 @@ func Summary(prop *propose.Proposal) string {
 	if c.ForProfile != 1 {
 		b.WriteString("s")
 	}
-	fmt.Fprintf(&b, " (%d already allowed, %d ignored; %d read, %d for other profiles, %d malformed, %d lost)\n",
-		c.Covered, c.Ignored, c.Read, c.Other, c.Malformed, c.Lost)
+	ignored := strconv.Itoa(c.Ignored) + " ignored"
+	if c.Disconnected > 0 {
+		// No rule can cover them, and the gate refuses on them: not
+		// ignorable, so named (the warning says what to do).
+		ignored += fmt.Sprintf(" (%d of a disconnected path, which no rule can cover: see the warning)", c.Disconnected)
+	}
+	fmt.Fprintf(&b, " (%d already allowed, %s; %d read, %d for other profiles, %d malformed, %d lost)\n",
+		c.Covered, ignored, c.Read, c.Other, c.Malformed, c.Lost)
 	if c.Refused > 0 {
 		whys := slices.Sorted(maps.Keys(c.RefusedBy))
 		for i, why := range whys {

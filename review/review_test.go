@@ -188,3 +188,21 @@ func TestReviewAllLeavesHeld(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryDisconnected: the summary names the ignored records of a
+// disconnected path, which no rule can cover, and only when there are some.
+func TestSummaryDisconnected(t *testing.T) {
+	tests := []struct {
+		name   string
+		counts propose.Counts
+		want   string
+	}{
+		{"some", propose.Counts{ForProfile: 3, Ignored: 3, Disconnected: 2}, "3 ignored (2 of a disconnected path, which no rule can cover: see the warning);"},
+		{"none", propose.Counts{ForProfile: 3, Ignored: 3}, "3 ignored;"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Contains(t, Summary(&propose.Proposal{Profile: "svc", Counts: tc.counts}), tc.want)
+		})
+	}
+}

@@ -119,7 +119,10 @@ type GateReport struct {
 	QuietFor    time.Duration `json:"quiet_for_ns"`
 	Records     int           `json:"records"`   // records for the profile in the window
 	Uncovered   int           `json:"uncovered"` // of which the profile does not cover
-	Samples     []Sample      `json:"samples,omitempty"`
+	// Disconnected counts the uncovered records of a disconnected path
+	// (propose.DisconnectedPath), which no rule can cover.
+	Disconnected int      `json:"disconnected,omitempty"`
+	Samples      []Sample `json:"samples,omitempty"`
 	// Loaded is the kernel's record of the load that started the window
 	// (apparmor="STATUS" operation="profile_load" or "profile_replace"
 	// name=NAME): the proof that the logs read were capturing the
@@ -216,6 +219,9 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 			return nil
 		}
 		r.Uncovered++
+		if propose.DisconnectedPath(e) {
+			r.Disconnected++
+		}
 		if len(r.Samples) < maxSamples {
 			r.Samples = append(r.Samples, sample(e))
 		}
@@ -232,6 +238,11 @@ func (h *Host) Gate(ctx context.Context, name string, opts GateOptions) (*GateRe
 		r.Reasons = append(r.Reasons, fmt.Sprintf("%d of %d records for %s since %s are not covered by the profile",
 			r.Uncovered, r.Records, name, start.Format(time.RFC3339)))
 		r.Advice = append(r.Advice, fmt.Sprintf("run `aa-flow learn %s`, review the proposal and `aa-flow apply %s`; the window restarts then", name, name))
+	}
+	if r.Disconnected > 0 {
+		r.Reasons = append(r.Reasons, fmt.Sprintf("%d of them are of a disconnected path (info=%q), which learn cannot propose a rule for",
+			r.Disconnected, propose.DisconnectedInfo))
+		r.Advice = append(r.Advice, propose.DisconnectedAdvice(name))
 	}
 	if r.Lost > 0 {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("evidence incomplete: %d audit records were lost in the window, so the logs cannot show the profile is complete", r.Lost))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aa-flow/aa-flow/audit"
 	"github.com/aa-flow/aa-flow/kernel"
+	"github.com/aa-flow/aa-flow/propose"
 	"github.com/aa-flow/aa-flow/store"
 )
 
@@ -198,6 +199,42 @@ func TestGateErrorOneLinePerSample(t *testing.T) {
 			assert.True(t, strings.HasPrefix(lines[1], "  - "))
 			assert.True(t, strings.HasPrefix(lines[2], "      "))
 			assert.Equal(t, "  next: aa-flow learn web", lines[3])
+		})
+	}
+}
+
+// A record of a disconnected path is uncovered like any other, and the
+// refusal says why no learning will cover it and what to do instead, with
+// the learner's words (propose.DisconnectedAdvice).
+func TestGateDisconnectedPath(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name         string
+		info, path   string
+		disconnected int
+	}{
+		{name: "disconnected", info: propose.DisconnectedInfo, path: "aatest", disconnected: 1},
+		{name: "a path", path: "/etc/secret"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			start := initWeb(t, e)
+			e.host.Now = func() time.Time { return start.Add(time.Hour) }
+			rec := ev(start.Add(time.Minute), "web", tc.path)
+			rec.Info = tc.info
+			uncovered := func(*audit.Event) (bool, error) { return false, nil }
+			r, err := e.host.Gate(ctx, "web", GateOptions{Events: logOf(0, rec), Covered: uncovered})
+			require.NoError(t, err)
+			assert.False(t, r.Pass)
+			assert.Equal(t, 1, r.Uncovered)
+			assert.Equal(t, tc.disconnected, r.Disconnected)
+			if tc.disconnected == 0 {
+				assert.NotContains(t, r.Error(), "disconnected")
+				return
+			}
+			assert.Contains(t, r.Error(), `1 of them are of a disconnected path (info="Failed name lookup - disconnected path")`)
+			assert.Contains(t, r.Error(), "next: "+propose.DisconnectedAdvice("web"))
 		})
 	}
 }
