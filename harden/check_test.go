@@ -213,14 +213,7 @@ func TestWriteTextGolden(t *testing.T) {
 	}
 	var b bytes.Buffer
 	require.NoError(t, WriteText(&b, reports))
-	golden := filepath.Join("testdata", "golden", "inspect.txt")
-	if testutil.Update() {
-		require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
-		require.NoError(t, os.WriteFile(golden, b.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), b.String())
+	testutil.Golden(t, filepath.Join("testdata", "golden", "inspect.txt"), b.Bytes())
 }
 
 func TestSeccompLearningProfileWarns(t *testing.T) {

@@ -2,7 +2,6 @@ package harden
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -72,11 +71,5 @@ func TestGuestWeakInspect(t *testing.T) {
 
 	var b bytes.Buffer
 	require.NoError(t, WriteText(&b, []Report{r}))
-	golden := filepath.Join("testdata", "golden", "debian-13-weak.txt")
-	if testutil.Update() {
-		require.NoError(t, os.WriteFile(golden, b.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), b.String())
+	testutil.Golden(t, filepath.Join("testdata", "golden", "debian-13-weak.txt"), b.Bytes())
 }

@@ -35,13 +35,7 @@ func TestInsertRules(t *testing.T) {
 	}
 	out, err := parser.InsertRules(src, f, rules, "# learned by aa-flow 2026-11-22")
 	require.NoError(t, err)
-	golden := filepath.Join("testdata", "insert", "svc.profile.golden")
-	if testutil.Update() {
-		require.NoError(t, os.WriteFile(golden, out, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), string(out))
+	testutil.Golden(t, filepath.Join("testdata", "insert", "svc.profile.golden"), out)
 	profiletest.Compile(t, string(out))
 
 	_, err = parser.InsertRules(src, f, []profiles.Chosen{{Profile: "nope", Text: "/x r,"}}, "")

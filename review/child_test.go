@@ -1,7 +1,6 @@
 package review
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -26,12 +25,6 @@ func TestAnnotatedChild(t *testing.T) {
 	require.NoError(t, err)
 	got, err := Annotated(prop, "/etc/apparmor.d/svc", []byte(svcProfile), f, false)
 	require.NoError(t, err)
-	golden := filepath.Join("testdata", "annotated-child.golden")
-	if testutil.Update() {
-		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), got)
+	testutil.Golden(t, filepath.Join("testdata", "annotated-child.golden"), []byte(got))
 	assert.NotContains(t, got, "^/usr/bin/tool")
 }

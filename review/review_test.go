@@ -37,13 +37,7 @@ func TestAnnotatedGolden(t *testing.T) {
 	got, err := Annotated(sample(), "/etc/apparmor.d/svc", []byte(svcProfile), f, false)
 	require.NoError(t, err)
 	got += Summary(sample())
-	golden := filepath.Join("testdata", "annotated.golden")
-	if testutil.Update() {
-		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), got)
+	testutil.Golden(t, filepath.Join("testdata", "annotated.golden"), []byte(got))
 }
 
 func TestReviewScripted(t *testing.T) {

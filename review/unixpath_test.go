@@ -45,12 +45,6 @@ func TestAnnotatedUnixPath(t *testing.T) {
 	require.Len(t, prop.Held(), 1)
 	got, err := Annotated(prop, "/etc/apparmor.d/aatest", []byte(src), f, false)
 	require.NoError(t, err)
-	golden := filepath.Join("testdata", "annotated-unix-path.golden")
-	if testutil.Update() {
-		require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), got)
+	testutil.Golden(t, filepath.Join("testdata", "annotated-unix-path.golden"), []byte(got))
 	assert.NotContains(t, got, "addr=/tmp/aatest/sock,")
 }
