@@ -118,9 +118,10 @@ type Proposer struct {
 	strs     []string
 	strIdx   map[string]int32
 	warnings []string
-	// optional is the optional requests already noted in warnings, and
-	// targets the exec targets noted for having no profile here.
-	optional, targets map[string]bool
+	// noted is the notes already given in warnings, by kind and subject
+	// (firstNote), and targets the exec targets noted for having no
+	// profile here.
+	noted, targets map[string]bool
 	// pxTo is, by program, whether it has a profile px can go to
 	// (profileFor).
 	pxTo map[string]bool
@@ -464,14 +465,29 @@ func (p *Proposer) noteOptional(e *audit.Event) {
 	if e.Capname != "" {
 		what = "capability " + e.Capname
 	}
-	if !wordsOnly(what) || p.optional[what] {
+	if !wordsOnly(what) || !p.firstNote("optional", what) {
 		return
 	}
-	if p.optional == nil {
-		p.optional = map[string]bool{}
+	p.warnAt(e, fmt.Sprintf("%s was asked for as optional (info=%q); no rule: enforce mode refuses it silently and the program copes", what, OptionalInfo))
+}
+
+// firstNote reports whether the note of kind about subject is not yet
+// given, and marks it given: each note is said once per proposal.
+func (p *Proposer) firstNote(kind, subject string) bool {
+	key := kind + "\x00" + subject
+	if p.noted[key] {
+		return false
 	}
-	p.optional[strings.Clone(what)] = true
-	msg := fmt.Sprintf("%s was asked for as optional (info=%q); no rule: enforce mode refuses it silently and the program copes", what, OptionalInfo)
+	if p.noted == nil {
+		p.noted = map[string]bool{}
+	}
+	p.noted[key] = true // a new string: subject may be the record's
+	return true
+}
+
+// warnAt warns msg about record e, after the record's source line when it
+// has one.
+func (p *Proposer) warnAt(e *audit.Event, msg string) {
 	if src := eventSource(e); src != "" {
 		msg = src + ": " + msg
 	}
@@ -488,37 +504,19 @@ func (p *Proposer) netAddrs() bool {
 // profile that is not loaded got no rule.
 func (p *Proposer) noteLabelNotFound(e *audit.Event) {
 	target := firstNonEmpty(e.Target, e.Name)
-	what := e.Operation + " -> " + target
-	if p.optional[what] {
+	if !p.firstNote("label not found", e.Operation+" -> "+target) {
 		return
 	}
-	if p.optional == nil {
-		p.optional = map[string]bool{}
-	}
-	p.optional[strings.Clone(what)] = true
-	msg := fmt.Sprintf("%s to %q failed: no profile of that name is loaded (info=\"label not found\"); no rule can allow it: load that profile, and learn again", e.Operation, target)
-	if src := eventSource(e); src != "" {
-		msg = src + ": " + msg
-	}
-	p.warn(msg)
+	p.warnAt(e, fmt.Sprintf("%s to %q failed: no profile of that name is loaded (info=\"label not found\"); no rule can allow it: load that profile, and learn again", e.Operation, target))
 }
 
 // noteDisconnected says once per operation and name why a record of a
 // disconnected path got no rule.
 func (p *Proposer) noteDisconnected(e *audit.Event, prof string) {
-	what := "disconnected " + e.Operation + " " + e.Name
-	if p.optional[what] {
+	if !p.firstNote("disconnected", e.Operation+" "+e.Name) {
 		return
 	}
-	if p.optional == nil {
-		p.optional = map[string]bool{}
-	}
-	p.optional[strings.Clone(what)] = true
-	msg := fmt.Sprintf("%s: %s of %q (%s) is of a disconnected path (info=%q): %s", prof, e.Operation, e.Name, mask(e), DisconnectedInfo, DisconnectedAdvice(p.name))
-	if src := eventSource(e); src != "" {
-		msg = src + ": " + msg
-	}
-	p.warn(msg)
+	p.warnAt(e, fmt.Sprintf("%s: %s of %q (%s) is of a disconnected path (info=%q): %s", prof, e.Operation, e.Name, mask(e), DisconnectedInfo, DisconnectedAdvice(p.name)))
 }
 
 // noteStack says once per stacked label ("docker-default//&web", label= in
@@ -526,13 +524,9 @@ func (p *Proposer) noteDisconnected(e *audit.Event, prof string) {
 // part: the stack confines the task by every part at once, and the other
 // parts' profiles are not this proposal's to change.
 func (p *Proposer) noteStack(label, sub string) {
-	if sub == "" || !strings.Contains(label, "//&") || p.optional["//&"+label] {
+	if sub == "" || !strings.Contains(label, "//&") || !p.firstNote("stack", label) {
 		return
 	}
-	if p.optional == nil {
-		p.optional = map[string]bool{}
-	}
-	p.optional["//&"+strings.Clone(label)] = true
 	var others []string
 	for part := range strings.SplitSeq(label, "//&") {
 		if _, own := (Router{Name: p.name}).routeOne(part); !own {
